@@ -1,0 +1,139 @@
+// tfe/net/frame.hpp: the wire format of one message: ring tensors serialized with their shape.
+//
+// A frame is a byte vector:
+//   [u32 magic "TFE1"] [u8 kind] [u8 element bytes] [u16 ndim] [u64 dim]*ndim [elements, little-endian]
+// kind 1 = ring tensor, kind 2 = raw bytes (seeds, handshakes). Transports that need it (TCP) add a
+// u64 length prefix in front of the frame; the in-memory network moves the vector as it is.
+// Decoding checks everything (magic, kind, element width, that the declared shape matches the length)
+// and throws channel_error naming the problem: a malformed frame must never cause a crash or an
+// unbounded allocation.
+#pragma once
+
+#include "tfe/config.hpp"
+#include "tfe/detail/xtensor.hpp"
+#include "tfe/ring/ring_traits.hpp"
+
+#include <cstdint>
+#include <cstring>
+#include <vector>
+
+namespace tfe {
+
+using frame = std::vector<std::uint8_t>;
+
+namespace detail {
+
+inline constexpr std::uint32_t frame_magic = 0x31454654;  // "TFE1" little-endian
+inline constexpr std::uint8_t frame_kind_tensor = 1;
+inline constexpr std::uint8_t frame_kind_bytes = 2;
+inline constexpr std::size_t frame_fixed_header = 8;  // magic + kind + width + ndim
+
+inline void put_u64(frame& f, std::size_t pos, std::uint64_t v) { std::memcpy(f.data() + pos, &v, 8); }
+inline std::uint64_t get_u64(const std::uint8_t* p) {
+  std::uint64_t v;
+  std::memcpy(&v, p, 8);
+  return v;
+}
+
+inline void write_header(frame& f, std::uint8_t kind, std::uint8_t width, const shape_t& shape) {
+  std::uint32_t magic = frame_magic;
+  std::memcpy(f.data(), &magic, 4);
+  f[4] = kind;
+  f[5] = width;
+  auto nd = static_cast<std::uint16_t>(shape.size());
+  std::memcpy(f.data() + 6, &nd, 2);
+  for (std::size_t i = 0; i < shape.size(); ++i) put_u64(f, frame_fixed_header + 8 * i, shape[i]);
+}
+
+}  // namespace detail
+
+/// Bytes of a frame that are not payload (header and shape), for a tensor of `ndim` dimensions.
+inline std::size_t frame_header_bytes(std::size_t ndim) { return detail::frame_fixed_header + 8 * ndim; }
+
+/// Serializes a ring tensor with its shape.
+template <class R>
+frame serialize_tensor(const xt::xarray<R>& t) {
+  using T = ring_traits<R>;
+  shape_t shape = shape_of(t);
+  TFE_ENFORCE(shape.size() < 65536, channel_error, "cannot serialize a tensor with ", shape.size(), " dimensions");
+  std::size_t head = frame_header_bytes(shape.size());
+  frame f(head + t.size() * T::bytes);
+  detail::write_header(f, detail::frame_kind_tensor, static_cast<std::uint8_t>(T::bytes), shape);
+  std::uint8_t* out = f.data() + head;
+  if constexpr (std::is_trivially_copyable_v<R>) {
+    if (t.size() != 0) std::memcpy(out, t.data(), t.size() * T::bytes);
+  } else {
+    std::size_t i = 0;
+    for (const auto& v : t) T::store(v, out + (i++) * T::bytes);
+  }
+  return f;
+}
+
+/// Serializes raw bytes (seeds, handshakes).
+inline frame serialize_bytes(const std::uint8_t* data, std::size_t n) {
+  std::size_t head = frame_header_bytes(1);
+  frame f(head + n);
+  detail::write_header(f, detail::frame_kind_bytes, 1, shape_t{n});
+  if (n) std::memcpy(f.data() + head, data, n);
+  return f;
+}
+
+namespace detail {
+
+/// Validates the header and returns (shape, payload offset); throws channel_error when malformed.
+inline std::pair<shape_t, std::size_t> parse_header(const frame& f, std::uint8_t want_kind, std::size_t want_width,
+                                                    const std::string& from) {
+  TFE_ENFORCE(f.size() >= frame_fixed_header, channel_error, "malformed frame from '", from, "': ", f.size(),
+              " bytes is shorter than a header");
+  std::uint32_t magic;
+  std::memcpy(&magic, f.data(), 4);
+  TFE_ENFORCE(magic == frame_magic, channel_error, "malformed frame from '", from, "': bad magic number");
+  TFE_ENFORCE(f[4] == want_kind, channel_error, "unexpected frame from '", from, "': kind ", int(f[4]),
+              " where kind ", int(want_kind), (want_kind == frame_kind_tensor ? " (ring tensor)" : " (bytes)"),
+              " was expected");
+  TFE_ENFORCE(f[5] == want_width, channel_error, "unexpected frame from '", from, "': elements of ", int(f[5]),
+              " bytes where ", want_width, " were expected (do both players use the same ring?)");
+  std::uint16_t nd;
+  std::memcpy(&nd, f.data() + 6, 2);
+  std::size_t head = frame_header_bytes(nd);
+  TFE_ENFORCE(f.size() >= head, channel_error, "malformed frame from '", from, "': truncated shape");
+  shape_t shape(nd);
+  std::size_t count = 1;
+  for (std::size_t i = 0; i < nd; ++i) {
+    shape[i] = get_u64(f.data() + frame_fixed_header + 8 * i);
+    // Guard the product against overflow before comparing with the actual length.
+    TFE_ENFORCE(shape[i] == 0 || count <= (f.size() / want_width) / shape[i] + 1, channel_error,
+                "malformed frame from '", from, "': declared shape does not fit the frame length");
+    count *= shape[i];
+  }
+  TFE_ENFORCE(f.size() - head == count * want_width, channel_error, "malformed frame from '", from,
+              "': shape ", shape_str(shape), " needs ", count * want_width, " payload bytes but the frame has ",
+              f.size() - head);
+  return {shape, head};
+}
+
+}  // namespace detail
+
+/// Deserializes a ring tensor, checking the frame against the expected ring.
+template <class R>
+xt::xarray<R> deserialize_tensor(const frame& f, const std::string& from = "peer") {
+  using T = ring_traits<R>;
+  auto [shape, head] = detail::parse_header(f, detail::frame_kind_tensor, T::bytes, from);
+  xt::xarray<R> t(shape);
+  const std::uint8_t* in = f.data() + head;
+  if constexpr (std::is_trivially_copyable_v<R>) {
+    if (t.size() != 0) std::memcpy(t.data(), in, t.size() * T::bytes);
+  } else {
+    std::size_t i = 0;
+    for (auto& v : t) v = T::load(in + (i++) * T::bytes);
+  }
+  return t;
+}
+
+inline std::vector<std::uint8_t> deserialize_bytes(const frame& f, const std::string& from = "peer") {
+  auto [shape, head] = detail::parse_header(f, detail::frame_kind_bytes, 1, from);
+  TFE_ENFORCE(shape.size() == 1, channel_error, "malformed byte frame from '", from, "'");
+  return std::vector<std::uint8_t>(f.begin() + static_cast<std::ptrdiff_t>(head), f.end());
+}
+
+}  // namespace tfe

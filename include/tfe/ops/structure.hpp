@@ -1,0 +1,279 @@
+// tfe/ops/structure.hpp: shape and reduction ops, generic over protocols and local on every share
+// component (no communication): reshape, transpose, slicing, indexing, concat, stack, split, pad,
+// sum, mean, add_n. The same functions work on public tensors.
+#pragma once
+
+#include "tfe/ops/arithmetic.hpp"
+
+#include <numeric>
+
+namespace tfe {
+namespace detail {
+
+inline std::size_t normalize_axis(long axis, std::size_t ndim, const char* op) {
+  long n = static_cast<long>(ndim);
+  TFE_ENFORCE(axis >= -n && axis < n, shape_error, op, ": axis ", axis, " is out of range for ", ndim,
+              " dimensions");
+  return static_cast<std::size_t>(axis < 0 ? axis + n : axis);
+}
+
+/// Resolves one -1 in a requested shape; throws shape_error when the sizes do not match.
+inline shape_t resolve_shape(const shape_t& from, const std::vector<long>& to) {
+  shape_t out(to.size());
+  std::size_t known = 1;
+  int infer = -1;
+  for (std::size_t i = 0; i < to.size(); ++i) {
+    if (to[i] == -1) {
+      TFE_ENFORCE(infer < 0, shape_error, "reshape: more than one -1 in the new shape");
+      infer = static_cast<int>(i);
+    } else {
+      TFE_ENFORCE(to[i] >= 0, shape_error, "reshape: negative dimension ", to[i]);
+      out[i] = static_cast<std::size_t>(to[i]);
+      known *= out[i];
+    }
+  }
+  const std::size_t total = shape_size(from);
+  if (infer >= 0) {
+    TFE_ENFORCE(known != 0 && total % known == 0, shape_error, "reshape: cannot reshape ", shape_str(from),
+                " with a -1 dimension");
+    out[static_cast<std::size_t>(infer)] = total / known;
+  }
+  TFE_ENFORCE(shape_size(out) == total, shape_error, "reshape: cannot reshape ", shape_str(from), " (", total,
+              " elements) into ", shape_str(out), " (", shape_size(out), " elements)");
+  return out;
+}
+
+template <class R>
+ring_tensor<R> slice_ring(const ring_tensor<R>& t, std::size_t axis, std::size_t begin, std::size_t end,
+                          std::size_t step) {
+  xt::xstrided_slice_vector sv(t.dimension(), xt::all());
+  sv[axis] = xt::range(begin, end, step);
+  return ring_tensor<R>(xt::strided_view(t, sv));
+}
+
+template <class R>
+ring_tensor<R> concat_ring(const std::vector<const ring_tensor<R>*>& ts, std::size_t axis, const shape_t& out_shape) {
+  ring_tensor<R> out(out_shape);
+  std::size_t offset = 0;
+  for (const auto* t : ts) {
+    const std::size_t len = t->shape()[axis];
+    xt::xstrided_slice_vector sv(out_shape.size(), xt::all());
+    sv[axis] = xt::range(offset, offset + len);
+    xt::strided_view(out, sv) = *t;
+    offset += len;
+  }
+  return out;
+}
+
+inline shape_t concat_shape(const std::vector<shape_t>& shapes, std::size_t axis, const char* op) {
+  TFE_ENFORCE(!shapes.empty(), shape_error, op, ": no tensors given");
+  shape_t out = shapes[0];
+  TFE_ENFORCE(axis < out.size(), shape_error, op, ": axis ", axis, " out of range for shape ", shape_str(out));
+  for (std::size_t i = 1; i < shapes.size(); ++i) {
+    const auto& s = shapes[i];
+    bool ok = s.size() == out.size();
+    for (std::size_t d = 0; ok && d < s.size(); ++d) ok = d == axis || s[d] == out[d];
+    TFE_ENFORCE(ok, shape_error, op, ": tensor ", i, " has shape ", shape_str(s), " which does not match ",
+                shape_str(shapes[0]), " outside axis ", axis);
+    out[axis] += s[axis];
+  }
+  return out;
+}
+
+template <class P>
+std::size_t check_parts(const std::vector<private_tensor<P>>& xs, const char* op) {
+  TFE_ENFORCE(!xs.empty(), shape_error, op, ": no tensors given");
+  for (const auto& x : xs) check_same_session(xs[0].sess(), x.sess(), op);
+  return xs[0].parts().size();
+}
+
+}  // namespace detail
+
+// ---- reshape, transpose -----------------------------------------------------------------------
+
+template <class P>
+private_tensor<P> reshape(const private_tensor<P>& x, const std::vector<long>& shape) {
+  shape_t s = detail::resolve_shape(x.shape(), shape);
+  return detail::map_parts(x, s, [&](const auto& p) { return ring_ops::reshape(p, s); });
+}
+template <class P>
+public_tensor<P> reshape(const public_tensor<P>& x, const std::vector<long>& shape) {
+  shape_t s = detail::resolve_shape(x.shape(), shape);
+  return public_tensor<P>(x.sess(), ring_ops::reshape(x.value(), s));
+}
+
+/// Permutes axes (reverses them when perm is empty).
+template <class P>
+private_tensor<P> transpose(const private_tensor<P>& x, std::vector<std::size_t> perm = {}) {
+  if (perm.empty())
+    for (std::size_t i = x.ndim(); i-- > 0;) perm.push_back(i);
+  TFE_ENFORCE(perm.size() == x.ndim(), shape_error, "transpose: permutation of ", perm.size(),
+              " axes for shape ", shape_str(x.shape()));
+  shape_t s(perm.size());
+  std::vector<bool> seen(perm.size(), false);
+  for (std::size_t i = 0; i < perm.size(); ++i) {
+    TFE_ENFORCE(perm[i] < x.ndim() && !seen[perm[i]], shape_error, "transpose: invalid permutation");
+    seen[perm[i]] = true;
+    s[i] = x.shape()[perm[i]];
+  }
+  return detail::map_parts(x, s, [&](const auto& p) { return ring_ops::transpose(p, perm); });
+}
+template <class P>
+public_tensor<P> transpose(const public_tensor<P>& x, std::vector<std::size_t> perm = {}) {
+  if (perm.empty())
+    for (std::size_t i = x.ndim(); i-- > 0;) perm.push_back(i);
+  return public_tensor<P>(x.sess(), ring_ops::transpose(x.value(), perm));
+}
+
+// ---- slicing and indexing ---------------------------------------------------------------------
+
+/// Elements [begin, end) with `step` along `axis` (negative axis counts from the back).
+template <class P>
+private_tensor<P> slice(const private_tensor<P>& x, long axis, std::size_t begin, std::size_t end, std::size_t step = 1) {
+  std::size_t a = detail::normalize_axis(axis, x.ndim(), "slice");
+  TFE_ENFORCE(begin <= end && end <= x.shape()[a] && step >= 1, shape_error, "slice: range [", begin, ", ", end,
+              ") with step ", step, " is invalid for axis ", a, " of shape ", shape_str(x.shape()));
+  shape_t s = x.shape();
+  s[a] = (end - begin + step - 1) / step;
+  return detail::map_parts(x, s, [&](const auto& p) { return detail::slice_ring(p, a, begin, end, step); });
+}
+
+/// The i-th sub-tensor along `axis`, with that axis removed (x[i] for axis 0).
+template <class P>
+private_tensor<P> index(const private_tensor<P>& x, std::size_t i, long axis = 0) {
+  std::size_t a = detail::normalize_axis(axis, x.ndim(), "index");
+  TFE_ENFORCE(i < x.shape()[a], shape_error, "index: ", i, " is out of range for axis ", a, " of shape ",
+              shape_str(x.shape()));
+  shape_t s = x.shape();
+  s.erase(s.begin() + static_cast<std::ptrdiff_t>(a));
+  return detail::map_parts(x, s, [&](const auto& p) {
+    return ring_ops::reshape(detail::slice_ring(p, a, i, i + 1, 1), s);
+  });
+}
+
+// ---- concat, stack, split, pad ----------------------------------------------------------------
+
+template <class P>
+private_tensor<P> concat(const std::vector<private_tensor<P>>& xs, long axis = 0) {
+  using R = typename P::ring;
+  const std::size_t nparts = detail::check_parts(xs, "concat");
+  std::size_t a = detail::normalize_axis(axis, xs[0].ndim(), "concat");
+  std::vector<shape_t> shapes;
+  for (const auto& x : xs) shapes.push_back(x.shape());
+  shape_t s = detail::concat_shape(shapes, a, "concat");
+  typename private_tensor<P>::parts_type out;
+  for (std::size_t k = 0; k < nparts; ++k) {
+    std::vector<const ring_tensor<R>*> ts;
+    for (const auto& x : xs) ts.push_back(&x.parts()[k]);
+    out.push_back(detail::concat_ring<R>(ts, a, s));
+  }
+  return private_tensor<P>(xs[0].sess(), std::move(s), std::move(out));
+}
+
+/// Stacks equally shaped tensors along a new axis.
+template <class P>
+private_tensor<P> stack(const std::vector<private_tensor<P>>& xs, long axis = 0) {
+  detail::check_parts(xs, "stack");
+  std::size_t a = detail::normalize_axis(axis, xs[0].ndim() + 1, "stack");
+  std::vector<private_tensor<P>> expanded;
+  for (const auto& x : xs) {
+    TFE_ENFORCE(x.shape() == xs[0].shape(), shape_error, "stack: shapes ", shape_str(xs[0].shape()), " and ",
+                shape_str(x.shape()), " differ");
+    std::vector<long> s(x.shape().begin(), x.shape().end());
+    s.insert(s.begin() + static_cast<std::ptrdiff_t>(a), 1);
+    expanded.push_back(reshape(x, s));
+  }
+  return concat(expanded, static_cast<long>(a));
+}
+
+/// Splits into `n` equal parts along `axis`.
+template <class P>
+std::vector<private_tensor<P>> split(const private_tensor<P>& x, std::size_t n, long axis = 0) {
+  std::size_t a = detail::normalize_axis(axis, x.ndim(), "split");
+  TFE_ENFORCE(n >= 1 && x.shape()[a] % n == 0, shape_error, "split: axis ", a, " of shape ", shape_str(x.shape()),
+              " does not divide into ", n, " equal parts");
+  std::vector<private_tensor<P>> out;
+  const std::size_t len = x.shape()[a] / n;
+  for (std::size_t i = 0; i < n; ++i) out.push_back(slice(x, static_cast<long>(a), i * len, (i + 1) * len));
+  return out;
+}
+
+/// Splits into parts of the given sizes along `axis`.
+template <class P>
+std::vector<private_tensor<P>> split(const private_tensor<P>& x, const std::vector<std::size_t>& sizes, long axis = 0) {
+  std::size_t a = detail::normalize_axis(axis, x.ndim(), "split");
+  std::size_t total = std::accumulate(sizes.begin(), sizes.end(), std::size_t(0));
+  TFE_ENFORCE(total == x.shape()[a], shape_error, "split: sizes add up to ", total, " but axis ", a, " of shape ",
+              shape_str(x.shape()), " has ", x.shape()[a]);
+  std::vector<private_tensor<P>> out;
+  std::size_t off = 0;
+  for (auto len : sizes) {
+    out.push_back(slice(x, static_cast<long>(a), off, off + len));
+    off += len;
+  }
+  return out;
+}
+
+/// Zero padding: pads[d] = {before, after} for every axis d.
+template <class P>
+private_tensor<P> pad(const private_tensor<P>& x, const std::vector<std::array<std::size_t, 2>>& pads) {
+  using R = typename P::ring;
+  TFE_ENFORCE(pads.size() == x.ndim(), shape_error, "pad: ", pads.size(), " pairs of paddings for shape ",
+              shape_str(x.shape()));
+  shape_t s = x.shape();
+  for (std::size_t d = 0; d < s.size(); ++d) s[d] += pads[d][0] + pads[d][1];
+  return detail::map_parts(x, s, [&](const ring_tensor<R>& p) {
+    ring_tensor<R> out = xt::zeros<R>(s);
+    xt::xstrided_slice_vector sv;
+    for (std::size_t d = 0; d < p.dimension(); ++d) sv.push_back(xt::range(pads[d][0], pads[d][0] + p.shape()[d]));
+    xt::strided_view(out, sv) = p;
+    return out;
+  });
+}
+
+// ---- reductions --------------------------------------------------------------------------------
+
+/// Sum over the given axes (all axes when empty).
+template <class P>
+private_tensor<P> sum(const private_tensor<P>& x, std::vector<long> axes = {}, bool keepdims = false) {
+  std::vector<std::size_t> ax;
+  if (axes.empty())
+    for (std::size_t d = 0; d < x.ndim(); ++d) ax.push_back(d);
+  for (long a : axes) ax.push_back(detail::normalize_axis(a, x.ndim(), "sum"));
+  shape_t s;
+  for (std::size_t d = 0; d < x.ndim(); ++d) {
+    bool reduced = std::find(ax.begin(), ax.end(), d) != ax.end();
+    if (!reduced)
+      s.push_back(x.shape()[d]);
+    else if (keepdims)
+      s.push_back(1);
+  }
+  return detail::map_parts(x, s, [&](const auto& p) { return ring_ops::sum(p, ax, keepdims); });
+}
+
+/// Mean over the given axes: a local sum, then a public product by 1/count (one truncation).
+template <class P>
+private_tensor<P> mean(const private_tensor<P>& x, std::vector<long> axes = {}, bool keepdims = false) {
+  std::size_t count = 1;
+  if (axes.empty())
+    count = x.size();
+  else
+    for (long a : axes) count *= x.shape()[detail::normalize_axis(a, x.ndim(), "mean")];
+  TFE_ENFORCE(count > 0, shape_error, "mean of an empty tensor");
+  return sum(x, axes, keepdims) * (1.0 / static_cast<double>(count));
+}
+
+/// Sum of equally shaped tensors (secure aggregation): local.
+template <class P>
+private_tensor<P> add_n(const std::vector<private_tensor<P>>& xs) {
+  detail::check_parts(xs, "add_n");
+  private_tensor<P> acc = xs[0];
+  for (std::size_t i = 1; i < xs.size(); ++i) {
+    TFE_ENFORCE(xs[i].shape() == xs[0].shape(), shape_error, "add_n: tensor ", i, " has shape ",
+                shape_str(xs[i].shape()), " but tensor 0 has ", shape_str(xs[0].shape()));
+    acc = acc + xs[i];
+  }
+  return acc;
+}
+
+}  // namespace tfe

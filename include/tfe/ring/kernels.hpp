@@ -1,0 +1,259 @@
+// tfe/ring/kernels.hpp: raw-pointer compute kernels on ring elements (matmul mod 2^k).
+//
+// Everything here works on contiguous row-major buffers and wraps mod 2^bits through plain
+// unsigned arithmetic, so the result equals the integer product reduced mod 2^bits for every
+// ring (no overflow handling is needed: Z_2^k is closed under wrapping + and *).
+//
+// The matmul follows the usual GotoBLAS/BLIS structure, written in portable C++ so GCC
+// auto-vectorizes it (no intrinsics):
+//   for p0 in K step KC          (a KC-deep slice of A's columns / B's rows)
+//     for j0 in M step NC        pack B[p0:p0+KC, j0:j0+NC] into NR-wide column panels
+//       for i0 in N step MC      pack A[i0:i0+MC, p0:p0+KC] into MR-tall row panels
+//         for each (MR x NR) tile: C_tile += A_panel * B_panel   (micro-kernel)
+// The micro-kernel keeps an MR x NR accumulator tile in registers and streams one packed
+// column of A (MR scalars, broadcast) and one packed row of B (NR contiguous elements) per
+// step of p, so its inner j loop is a fixed-length contiguous multiply-add that GCC turns into
+// vpmullq/vpaddq on AVX-512 (ring64). Packing makes both streams unit-stride and pads ragged
+// edges with zeros, so the micro-kernel never branches; only the write-back is clipped.
+// Block sizes were picked by measurement on 512^3 ring64 (benchmarks/bench_ring_matmul.cpp).
+// Single-threaded on purpose: protocols run one thread per player.
+#pragma once
+
+#include "tfe/ring/ring_traits.hpp"
+
+#include <algorithm>
+#include <cstddef>
+#include <type_traits>
+#include <vector>
+
+namespace tfe {
+namespace detail {
+
+/// Tile and block sizes of the packed matmul for one ring type (built-in unsigned types).
+template <class R>
+struct matmul_blocking {
+  static constexpr std::size_t mr = 2;    // rows of the register tile
+  static constexpr std::size_t nr = 4;    // columns of the register tile
+  static constexpr std::size_t kc = 128;  // depth of a packed slice
+  static constexpr std::size_t mc = 64;   // rows of A packed at once
+  static constexpr std::size_t nc = 256;  // columns of B packed at once
+};
+
+template <>
+struct matmul_blocking<ring64> {
+  // 4 x 32 uint64 accumulators = 16 zmm registers; the B micro-panel (KC x 32 x 8 bytes = 64 KiB)
+  // lives in L2 next to the A block, C tiles stream.
+  static constexpr std::size_t mr = 4;
+  static constexpr std::size_t nr = 32;
+  static constexpr std::size_t kc = 256;
+  static constexpr std::size_t mc = 64;
+  static constexpr std::size_t nc = 512;
+};
+
+template <>
+struct matmul_blocking<ring128> {
+  // A 128-bit multiply-add is 3 scalar multiplies, so this is bound by the scalar multiplier
+  // (~1 GMAC/s); a 2 x 4 tile keeps 8 accumulators (16 GPRs) live. Measured ~1.3x over i-k-j.
+  static constexpr std::size_t mr = 2;
+  static constexpr std::size_t nr = 4;
+  static constexpr std::size_t kc = 128;
+  static constexpr std::size_t mc = 64;
+  static constexpr std::size_t nc = 256;
+};
+
+/// C[0:rows, 0:cols] += (packed A panel) * (packed B panel), rows <= MR, cols <= NR.
+/// a_panel: kc columns of MR scalars; b_panel: kc rows of NR scalars; both zero-padded.
+template <class R, std::size_t MR, std::size_t NR>
+inline void matmul_micro(const R* __restrict a_panel, const R* __restrict b_panel,
+                         R* __restrict c, std::size_t ldc, std::size_t kc, std::size_t rows,
+                         std::size_t cols) {
+  R acc[MR][NR];
+  for (std::size_t r = 0; r < MR; ++r)
+    for (std::size_t j = 0; j < NR; ++j) acc[r][j] = R(0);
+  for (std::size_t p = 0; p < kc; ++p) {
+    const R* __restrict ap = a_panel + p * MR;
+    const R* __restrict bp = b_panel + p * NR;
+    for (std::size_t r = 0; r < MR; ++r) {
+      const R av = ap[r];
+      for (std::size_t j = 0; j < NR; ++j) acc[r][j] += av * bp[j];
+    }
+  }
+  if (rows == MR && cols == NR) {
+    for (std::size_t r = 0; r < MR; ++r)
+      for (std::size_t j = 0; j < NR; ++j) c[r * ldc + j] += acc[r][j];
+  } else {
+    for (std::size_t r = 0; r < rows; ++r)
+      for (std::size_t j = 0; j < cols; ++j) c[r * ldc + j] += acc[r][j];
+  }
+}
+
+/// Packs B[0:kc, 0:nc] (leading dimension ldb) into ceil(nc/NR) panels of kc x NR, zero-padded.
+template <class R, std::size_t NR>
+inline void matmul_pack_b(const R* b, std::size_t ldb, std::size_t kc, std::size_t nc, R* out) {
+  for (std::size_t j0 = 0; j0 < nc; j0 += NR) {
+    const std::size_t w = std::min(NR, nc - j0);
+    for (std::size_t p = 0; p < kc; ++p) {
+      const R* src = b + p * ldb + j0;
+      std::size_t j = 0;
+      for (; j < w; ++j) out[j] = src[j];
+      for (; j < NR; ++j) out[j] = R(0);
+      out += NR;
+    }
+  }
+}
+
+/// Packs A[0:mc, 0:kc] (leading dimension lda) into ceil(mc/MR) panels, each kc columns of MR
+/// scalars (column-major inside the panel), zero-padded.
+template <class R, std::size_t MR>
+inline void matmul_pack_a(const R* a, std::size_t lda, std::size_t mc, std::size_t kc, R* out) {
+  for (std::size_t i0 = 0; i0 < mc; i0 += MR) {
+    const std::size_t h = std::min(MR, mc - i0);
+    for (std::size_t p = 0; p < kc; ++p) {
+      std::size_t r = 0;
+      for (; r < h; ++r) out[r] = a[(i0 + r) * lda + p];
+      for (; r < MR; ++r) out[r] = R(0);
+      out += MR;
+    }
+  }
+}
+
+/// The blocked matmul with explicit block sizes (exposed so the benchmark can sweep them).
+template <class R, std::size_t MR, std::size_t NR, std::size_t KC, std::size_t MC, std::size_t NC>
+void matmul_blocked(const R* a, const R* b, R* c, std::size_t n, std::size_t k, std::size_t m) {
+  static_assert(MC % MR == 0 && NC % NR == 0, "cache blocks must be whole register tiles");
+  if (n == 0 || m == 0 || k == 0) return;
+  const std::size_t kc_max = std::min(KC, k);
+  const std::size_t nc_max = std::min(NC, (m + NR - 1) / NR * NR);
+  const std::size_t mc_max = std::min(MC, (n + MR - 1) / MR * MR);
+  std::vector<R> b_pack(kc_max * nc_max);
+  std::vector<R> a_pack(mc_max * kc_max);
+  for (std::size_t p0 = 0; p0 < k; p0 += KC) {
+    const std::size_t kc = std::min(KC, k - p0);
+    for (std::size_t j0 = 0; j0 < m; j0 += NC) {
+      const std::size_t nc = std::min(NC, m - j0);
+      matmul_pack_b<R, NR>(b + p0 * m + j0, m, kc, nc, b_pack.data());
+      for (std::size_t i0 = 0; i0 < n; i0 += MC) {
+        const std::size_t mc = std::min(MC, n - i0);
+        matmul_pack_a<R, MR>(a + i0 * k + p0, k, mc, kc, a_pack.data());
+        for (std::size_t jr = 0; jr < nc; jr += NR) {
+          const R* b_panel = b_pack.data() + (jr / NR) * kc * NR;
+          const std::size_t cols = std::min(NR, nc - jr);
+          for (std::size_t ir = 0; ir < mc; ir += MR) {
+            const R* a_panel = a_pack.data() + (ir / MR) * kc * MR;
+            const std::size_t rows = std::min(MR, mc - ir);
+            matmul_micro<R, MR, NR>(a_panel, b_panel, c + (i0 + ir) * m + j0 + jr, m, kc, rows,
+                                    cols);
+          }
+        }
+      }
+    }
+  }
+}
+
+/// Direct i-k-j loop without packing, for very few rows of A: packing B would cost as much as
+/// the product itself. The inner j loop is contiguous and vectorizes.
+template <class R>
+void matmul_rows(const R* a, const R* b, R* c, std::size_t n, std::size_t k, std::size_t m) {
+  for (std::size_t i = 0; i < n; ++i) {
+    R* __restrict ci = c + i * m;
+    for (std::size_t p = 0; p < k; ++p) {
+      const R av = a[i * k + p];
+      const R* __restrict bp = b + p * m;
+      for (std::size_t j = 0; j < m; ++j) ci[j] += av * bp[j];
+    }
+  }
+}
+
+// ---- Boost wide rings ------------------------------------------------------------------------
+// A Boost.Multiprecision multiply goes through generic, size-tracking limb loops and costs ~35 ns
+// at 256 bits. Instead the operands are unpacked once into raw little-endian 64-bit limbs and the
+// product is accumulated with a truncated schoolbook multiply: limb i of a times limb j of b only
+// matters when i + j < L, which is L(L+1)/2 multiplies (10 for 256 bits), of which the L on the
+// top diagonal only need their low 64 bits.
+
+static_assert(sizeof(boost::multiprecision::limb_type) == 8, "wide-ring kernels assume 64-bit limbs");
+
+template <unsigned K>
+inline void wide_to_limbs(const wide_ring<K>& x, std::uint64_t* out) {
+  constexpr std::size_t L = K / 64;
+  const auto& be = x.backend();
+  const std::size_t used = std::min<std::size_t>(be.size(), L);
+  std::size_t i = 0;
+  for (; i < used; ++i) out[i] = be.limbs()[i];
+  for (; i < L; ++i) out[i] = 0;
+}
+
+template <unsigned K>
+inline wide_ring<K> wide_from_limbs(const std::uint64_t* in) {
+  constexpr std::size_t L = K / 64;
+  wide_ring<K> x;
+  auto& be = x.backend();
+  be.resize(static_cast<unsigned>(L), static_cast<unsigned>(L));
+  for (std::size_t i = 0; i < L; ++i) be.limbs()[i] = in[i];
+  be.normalize();  // drops leading zero limbs, as Boost expects
+  return x;
+}
+
+/// acc += a * b mod 2^(64 L), all L-limb little-endian.
+template <std::size_t L>
+inline void limbs_mac(std::uint64_t* __restrict acc, const std::uint64_t* __restrict a,
+                      const std::uint64_t* __restrict b) {
+  __extension__ using u128 = unsigned __int128;
+  for (std::size_t i = 0; i < L; ++i) {
+    const std::uint64_t ai = a[i];
+    std::uint64_t carry = 0;
+    for (std::size_t j = 0; j + 1 < L - i; ++j) {
+      const u128 t = u128(ai) * b[j] + acc[i + j] + carry;
+      acc[i + j] = static_cast<std::uint64_t>(t);
+      carry = static_cast<std::uint64_t>(t >> 64);
+    }
+    acc[L - 1] += ai * b[L - 1 - i] + carry;  // top limb: the carry out of it wraps away
+  }
+}
+
+template <unsigned K>
+void matmul_wide(const wide_ring<K>* a, const wide_ring<K>* b, wide_ring<K>* c, std::size_t n,
+                 std::size_t k, std::size_t m) {
+  constexpr std::size_t L = K / 64;
+  constexpr std::size_t kc_block = 64;  // keeps a KC x m slice of B's limbs warm in L2
+  std::vector<std::uint64_t> al(n * k * L), bl(k * m * L), cl(n * m * L, 0);
+  for (std::size_t i = 0; i < n * k; ++i) wide_to_limbs(a[i], &al[i * L]);
+  for (std::size_t i = 0; i < k * m; ++i) wide_to_limbs(b[i], &bl[i * L]);
+  for (std::size_t p0 = 0; p0 < k; p0 += kc_block) {
+    const std::size_t p1 = std::min(k, p0 + kc_block);
+    for (std::size_t i = 0; i < n; ++i) {
+      std::uint64_t* ci = &cl[i * m * L];
+      for (std::size_t p = p0; p < p1; ++p) {
+        const std::uint64_t* ap = &al[(i * k + p) * L];
+        const std::uint64_t* bp = &bl[p * m * L];
+        for (std::size_t j = 0; j < m; ++j) limbs_mac<L>(ci + j * L, ap, bp + j * L);
+      }
+    }
+  }
+  for (std::size_t i = 0; i < n * m; ++i) c[i] += wide_from_limbs<K>(&cl[i * L]);
+}
+
+template <class R>
+struct is_wide_ring : std::false_type {};
+template <unsigned K>
+struct is_wide_ring<wide_ring<K>> : std::true_type {};
+
+}  // namespace detail
+
+/// C[n x m] += A[n x k] * B[k x m] mod 2^bits; all three row-major and contiguous.
+/// c must not overlap a or b. Sizes of 0 are allowed (nothing happens).
+template <class R>
+void matmul_kernel(const R* a, const R* b, R* c, std::size_t n, std::size_t k, std::size_t m) {
+  if (n == 0 || k == 0 || m == 0) return;
+  if constexpr (detail::is_wide_ring<R>::value) {
+    detail::matmul_wide(a, b, c, n, k, m);
+  } else {
+    using blk = detail::matmul_blocking<R>;
+    if (n < blk::mr)
+      detail::matmul_rows(a, b, c, n, k, m);
+    else
+      detail::matmul_blocked<R, blk::mr, blk::nr, blk::kc, blk::mc, blk::nc>(a, b, c, n, k, m);
+  }
+}
+
+}  // namespace tfe
