@@ -43,25 +43,44 @@ inline shape_t resolve_shape(const shape_t& from, const std::vector<long>& to) {
   return out;
 }
 
+/// Row-major block geometry around `axis`: outer = prod(shape[:axis]), inner = prod(shape[axis+1:]).
+inline std::pair<std::size_t, std::size_t> outer_inner(const shape_t& shape, std::size_t axis) {
+  std::size_t outer = 1, inner = 1;
+  for (std::size_t d = 0; d < axis; ++d) outer *= shape[d];
+  for (std::size_t d = axis + 1; d < shape.size(); ++d) inner *= shape[d];
+  return {outer, inner};
+}
+
+// Raw row-major loops instead of assigning through xt::strided_view: xtensor 0.24 mis-sizes the
+// temporary of a strided-view assignment on xarray (it takes the svector capacity as a rank).
 template <class R>
 ring_tensor<R> slice_ring(const ring_tensor<R>& t, std::size_t axis, std::size_t begin, std::size_t end,
                           std::size_t step) {
-  xt::xstrided_slice_vector sv(t.dimension(), xt::all());
-  sv[axis] = xt::range(begin, end, step);
-  return ring_tensor<R>(xt::strided_view(t, sv));
+  shape_t in = shape_of(t), out_shape = in;
+  out_shape[axis] = end > begin ? (end - begin + step - 1) / step : 0;
+  ring_tensor<R> out(out_shape);
+  auto [outer, inner] = outer_inner(in, axis);
+  const R* src = t.data();
+  R* dst = out.data();
+  for (std::size_t o = 0; o < outer; ++o)
+    for (std::size_t j = begin; j < end; j += step) {
+      const R* row = src + (o * in[axis] + j) * inner;
+      dst = std::copy(row, row + inner, dst);
+    }
+  return out;
 }
 
 template <class R>
 ring_tensor<R> concat_ring(const std::vector<const ring_tensor<R>*>& ts, std::size_t axis, const shape_t& out_shape) {
   ring_tensor<R> out(out_shape);
-  std::size_t offset = 0;
-  for (const auto* t : ts) {
-    const std::size_t len = t->shape()[axis];
-    xt::xstrided_slice_vector sv(out_shape.size(), xt::all());
-    sv[axis] = xt::range(offset, offset + len);
-    xt::strided_view(out, sv) = *t;
-    offset += len;
-  }
+  auto [outer, inner] = outer_inner(out_shape, axis);
+  R* dst = out.data();
+  for (std::size_t o = 0; o < outer; ++o)
+    for (const auto* t : ts) {
+      const std::size_t block = t->shape()[axis] * inner;
+      const R* src = t->data() + o * block;
+      dst = std::copy(src, src + block, dst);
+    }
   return out;
 }
 
@@ -223,11 +242,17 @@ private_tensor<P> pad(const private_tensor<P>& x, const std::vector<std::array<s
   shape_t s = x.shape();
   for (std::size_t d = 0; d < s.size(); ++d) s[d] += pads[d][0] + pads[d][1];
   return detail::map_parts(x, s, [&](const ring_tensor<R>& p) {
-    ring_tensor<R> out = xt::zeros<R>(s);
-    xt::xstrided_slice_vector sv;
-    for (std::size_t d = 0; d < p.dimension(); ++d) sv.push_back(xt::range(pads[d][0], pads[d][0] + p.shape()[d]));
-    xt::strided_view(out, sv) = p;
-    return out;
+    ring_tensor<R> cur = p;
+    for (std::size_t d = 0; d < pads.size(); ++d) {
+      if (pads[d][0] == 0 && pads[d][1] == 0) continue;
+      shape_t before = shape_of(cur), after = shape_of(cur), out = shape_of(cur);
+      before[d] = pads[d][0];
+      after[d] = pads[d][1];
+      out[d] += pads[d][0] + pads[d][1];
+      ring_tensor<R> zb = xt::zeros<R>(before), za = xt::zeros<R>(after);
+      cur = detail::concat_ring<R>({&zb, &cur, &za}, d, out);
+    }
+    return cur;
   });
 }
 

@@ -28,6 +28,9 @@ struct plain {
   static std::string name() { return "plain<" + ring_traits<R>::name() + ">"; }
   static std::string roles() { return "player 0 is the trusted party that computes in the clear"; }
 
+  /// The players a program needs at least, in role order (tests and examples add input players).
+  static std::vector<std::string> default_players() { return {"server0"}; }
+
   /// plain keeps no per-player state.
   struct state {
     state() = default;
@@ -86,6 +89,34 @@ struct plain {
   static parts_type truncate(session_type& s, const parts_type& x, const shape_t&) {
     if (!holds_value(s)) return {};
     return {tfe::truncate(x.at(0), s.fixed_point().frac_bits)};
+  }
+
+  /// [x < 0] from the top bit of the low `width` bits (for in-range values the same as the ring's
+  /// sign; plain checks that, so a value out of the range shows up as an error in the oracle).
+  static parts_type sign_bit(session_type& s, const parts_type& x, const shape_t&, unsigned width) {
+    if (!holds_value(s)) return {};
+    using T = ring_traits<R>;
+    ring_tensor<R> out(shape_of(x.at(0)));
+    for (std::size_t i = 0; i < out.size(); ++i) {
+      const R v = x[0].data()[i];
+      if (width < T::bits) {
+        // In range means the value sign-extends from `width` bits.
+        const R ext = T::shr_arith(T::shl(v, T::bits - width), T::bits - width);
+        TFE_ENFORCE(ext == v, encoding_error, "comparison input ", T::to_double(v) / s.fixed_point().scale(),
+                    " is outside the ", width, "-bit fixed-point range");
+      }
+      out.data()[i] = T::msb(v) ? T::one() : T::zero();
+    }
+    return {std::move(out)};
+  }
+
+  /// [x == 0], exact.
+  static parts_type zero_bit(session_type& s, const parts_type& x, const shape_t&, unsigned) {
+    if (!holds_value(s)) return {};
+    using T = ring_traits<R>;
+    ring_tensor<R> out(shape_of(x.at(0)));
+    for (std::size_t i = 0; i < out.size(); ++i) out.data()[i] = x[0].data()[i] == T::zero() ? T::one() : T::zero();
+    return {std::move(out)};
   }
 };
 

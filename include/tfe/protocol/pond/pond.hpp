@@ -1,0 +1,165 @@
+// tfe/protocol/pond/pond.hpp: Pond: two servers with 2-out-of-2 additive shares and a crypto producer.
+//
+// Roles (by position in the player list): player 0 and 1 are the servers, player 2 the crypto
+// producer (dealer), every further player an input/output player. Semi-honest, non-colluding
+// (Dahl, Mancuso, Dupis, Decoste, Giraud, Livingstone, Patriquin, Uhma: "Private Machine Learning in
+// TensorFlow using Secure Computation", 2018, the protocol behind TF Encrypted's Pond).
+// A value x is held as x = x0 + x1 mod 2^ℓ, server i holding x_i (one part).
+//
+// Costs (per player, n = elements):
+//   input from a non-server owner: owner sends n elements to server1 (server0's share comes from the
+//     PRG stream it shares with the owner); from a server: no communication at all.
+//   reveal to a server: the other server sends n; to another player: both servers send n.
+//   bilinear op z = op(x, y) (elementwise product, matmul, conv2d), Beaver (1991) with seed-compressed
+//     triples: server i derives a_i, b_i (server 0 also c_0) from the stream it shares with the crypto
+//     producer, which sends only c_1 = op(a, b) − c_0 to server 1 (|z| elements, offline-able).
+//     Online: 1 round; each server sends |x| + |y| elements (e = x − a and f = y − b).
+//   truncation: SecureML's share-local truncation, 0 rounds (see ring/fixed_point.hpp for its error).
+//   sign bit: see protocol/pond/compare.hpp.
+#pragma once
+
+#include "tfe/protocol/pond/compare.hpp"
+#include "tfe/session.hpp"
+
+#include <optional>
+#include <string>
+
+namespace tfe {
+
+template <class R>
+struct pond {
+  using ring = R;
+  using parts_type = std::vector<ring_tensor<R>>;
+  using session_type = session<pond>;
+
+  static constexpr std::size_t min_players = 3;
+  static constexpr std::size_t dealer = 2;
+  static std::string name() { return "pond<" + ring_traits<R>::name() + ">"; }
+  static std::string roles() { return "server0, server1, crypto-producer, then input/output players"; }
+  static std::vector<std::string> default_players() { return {"server0", "server1", "crypto-producer"}; }
+
+  struct state {
+    state() = default;
+    explicit state(session_type&) {}
+  };
+
+  static bool is_server(const session_type& s) { return s.id() < 2; }
+  static bool is_dealer(const session_type& s) { return s.id() == dealer; }
+  static int public_component(const session_type& s) { return s.id() == 0 ? 0 : -1; }
+
+  static parts_type zero_parts(const session_type& s, const shape_t& shape) {
+    if (!is_server(s)) return {};
+    return {ring_tensor<R>(xt::zeros<R>(shape))};
+  }
+
+  /// Sharing an input. A server owner derives the other server's share from their common stream;
+  /// any other owner derives server 0's share from its stream with server 0 and sends server 1 the rest.
+  static parts_type share_input(session_type& s, std::size_t owner, const ring_tensor<R>* value, const shape_t& shape) {
+    const std::size_t me = s.id();
+    if (owner < 2) {
+      const std::size_t other = 1 - owner;
+      if (me == owner) {
+        auto other_share = s.pair_prg(other).template uniform<R>(shape);
+        return {ring_tensor<R>(*value - other_share)};
+      }
+      if (me == other) return {s.pair_prg(owner).template uniform<R>(shape)};
+      return {};
+    }
+    if (me == owner) {
+      auto x0 = s.pair_prg(0).template uniform<R>(shape);
+      s.net().send(1, ring_tensor<R>(*value - x0));
+      return {};
+    }
+    if (me == 0) return {s.pair_prg(owner).template uniform<R>(shape)};
+    if (me == 1) {
+      auto x1 = s.net().template recv<R>(owner);
+      TFE_ENFORCE(shape_of(x1) == shape, protocol_error, "input share from '", s.name_of(owner), "' has shape ",
+                  shape_str(shape_of(x1)), " but ", shape_str(shape), " was announced");
+      return {std::move(x1)};
+    }
+    return {};
+  }
+
+  static std::optional<ring_tensor<R>> reveal(session_type& s, const parts_type& x, const shape_t& shape, std::size_t receiver) {
+    const std::size_t me = s.id();
+    if (receiver < 2) {
+      if (me == 1 - receiver) s.net().send(receiver, x.at(0));
+      if (me == receiver) return ring_tensor<R>(x.at(0) + recv_checked(s, 1 - receiver, shape));
+      return std::nullopt;
+    }
+    if (me < 2) s.net().send(receiver, x.at(0));
+    if (me == receiver) {
+      auto a = recv_checked(s, 0, shape);
+      auto b = recv_checked(s, 1, shape);
+      return ring_tensor<R>(a + b);
+    }
+    return std::nullopt;
+  }
+
+  static ring_tensor<R> reveal_all(session_type& s, const parts_type& x, const shape_t& shape) {
+    const std::size_t me = s.id();
+    if (me < 2) {
+      for (std::size_t p = 0; p < s.num_players(); ++p)
+        if (p != me) s.net().send(p, x.at(0));
+      return ring_tensor<R>(x.at(0) + recv_checked(s, 1 - me, shape));
+    }
+    auto a = recv_checked(s, 0, shape);
+    return ring_tensor<R>(a + recv_checked(s, 1, shape));
+  }
+
+  /// Beaver's bilinear product with a seed-compressed triple (a, b, c = op(a, b)):
+  ///   servers open e = x − a and f = y − b (1 round, |x| + |y| elements each), then
+  ///   z_i = c_i + op(e, b_i) + op(a_i, f) + [i = 0]·op(e, f).
+  /// The crypto producer sends c_1 = op(a0 + a1, b0 + b1) − c_0 to server 1 (|z| elements).
+  template <class Op>
+  static parts_type bilinear(session_type& s, const parts_type& x, const parts_type& y, const shape_t& xs, const shape_t& ys,
+                             const shape_t& zs, Op&& op) {
+    auto scope = s.op_scope("beaver");
+    const std::size_t me = s.id();
+    if (me == dealer) {
+      auto a0 = s.pair_prg(0).template uniform<R>(xs);
+      auto b0 = s.pair_prg(0).template uniform<R>(ys);
+      auto c0 = s.pair_prg(0).template uniform<R>(zs);
+      auto a1 = s.pair_prg(1).template uniform<R>(xs);
+      auto b1 = s.pair_prg(1).template uniform<R>(ys);
+      ring_tensor<R> c = op(ring_tensor<R>(a0 + a1), ring_tensor<R>(b0 + b1));
+      s.net().send(1, ring_tensor<R>(c - c0));
+      return {};
+    }
+    if (me >= 2) return {};
+    auto a = s.pair_prg(dealer).template uniform<R>(xs);
+    auto b = s.pair_prg(dealer).template uniform<R>(ys);
+    ring_tensor<R> c = me == 0 ? s.pair_prg(dealer).template uniform<R>(zs) : recv_checked(s, dealer, zs);
+    const std::size_t other = 1 - me;
+    ring_tensor<R> e_mine = x.at(0) - a, f_mine = y.at(0) - b;
+    s.net().send(other, e_mine);
+    s.net().send(other, f_mine);
+    ring_tensor<R> e = e_mine + recv_checked(s, other, xs);
+    ring_tensor<R> f = f_mine + recv_checked(s, other, ys);
+    ring_tensor<R> z = c + op(e, b) + op(a, f);
+    if (me == 0) z += op(e, f);
+    return {std::move(z)};
+  }
+
+  /// SecureML share-local truncation by f bits: 0 rounds, no communication.
+  static parts_type truncate(session_type& s, const parts_type& x, const shape_t&) {
+    if (!is_server(s)) return {};
+    return {truncate_share(x.at(0), s.fixed_point().frac_bits, static_cast<int>(s.id()))};
+  }
+
+  static parts_type sign_bit(session_type& s, const parts_type& x, const shape_t& shape, unsigned width) {
+    return pond_compare<pond>::sign_bit(s, x, shape, width);
+  }
+  static parts_type zero_bit(session_type& s, const parts_type& x, const shape_t& shape, unsigned width) {
+    return pond_compare<pond>::zero_bit(s, x, shape, width);
+  }
+
+  static ring_tensor<R> recv_checked(session_type& s, std::size_t from, const shape_t& shape) {
+    auto t = s.net().template recv<R>(from);
+    TFE_ENFORCE(shape_of(t) == shape, protocol_error, "expected a tensor of shape ", shape_str(shape), " from '",
+                s.name_of(from), "' but got ", shape_str(shape_of(t)));
+    return t;
+  }
+};
+
+}  // namespace tfe
