@@ -8,6 +8,7 @@
 #include "tfe/ops/arithmetic.hpp"
 #include "tfe/ops/conv.hpp"
 #include "tfe/ops/nonlinear.hpp"
+#include "tfe/ops/approx.hpp"
 #include "tfe/ops/structure.hpp"
 #include "tfe/protocol/plain/plain.hpp"
 #include "tfe/protocol/pond/pond.hpp"

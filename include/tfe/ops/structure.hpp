@@ -189,6 +189,11 @@ private_tensor<P> concat(const std::vector<private_tensor<P>>& xs, long axis = 0
   return private_tensor<P>(xs[0].sess(), std::move(s), std::move(out));
 }
 
+template <class P>
+private_tensor<P> concat(std::initializer_list<private_tensor<P>> xs, long axis = 0) {
+  return concat(std::vector<private_tensor<P>>(xs), axis);
+}
+
 /// Stacks equally shaped tensors along a new axis.
 template <class P>
 private_tensor<P> stack(const std::vector<private_tensor<P>>& xs, long axis = 0) {
@@ -203,6 +208,11 @@ private_tensor<P> stack(const std::vector<private_tensor<P>>& xs, long axis = 0)
     expanded.push_back(reshape(x, s));
   }
   return concat(expanded, static_cast<long>(a));
+}
+
+template <class P>
+private_tensor<P> stack(std::initializer_list<private_tensor<P>> xs, long axis = 0) {
+  return stack(std::vector<private_tensor<P>>(xs), axis);
 }
 
 /// Splits into `n` equal parts along `axis`.
@@ -299,6 +309,11 @@ private_tensor<P> add_n(const std::vector<private_tensor<P>>& xs) {
     acc = acc + xs[i];
   }
   return acc;
+}
+
+template <class P>
+private_tensor<P> add_n(std::initializer_list<private_tensor<P>> xs) {
+  return add_n(std::vector<private_tensor<P>>(xs));
 }
 
 }  // namespace tfe

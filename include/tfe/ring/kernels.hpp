@@ -15,7 +15,10 @@
 // step of p, so its inner j loop is a fixed-length contiguous multiply-add that GCC turns into
 // vpmullq/vpaddq on AVX-512 (ring64). Packing makes both streams unit-stride and pads ragged
 // edges with zeros, so the micro-kernel never branches; only the write-back is clipped.
-// Block sizes were picked by measurement on 512^3 ring64 (benchmarks/bench_ring_matmul.cpp).
+// Block sizes were picked by measurement (benchmarks/bench_ring_matmul.cpp, -O3 -march=native,
+// AMD EPYC with AVX-512): ring64 512^3 runs at ~20 GMAC/s, ~55x a textbook i-j-k loop; ring128
+// is bound by scalar 64-bit multiplies (~1.1 GMAC/s, ~1.9x). Boost wide rings take a separate
+// limb-level path (below), ~4.5x faster than multiplying Boost numbers.
 // Single-threaded on purpose: protocols run one thread per player.
 #pragma once
 
@@ -32,7 +35,8 @@
 namespace tfe {
 namespace detail {
 
-/// Tile and block sizes of the packed matmul for one ring type (built-in unsigned types).
+/// Tile and block sizes of the packed matmul for one built-in ring type (the primary template is a
+/// conservative default; the measured choices are the specialisations).
 template <class R>
 struct matmul_blocking {
   static constexpr std::size_t mr = 2;    // rows of the register tile
@@ -56,9 +60,10 @@ struct matmul_blocking<ring64> {
 template <>
 struct matmul_blocking<ring128> {
   // A 128-bit multiply-add is 3 scalar multiplies, so this is bound by the scalar multiplier
-  // (~1 GMAC/s); a 2 x 4 tile keeps 8 accumulators (16 GPRs) live. Measured ~1.3x over i-k-j.
-  static constexpr std::size_t mr = 2;
-  static constexpr std::size_t nr = 4;
+  // (~1.1 GMAC/s at best). A 1 x 8 tile keeps 8 accumulators (16 GPRs) live; measured ~1.4x
+  // over a plain i-k-j loop and ~1.9x over i-j-k, ahead of 2x4, 4x4, 1x4 and 1x12 tiles.
+  static constexpr std::size_t mr = 1;
+  static constexpr std::size_t nr = 8;
   static constexpr std::size_t kc = 128;
   static constexpr std::size_t mc = 64;
   static constexpr std::size_t nc = 256;
@@ -121,8 +126,8 @@ inline void matmul_pack_a(const R* a, std::size_t lda, std::size_t mc, std::size
 }
 
 /// Scratch memory for packed panels: 64-byte aligned, so the micro-kernel's vector loads never
-/// split cache lines (unaligned pack buffers measured ~25% slower), and kept per thread and
-/// grown on demand, so repeated matmuls pay no allocation or page faults.
+/// split cache lines (16-byte-aligned pack buffers measured 25-60% slower on ring64), and kept
+/// per thread and grown on demand, so repeated matmuls pay no allocation or page faults.
 template <class R>
 class pack_buffer {
  public:

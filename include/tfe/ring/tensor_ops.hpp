@@ -126,7 +126,7 @@ ring_tensor<R> bit(const ring_tensor<R>& a, unsigned i) {
 /// The sign bit of every element (bit bits-1), as 0 or 1 in R.
 template <class R>
 ring_tensor<R> msb(const ring_tensor<R>& a) {
-  return bit(a, ring_traits<R>::bits - 1);
+  return ring_ops::bit(a, ring_traits<R>::bits - 1);
 }
 
 // ---- shape manipulation ---------------------------------------------------------------------
@@ -251,7 +251,7 @@ ring_tensor<R> matmul(const ring_tensor<R>& a, const ring_tensor<R>& b) {
   TFE_ENFORCE(b.shape()[0] == k, shape_error, "matmul: shapes ", shape_str(shape_of(a)), " and ",
               shape_str(shape_of(b)), " do not align (", k, " columns vs ", b.shape()[0], " rows)");
   ring_tensor<R> c = detail::filled(shape_t{n, m}, R(0));
-  matmul_kernel(a.data(), b.data(), c.data(), n, k, m);
+  ::tfe::matmul_kernel(a.data(), b.data(), c.data(), n, k, m);
   return c;
 }
 
@@ -401,13 +401,13 @@ ring_tensor<R> conv2d(const ring_tensor<R>& x, const ring_tensor<R>& w,
   TFE_ENFORCE(xs[3] == ws[2], shape_error, "conv2d: input has ", xs[3], " channels but filter expects ",
               ws[2], " (input shape ", shape_str(xs), ", filter shape ", shape_str(ws), ")");
   const std::size_t kh = ws[0], kw = ws[1], cin = ws[2], cout = ws[3];
-  const conv_geometry g = conv2d_geometry(xs[1], xs[2], kh, kw, strides[0], strides[1], pad);
+  const conv_geometry g = ring_ops::conv2d_geometry(xs[1], xs[2], kh, kw, strides[0], strides[1], pad);
   const ring_tensor<R> cols =
-      im2col(x, kh, kw, strides[0], strides[1], g.pad_top, g.pad_left, g.out_h, g.out_w);
+      ring_ops::im2col(x, kh, kw, strides[0], strides[1], g.pad_top, g.pad_left, g.out_h, g.out_w);
   const std::size_t rows = xs[0] * g.out_h * g.out_w;
   ring_tensor<R> out = detail::filled(shape_t{xs[0], g.out_h, g.out_w, cout}, R(0));
   // HWIO is already row-major (kh*kw*C_in) x C_out, so the filter is used in place.
-  matmul_kernel(cols.data(), w.data(), out.data(), rows, kh * kw * cin, cout);
+  ::tfe::matmul_kernel(cols.data(), w.data(), out.data(), rows, kh * kw * cin, cout);
   return out;
 }
 

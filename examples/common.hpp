@@ -1,0 +1,126 @@
+// examples/common.hpp: what the example programs share: picking a protocol by name, flags, and the
+// comparison with the plaintext reference protocol.
+#pragma once
+
+#include <tfe/tfe.hpp>
+
+#include <cmath>
+#include <cstdlib>
+#include <iostream>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace examples {
+
+/// Calls f.template operator()<P>() for the protocol named on the command line.
+template <class F>
+void with_protocol(const std::string& name, F&& f) {
+  if (name == "pond") return f.template operator()<tfe::pond<tfe::ring64>>();
+  if (name == "pond128") return f.template operator()<tfe::pond<tfe::ring128>>();
+  if (name == "plain") return f.template operator()<tfe::plain<tfe::ring64>>();
+  if (name == "plain128") return f.template operator()<tfe::plain<tfe::ring128>>();
+  throw std::invalid_argument("unknown protocol '" + name + "' (known: pond, pond128, plain, plain128)");
+}
+
+/// The reference protocol on the same ring as P.
+template <class P>
+using reference_of = tfe::plain<typename P::ring>;
+
+/// Minimal flag parsing: --name value and boolean --name.
+struct flags {
+  std::string protocol = "pond";
+  bool check = false;  // exit non-zero when the difference from plain exceeds the bound
+  bool small = false;  // small inputs (for ctest)
+  std::vector<std::string> rest;
+
+  static flags parse(int argc, char** argv) {
+    flags f;
+    for (int i = 1; i < argc; ++i) {
+      std::string a = argv[i];
+      if (a == "--protocol" && i + 1 < argc) {
+        f.protocol = argv[++i];
+      } else if (a == "--check") {
+        f.check = true;
+      } else if (a == "--small") {
+        f.small = true;
+      } else if (a == "--help" || a == "-h") {
+        std::cout << "usage: " << argv[0] << " [--protocol pond|pond128|plain|plain128] [--small] [--check]\n";
+        std::exit(0);
+      } else {
+        throw std::invalid_argument("unknown argument '" + a + "' (try --help)");
+      }
+    }
+    return f;
+  }
+};
+
+inline double max_abs_diff(const xt::xarray<double>& a, const xt::xarray<double>& b) {
+  if (a.shape() != b.shape()) throw std::runtime_error("results have different shapes");
+  double m = 0;
+  for (std::size_t i = 0; i < a.size(); ++i) m = std::max(m, std::fabs(a.data()[i] - b.data()[i]));
+  return m;
+}
+
+/// Prints the difference from plain and returns the exit code under --check.
+inline int report(const flags& f, const std::string& what, double diff, double bound) {
+  std::cout << "largest absolute difference from the plain protocol (" << what << "): " << diff << " (bound "
+            << bound << ")\n";
+  if (f.check && !(diff <= bound)) {
+    std::cerr << "FAILED: difference " << diff << " exceeds the documented bound " << bound << "\n";
+    return 1;
+  }
+  return 0;
+}
+
+/// A small deterministic data generator for the examples' synthetic data sets (NOT protocol
+/// randomness: the protocols draw theirs from tfe::prg). splitmix64 + Box-Muller.
+class data_rng {
+ public:
+  explicit data_rng(std::uint64_t seed) : m_state(seed) {}
+  std::uint64_t next() {
+    std::uint64_t z = (m_state += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+  }
+  double uniform() { return static_cast<double>(next() >> 11) * 0x1.0p-53; }
+  double normal() {
+    double u1 = uniform(), u2 = uniform();
+    if (u1 < 1e-300) u1 = 1e-300;
+    return std::sqrt(-2.0 * std::log(u1)) * std::cos(6.283185307179586 * u2);
+  }
+
+ private:
+  std::uint64_t m_state;
+};
+
+}  // namespace examples
+
+namespace examples {
+
+/// Plain double matrix product for the players' local (plaintext) work.
+inline xt::xarray<double> dmatmul(const xt::xarray<double>& a, const xt::xarray<double>& b) {
+  const std::size_t n = a.shape()[0], k = a.shape()[1], m = b.shape()[1];
+  if (b.shape()[0] != k) throw std::runtime_error("dmatmul: shapes are not aligned");
+  xt::xarray<double> c = xt::zeros<double>({n, m});
+  for (std::size_t i = 0; i < n; ++i)
+    for (std::size_t p = 0; p < k; ++p) {
+      const double av = a(i, p);
+      for (std::size_t j = 0; j < m; ++j) c(i, j) += av * b(p, j);
+    }
+  return c;
+}
+
+inline std::vector<int> argmax_rows(const xt::xarray<double>& logits) {
+  std::vector<int> out(logits.shape()[0]);
+  for (std::size_t i = 0; i < out.size(); ++i) {
+    std::size_t best = 0;
+    for (std::size_t j = 1; j < logits.shape()[1]; ++j)
+      if (logits(i, j) > logits(i, best)) best = j;
+    out[i] = static_cast<int>(best);
+  }
+  return out;
+}
+
+}  // namespace examples
