@@ -7,6 +7,7 @@
 #include "tfe/net/memory_network.hpp"
 #include "tfe/ops/arithmetic.hpp"
 #include "tfe/ops/conv.hpp"
+#include "tfe/ops/masked.hpp"
 #include "tfe/ops/nonlinear.hpp"
 #include "tfe/ops/approx.hpp"
 #include "tfe/ops/structure.hpp"

@@ -72,9 +72,8 @@ struct matmul_blocking<ring128> {
 /// C[0:rows, 0:cols] += (packed A panel) * (packed B panel), rows <= MR, cols <= NR.
 /// a_panel: kc columns of MR scalars; b_panel: kc rows of NR scalars; both zero-padded.
 template <class R, std::size_t MR, std::size_t NR>
-inline void matmul_micro(const R* __restrict a_panel, const R* __restrict b_panel,
-                         R* __restrict c, std::size_t ldc, std::size_t kc, std::size_t rows,
-                         std::size_t cols) {
+inline void matmul_micro(const R* __restrict a_panel, const R* __restrict b_panel, R* __restrict c,
+                         std::size_t ldc, std::size_t kc, std::size_t rows, std::size_t cols) {
   R acc[MR][NR];
   for (std::size_t r = 0; r < MR; ++r)
     for (std::size_t j = 0; j < NR; ++j) acc[r][j] = R(0);
@@ -133,7 +132,7 @@ class pack_buffer {
  public:
   R* get(std::size_t count) {
     if (count > m_capacity) {
-      m_data.reset(static_cast<R*>(::operator new(count * sizeof(R), std::align_val_t{64})));
+      m_data.reset(static_cast<R*>(::operator new (count * sizeof(R), std::align_val_t{64})));
       m_capacity = count;
     }
     return m_data.get();
@@ -141,7 +140,7 @@ class pack_buffer {
 
  private:
   struct deleter {
-    void operator()(R* p) const { ::operator delete(p, std::align_val_t{64}); }
+    void operator()(R* p) const { ::operator delete (p, std::align_val_t{64}); }
   };
   std::unique_ptr<R, deleter> m_data;
   std::size_t m_capacity = 0;
@@ -203,7 +202,8 @@ void matmul_rows(const R* a, const R* b, R* c, std::size_t n, std::size_t k, std
 // matters when i + j < L, which is L(L+1)/2 multiplies (10 for 256 bits), of which the L on the
 // top diagonal only need their low 64 bits.
 
-static_assert(sizeof(boost::multiprecision::limb_type) == 8, "wide-ring kernels assume 64-bit limbs");
+static_assert(sizeof(boost::multiprecision::limb_type) == 8,
+              "wide-ring kernels assume 64-bit limbs");
 
 template <unsigned K>
 inline void wide_to_limbs(const wide_ring<K>& x, std::uint64_t* out) {

@@ -40,8 +40,7 @@ namespace detail {
 /// True for the built-in rings (ring64, ring128), whose elementwise ops compile to plain integer
 /// instructions and vectorize; false for Boost wide rings.
 template <class R>
-inline constexpr bool is_builtin_ring =
-    std::is_same_v<R, ring64> || std::is_same_v<R, ring128>;
+inline constexpr bool is_builtin_ring = std::is_same_v<R, ring64> || std::is_same_v<R, ring128>;
 
 /// A tensor of the given shape with every element set to `fill`.
 template <class R>
@@ -167,7 +166,8 @@ ring_tensor<R> transpose(const ring_tensor<R>& a, std::vector<std::size_t> perm 
     for (std::size_t i0 = 0; i0 < rows; i0 += tile)
       for (std::size_t j0 = 0; j0 < cols; j0 += tile)
         for (std::size_t i = i0; i < std::min(rows, i0 + tile); ++i)
-          for (std::size_t j = j0; j < std::min(cols, j0 + tile); ++j) o[j * rows + i] = in[i * cols + j];
+          for (std::size_t j = j0; j < std::min(cols, j0 + tile); ++j)
+            o[j * rows + i] = in[i * cols + j];
     return out;
   }
   return ring_tensor<R>(xt::transpose(a, perm, xt::check_policy::none{}));
@@ -301,12 +301,14 @@ namespace detail {
 /// Input row/column of window offset `d` at output position `o`, or -1 when it falls in padding.
 inline std::ptrdiff_t conv_source(std::size_t o, std::size_t stride, std::size_t d, std::size_t pad,
                                   std::size_t in) {
-  const std::ptrdiff_t s = static_cast<std::ptrdiff_t>(o * stride + d) - static_cast<std::ptrdiff_t>(pad);
+  const std::ptrdiff_t s =
+      static_cast<std::ptrdiff_t>(o * stride + d) - static_cast<std::ptrdiff_t>(pad);
   return (s >= 0 && s < static_cast<std::ptrdiff_t>(in)) ? s : -1;
 }
 
 inline void check_nhwc(const shape_t& s, const char* op) {
-  TFE_ENFORCE(s.size() == 4, shape_error, op, ": input must be NHWC (4-D), got shape ", shape_str(s));
+  TFE_ENFORCE(s.size() == 4, shape_error, op, ": input must be NHWC (4-D), got shape ",
+              shape_str(s));
 }
 
 }  // namespace detail
@@ -322,9 +324,8 @@ ring_tensor<R> im2col(const ring_tensor<R>& x, std::size_t kh, std::size_t kw, s
                       std::size_t out_h, std::size_t out_w) {
   const shape_t xs = shape_of(x);
   detail::check_nhwc(xs, "im2col");
-  TFE_ENFORCE(kh > 0 && kw > 0 && stride_h > 0 && stride_w > 0, shape_error,
-              "im2col: window ", kh, "x", kw, " and strides ", stride_h, "x", stride_w,
-              " must be positive");
+  TFE_ENFORCE(kh > 0 && kw > 0 && stride_h > 0 && stride_w > 0, shape_error, "im2col: window ", kh,
+              "x", kw, " and strides ", stride_h, "x", stride_w, " must be positive");
   const std::size_t nb = xs[0], h = xs[1], w = xs[2], c = xs[3];
   const std::size_t row_len = kh * kw * c;
   ring_tensor<R> cols = detail::filled(shape_t{nb * out_h * out_w, row_len}, R(0));
@@ -341,7 +342,9 @@ ring_tensor<R> im2col(const ring_tensor<R>& x, std::size_t kh, std::size_t kw, s
             const std::ptrdiff_t sx = detail::conv_source(ox, stride_w, dx, pad_left, w);
             if (sx < 0) continue;
             // NHWC keeps the C channels of a pixel contiguous, so a window pixel is one copy.
-            const R* src = in + ((n * h + static_cast<std::size_t>(sy)) * w + static_cast<std::size_t>(sx)) * c;
+            const R* src =
+                in +
+                ((n * h + static_cast<std::size_t>(sy)) * w + static_cast<std::size_t>(sx)) * c;
             std::copy(src, src + c, row + (dy * kw + dx) * c);
           }
         }
@@ -354,12 +357,12 @@ ring_tensor<R> im2col(const ring_tensor<R>& x, std::size_t kh, std::size_t kw, s
 /// is what the backward pass of conv2d with respect to its input needs.
 template <class R>
 ring_tensor<R> col2im(const ring_tensor<R>& cols, const shape_t& x_shape, std::size_t kh,
-                      std::size_t kw, std::size_t stride_h, std::size_t stride_w, std::size_t pad_top,
-                      std::size_t pad_left, std::size_t out_h, std::size_t out_w) {
+                      std::size_t kw, std::size_t stride_h, std::size_t stride_w,
+                      std::size_t pad_top, std::size_t pad_left, std::size_t out_h,
+                      std::size_t out_w) {
   detail::check_nhwc(x_shape, "col2im");
-  TFE_ENFORCE(kh > 0 && kw > 0 && stride_h > 0 && stride_w > 0, shape_error,
-              "col2im: window ", kh, "x", kw, " and strides ", stride_h, "x", stride_w,
-              " must be positive");
+  TFE_ENFORCE(kh > 0 && kw > 0 && stride_h > 0 && stride_w > 0, shape_error, "col2im: window ", kh,
+              "x", kw, " and strides ", stride_h, "x", stride_w, " must be positive");
   const std::size_t nb = x_shape[0], h = x_shape[1], w = x_shape[2], c = x_shape[3];
   const std::size_t row_len = kh * kw * c;
   const shape_t expect{nb * out_h * out_w, row_len};
@@ -379,7 +382,9 @@ ring_tensor<R> col2im(const ring_tensor<R>& cols, const shape_t& x_shape, std::s
           for (std::size_t dx = 0; dx < kw; ++dx) {
             const std::ptrdiff_t sx = detail::conv_source(ox, stride_w, dx, pad_left, w);
             if (sx < 0) continue;
-            R* dst = out + ((n * h + static_cast<std::size_t>(sy)) * w + static_cast<std::size_t>(sx)) * c;
+            R* dst =
+                out +
+                ((n * h + static_cast<std::size_t>(sy)) * w + static_cast<std::size_t>(sx)) * c;
             const R* src = row + (dy * kw + dx) * c;
             for (std::size_t ch = 0; ch < c; ++ch) dst[ch] += src[ch];
           }
@@ -398,10 +403,12 @@ ring_tensor<R> conv2d(const ring_tensor<R>& x, const ring_tensor<R>& w,
   detail::check_nhwc(xs, "conv2d");
   TFE_ENFORCE(ws.size() == 4, shape_error, "conv2d: filter must be HWIO (4-D), got shape ",
               shape_str(ws));
-  TFE_ENFORCE(xs[3] == ws[2], shape_error, "conv2d: input has ", xs[3], " channels but filter expects ",
-              ws[2], " (input shape ", shape_str(xs), ", filter shape ", shape_str(ws), ")");
+  TFE_ENFORCE(xs[3] == ws[2], shape_error, "conv2d: input has ", xs[3],
+              " channels but filter expects ", ws[2], " (input shape ", shape_str(xs),
+              ", filter shape ", shape_str(ws), ")");
   const std::size_t kh = ws[0], kw = ws[1], cin = ws[2], cout = ws[3];
-  const conv_geometry g = ring_ops::conv2d_geometry(xs[1], xs[2], kh, kw, strides[0], strides[1], pad);
+  const conv_geometry g =
+      ring_ops::conv2d_geometry(xs[1], xs[2], kh, kw, strides[0], strides[1], pad);
   const ring_tensor<R> cols =
       ring_ops::im2col(x, kh, kw, strides[0], strides[1], g.pad_top, g.pad_left, g.out_h, g.out_w);
   const std::size_t rows = xs[0] * g.out_h * g.out_w;

@@ -107,35 +107,77 @@ struct pond {
     return ring_tensor<R>(a + recv_checked(s, 1, shape));
   }
 
+  /// A masked operand: its Beaver mask a and the opened e = x − a, kept to be reused in many
+  /// products (weights multiplied by many batches) without opening x again. Servers keep their share
+  /// a_i and e; the crypto producer keeps the whole a.
+  struct mask_type {
+    ring_tensor<R> a, e;
+  };
+
+  /// Opens x − a once: 1 round, |x| elements per server; the crypto producer sends nothing.
+  static mask_type mask(session_type& s, const parts_type& x, const shape_t& shape) {
+    auto scope = s.op_scope("mask");
+    const std::size_t me = s.id();
+    if (me == dealer) {
+      auto a0 = s.pair_prg(0).template uniform<R>(shape);
+      auto a1 = s.pair_prg(1).template uniform<R>(shape);
+      return {ring_tensor<R>(a0 + a1), {}};
+    }
+    if (me >= 2) return {};
+    auto a = s.pair_prg(dealer).template uniform<R>(shape);
+    ring_tensor<R> e_mine = x.at(0) - a;
+    s.net().send(1 - me, e_mine);
+    ring_tensor<R> e = e_mine + recv_checked(s, 1 - me, shape);
+    return {std::move(a), std::move(e)};
+  }
+
   /// Beaver's bilinear product with a seed-compressed triple (a, b, c = op(a, b)):
   ///   servers open e = x − a and f = y − b (1 round, |x| + |y| elements each), then
   ///   z_i = c_i + op(e, b_i) + op(a_i, f) + [i = 0]·op(e, f).
   /// The crypto producer sends c_1 = op(a0 + a1, b0 + b1) − c_0 to server 1 (|z| elements).
+  /// A masked operand (see mask) brings its own a and e: it is not opened again, so a product with
+  /// masked y costs |x| elements per server (and a fresh c from the crypto producer).
   template <class Op>
   static parts_type bilinear(session_type& s, const parts_type& x, const parts_type& y, const shape_t& xs, const shape_t& ys,
                              const shape_t& zs, Op&& op) {
+    return bilinear_masked(s, &x, nullptr, &y, nullptr, xs, ys, zs, op);
+  }
+
+  template <class Op>
+  static parts_type bilinear_masked(session_type& s, const parts_type* x, const mask_type* xm, const parts_type* y,
+                                    const mask_type* ym, const shape_t& xs, const shape_t& ys, const shape_t& zs, Op&& op) {
     auto scope = s.op_scope("beaver");
     const std::size_t me = s.id();
     if (me == dealer) {
-      auto a0 = s.pair_prg(0).template uniform<R>(xs);
-      auto b0 = s.pair_prg(0).template uniform<R>(ys);
+      // Same draw order as the servers: from each stream a (if fresh), b (if fresh), then c0.
+      ring_tensor<R> a0, b0, a1, b1;
+      if (!xm) a0 = s.pair_prg(0).template uniform<R>(xs);
+      if (!ym) b0 = s.pair_prg(0).template uniform<R>(ys);
       auto c0 = s.pair_prg(0).template uniform<R>(zs);
-      auto a1 = s.pair_prg(1).template uniform<R>(xs);
-      auto b1 = s.pair_prg(1).template uniform<R>(ys);
-      ring_tensor<R> c = op(ring_tensor<R>(a0 + a1), ring_tensor<R>(b0 + b1));
+      if (!xm) a1 = s.pair_prg(1).template uniform<R>(xs);
+      if (!ym) b1 = s.pair_prg(1).template uniform<R>(ys);
+      ring_tensor<R> a = xm ? xm->a : ring_tensor<R>(a0 + a1);
+      ring_tensor<R> b = ym ? ym->a : ring_tensor<R>(b0 + b1);
+      ring_tensor<R> c = op(a, b);
       s.net().send(1, ring_tensor<R>(c - c0));
       return {};
     }
     if (me >= 2) return {};
-    auto a = s.pair_prg(dealer).template uniform<R>(xs);
-    auto b = s.pair_prg(dealer).template uniform<R>(ys);
+    ring_tensor<R> a = xm ? xm->a : s.pair_prg(dealer).template uniform<R>(xs);
+    ring_tensor<R> b = ym ? ym->a : s.pair_prg(dealer).template uniform<R>(ys);
     ring_tensor<R> c = me == 0 ? s.pair_prg(dealer).template uniform<R>(zs) : recv_checked(s, dealer, zs);
     const std::size_t other = 1 - me;
-    ring_tensor<R> e_mine = x.at(0) - a, f_mine = y.at(0) - b;
-    s.net().send(other, e_mine);
-    s.net().send(other, f_mine);
-    ring_tensor<R> e = e_mine + recv_checked(s, other, xs);
-    ring_tensor<R> f = f_mine + recv_checked(s, other, ys);
+    ring_tensor<R> e_mine, f_mine;
+    if (!xm) {
+      e_mine = x->at(0) - a;
+      s.net().send(other, e_mine);
+    }
+    if (!ym) {
+      f_mine = y->at(0) - b;
+      s.net().send(other, f_mine);
+    }
+    ring_tensor<R> e = xm ? xm->e : ring_tensor<R>(e_mine + recv_checked(s, other, xs));
+    ring_tensor<R> f = ym ? ym->e : ring_tensor<R>(f_mine + recv_checked(s, other, ys));
     ring_tensor<R> z = c + op(e, b) + op(a, f);
     if (me == 0) z += op(e, f);
     return {std::move(z)};
