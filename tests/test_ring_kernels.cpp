@@ -38,9 +38,12 @@ template <class R>
 R random_elem(test_rng& g) {
   using T = ring_traits<R>;
   switch (g() % 3) {
-    case 0: return random_full<R>(g);
-    case 1: return T::neg(T::from_uint(g() % 1000 + 1));  // 2^bits - small
-    default: return T::from_uint(g() % 1000);
+    case 0:
+      return random_full<R>(g);
+    case 1:
+      return T::neg(T::from_uint(g() % 1000 + 1));  // 2^bits - small
+    default:
+      return T::from_uint(g() % 1000);
   }
 }
 
@@ -115,12 +118,13 @@ TEST_CASE_TEMPLATE("matmul_kernel matches the textbook loop, with wrap-around", 
                    ring256) {
   test_rng g(42);
   const std::vector<std::array<std::size_t, 3>> sizes = {
-      {1, 1, 1},   {7, 13, 5},  {65, 129, 33}, {300, 70, 257},
-      {3, 40, 50},  // fewer rows than a register tile: the unpacked path
-      {5, 300, 40}, // k beyond one packed slice
-      {9, 20, 530}, // m beyond one packed block of columns
+      {1, 1, 1},      {7, 13, 5},  {65, 129, 33},
+      {300, 70, 257}, {3, 40, 50},  // fewer rows than a register tile: the unpacked path
+      {5, 300, 40},                 // k beyond one packed slice
+      {9, 20, 530},                 // m beyond one packed block of columns
   };
-  for (const auto& [n, k, m] : sizes) {
+  for (const auto& nkm : sizes) {
+    const std::size_t n = nkm[0], k = nkm[1], m = nkm[2];  // not a structured binding: CAPTURE
     CAPTURE(n);
     CAPTURE(k);
     CAPTURE(m);
@@ -157,8 +161,8 @@ TEST_CASE_TEMPLATE("elementwise ops agree with ring_traits, including negative v
   using T = ring_traits<R>;
   test_rng g(7);
   auto a = random_tensor<R>({4, 33}, g);
-  a.data()[0] = T::neg(T::one());                // -1
-  a.data()[1] = T::shl(T::one(), T::bits - 1);   // most negative
+  a.data()[0] = T::neg(T::one());               // -1
+  a.data()[1] = T::shl(T::one(), T::bits - 1);  // most negative
   a.data()[2] = T::neg(T::from_uint(12345));
   a.data()[3] = R(0);
   const std::vector<unsigned> shifts = {0, 1, 13, 63, T::bits - 1, T::bits, T::bits + 5};
@@ -207,7 +211,8 @@ TEST_CASE_TEMPLATE("sum wraps mod 2^bits and follows keepdims", R, ring64, ring1
         for (std::size_t k = 0; k < 5; ++k) out(r0 ? 0 : i, r1 ? 0 : j, r2 ? 0 : k) += a(i, j, k);
     return out;
   };
-  const std::vector<std::vector<std::size_t>> axes_list = {{0}, {1}, {2}, {0, 2}, {2, 0}, {0, 1, 2}, {}};
+  const std::vector<std::vector<std::size_t>> axes_list = {{0},    {1},       {2}, {0, 2},
+                                                           {2, 0}, {0, 1, 2}, {}};
   for (const auto& axes : axes_list) {
     bool r[3] = {false, false, false};
     for (auto ax : axes) r[ax] = true;
@@ -318,8 +323,10 @@ TEST_CASE_TEMPLATE("conv2d equals a direct convolution (SAME/VALID, strides 1 an
         const auto got = ro::conv2d(x, w, {s, s}, pad);
         CHECK(same(got, direct_conv2d(x, w, s, s, geo)));
         // im2col @ reshaped filter is the same thing spelled out.
-        const auto cols = ro::im2col(x, cc.w[0], cc.w[1], s, s, geo.pad_top, geo.pad_left, geo.out_h, geo.out_w);
-        CHECK(tfe::shape_of(cols) == shape_t{cc.x[0] * geo.out_h * geo.out_w, cc.w[0] * cc.w[1] * cc.x[3]});
+        const auto cols =
+            ro::im2col(x, cc.w[0], cc.w[1], s, s, geo.pad_top, geo.pad_left, geo.out_h, geo.out_w);
+        CHECK(tfe::shape_of(cols) ==
+              shape_t{cc.x[0] * geo.out_h * geo.out_w, cc.w[0] * cc.w[1] * cc.x[3]});
         const auto flat = ro::matmul(cols, ro::reshape(w, {cc.w[0] * cc.w[1] * cc.w[2], cc.w[3]}));
         CHECK(same(ro::reshape(flat, tfe::shape_of(got)), got));
       }
@@ -362,7 +369,8 @@ TEST_CASE("shape errors name the operation and the shapes") {
 
   const auto x = random_tensor<ring64>({1, 5, 5, 3}, g), w = random_tensor<ring64>({3, 3, 4, 2}, g);
   CHECK_THROWS_WITH_AS(ro::conv2d(x, w, {1, 1}, ro::padding::same),
-                       doctest::Contains("conv2d: input has 3 channels but filter expects 4"), shape_error);
+                       doctest::Contains("conv2d: input has 3 channels but filter expects 4"),
+                       shape_error);
   CHECK_THROWS_AS(ro::conv2d(a, w, {1, 1}, ro::padding::same), shape_error);
   CHECK_THROWS_AS(ro::conv2d(x, a, {1, 1}, ro::padding::same), shape_error);
   CHECK_THROWS_AS(ro::conv2d(x, random_tensor<ring64>({7, 7, 3, 1}, g), {1, 1}, ro::padding::valid),

@@ -10,7 +10,8 @@
 //                                may return before delivery, must not block forever.
 //   do_recv(from, timeout)       the next frame from player `from`, waiting at most `timeout`;
 //                                throws channel_error naming the peer on timeout or when closed.
-//   do_close()                   wake every receiver waiting on this player (they throw channel_error).
+//   do_close()                   wake every receiver waiting on this player (they throw channel_error);
+//                                the in-memory network closes all mailboxes, which run_local relies on.
 //
 // Receiving from different peers may happen in any order: frames wait in one FIFO per ordered pair.
 #pragma once
@@ -97,7 +98,10 @@ class channel {
   void close() { do_close(); }
 
   const statistics& stats() const { return m_stats; }
-  void reset_stats() { m_stats = {}; }
+  void reset_stats() {
+    m_stats = {};
+    m_last_was_send = false;
+  }
 
   /// RAII scope: everything sent or received while it lives is also counted under `tag`.
   class scope {
@@ -119,6 +123,12 @@ class channel {
   virtual void do_send(std::size_t to, frame&& f) = 0;
   virtual frame do_recv(std::size_t from, std::chrono::milliseconds timeout) = 0;
   virtual void do_close() = 0;
+
+  /// For decorators: call another channel's transport hooks directly (no second count).
+  static void forward_send(channel& inner, std::size_t to, frame&& f) { inner.do_send(to, std::move(f)); }
+  static frame forward_recv(channel& inner, std::size_t from, std::chrono::milliseconds timeout) {
+    return inner.do_recv(from, timeout);
+  }
 
   void check_peer(std::size_t id, const char* what) const {
     TFE_ENFORCE(id < m_names.size(), protocol_error, what, ": unknown player index ", id, " (", m_names.size(),

@@ -99,10 +99,11 @@ inline std::pair<shape_t, std::size_t> parse_header(const frame& f, std::uint8_t
   TFE_ENFORCE(f.size() >= head, channel_error, "malformed frame from '", from, "': truncated shape");
   shape_t shape(nd);
   std::size_t count = 1;
+  const std::size_t max_count = (f.size() - head) / want_width;
   for (std::size_t i = 0; i < nd; ++i) {
     shape[i] = get_u64(f.data() + frame_fixed_header + 8 * i);
-    // Guard the product against overflow before comparing with the actual length.
-    TFE_ENFORCE(shape[i] == 0 || count <= (f.size() / want_width) / shape[i] + 1, channel_error,
+    // Bound the running product by what the payload can hold, so it can never overflow.
+    TFE_ENFORCE(shape[i] == 0 || count <= max_count / shape[i], channel_error,
                 "malformed frame from '", from, "': declared shape does not fit the frame length");
     count *= shape[i];
   }

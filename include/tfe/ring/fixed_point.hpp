@@ -19,6 +19,7 @@
 
 #include <cmath>
 #include <limits>
+#include <sstream>
 
 namespace tfe {
 
@@ -66,8 +67,13 @@ struct fixed_point_config {
 template <class R>
 R encode_value(double x, const fixed_point_config& cfg) {
   TFE_ENFORCE(std::isfinite(x), encoding_error, "cannot encode ", x, " in fixed point: not a finite number");
-  TFE_ENFORCE(std::fabs(x) < cfg.bound(), encoding_error, "value ", x, " is out of the fixed-point range (-",
-              cfg.bound(), ", ", cfg.bound(), ") of ", cfg.int_bits, " integral bits");
+  if (!(std::fabs(x) < cfg.bound())) {
+    std::ostringstream os;
+    os.precision(std::numeric_limits<double>::max_digits10);
+    os << "value " << x << " is out of the fixed-point range (-" << cfg.bound() << ", " << cfg.bound() << ") of "
+       << cfg.int_bits << " integral bits";
+    throw encoding_error(os.str());
+  }
   return ring_traits<R>::from_double(x * cfg.scale());
 }
 
@@ -115,10 +121,12 @@ xt::xarray<R> truncate(const xt::xarray<R>& x, unsigned bits) {
 
 /// SecureML local truncation of one 2-out-of-2 additive share (party 0 or 1), no communication.
 /// For x = x0 + x1 with |x| < 2^b and x1 uniform, the shares of the result sum to floor(x/2^f) + {0, 1}
-/// except with probability < 2^(b+1-k): then the sum is off by about ±2^(k-f). With the ring64
-/// preset and products of in-range values (b = 2*(int+frac) = 62 at worst, but typically ≤ 47 for
-/// values below 2^15 with 16 fractional bits) the failure rate is ~2^-16 per element; protocols that
-/// cannot accept that use the dealer-assisted truncation (Pond) or ABY3's truncation pair.
+/// except with probability < 2^(b+1-k): then the sum is off by about ±2^(k-f). What matters is the
+/// size of the PRODUCT being truncated: when the truncated result is in the fixed-point range
+/// (|result| < 2^int_bits), b = int_bits + 2·frac_bits = 47 for the ring64 preset, so the failure
+/// rate is below 2^-16 per element (measured in tests/test_pond_truncation.cpp); for ring128's
+/// preset it is below 2^-32. Products whose result leaves the range fail far more often — as they
+/// overflow the encoding anyway.
 template <class R>
 xt::xarray<R> truncate_share(const xt::xarray<R>& share, unsigned bits, int party) {
   using T = ring_traits<R>;

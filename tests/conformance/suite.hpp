@@ -1,0 +1,18 @@
+// tests/conformance/suite.hpp: the protocol conformance suite, written once for every protocol × ring.
+//
+// Instantiate it in a test file of its own:
+//   #define TFE_CONFORMANCE_PROTOCOL tfe::plain<tfe::ring64>
+//   #include "conformance/suite.hpp"
+// Each part can also be instantiated alone (conformance/suite_arith.hpp, suite_struct.hpp,
+// suite_nonlinear.hpp, suite_errors.hpp) to keep one translation unit's compile time down.
+//
+// Every op of the public API is run under run_local<P> with private inputs from "alice" and "bob"
+// and outputs revealed to alice, and compared against a double-precision reference with a tolerance
+// derived from the fixed-point math (see harness.hpp for the error model). Exact ops (comparisons,
+// ReLU, max, argmax, structural ops) must match exactly up to the encoding of their inputs.
+#pragma once
+
+#include "suite_arith.hpp"
+#include "suite_errors.hpp"
+#include "suite_nonlinear.hpp"
+#include "suite_struct.hpp"
