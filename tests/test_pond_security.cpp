@@ -222,6 +222,17 @@ TEST_CASE_TEMPLATE("(b) no server and not the crypto producer receives an input 
   secrets.push_back(R(ex - 1));
   secrets.push_back(R(ex + 1));
 
+  // Positive control: the scanner finds a plaintext at every offset where it sits, aligned or not.
+  {
+    tfe::ring_tensor<R> clear = xt::zeros<R>({std::size_t(7)});
+    clear(2) = ex;
+    clear(5) = esq;
+    CHECK(occurrences<R>(tfe::serialize_tensor(clear), secrets) == 2);
+    std::vector<std::uint8_t> bytes(3 + 2 * sizeof(R), 0);
+    std::memcpy(bytes.data() + 3, &ex, sizeof(R));
+    CHECK(occurrences<R>(tfe::serialize_bytes(bytes.data(), bytes.size()), secrets) == 1);
+  }
+
   // Servers and the crypto producer: no received frame contains x, x·x or relu(x), at any offset.
   for (std::size_t p : {S0, S1, CP}) {
     CAPTURE(players[p]);
@@ -346,6 +357,21 @@ void check_uniform_bits(const bit_counts& bc, const std::string& what) {
 }
 
 }  // namespace
+
+TEST_CASE("(c) the bit-frequency check rejects what is not uniform") {
+  bit_counts constant, counter;
+  for (std::uint64_t i = 0; i < (1u << 14); ++i) {
+    constant.add(tfe::encode_value<tfe::ring64>(1000.0, tfe::fixed_point_config::preset<tfe::ring64>()));
+    counter.add(i);
+  }
+  std::size_t biased_constant = 0, biased_counter = 0;
+  for (unsigned b = 0; b < 64; ++b) {
+    biased_constant += constant.freq(b) < 0.47 || constant.freq(b) > 0.53;
+    biased_counter += counter.freq(b) < 0.47 || counter.freq(b) > 0.53;
+  }
+  CHECK(biased_constant == 64);
+  CHECK(biased_counter == 64 - 14);  // bits 0..13 of a counter are balanced, the others are all 0
+}
 
 TEST_CASE("(c) what server1 receives during relu and less is uniform, for very different inputs") {
   using P = tfe::pond<tfe::ring64>;
