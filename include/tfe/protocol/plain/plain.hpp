@@ -11,6 +11,7 @@
 #pragma once
 
 #include "tfe/ring/fixed_point.hpp"
+#include "tfe/protocol/protocol.hpp"
 #include "tfe/session.hpp"
 
 #include <optional>
@@ -128,5 +129,7 @@ struct plain {
     return {std::move(out)};
   }
 };
+
+static_assert(protocol<plain<ring64>> && protocol<plain<ring128>>);
 
 }  // namespace tfe

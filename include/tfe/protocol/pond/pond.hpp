@@ -19,6 +19,7 @@
 #pragma once
 
 #include "tfe/protocol/pond/compare.hpp"
+#include "tfe/protocol/protocol.hpp"
 #include "tfe/session.hpp"
 
 #include <optional>
@@ -203,5 +204,7 @@ struct pond {
     return t;
   }
 };
+
+static_assert(protocol<pond<ring64>> && protocol<pond<ring128>>);
 
 }  // namespace tfe

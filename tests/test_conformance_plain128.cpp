@@ -1,0 +1,3 @@
+// tests/test_conformance_plain128.cpp: the conformance suite over plain<ring128>.
+#define TFE_CONFORMANCE_PROTOCOL tfe::plain<tfe::ring128>
+#include "conformance/suite.hpp"

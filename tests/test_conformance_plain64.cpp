@@ -1,0 +1,3 @@
+// tests/test_conformance_plain64.cpp: the conformance suite over plain<ring64>.
+#define TFE_CONFORMANCE_PROTOCOL tfe::plain<tfe::ring64>
+#include "conformance/suite.hpp"
