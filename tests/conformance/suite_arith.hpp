@@ -104,6 +104,38 @@ TEST_CASE("mul: large magnitudes near the range bound times |y| < 1") {
   TFE_CHECK_APPROX(out[4], mul(Y, X, m));
 }
 
+TEST_CASE("products on the fixed-point grid: only the truncation error remains") {
+  TFE_CONFORMANCE_SETUP("grid_products");
+  // Inputs on the grid are encoded exactly (e = 0), so a product, matmul or conv2d (exact sums in
+  // the ring) may differ from the double reference by its single truncation only: <= 2·2^-f
+  // (plus the double slack, which matters only for ring128's large values).
+  const double a = m.below(std::sqrt(m.bound / 8));
+  const dvec x = g.grid({3, 8}, a), y = g.grid({3, 8}, a), w = g.grid({8, 5}, a);
+  const dvec img = g.grid({1, 4, 5, 2}, a), flt = g.grid({2, 2, 2, 3}, a);
+  auto out = run_revealed<P>([&](ctx& k) -> privs {
+    auto X = k.alice(x), Y = k.bob(y), W = k.bob(w), I = k.alice(img), F = k.bob(flt);
+    return {X * Y,         X * k.constant(y), X * 0.75,          tfe::square(X),
+            tfe::matmul(X, W), tfe::matmul(X, k.constant(w)), tfe::conv2d(I, F, {1, 1}, tfe::padding::same),
+            tfe::conv2d(I, k.constant(flt), {2, 2}, tfe::padding::valid), X / 4.0};
+  });
+  REQUIRE(out.size() == 9);
+  const approx X = input(x, m, true), Y = input(y, m, true), W = input(w, m, true);
+  const approx I = input(img, m, true), F = input(flt, m, true);
+  TFE_CHECK_APPROX(out[0], mul(X, Y, m));
+  TFE_CHECK_APPROX(out[1], mul(X, Y, m));
+  TFE_CHECK_APPROX(out[2], mul(X, input(dvec(0.75), m, true), m));
+  TFE_CHECK_APPROX(out[3], mul(X, X, m));
+  TFE_CHECK_APPROX(out[4], matmul_ref(X, W, m));
+  TFE_CHECK_APPROX(out[5], matmul_ref(X, W, m));
+  TFE_CHECK_APPROX(out[6], conv2d_ref(I, F, {1, 1}, true, m));
+  TFE_CHECK_APPROX(out[7], conv2d_ref(I, F, {2, 2}, false, m));
+  TFE_CHECK_APPROX(out[8], mul(X, input(dvec(0.25), m, true), m));
+  // x^3 = x · x²: the first truncation error (<= 2 ulp) is scaled by |x| in the second product.
+  const dvec x3 = g.grid({3, 8}, m.below(std::cbrt(m.bound)));
+  auto out3 = run_one<P>([&](ctx& k) { return tfe::pow(k.alice(x3), 3); });
+  TFE_CHECK_APPROX(out3, pow_ref(input(x3, m, true), 3, m));
+}
+
 TEST_CASE("mul_int: exact multiplication by public integers") {
   TFE_CONFORMANCE_SETUP("mul_int");
   // |x| < bound/8 and |k| <= 7: in range; exact, so only the encoding error scales by |k|.

@@ -97,6 +97,28 @@ private_tensor<P> to_private(const public_tensor<P>& v) {
   return detail::add_public(zero, v.value(), "to_private");
 }
 
+namespace detail {
+
+/// The fixed-point product z = op(x, y) / 2^f of two private tensors (either may be a masked operand).
+/// A protocol that fuses the truncation into the product's round (ABY3) provides
+/// P::bilinear_truncated with the signature of P::bilinear_masked; the others multiply and then call
+/// P::truncate.
+template <class P, class Op>
+private_tensor<P> truncated_product(session<P>& s, const typename private_tensor<P>::parts_type* x,
+                                    const typename P::mask_type* xm, const typename private_tensor<P>::parts_type* y,
+                                    const typename P::mask_type* ym, const shape_t& xs, const shape_t& ys,
+                                    const shape_t& zs, Op&& op) {
+  if constexpr (requires { P::bilinear_truncated(s, x, xm, y, ym, xs, ys, zs, op); }) {
+    return private_tensor<P>(s, zs, P::bilinear_truncated(s, x, xm, y, ym, xs, ys, zs, op));
+  } else {
+    auto prod = P::bilinear_masked(s, x, xm, y, ym, xs, ys, zs, op);
+    auto scope = s.op_scope("truncate");
+    return private_tensor<P>(s, zs, P::truncate(s, prod, zs));
+  }
+}
+
+}  // namespace detail
+
 // ---- addition and subtraction ------------------------------------------------------------------
 
 template <class P>
@@ -186,9 +208,8 @@ private_tensor<P> operator*(const private_tensor<P>& a, const private_tensor<P>&
     return detail::map_parts(x, shape, [&](const auto& p) { return detail::broadcast_to<R>(p, shape); });
   };
   auto pa = bcast(a), pb = bcast(b);
-  auto prod = P::bilinear(a.sess(), pa.parts(), pb.parts(), shape, shape, shape,
-                          [](const ring_tensor<R>& x, const ring_tensor<R>& y) { return ring_tensor<R>(x * y); });
-  return truncate(private_tensor<P>(a.sess(), shape, std::move(prod)));
+  return detail::truncated_product(a.sess(), &pa.parts(), nullptr, &pb.parts(), nullptr, shape, shape, shape,
+                                   [](const ring_tensor<R>& x, const ring_tensor<R>& y) { return ring_tensor<R>(x * y); });
 }
 
 /// Product with a public tensor: local on every component, then truncation.
@@ -272,9 +293,8 @@ private_tensor<P> matmul(const private_tensor<P>& a, const private_tensor<P>& b)
               "matmul: shapes ", shape_str(a.shape()), " and ", shape_str(b.shape()), " are not aligned");
   auto scope = a.sess().op_scope("matmul");
   shape_t shape{a.shape()[0], b.shape()[1]};
-  auto prod = P::bilinear(a.sess(), a.parts(), b.parts(), a.shape(), b.shape(), shape,
-                          [](const ring_tensor<R>& x, const ring_tensor<R>& y) { return ring_ops::matmul(x, y); });
-  return truncate(private_tensor<P>(a.sess(), shape, std::move(prod)));
+  return detail::truncated_product(a.sess(), &a.parts(), nullptr, &b.parts(), nullptr, a.shape(), b.shape(), shape,
+                                   [](const ring_tensor<R>& x, const ring_tensor<R>& y) { return ring_ops::matmul(x, y); });
 }
 template <class P>
 private_tensor<P> matmul(const private_tensor<P>& a, const public_tensor<P>& b) {

@@ -39,9 +39,9 @@ private_tensor<P> conv2d(const private_tensor<P>& x, const private_tensor<P>& w,
   detail::check_conv_shapes(x.shape(), w.shape());
   auto scope = x.sess().op_scope("conv2d");
   shape_t out = detail::conv_out_shape(x.shape(), w.shape(), strides, pad);
-  auto prod = P::bilinear(x.sess(), x.parts(), w.parts(), x.shape(), w.shape(), out,
-                          [=](const ring_tensor<R>& a, const ring_tensor<R>& b) { return ring_ops::conv2d(a, b, strides, pad); });
-  return truncate(private_tensor<P>(x.sess(), out, std::move(prod)));
+  return detail::truncated_product(
+      x.sess(), &x.parts(), nullptr, &w.parts(), nullptr, x.shape(), w.shape(), out,
+      [=](const ring_tensor<R>& a, const ring_tensor<R>& b) { return ring_ops::conv2d(a, b, strides, pad); });
 }
 
 /// conv2d with a public filter: local on every share component, then truncation.

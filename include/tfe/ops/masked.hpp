@@ -30,8 +30,7 @@ template <class P, class Op>
 private_tensor<P> masked_product(const private_tensor<P>& x, const typename P::mask_type* xm, const private_tensor<P>& y,
                                  const typename P::mask_type* ym, const shape_t& zs, Op&& op) {
   check_same_session(x.sess(), y.sess(), "masked product");
-  auto prod = P::bilinear_masked(x.sess(), &x.parts(), xm, &y.parts(), ym, x.shape(), y.shape(), zs, op);
-  return truncate(private_tensor<P>(x.sess(), zs, std::move(prod)));
+  return truncated_product(x.sess(), &x.parts(), xm, &y.parts(), ym, x.shape(), y.shape(), zs, op);
 }
 
 inline shape_t matmul_shape(const shape_t& a, const shape_t& b) {

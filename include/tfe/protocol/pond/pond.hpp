@@ -32,6 +32,8 @@ struct pond {
   using ring = R;
   using parts_type = std::vector<ring_tensor<R>>;
   using session_type = session<pond>;
+  // The hooks are templates over the session type S, so that protocols built on Pond's shares
+  // (securenn<R> derives from pond<R>) reuse them with their own session<securenn<R>>.
 
   static constexpr std::size_t min_players = 3;
   static constexpr std::size_t dealer = 2;
@@ -41,21 +43,27 @@ struct pond {
 
   struct state {
     state() = default;
-    explicit state(session_type&) {}
+    template <class S>
+    explicit state(S&) {}
   };
 
-  static bool is_server(const session_type& s) { return s.id() < 2; }
-  static bool is_dealer(const session_type& s) { return s.id() == dealer; }
-  static int public_component(const session_type& s) { return s.id() == 0 ? 0 : -1; }
+  template <class S>
+  static bool is_server(const S& s) { return s.id() < 2; }
+  template <class S>
+  static bool is_dealer(const S& s) { return s.id() == dealer; }
+  template <class S>
+  static int public_component(const S& s) { return s.id() == 0 ? 0 : -1; }
 
-  static parts_type zero_parts(const session_type& s, const shape_t& shape) {
+  template <class S>
+  static parts_type zero_parts(const S& s, const shape_t& shape) {
     if (!is_server(s)) return {};
     return {ring_tensor<R>(xt::zeros<R>(shape))};
   }
 
   /// Sharing an input. A server owner derives the other server's share from their common stream;
   /// any other owner derives server 0's share from its stream with server 0 and sends server 1 the rest.
-  static parts_type share_input(session_type& s, std::size_t owner, const ring_tensor<R>* value, const shape_t& shape) {
+  template <class S>
+  static parts_type share_input(S& s, std::size_t owner, const ring_tensor<R>* value, const shape_t& shape) {
     const std::size_t me = s.id();
     if (owner < 2) {
       const std::size_t other = 1 - owner;
@@ -81,7 +89,8 @@ struct pond {
     return {};
   }
 
-  static std::optional<ring_tensor<R>> reveal(session_type& s, const parts_type& x, const shape_t& shape, std::size_t receiver) {
+  template <class S>
+  static std::optional<ring_tensor<R>> reveal(S& s, const parts_type& x, const shape_t& shape, std::size_t receiver) {
     const std::size_t me = s.id();
     if (receiver < 2) {
       if (me == 1 - receiver) s.net().send(receiver, x.at(0));
@@ -97,7 +106,8 @@ struct pond {
     return std::nullopt;
   }
 
-  static ring_tensor<R> reveal_all(session_type& s, const parts_type& x, const shape_t& shape) {
+  template <class S>
+  static ring_tensor<R> reveal_all(S& s, const parts_type& x, const shape_t& shape) {
     const std::size_t me = s.id();
     if (me < 2) {
       for (std::size_t p = 0; p < s.num_players(); ++p)
@@ -116,7 +126,8 @@ struct pond {
   };
 
   /// Opens x − a once: 1 round, |x| elements per server; the crypto producer sends nothing.
-  static mask_type mask(session_type& s, const parts_type& x, const shape_t& shape) {
+  template <class S>
+  static mask_type mask(S& s, const parts_type& x, const shape_t& shape) {
     auto scope = s.op_scope("mask");
     const std::size_t me = s.id();
     if (me == dealer) {
@@ -138,14 +149,14 @@ struct pond {
   /// The crypto producer sends c_1 = op(a0 + a1, b0 + b1) − c_0 to server 1 (|z| elements).
   /// A masked operand (see mask) brings its own a and e: it is not opened again, so a product with
   /// masked y costs |x| elements per server (and a fresh c from the crypto producer).
-  template <class Op>
-  static parts_type bilinear(session_type& s, const parts_type& x, const parts_type& y, const shape_t& xs, const shape_t& ys,
+  template <class S, class Op>
+  static parts_type bilinear(S& s, const parts_type& x, const parts_type& y, const shape_t& xs, const shape_t& ys,
                              const shape_t& zs, Op&& op) {
     return bilinear_masked(s, &x, nullptr, &y, nullptr, xs, ys, zs, op);
   }
 
-  template <class Op>
-  static parts_type bilinear_masked(session_type& s, const parts_type* x, const mask_type* xm, const parts_type* y,
+  template <class S, class Op>
+  static parts_type bilinear_masked(S& s, const parts_type* x, const mask_type* xm, const parts_type* y,
                                     const mask_type* ym, const shape_t& xs, const shape_t& ys, const shape_t& zs, Op&& op) {
     auto scope = s.op_scope("beaver");
     const std::size_t me = s.id();
@@ -185,19 +196,23 @@ struct pond {
   }
 
   /// SecureML share-local truncation by f bits: 0 rounds, no communication.
-  static parts_type truncate(session_type& s, const parts_type& x, const shape_t&) {
+  template <class S>
+  static parts_type truncate(S& s, const parts_type& x, const shape_t&) {
     if (!is_server(s)) return {};
     return {truncate_share(x.at(0), s.fixed_point().frac_bits, static_cast<int>(s.id()))};
   }
 
-  static parts_type sign_bit(session_type& s, const parts_type& x, const shape_t& shape, unsigned width) {
-    return pond_compare<pond>::sign_bit(s, x, shape, width);
+  template <class S>
+  static parts_type sign_bit(S& s, const parts_type& x, const shape_t& shape, unsigned width) {
+    return pond_compare<typename S::protocol>::sign_bit(s, x, shape, width);
   }
-  static parts_type zero_bit(session_type& s, const parts_type& x, const shape_t& shape, unsigned width) {
-    return pond_compare<pond>::zero_bit(s, x, shape, width);
+  template <class S>
+  static parts_type zero_bit(S& s, const parts_type& x, const shape_t& shape, unsigned width) {
+    return pond_compare<typename S::protocol>::zero_bit(s, x, shape, width);
   }
 
-  static ring_tensor<R> recv_checked(session_type& s, std::size_t from, const shape_t& shape) {
+  template <class S>
+  static ring_tensor<R> recv_checked(S& s, std::size_t from, const shape_t& shape) {
     auto t = s.net().template recv<R>(from);
     TFE_ENFORCE(shape_of(t) == shape, protocol_error, "expected a tensor of shape ", shape_str(shape), " from '",
                 s.name_of(from), "' but got ", shape_str(shape_of(t)));
