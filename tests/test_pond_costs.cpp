@@ -357,3 +357,65 @@ TEST_CASE("carry-tree and AND-tree gate counts (the formulas the cost checks use
     CHECK(and_tree(k).levels == ceil_log2(k));
   }
 }
+
+TEST_CASE("pond<ring64> masked operands: opened once, then only the other operand is opened") {
+  // pond.hpp: mask(x) opens x − a once (1 round, |x| elements per server, nothing from the crypto
+  // producer); a product with a masked operand opens only the other operand (and the crypto producer
+  // still sends a fresh c_1 of |z| elements).
+  using R = tfe::ring64;
+  const std::uint64_t E = 8;
+  constexpr std::size_t batches = 3;
+  struct out {
+    statistics st;
+    std::vector<double> masked, plain;  // bob's revealed results
+  };
+  auto res = tfe::run_local<tfe::pond<R>>(players, [](auto& s) {
+    xt::xarray<double> wv = xt::zeros<double>({MK, MB});
+    for (std::size_t i = 0; i < wv.size(); ++i) wv.data()[i] = 0.25 * static_cast<double>(i % 7) - 0.5;
+    auto w = s.define_private_input("alice", [&] { return wv; });
+    tfe::masked_tensor<tfe::pond<R>> wm;
+    {
+      auto sc = s.op_scope("t:mask");
+      wm = tfe::mask(w);
+    }
+    out o;
+    for (std::size_t b = 0; b < batches; ++b) {
+      xt::xarray<double> xv = xt::zeros<double>({MA, MK});
+      for (std::size_t i = 0; i < xv.size(); ++i) xv.data()[i] = 0.1 * static_cast<double>((i + b) % 11) - 0.4;
+      auto x = s.define_private_input("alice", [&] { return xv; });
+      tfe::private_tensor<tfe::pond<R>> y;
+      {
+        auto sc = s.op_scope("t:matmul_masked");
+        y = tfe::matmul(x, wm);
+      }
+      auto y_plain = tfe::matmul(x, w);
+      auto m = s.reveal_to("bob", y);
+      auto p = s.reveal_to("bob", y_plain);
+      if (m) o.masked.insert(o.masked.end(), m->begin(), m->end());
+      if (p) o.plain.insert(o.plain.end(), p->begin(), p->end());
+    }
+    o.st = s.stats();
+    return o;
+  });
+  const auto& s0 = res[S0].st;
+  const auto& s1 = res[S1].st;
+  const auto& cp = res[CP].st;
+  check_stats(s0.tag("t:mask"), {MK * MB * E, MK * MB * E, 1, 1, 1}, "mask: server0");
+  check_stats(s1.tag("t:mask"), {MK * MB * E, MK * MB * E, 1, 1, 1}, "mask: server1");
+  CHECK(silent(cp.tag("t:mask")));
+  // Over all batches (the scope was entered `batches` times; rounds add up per entry).
+  const std::uint64_t nb = batches;
+  check_stats(s0.tag("t:matmul_masked"), {nb * MA * MK * E, nb * MA * MK * E, nb, nb, nb}, "masked matmul: server0");
+  check_stats(s1.tag("t:matmul_masked"), {nb * MA * MK * E, nb * (MA * MK + MA * MB) * E, nb, 2 * nb, nb},
+              "masked matmul: server1");
+  check_stats(cp.tag("t:matmul_masked"), {nb * MA * MB * E, 0, nb, 0, nb}, "masked matmul: crypto producer");
+  for (std::size_t p : {ALICE, BOB}) {
+    CHECK(silent(res[p].st.tag("t:mask")));
+    CHECK(silent(res[p].st.tag("t:matmul_masked")));
+  }
+  // Same results as the unmasked product (each within a couple of ulps of truncation).
+  REQUIRE(res[BOB].masked.size() == batches * MA * MB);
+  REQUIRE(res[BOB].plain.size() == batches * MA * MB);
+  for (std::size_t i = 0; i < res[BOB].masked.size(); ++i)
+    CHECK(std::fabs(res[BOB].masked[i] - res[BOB].plain[i]) <= 4.0 / 65536.0);
+}

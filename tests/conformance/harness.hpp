@@ -141,7 +141,7 @@ class data_gen {
   std::mt19937_64& rng() { return m_rng; }
 
   /// Reals uniform in [-a, a] (off the fixed-point grid, so encoding rounds), with the edge values
-  /// 0, ±2^-f and ±(largest grid value below a) planted at random positions when `edges`.
+  /// 0, ±2^-f and ±(largest grid value below a) planted at distinct random positions when `edges`.
   dvec real(const shape_t& shape, double a, bool edges = true) {
     std::uniform_real_distribution<double> u(-a, a);
     dvec out = tabulate(shape, [&](const shape_t&) { return u(m_rng); });
@@ -180,10 +180,13 @@ class data_gen {
   }
 
  private:
+  /// Plants the edge values at distinct random positions (as many as fit).
   void plant_edges(dvec& out, double a) {
-    if (out.size() == 0) return;
-    std::uniform_int_distribution<std::size_t> pos(0, out.size() - 1);
-    for (double e : edges(a)) out.data()[pos(m_rng)] = e;
+    std::vector<std::size_t> pos(out.size());
+    for (std::size_t i = 0; i < pos.size(); ++i) pos[i] = i;
+    std::shuffle(pos.begin(), pos.end(), m_rng);
+    const auto e = edges(a);
+    for (std::size_t i = 0; i < e.size() && i < pos.size(); ++i) out.data()[pos[i]] = e[i];
   }
 
   static std::uint64_t fnv1a(std::string_view s) {

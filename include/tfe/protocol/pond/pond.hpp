@@ -8,7 +8,8 @@
 //
 // Costs (per player, n = elements):
 //   input from a non-server owner: owner sends n elements to server1 (server0's share comes from the
-//     PRG stream it shares with the owner); from a server: no communication at all.
+//     PRG stream it shares with the owner); from a server: no share traffic at all. In both cases the
+//     owner also sends the (public) shape, ndim elements, to every other player (session.hpp).
 //   reveal to a server: the other server sends n; to another player: both servers send n.
 //   bilinear op z = op(x, y) (elementwise product, matmul, conv2d), Beaver (1991) with seed-compressed
 //     triples: server i derives a_i, b_i (server 0 also c_0) from the stream it shares with the crypto
