@@ -38,6 +38,8 @@ class player_error : public error {
 struct run_options {
   session_options session;
   channel_options channel;
+  /// Optional: every player's op scopes are recorded here (Chrome trace events), not owned.
+  trace_recorder* trace = nullptr;
 };
 
 namespace detail {
@@ -69,6 +71,7 @@ auto run_local(const std::vector<std::string>& players, F&& program, const run_o
   auto body = [&](std::size_t id) {
     try {
       memory_channel ch(net, id, players, options.channel);
+      ch.set_trace(options.trace);
       session<P> s(ch, options.session);
       if constexpr (std::is_void_v<result_t>) {
         program(s);

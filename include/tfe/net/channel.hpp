@@ -19,6 +19,7 @@
 #include "tfe/config.hpp"
 #include "tfe/net/frame.hpp"
 #include "tfe/net/statistics.hpp"
+#include "tfe/net/trace.hpp"
 
 #include <chrono>
 #include <cstdint>
@@ -98,24 +99,47 @@ class channel {
   void close() { do_close(); }
 
   const statistics& stats() const { return m_stats; }
+  /// Attaches a trace recorder (not owned; nullptr detaches). Spans are recorded for op scopes.
+  void set_trace(trace_recorder* recorder) { m_trace = recorder; }
   void reset_stats() {
     m_stats = {};
     m_last_was_send = false;
   }
 
-  /// RAII scope: everything sent or received while it lives is also counted under `tag`.
+  /// RAII scope: everything sent or received while it lives is also counted under `tag`; with a
+  /// trace recorder attached, closing the scope records one span (duration, bytes, rounds).
   class scope {
    public:
     scope(channel& ch, std::string tag) : m_ch(&ch) {
       m_ch->m_scopes.push_back({std::move(tag), false});
-      ++m_ch->m_stats.by_tag[m_ch->m_scopes.back().tag].calls;
+      auto& st = m_ch->m_stats.by_tag[m_ch->m_scopes.back().tag];
+      ++st.calls;
+      if (m_ch->m_trace) {
+        m_start_us = m_ch->m_trace->now_us();
+        m_before = st;
+      }
     }
-    ~scope() { m_ch->m_scopes.pop_back(); }
+    ~scope() {
+      if (m_ch->m_trace) {
+        const auto& tag = m_ch->m_scopes.back().tag;
+        trace_event e;
+        e.name = tag;
+        e.player = m_ch->m_names[m_ch->m_self];
+        e.player_id = m_ch->m_self;
+        e.start_us = m_start_us;
+        e.duration_us = m_ch->m_trace->now_us() - m_start_us;
+        e.stats = m_ch->m_stats.by_tag[tag] - m_before;
+        m_ch->m_trace->record(std::move(e));
+      }
+      m_ch->m_scopes.pop_back();
+    }
     scope(const scope&) = delete;
     scope& operator=(const scope&) = delete;
 
    private:
     channel* m_ch;
+    double m_start_us = 0;
+    op_stats m_before;
   };
   scope op_scope(std::string tag) { return scope(*this, std::move(tag)); }
 
@@ -190,6 +214,7 @@ class channel {
   statistics m_stats;
   std::vector<open_scope> m_scopes;
   bool m_last_was_send = false;
+  trace_recorder* m_trace = nullptr;
 };
 
 }  // namespace tfe
