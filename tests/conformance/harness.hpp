@@ -132,10 +132,19 @@ inline dvec reshaped(const dvec& x, const shape_t& shape) {
 
 // ---- test data ---------------------------------------------------------------------------------
 
+/// The seed of the current test's data (set by data_gen, main thread only); run_revealed derives the
+/// players' deterministic PRG keys from it, so each test also exercises its own masks and triples.
+inline std::uint64_t& current_test_seed() {
+  static std::uint64_t seed = 1;
+  return seed;
+}
+
 /// Deterministic test data (std::mt19937_64: fine for test data, never for keys or masks).
 class data_gen {
  public:
-  data_gen(std::string_view test_name, const fixed_model& m) : m_model(m), m_seed(fnv1a(test_name)), m_rng(m_seed) {}
+  data_gen(std::string_view test_name, const fixed_model& m) : m_model(m), m_seed(fnv1a(test_name)), m_rng(m_seed) {
+    current_test_seed() = m_seed;
+  }
 
   std::uint64_t seed() const { return m_seed; }
   std::mt19937_64& rng() { return m_rng; }
@@ -499,9 +508,10 @@ inline tfe::run_options test_options(std::uint64_t seed) {
 }
 
 /// Runs `prog` at every player, reveals each returned tensor to alice, and returns alice's decoded
-/// values (main thread). Also checks that no other player received anything.
+/// values (main thread). Also checks that no other player received anything. The PRG keys are
+/// derived from `seed` (insecure_deterministic_seed), so runs reproduce exactly.
 template <class P>
-std::vector<dvec> run_revealed(const program<P>& prog, std::uint64_t seed = 1) {
+std::vector<dvec> run_revealed(const program<P>& prog, std::uint64_t seed = current_test_seed()) {
   struct result {
     std::vector<dvec> values;
     std::size_t leaked = 0;
@@ -532,7 +542,7 @@ std::vector<dvec> run_revealed(const program<P>& prog, std::uint64_t seed = 1) {
 
 /// One output: shorthand for run_revealed with a single tensor.
 template <class P>
-dvec run_one(const std::function<tfe::private_tensor<P>(io<P>&)>& prog, std::uint64_t seed = 1) {
+dvec run_one(const std::function<tfe::private_tensor<P>(io<P>&)>& prog, std::uint64_t seed = current_test_seed()) {
   auto v = run_revealed<P>([&](io<P>& c) { return std::vector<tfe::private_tensor<P>>{prog(c)}; }, seed);
   REQUIRE(v.size() == 1);
   return v[0];

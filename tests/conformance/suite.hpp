@@ -12,6 +12,10 @@
 // ReLU, max, argmax, structural ops) must match exactly up to the encoding of their inputs.
 #pragma once
 
+#ifndef TFE_CONFORMANCE_PROTOCOL
+#error "define TFE_CONFORMANCE_PROTOCOL (e.g. tfe::plain<tfe::ring64>) before including conformance/suite.hpp"
+#endif
+
 #include "suite_arith.hpp"
 #include "suite_errors.hpp"
 #include "suite_nonlinear.hpp"

@@ -203,8 +203,10 @@ private_tensor<P> argmax(const private_tensor<P>& x, long axis = -1, sign_width 
   const long al = static_cast<long>(a);
   while (cur_v.shape()[a] > 1) {
     std::size_t n = cur_v.shape()[a], half = n / 2;
-    auto lv = slice(cur_v, al, 0, half), hv = slice(cur_v, al, half, 2 * half);
-    auto li = slice(cur_i, al, 0, half), hi = slice(cur_i, al, half, 2 * half);
+    // Pair neighbours (2j, 2j+1): every candidate then stands for a contiguous block of indices,
+    // blocks in increasing order, so keeping the lower one on ties keeps the first index.
+    auto lv = slice(cur_v, al, 0, 2 * half, 2), hv = slice(cur_v, al, 1, 2 * half, 2);
+    auto li = slice(cur_i, al, 0, 2 * half, 2), hi = slice(cur_i, al, 1, 2 * half, 2);
     // b = [lv < hv]: take the high half only when strictly larger, so the first index wins ties.
     auto b = detail::sign_bit(lv - hv, w, true);
     auto both = detail::mul_exact(concat(std::vector<private_tensor<P>>{lv - hv, li - hi}, al),
@@ -235,8 +237,13 @@ private_tensor<P> max_pool2d(const private_tensor<P>& x, std::array<std::size_t,
     // Public offset: the most negative representable value where the window leaves the image.
     const auto& xs = x.shape();
     auto g = ring_ops::conv2d_geometry(xs[1], xs[2], pool[0], pool[1], strides[0], strides[1], pad);
-    const double low = -(x.sess().fixed_point().bound() - 1.0);
-    xt::xarray<double> off = xt::zeros<double>({std::size_t(1), g.out_h, g.out_w, pool[0] * pool[1], std::size_t(1)});
+    // -(2^(i+f) - 1) in the ring: the encoding of -(bound - 2^-f), the most negative in-range value
+    // (built in the ring: bound - 2^-f is not a double for ring128).
+    using R = typename P::ring;
+    using T = ring_traits<R>;
+    const auto& fp = x.sess().fixed_point();
+    const R low = T::neg(R(T::shl(T::one(), fp.int_bits + fp.frac_bits) - T::one()));
+    ring_tensor<R> off = xt::zeros<R>({std::size_t(1), g.out_h, g.out_w, pool[0] * pool[1], std::size_t(1)});
     bool any = false;
     for (std::size_t oy = 0; oy < g.out_h; ++oy)
       for (std::size_t ox = 0; ox < g.out_w; ++ox)
@@ -249,7 +256,7 @@ private_tensor<P> max_pool2d(const private_tensor<P>& x, std::array<std::size_t,
               any = true;
             }
           }
-    if (any) windows = windows + x.sess().constant(off);
+    if (any) windows = windows + public_tensor<P>(x.sess(), std::move(off));
   }
   return max(windows, 3, w);
 }
