@@ -173,7 +173,11 @@ void for_protocols(const std::vector<std::string>& names, F&& f) {
     else if (n == "plain128") f.template operator()<tfe::plain<tfe::ring128>>(n);
     else if (n == "pond") f.template operator()<tfe::pond<tfe::ring64>>(n);
     else if (n == "pond128") f.template operator()<tfe::pond<tfe::ring128>>(n);
-    else throw std::invalid_argument("unknown protocol '" + n + "'");
+    else if (n == "securenn") f.template operator()<tfe::securenn<tfe::ring64>>(n);
+    else if (n == "securenn128") f.template operator()<tfe::securenn<tfe::ring128>>(n);
+    else if (n == "aby3") f.template operator()<tfe::aby3<tfe::ring64>>(n);
+    else if (n == "aby3_128") f.template operator()<tfe::aby3<tfe::ring128>>(n);
+    else throw std::invalid_argument("unknown protocol '" + n + "' (known: plain, pond, securenn, aby3, each also with 128)");
   }
 }
 

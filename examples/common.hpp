@@ -3,6 +3,9 @@
 #pragma once
 
 #include <tfe/tfe.hpp>
+#include <tfe/net/launch.hpp>
+
+#include <CLI/CLI.hpp>
 
 #include <cmath>
 #include <cstdlib>
@@ -20,7 +23,20 @@ void with_protocol(const std::string& name, F&& f) {
   if (name == "pond128") return f.template operator()<tfe::pond<tfe::ring128>>();
   if (name == "plain") return f.template operator()<tfe::plain<tfe::ring64>>();
   if (name == "plain128") return f.template operator()<tfe::plain<tfe::ring128>>();
-  throw std::invalid_argument("unknown protocol '" + name + "' (known: pond, pond128, plain, plain128)");
+  if (name == "aby3") return f.template operator()<tfe::aby3<tfe::ring64>>();
+  if (name == "aby3_128") return f.template operator()<tfe::aby3<tfe::ring128>>();
+  if (name == "securenn") return f.template operator()<tfe::securenn<tfe::ring64>>();
+  if (name == "securenn128") return f.template operator()<tfe::securenn<tfe::ring128>>();
+  throw std::invalid_argument("unknown protocol '" + name + "' (known: pond, pond128, plain, plain128, aby3, aby3_128, securenn, securenn128)");
+}
+
+/// The players of a program under P: the protocol's own (P::default_players(), e.g. Pond's two
+/// servers and crypto producer, ABY3's three servers), then the input/output players.
+template <class P>
+std::vector<std::string> players(const std::vector<std::string>& io_players) {
+  std::vector<std::string> all = P::default_players();
+  all.insert(all.end(), io_players.begin(), io_players.end());
+  return all;
 }
 
 /// The reference protocol on the same ring as P.
@@ -33,6 +49,12 @@ struct flags {
   bool check = false;  // exit non-zero when the difference from plain exceeds the bound
   bool small = false;  // small inputs (for ctest)
   std::vector<std::string> rest;
+  /// One process per player (tfe/net/launch.hpp): --hosts FILE --player NAME, --insecure-plaintext,
+  /// --simulate lan|wan, ...; without --hosts every player runs in this process.
+  tfe::launch_flags launch;
+
+  /// Whether `player` runs in this process (all of them do without --hosts).
+  bool runs_here(const std::string& player) const { return launch.hosts.empty() || launch.player == player; }
 
   static flags parse(int argc, char** argv) {
     flags f;
@@ -45,15 +67,35 @@ struct flags {
       } else if (a == "--small") {
         f.small = true;
       } else if (a == "--help" || a == "-h") {
-        std::cout << "usage: " << argv[0] << " [--protocol pond|pond128|plain|plain128] [--small] [--check]\n";
+        std::cout << "usage: " << argv[0] << " [--protocol pond|pond128|plain|plain128|aby3|aby3_128|securenn|securenn128] [--small] [--check]\n";
+        std::cout << "  one process per player: --hosts FILE --player NAME [--insecure-plaintext] [--run-id ID]\n"
+                     "    [--timeout SEC] [--connect-timeout SEC] [--list-players]; simulated network: --simulate "
+                     "lan|wan|RTT_MS:MBITS\n"
+                     "  (scripts/launch_local.sh -- PROGRAM ARGS runs every player as a process on 127.0.0.1)\n";
         std::exit(0);
       } else {
-        throw std::invalid_argument("unknown argument '" + a + "' (try --help)");
+        f.rest.push_back(a);  // the launch flags, parsed below
       }
     }
+    CLI::App app{"one process per player"};
+    f.launch.add_to(app);
+    try {
+      app.parse(std::vector<std::string>(f.rest.rbegin(), f.rest.rend()));  // CLI11 wants them reversed
+    } catch (const CLI::ParseError& e) {
+      throw std::invalid_argument("bad arguments: " + std::string(e.what()) + " (try --help)");
+    }
+    (void)f.launch.distributed();  // --hosts and --player go together
     return f;
   }
 };
+
+/// Runs `program` for every player here (tfe::run_local, or over the simulated network with
+/// --simulate), or, with --hosts/--player, only for that player over TCP/TLS (tfe::run_player).
+/// Returns one std::optional per player: present for the players that ran in this process.
+template <class P, class F>
+auto run(const flags& f, const std::vector<std::string>& players, F&& program) {
+  return tfe::run_program<P>(f.launch, players, std::forward<F>(program));
+}
 
 inline double max_abs_diff(const xt::xarray<double>& a, const xt::xarray<double>& b) {
   if (a.shape() != b.shape()) throw std::runtime_error("results have different shapes");

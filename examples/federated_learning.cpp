@@ -4,7 +4,7 @@
 // which it updates the model. The model is a linear regression; its loss on the model owner's
 // validation data goes down over the iterations.
 //
-//   build/examples/federated_learning [--protocol pond|pond128|plain] [--small] [--check]
+//   build/examples/federated_learning [--protocol pond|pond128|plain|aby3|aby3_128] [--small] [--check]
 #include "common.hpp"
 
 namespace {
@@ -93,7 +93,7 @@ void federated_training(Session& s, std::vector<data_owner>& data_owners, model_
 template <class P>
 model_owner run(const setup& base, int iterations) {
   setup st = base;
-  std::vector<std::string> players{"server0", "server1", "crypto-producer", st.model.player_name};
+  std::vector<std::string> players = examples::players<P>({st.model.player_name});
   for (auto& o : st.owners) players.push_back(o.player_name);
   tfe::run_local<P>(players, [&](auto& s) { federated_training(s, st.owners, st.model, iterations); });
   return st.model;

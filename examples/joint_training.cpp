@@ -3,7 +3,7 @@
 // with mini-batch SGD, entirely on shares. Only the model owner receives the trained weights; it
 // reports their test accuracy next to the same training run on the plain protocol.
 //
-//   build/examples/joint_training [--protocol pond|pond128|plain] [--small] [--check]
+//   build/examples/joint_training [--protocol pond|pond128|plain|aby3|aby3_128] [--small] [--check]
 #include "common.hpp"
 
 #include <chrono>
@@ -81,7 +81,7 @@ void joint_training(Session& s, const data_owner& owner0, const data_owner& owne
 template <class P>
 model_owner run(const data_owner& o0, const data_owner& o1, int epochs, std::size_t batch) {
   model_owner model;
-  tfe::run_local<P>({"server0", "server1", "crypto-producer", o0.player_name, o1.player_name, model.player_name},
+  tfe::run_local<P>(examples::players<P>({o0.player_name, o1.player_name, model.player_name}),
                     [&](auto& s) { joint_training(s, o0, o1, model, epochs, batch); });
   return model;
 }

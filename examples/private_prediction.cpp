@@ -1,7 +1,7 @@
 // Private prediction (the seed's first program): a model owner's network classifies a prediction
 // client's inputs; only the client sees the inputs and the logits, the servers see shares only.
 //
-//   build/examples/private_prediction [--protocol pond|pond128|plain] [--small] [--check]
+//   build/examples/private_prediction [--protocol pond|pond128|plain|aby3|aby3_128] [--small] [--check]
 //
 // The model owner trains a small MLP (8-16-16-3, ReLU) on its own synthetic data in plaintext (its
 // private business), then the encrypted prediction runs under the chosen protocol and under the plain
@@ -107,7 +107,7 @@ void private_prediction(Session& s, const model_owner& owner, prediction_client&
 template <class P>
 xt::xarray<double> predict(const model_owner& owner, const xt::xarray<double>& inputs, tfe::statistics* server_stats) {
   prediction_client client{inputs, {}};
-  auto stats = tfe::run_local<P>({"server0", "server1", "crypto-producer", "model-owner", "prediction-client"},
+  auto stats = tfe::run_local<P>(examples::players<P>({"model-owner", "prediction-client"}),
                                  [&](auto& s) {
                                    private_prediction(s, owner, client);
                                    return s.stats();

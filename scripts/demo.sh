@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds and runs one example (the README's demo command: bash scripts/demo.sh).
-#   TFE_DEMO_TARGET  example to build and run (default: private_prediction, from
-#                    examples/private_prediction.cpp); its binary is <build>/examples/<target>
+#   TFE_DEMO_TARGET  example to build and run (default: fashion_mnist_demo, from
+#                    examples/fashion_mnist_demo.cpp: private prediction of Fashion-MNIST test images
+#                    with the pre-trained models in models/); its binary is <build>/examples/<target>
 #   TFE_BUILD_DIR    build directory (default: build, shared with scripts/test.sh)
 #   extra arguments are passed to the example program.
 # The program runs with the repository root as its working directory.
@@ -10,7 +11,11 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 bash scripts/setup.sh
 
-target="${TFE_DEMO_TARGET:-private_prediction}"
+# ccache keys on relative paths below the checkout, so a fresh clone elsewhere (CI) reuses the cache.
+export CCACHE_BASEDIR="$PWD"
+export CCACHE_NOHASHDIR=1
+
+target="${TFE_DEMO_TARGET:-fashion_mnist_demo}"
 build_dir="${TFE_BUILD_DIR:-build}"
 configure_args=(-S . -B "$build_dir" -DCMAKE_BUILD_TYPE=Release -DTFE_BUILD_EXAMPLES=ON)
 if command -v ccache >/dev/null 2>&1; then

@@ -9,10 +9,11 @@ packages=(
   libboost-dev libssl-dev libasio-dev
   doctest-dev nlohmann-json3-dev libcli11-dev zlib1g-dev
   openssl python3
+  dataset-fashion-mnist
 )
-# Optional packages for data and reference tools; install with TFE_SETUP_EXTRAS=1.
+# Optional packages for reference tools; install with TFE_SETUP_EXTRAS=1.
 if [[ "${TFE_SETUP_EXTRAS:-0}" == "1" ]]; then
-  packages+=(dataset-fashion-mnist python3-numpy)
+  packages+=(python3-numpy)
 fi
 
 missing=()

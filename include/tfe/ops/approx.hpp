@@ -1,4 +1,28 @@
-// tfe/ops/approx.hpp: approximations of smooth functions, generic over protocols.
+// tfe/ops/approx.hpp: approximations of nonlinear functions, generic over protocols.
+//
+// Everything here is built from the generic ops only (batched sign tests, products, truncation and
+// local linear algebra), so it runs unchanged on plain, pond and any later protocol. Two building
+// blocks carry most of it:
+//
+//  * Steps. ONE batched sign test of x − θ_j for all thresholds θ_j gives shares of the integer bits
+//    s_j = [x ≥ θ_j]. Any piecewise-constant function of x with jumps at the θ_j is then LOCAL:
+//      g(x) = g_0 + Σ_j s_j·(g_{j+1} − g_j)     (bits times public constants, summed)
+//    and any piecewise-linear one costs ONE product, (Σ_j s_j·Δslope_j)·x. Bucket normalisations
+//    (2^-j for x in [2^j, 2^(j+1)), used by exp, reciprocal, inv_sqrt and log in approx_elementary.hpp)
+//    are piecewise constants too.
+//  * Powers. x^2 .. x^d in ⌈log2 d⌉ rounds of products: level r multiplies x^(2^r) by every lower power
+//    at once, a broadcasting product that opens x^(2^r) once. A polynomial Σ c_i x^i then adds the
+//    untruncated terms enc(c_i)·x^i and truncates ONCE.
+//
+// Costs count, per input value: sign-test thresholds (all in ONE batched protocol comparison of
+// width used_bits()+1: 7 rounds in Pond ring64, 8 in ring128, whatever their number; about 22 bytes
+// per threshold and server in ring64), products (elementwise, each one Beaver round in Pond; a
+// broadcasting product counts once per output but opens the shared operand once) and the rounds of
+// products on the critical path. Measured bytes and errors: docs/approximations.md, produced by
+// benchmarks/approx_errors.cpp; the bounds are asserted in tests/test_approx*.cpp.
+//
+// This file: sigmoid (23 pieces), sigmoid_3piece, tanh, abs, sign, clip, minimum, min.
+// tfe/ops/approx_elementary.hpp (included at the end): exp, reciprocal, inv_sqrt, sqrt, log, softmax.
 //
 // sigmoid: a piecewise-linear interpolation of 1/(1 + e^-x) through 23 breakpoints on [-8, 8]
 // (finer near 0, where the curvature is), 0 below −8 and 1 above 8. Written as a sum of steps,
@@ -7,7 +31,7 @@
 // the 23 differences x − b_j (the protocol's comparison rounds, once) and ONE product
 // (Σ_j [x ≥ b_j]·Δα_j)·x, whatever the input size. The bits times public constants are local.
 // Maximum error over the whole real line, measured with numpy on 4·10^6 points in [−40, 40]:
-// 0.00298 (interpolation) + 2^-(f−1) (fixed-point encoding and one truncation); no divergence for
+// 0.002984 (interpolation) + 2^-(f−1) (fixed-point encoding and one truncation); no divergence for
 // large |x| (unlike the polynomial approximations of TF Encrypted's Pond, which blow up outside ±8).
 #pragma once
 
@@ -15,10 +39,141 @@
 
 #include <array>
 #include <cmath>
+#include <vector>
 
 namespace tfe {
 
 namespace detail {
+
+/// A real constant in the ring at the session's scale, WITHOUT the fixed-point range check: bucket
+/// normalisations such as 2^16 are fine as multipliers although no input could hold them.
+template <class R>
+R encode_unchecked(double v, const fixed_point_config& cfg) {
+  const double scaled = v * cfg.scale();
+  TFE_ENFORCE(std::isfinite(scaled) && std::fabs(scaled) < std::ldexp(1.0, static_cast<int>(ring_traits<R>::bits) - 2),
+              encoding_error, "constant ", v, " does not fit the ring at scale 2^", cfg.frac_bits);
+  return ring_traits<R>::from_double(scaled);
+}
+
+/// Adds a real constant (unchecked encoding, see above).
+template <class P>
+private_tensor<P> add_constant(const private_tensor<P>& x, double c) {
+  ring_tensor<typename P::ring> t(shape_t{});
+  t() = encode_unchecked<typename P::ring>(c, x.sess().fixed_point());
+  return add_public(x, t, "add");
+}
+
+/// Shares of the integer bits [x ≥ θ_j] for every threshold at once, shape (M, ...x): ONE batched
+/// sign test of the M differences x − θ_j (each within used_bits()+1 bits).
+template <class P>
+private_tensor<P> step_bits(const private_tensor<P>& x, const std::vector<double>& thresholds) {
+  TFE_ENFORCE(!thresholds.empty(), shape_error, "step_bits: no thresholds");
+  std::vector<private_tensor<P>> diffs;
+  diffs.reserve(thresholds.size());
+  for (double t : thresholds) diffs.push_back(x - t);
+  auto below = sign_bit(stack(diffs, 0), sign_width::fixed_point_range, true);  // [x < θ_j]
+  return add_int(-below, 1);
+}
+
+/// Σ_j rows_j · enc(c_j) over the leading axis of `rows` (shape (M, ...)), no truncation: exact
+/// fixed point when the rows are integer bits, 2f fractional bits when they are fixed point.
+template <class P>
+private_tensor<P> dot_rows(const private_tensor<P>& rows, const std::vector<double>& c) {
+  using R = typename P::ring;
+  const auto& cfg = rows.sess().fixed_point();
+  const std::size_t m = rows.shape().at(0);
+  TFE_ENFORCE(c.size() == m, shape_error, "dot_rows: ", c.size(), " constants for ", m, " rows");
+  shape_t cshape(rows.ndim(), 1);
+  cshape[0] = m;
+  ring_tensor<R> cr(cshape);
+  for (std::size_t j = 0; j < m; ++j) cr.data()[j] = encode_unchecked<R>(c[j], cfg);
+  shape_t out(rows.shape().begin() + 1, rows.shape().end());
+  return map_parts(rows, out, [&](const ring_tensor<R>& p) { return ring_ops::sum(ring_tensor<R>(p * cr), {0}); });
+}
+
+/// The piecewise-constant function with value v[0] below θ_0, v[j] on [θ_{j-1}, θ_j), v[M] above
+/// θ_{M-1}, from the step bits (M, ...x): local. Jumps are taken between ENCODED values, so every
+/// bucket gets exactly enc(v[j]) (a function that is 0 on a bucket is an exact zero there).
+/// `integer`: the values are integers held unscaled (as multipliers that need no truncation).
+template <class P>
+private_tensor<P> piecewise_constant(const private_tensor<P>& steps, const std::vector<double>& v, bool integer = false) {
+  using R = typename P::ring;
+  fixed_point_config cfg = steps.sess().fixed_point();
+  if (integer) cfg.frac_bits = 0;
+  const std::size_t m = steps.shape().at(0);
+  TFE_ENFORCE(v.size() == m + 1, shape_error, "piecewise_constant: ", v.size(), " values for ", m, " steps");
+  shape_t cshape(steps.ndim(), 1);
+  cshape[0] = m;
+  ring_tensor<R> jumps(cshape);
+  for (std::size_t j = 0; j < m; ++j)
+    jumps.data()[j] = R(encode_unchecked<R>(v[j + 1], cfg) - encode_unchecked<R>(v[j], cfg));
+  shape_t out(steps.shape().begin() + 1, steps.shape().end());
+  auto sum = map_parts(steps, out, [&](const ring_tensor<R>& p) { return ring_ops::sum(ring_tensor<R>(p * jumps), {0}); });
+  ring_tensor<R> base(shape_t{});
+  base() = encode_unchecked<R>(v[0], cfg);
+  return add_public(sum, base, "add");
+}
+
+/// Elementwise product with broadcasting and WITHOUT truncation (an integer operand, or a product
+/// truncated later): the protocol's bilinear routine on the unbroadcast operands.
+template <class P>
+private_tensor<P> mul_broadcast_exact(const private_tensor<P>& a, const private_tensor<P>& b) {
+  using R = typename P::ring;
+  check_same_session(a.sess(), b.sess(), "mul");
+  auto scope = a.sess().op_scope("mul");
+  shape_t zs = broadcast_shapes(a.shape(), b.shape(), "mul");
+  auto prod = P::bilinear(a.sess(), a.parts(), b.parts(), a.shape(), b.shape(), zs,
+                          [](const ring_tensor<R>& x, const ring_tensor<R>& y) { return ring_tensor<R>(x * y); });
+  return private_tensor<P>(a.sess(), std::move(zs), std::move(prod));
+}
+
+/// Elementwise fixed-point product of private tensors with broadcasting, passing the UNbroadcast
+/// operands to the protocol: a Beaver product opens |a| + |b| elements instead of 2·|a ⊙ b| (one
+/// operand reused against many). One round, one truncation.
+template <class P>
+private_tensor<P> mul_broadcast(const private_tensor<P>& a, const private_tensor<P>& b) {
+  using R = typename P::ring;
+  check_same_session(a.sess(), b.sess(), "mul");
+  auto scope = a.sess().op_scope("mul");
+  shape_t zs = broadcast_shapes(a.shape(), b.shape(), "mul");
+  return truncated_product(a.sess(), &a.parts(), nullptr, &b.parts(), nullptr, a.shape(), b.shape(), zs,
+                           [](const ring_tensor<R>& x, const ring_tensor<R>& y) { return ring_tensor<R>(x * y); });
+}
+
+/// x with a new leading axis of length 1.
+template <class P>
+private_tensor<P> lead1(const private_tensor<P>& x) {
+  std::vector<long> s{1};
+  for (auto d : x.shape()) s.push_back(static_cast<long>(d));
+  return reshape(x, s);
+}
+
+/// x^1 .. x^d (index i holds x^(i+1)) in ⌈log2 d⌉ rounds and d − 1 products: level r multiplies
+/// x^h (h = 2^r) by x^1 .. x^min(h, d−h) in one broadcasting product.
+template <class P>
+std::vector<private_tensor<P>> powers(const private_tensor<P>& x, std::size_t d) {
+  std::vector<private_tensor<P>> pw{x};
+  while (pw.size() < d) {
+    const std::size_t h = pw.size(), more = std::min(h, d - h);
+    if (more == 1) {
+      pw.push_back(pw[h - 1] * pw[0]);
+      continue;
+    }
+    auto prod = mul_broadcast(lead1(pw[h - 1]), stack(std::vector<private_tensor<P>>(pw.begin(), pw.begin() + more), 0));
+    for (std::size_t i = 0; i < more; ++i) pw.push_back(index(prod, i, 0));
+  }
+  return pw;
+}
+
+/// c[0] + c[1]·x + ... + c[d]·x^d: powers (⌈log2 d⌉ rounds), then the untruncated terms summed and
+/// truncated once.
+template <class P, std::size_t N>
+private_tensor<P> polynomial(const private_tensor<P>& x, const std::array<double, N>& c) {
+  static_assert(N >= 2);
+  auto pw = powers(x, N - 1);
+  auto terms = truncate(dot_rows(stack(pw, 0), std::vector<double>(c.begin() + 1, c.end())));
+  return add_constant(terms, c[0]);
+}
 
 inline constexpr std::array<double, 23> sigmoid_breakpoints = {
     -8, -6, -5, -4, -3.5, -3, -2.5, -2, -1.5, -1, -0.5, 0, 0.5, 1, 1.5, 2, 2.5, 3, 3.5, 4, 5, 6, 8};
@@ -28,10 +183,8 @@ inline constexpr std::array<double, 23> sigmoid_breakpoints = {
 template <class P, std::size_t M, class G>
 private_tensor<P> piecewise_linear(const private_tensor<P>& x, const std::array<double, M>& b, G&& g, double left,
                                    double right) {
-  using R = typename P::ring;
-  auto& s = x.sess();
   // Lines: L_0 = left (constant), L_j on [b_{j-1}, b_j) the chord, L_M = right (constant).
-  std::array<double, M + 1> slope{}, icpt{};
+  std::vector<double> slope(M + 1), icpt(M + 1);
   slope[0] = 0;
   icpt[0] = left;
   for (std::size_t j = 1; j < M; ++j) {
@@ -40,32 +193,17 @@ private_tensor<P> piecewise_linear(const private_tensor<P>& x, const std::array<
   }
   slope[M] = 0;
   icpt[M] = right;
-  // Differences x − b_j for all j at once: shape (M, ...x).
-  std::vector<private_tensor<P>> diffs;
-  for (std::size_t j = 0; j < M; ++j) diffs.push_back(x - b[j]);
-  auto d = stack(diffs, 0);
-  auto below = sign_bit(d, sign_width::fixed_point_range, true);  // [x < b_j]
-  auto step = add_int(-below, 1);                                  // [x >= b_j], integers 0/1
-  // Public per-breakpoint constants, encoded, broadcast along the data axes.
-  shape_t cshape(d.ndim(), 1);
-  cshape[0] = M;
-  ring_tensor<R> da(cshape), db(cshape);
-  for (std::size_t j = 0; j < M; ++j) {
-    da.data()[j] = encode_value<R>(slope[j + 1] - slope[j], s.fixed_point());
-    db.data()[j] = encode_value<R>(icpt[j + 1] - icpt[j], s.fixed_point());
-  }
-  auto local_dot = [&](const ring_tensor<R>& c) {
-    // bits (integers) times encoded constants: exact fixed-point values, summed over breakpoints.
-    return sum(map_parts(step, d.shape(), [&](const ring_tensor<R>& p) { return ring_tensor<R>(p * c); }), {0});
-  };
-  auto slope_x = local_dot(da);
-  auto offset = local_dot(db);
-  return add_public(slope_x * x + offset, encode_scalar(s, left), "piecewise_linear");
+  auto steps = step_bits(x, std::vector<double>(b.begin(), b.end()));  // [x >= b_j], integers 0/1
+  auto slope_x = piecewise_constant(steps, slope);                     // exact fixed point
+  auto offset = piecewise_constant(steps, icpt);
+  return slope_x * x + offset;
 }
 
 }  // namespace detail
 
-/// Sigmoid, piecewise linear (see the header comment for its error: ≤ 0.0030 + 2^-(f-1)).
+// ---- sigmoid family ----------------------------------------------------------------------------
+
+/// Sigmoid, piecewise linear (see the header comment for its error: ≤ 0.002984 + 2^-(f-1)).
 template <class P>
 private_tensor<P> sigmoid(const private_tensor<P>& x) {
   auto scope = x.sess().op_scope("sigmoid");
@@ -73,4 +211,77 @@ private_tensor<P> sigmoid(const private_tensor<P>& x) {
                                   0.0, 1.0);
 }
 
+/// The classic 3-piece sigmoid: 0 below −2, 0.5 + x/4 on [−2, 2], 1 above 2 (SecureML's choice, the
+/// cheap baseline). Cost: one batched sign test of 2 thresholds, one product. Error against
+/// 1/(1 + e^-x): 0.1193 at x = ±2 (1 − σ(2)), + 2^-(f-1).
+template <class P>
+private_tensor<P> sigmoid_3piece(const private_tensor<P>& x) {
+  auto scope = x.sess().op_scope("sigmoid_3piece");
+  return detail::piecewise_linear(x, std::array<double, 2>{-2.0, 2.0}, [](double v) { return 0.5 + 0.25 * v; }, 0.0,
+                                  1.0);
+}
+
+/// tanh(x) = 2·σ(2x) − 1 with σ the 23-piece sigmoid: evaluated directly as the piecewise-linear
+/// interpolation of tanh through the halved breakpoints (the same function, without doubling the
+/// fixed-point error of σ): −1 below −4, 1 above 4. Cost: one batched sign test of 23 thresholds, one
+/// product. Error: 2 × 0.002984 = 0.0060 (interpolation) + 2^-(f-1).
+template <class P>
+private_tensor<P> tanh(const private_tensor<P>& x) {
+  auto scope = x.sess().op_scope("tanh");
+  std::array<double, detail::sigmoid_breakpoints.size()> b{};
+  for (std::size_t j = 0; j < b.size(); ++j) b[j] = detail::sigmoid_breakpoints[j] / 2;
+  return detail::piecewise_linear(x, b, [](double v) { return std::tanh(v); }, -1.0, 1.0);
+}
+
+// ---- abs, sign, clip, minimum ----------------------------------------------------------------------
+
+/// |x| = x·(1 − 2·[x < 0]), exact. Cost: one sign test (width used_bits()), one product (no truncation).
+template <class P>
+private_tensor<P> abs(const private_tensor<P>& x) {
+  auto scope = x.sess().op_scope("abs");
+  auto neg = detail::sign_bit(x, sign_width::fixed_point_range);
+  return detail::mul_exact(x, detail::add_int(mul_int(neg, -2), 1));
+}
+
+/// sign(x) as fixed point: −1 for x < 0, +1 for x ≥ 0 (sign(0) = +1, like relu_derivative), exact.
+/// Cost: one sign test, no product. (Statistics tag "signum": "sign" is the sign-bit primitive's.)
+template <class P>
+private_tensor<P> sign(const private_tensor<P>& x) {
+  auto scope = x.sess().op_scope("signum");
+  auto neg = detail::sign_bit(x, sign_width::fixed_point_range);
+  return detail::bit_to_fixed(detail::add_int(mul_int(neg, -2), 1));
+}
+
+/// clip(x, lo, hi) = min(max(x, lo), hi) for public lo ≤ hi, exact:
+///   lo + [x ≥ lo]·(x − lo) − [x ≥ hi]·(x − hi)
+/// Cost: one batched sign test of 2 thresholds, 2 products without truncation (one round).
+template <class P>
+private_tensor<P> clip(const private_tensor<P>& x, double lo, double hi) {
+  TFE_ENFORCE(lo <= hi, encoding_error, "clip: lower bound ", lo, " is above the upper bound ", hi);
+  auto scope = x.sess().op_scope("clip");
+  auto steps = detail::step_bits(x, {lo, hi});
+  auto gated = detail::mul_exact(steps, stack(std::vector<private_tensor<P>>{x - lo, x - hi}, 0));
+  return index(gated, 0, 0) - index(gated, 1, 0) + lo;
+}
+
+/// Elementwise minimum, exact: y + (x − y)·[x − y < 0]. Cost: one sign test, one product (no truncation).
+template <class P>
+private_tensor<P> minimum(const private_tensor<P>& x, const private_tensor<P>& y, sign_width w = sign_width::fixed_point_range) {
+  auto scope = x.sess().op_scope("minimum");
+  shape_t shape = detail::broadcast_shapes(x.shape(), y.shape(), "minimum");
+  auto d = detail::broadcast(x - y, shape);
+  auto yb = detail::broadcast(y, shape);
+  return yb + detail::mul_exact(d, detail::sign_bit(d, w, true));
+}
+
+/// Minimum along `axis` (removed from the shape), exact: −max(−x). Cost: as max, ⌈log2 n⌉ levels of
+/// one sign test and one product.
+template <class P>
+private_tensor<P> min(const private_tensor<P>& x, long axis = -1, sign_width w = sign_width::fixed_point_range) {
+  auto scope = x.sess().op_scope("min");
+  return -max(-x, axis, w);
+}
+
 }  // namespace tfe
+
+#include "tfe/ops/approx_elementary.hpp"

@@ -197,19 +197,19 @@ private_tensor<P> truncate(const private_tensor<P>& x) {
   return private_tensor<P>(x.sess(), x.shape(), P::truncate(x.sess(), x.parts(), x.shape()));
 }
 
-/// Elementwise product of private tensors, with broadcasting. Cost: P::bilinear + P::truncate.
+/// Elementwise product of private tensors, with broadcasting. Cost: P::bilinear + P::truncate. The
+/// operands go to the protocol in their own shapes (the product broadcasts), so a Beaver product
+/// opens |a| + |b| elements, not twice the broadcast size.
 template <class P>
 private_tensor<P> operator*(const private_tensor<P>& a, const private_tensor<P>& b) {
   using R = typename P::ring;
   detail::check_same_session(a.sess(), b.sess(), "mul");
   auto scope = a.sess().op_scope("mul");
   shape_t shape = detail::broadcast_shapes(a.shape(), b.shape(), "mul");
-  auto bcast = [&](const private_tensor<P>& x) {
-    return detail::map_parts(x, shape, [&](const auto& p) { return detail::broadcast_to<R>(p, shape); });
-  };
-  auto pa = bcast(a), pb = bcast(b);
-  return detail::truncated_product(a.sess(), &pa.parts(), nullptr, &pb.parts(), nullptr, shape, shape, shape,
-                                   [](const ring_tensor<R>& x, const ring_tensor<R>& y) { return ring_tensor<R>(x * y); });
+  return detail::truncated_product(a.sess(), &a.parts(), nullptr, &b.parts(), nullptr, a.shape(), b.shape(), shape,
+                                   [shape](const ring_tensor<R>& x, const ring_tensor<R>& y) {
+                                     return detail::broadcast_to<R>(ring_tensor<R>(x * y), shape);
+                                   });
 }
 
 /// Product with a public tensor: local on every component, then truncation.

@@ -67,7 +67,8 @@ struct fixed_point_config {
 template <class R>
 R encode_value(double x, const fixed_point_config& cfg) {
   TFE_ENFORCE(std::isfinite(x), encoding_error, "cannot encode ", x, " in fixed point: not a finite number");
-  if (!(std::fabs(x) < cfg.bound())) {
+  // Checked after rounding: values just below the bound round up to 2^(i+f), which does not fit.
+  if (!(std::fabs(std::nearbyint(x * cfg.scale())) < std::ldexp(1.0, static_cast<int>(cfg.int_bits + cfg.frac_bits)))) {
     std::ostringstream os;
     os.precision(std::numeric_limits<double>::max_digits10);
     os << "value " << x << " is out of the fixed-point range (-" << cfg.bound() << ", " << cfg.bound() << ") of "
@@ -87,10 +88,10 @@ template <class R, class E>
 xt::xarray<R> encode(const E& values, const fixed_point_config& cfg) {
   xt::xarray<double> v = values;
   xt::xarray<R> out(shape_of(v));
-  const double b = cfg.bound(), s = cfg.scale();
+  const double s = cfg.scale(), limit = std::ldexp(1.0, static_cast<int>(cfg.int_bits + cfg.frac_bits));
   for (std::size_t i = 0; i < v.size(); ++i) {
     double x = v.data()[i];
-    if (!std::isfinite(x) || std::fabs(x) >= b) {
+    if (!std::isfinite(x) || !(std::fabs(std::nearbyint(x * s)) < limit)) {
       try {
         (void)encode_value<R>(x, cfg);
       } catch (const encoding_error& e) {

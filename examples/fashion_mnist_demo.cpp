@@ -1,0 +1,167 @@
+// The flagship demo: private prediction of Fashion-MNIST test images with a pre-trained model.
+//
+//   build/examples/fashion_mnist_demo [--protocol aby3|pond|securenn|...] [--model mlp|cnn]
+//                                     [--images N] [--batch B] [--models DIR] [--small] [--check]
+//
+// The model owner holds a model file from models/ (architecture + weights, trained by
+// scripts/train_models.sh); the prediction client holds test images. The owner shares the model
+// (architecture public, weights private), the client its images (private), the servers compute the
+// logits on shares, and only the client receives them. Every player runs in this process on its own
+// thread. The same program then runs on the plain protocol (the plaintext reference, a trusted party
+// computing in the clear with the same fixed point) and the demo prints both accuracies, how many
+// predictions agree, the time, and the bytes and rounds of every player.
+// --check exits with status 1 unless at least 98% of the predictions agree with plaintext.
+#include "common.hpp"
+
+#include <tfe/nn/nn.hpp>
+
+#include <chrono>
+#include <iomanip>
+
+#ifndef TFE_SOURCE_DIR
+#define TFE_SOURCE_DIR "."
+#endif
+
+namespace {
+
+namespace keras = tfe::keras;
+
+/// The protocol the demo uses unless --protocol says otherwise.
+constexpr const char* default_protocol = "aby3";
+
+/// The model owner: holds the model file, provides the model (read at this player only).
+struct model_owner : keras::player<model_owner> {
+  explicit model_owner(std::string path) : player("model-owner"), path(std::move(path)) {}
+  keras::saved_model provide_model() const { return keras::load_model_file(path); }
+  std::string path;
+};
+
+/// The prediction client: provides its images, receives the logits; nobody else sees either.
+struct prediction_client : keras::player<prediction_client> {
+  prediction_client() : player("prediction-client") {}
+  xt::xarray<double> provide_input() const { return images; }
+  void receive_output(const xt::xarray<double>& l) { logits = l; }
+  xt::xarray<double> images, logits;
+};
+
+/// The program every player runs.
+template <class P>
+void private_prediction(tfe::session<P>& s, model_owner& owner, prediction_client& client, std::size_t batch) {
+  auto model = keras::share_model(s, owner.player_name(), [&] { return owner.provide_model(); });
+  auto x = client.private_input(s, &prediction_client::provide_input);
+  auto logits = model.predict(x, batch);
+  client.private_output(s, &prediction_client::receive_output, logits);
+}
+
+struct run_result {
+  xt::xarray<double> logits;
+  std::vector<std::string> players;
+  std::vector<tfe::statistics> stats;
+  double seconds = 0;
+};
+
+template <class P>
+run_result run(model_owner& owner, const xt::xarray<double>& images, std::size_t batch) {
+  prediction_client client;
+  client.images = images;
+  run_result r;
+  r.players = examples::players<P>({owner.player_name(), client.player_name()});
+  const auto t0 = std::chrono::steady_clock::now();
+  r.stats = tfe::run_local<P>(r.players, [&](auto& s) {
+    private_prediction(s, owner, client, batch);
+    return s.stats();
+  });
+  r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  r.logits = std::move(client.logits);
+  return r;
+}
+
+double accuracy(const std::vector<int>& pred, const xt::xarray<std::uint8_t>& labels) {
+  std::size_t ok = 0;
+  for (std::size_t i = 0; i < pred.size(); ++i) ok += pred[i] == labels(i);
+  return static_cast<double>(ok) / static_cast<double>(pred.size());
+}
+
+struct options {
+  std::string protocol = default_protocol, model = "cnn", models_dir = TFE_SOURCE_DIR "/models";
+  std::size_t images = 0, batch = 100;
+  bool small = false, check = false;
+};
+
+options parse(int argc, char** argv) {
+  options o;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    auto next = [&]() -> std::string {
+      if (i + 1 >= argc) throw std::invalid_argument("missing value after " + a);
+      return argv[++i];
+    };
+    if (a == "--protocol") o.protocol = next();
+    else if (a == "--model") o.model = next();
+    else if (a == "--images") o.images = std::stoul(next());
+    else if (a == "--batch") o.batch = std::stoul(next());
+    else if (a == "--models") o.models_dir = next();
+    else if (a == "--small") o.small = true;
+    else if (a == "--check") o.check = true;
+    else if (a == "--help" || a == "-h") {
+      std::cout << "usage: fashion_mnist_demo [--protocol aby3|pond|securenn|pond128|...] [--model mlp|cnn] [--images N] "
+                   "[--batch B] [--models DIR] [--small] [--check]\n";
+      std::exit(0);
+    } else {
+      throw std::invalid_argument("unknown argument '" + a + "' (try --help)");
+    }
+  }
+  if (o.model != "mlp" && o.model != "cnn") throw std::invalid_argument("--model must be mlp or cnn");
+  if (o.images == 0) o.images = o.small ? 32 : 1000;
+  if (o.batch == 0) throw std::invalid_argument("--batch must be positive");
+  return o;
+}
+
+std::string megabytes(std::uint64_t b) {
+  std::ostringstream os;
+  os << std::fixed << std::setprecision(2) << static_cast<double>(b) / 1e6 << " MB";
+  return os.str();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) try {
+  const options o = parse(argc, argv);
+  const std::string path = o.models_dir + "/fashion_mnist_" + o.model + ".npz";
+  auto test = tfe::io::load_fashion_mnist("test", o.images);
+  const auto file = keras::load_model_file(path);  // only to print the summary; the owner reads it again
+  model_owner owner(path);
+  int rc = 0;
+  examples::with_protocol(o.protocol, [&]<class P>() {
+    std::cout << "Fashion-MNIST private prediction: " << o.model << " model (" << path << ", "
+              << keras::count_params(file.arch) << " parameters), " << test.labels.size() << " test images in batches of "
+              << o.batch << ", " << P::name() << ", every player in this process\n";
+    auto enc = run<P>(owner, test.images, o.batch);
+    auto ref = run<examples::reference_of<P>>(owner, test.images, o.batch);
+    auto pe = examples::argmax_rows(enc.logits), pr = examples::argmax_rows(ref.logits);
+    std::size_t agree = 0;
+    for (std::size_t i = 0; i < pe.size(); ++i) agree += pe[i] == pr[i];
+    std::cout << std::fixed << std::setprecision(4) << "  accuracy: encrypted " << accuracy(pe, test.labels)
+              << ", plaintext " << accuracy(pr, test.labels) << " (" << examples::reference_of<P>::name()
+              << ", the same fixed point in the clear)\n"
+              << "  " << agree << "/" << pe.size() << " predictions agree; largest logit difference "
+              << std::setprecision(5) << examples::max_abs_diff(enc.logits, ref.logits) << "\n"
+              << std::setprecision(2) << "  time: " << enc.seconds << " s encrypted, " << ref.seconds << " s plaintext\n"
+              << "  " << std::left << std::setw(20) << "player" << std::setw(16) << "bytes sent" << std::setw(16)
+              << "bytes received" << "rounds\n";
+    for (std::size_t p = 0; p < enc.players.size(); ++p) {
+      const auto& t = enc.stats[p].total;
+      std::cout << "  " << std::setw(20) << enc.players[p] << std::setw(16) << megabytes(t.bytes_sent) << std::setw(16)
+                << megabytes(t.bytes_received) << t.rounds << "\n";
+    }
+    std::cout << std::right;
+    if (o.check && agree * 100 < pe.size() * 98) {
+      std::cerr << "FAILED: only " << agree << "/" << pe.size() << " predictions agree with plaintext\n";
+      rc = 1;
+    }
+  });
+  return rc;
+} catch (const std::exception& e) {
+  std::cerr << "error: " << e.what() << "\n";
+  return 2;
+}

@@ -1,0 +1,361 @@
+// tfe/net/tcp_channel.hpp: one player's channel over TCP, TLS 1.3 by default: one process per player.
+//
+//   tfe::hosts_config hosts = tfe::load_hosts("hosts.json");
+//   tfe::tcp_channel ch(hosts, "server1", tcp_opts, channel_opts);   // connects to every player
+//   tfe::session<tfe::pond<tfe::ring64>> s(ch);                       // then as with any channel
+//
+// (tfe::run_player in net/launch.hpp does this and more.) The constructor builds the full mesh
+// (tcp_mesh.hpp: retries until tcp_options::connect_timeout, TLS with mutual authentication, a
+// handshake that checks run id, player list and program) and throws channel_error listing what is
+// missing when it cannot. After that:
+//   - sends are synchronous writes from the caller's thread (no thread hand-off); a send that makes no
+//     progress for send_timeout (default: the receive timeout) fails;
+//   - every peer has a reader thread that reads frames into that peer's FIFO mailbox as they arrive,
+//     so two players sending each other large tensors cannot deadlock, and receiving from peers in any
+//     order works as with the in-memory network;
+//   - the u64 length of every incoming frame is checked against channel_options::max_frame_bytes
+//     before any allocation, and the buffer grows only as bytes actually arrive (beyond 64 MiB);
+//   - closing sends a goodbye to every peer; a receive from a peer that said goodbye fails ("'X'
+//     finished its program ...") once its queued frames are consumed;
+//   - abort(reason), and a destructor running during stack unwinding, send an abort instead: every
+//     pending and future receive (and a send blocked on a full socket) of every peer fails at once
+//     with "player 'X' aborted the computation: reason"; a player that aborts because of a peer's
+//     abort passes the original words on, so all players report the root cause;
+//   - a connection that ends without a goodbye (the peer died or was killed), breaks, or brings an
+//     oversized or unexpected message ends the computation the same way, with "'me' lost its
+//     connection to 'X' (address): ..."; a silent peer makes the receive time out
+//     (channel_options::recv_timeout) naming it. Every error is a tfe::channel_error.
+// Latency: a receive that finds its mailbox empty polls it for tcp_options::spin_wait (50 us, yielding
+// the core) before sleeping, which saves a thread wake-up per message on a fast link.
+#pragma once
+
+#include "tfe/net/channel.hpp"
+#include "tfe/net/hosts.hpp"
+#include "tfe/net/tcp_mesh.hpp"
+#include "tfe/net/tcp_wire.hpp"
+#include "tfe/net/tls.hpp"
+
+#include <sys/socket.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <exception>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace tfe {
+
+class tcp_channel final : public channel {
+ public:
+  /// Connects `player` (a name in `hosts`) to every other player of `hosts`.
+  tcp_channel(const hosts_config& hosts, const std::string& player, tcp_options tcp = {},
+              channel_options options = {})
+      : channel(hosts.index_of(player), hosts.names(), options), m_tcp(std::move(tcp)),
+        m_max_frame(options.max_frame_bytes), m_boxes(hosts.players.size()),
+        m_uncaught(std::uncaught_exceptions()) {
+    if (m_tcp.run_id.empty()) m_tcp.run_id = hosts.run_id;
+    if (!m_tcp.insecure_plaintext) {
+      const auto& me = hosts.players[self()];
+      tls_files files{m_tcp.ca_file.empty() ? hosts.ca : m_tcp.ca_file,
+                      m_tcp.cert_file.empty() ? me.cert : m_tcp.cert_file,
+                      m_tcp.key_file.empty() ? me.key : m_tcp.key_file};
+      m_tls = std::make_unique<tls_context>(files);
+      TFE_ENFORCE(m_tls->own_certificate().names_player(player), config_error, "TLS: the certificate '", files.cert,
+                  "' names ", m_tls->own_certificate().names_str(), ", not the player '", player, "'");
+    }
+    m_links = detail::mesh_builder(hosts, self(), m_tcp, m_tls.get()).build();
+    for (auto& b : m_boxes) b = std::make_unique<mailbox>();
+    m_send_what.resize(num_players());
+    for (std::size_t p = 0; p < num_players(); ++p)
+      if (p != self())
+        m_send_what[p] = detail::concat("'", name(self()), "' sending to '", name(p), "' (", m_links[p]->address, ")");
+    m_readers.reserve(num_players());
+    try {
+      for (std::size_t p = 0; p < num_players(); ++p)
+        if (p != self()) m_readers.emplace_back([this, p] { reader_loop(p); });
+    } catch (...) {
+      shutdown(false, "could not start its reader threads");
+      throw;
+    }
+  }
+
+  ~tcp_channel() override {
+    if (std::uncaught_exceptions() > m_uncaught)
+      shutdown(false, detail::concat("'", name(self()), "' left the computation with an exception"));
+    else
+      shutdown(true, "");
+  }
+
+  /// Ends the computation for everybody: sends `reason` to every peer (their receives fail at once
+  /// with it), then closes. Idempotent; close() after abort() does nothing.
+  void abort(const std::string& reason) { shutdown(false, reason); }
+
+  /// The peer's address as connected ("host:port").
+  const std::string& peer_address(std::size_t peer) const {
+    check_peer(peer, "peer_address");
+    TFE_ENFORCE(peer != self(), protocol_error, "no connection to itself");
+    return m_links[peer]->address;
+  }
+  /// Whether the connections use TLS.
+  bool encrypted() const { return m_tls != nullptr; }
+
+ protected:
+  void do_send(std::size_t to, frame&& f) override {
+    throw_if_doomed();
+    TFE_ENFORCE(!m_closed.load(), channel_error, "the channel of '", name(self()), "' is closed");
+    auto& link = *m_links[to];
+    std::uint8_t h[8];
+    detail::wire::encode_header(h, detail::wire::msg::data, f.size());
+    iovec parts[2] = {{h, 8}, {f.data(), f.size()}};
+    try {
+      link.send(parts, f.empty() ? 1 : 2, detail::wire::clock::now() + send_timeout(), m_send_what[to], &m_doomed);
+    } catch (const channel_error& e) {
+      throw channel_error(e.what() + peer_status(to));
+    }
+  }
+
+  frame do_recv(std::size_t from, std::chrono::milliseconds timeout) override {
+    auto& b = *m_boxes[from];
+    if (b.queued.load(std::memory_order_acquire) == 0 && m_tcp.spin_wait.count() > 0) {
+      const auto until = std::chrono::steady_clock::now() + m_tcp.spin_wait;
+      while (b.queued.load(std::memory_order_acquire) == 0 && !b.ended.load() && !m_doomed.load() &&
+             std::chrono::steady_clock::now() < until)
+        std::this_thread::yield();  // cooperative: a reader thread waiting for a core gets it
+    }
+    std::unique_lock lock(b.mutex);
+    auto ready = [&] { return !b.frames.empty() || b.state != peer_state::open || m_doomed.load(); };
+    if (!ready()) b.ready.wait_for(lock, timeout, ready);
+    if (m_doomed.load()) throw channel_error(doom_reason());
+    if (!b.frames.empty()) {
+      frame f = std::move(b.frames.front());
+      b.frames.pop_front();
+      b.queued.fetch_sub(1, std::memory_order_relaxed);
+      return f;
+    }
+    if (b.state == peer_state::finished)
+      throw channel_error(detail::concat("'", name(from), "' finished its program and closed its connection while '",
+                                 name(self()), "' was waiting for a message from it"));
+    if (b.state == peer_state::lost) throw channel_error(b.reason);
+    throw channel_error(detail::concat("timeout: '", name(self()), "' received nothing from '", name(from), "' within ",
+                               timeout.count(), " ms (is '", name(from), "' still running?)"));
+  }
+
+  void do_close() override { shutdown(true, ""); }
+
+ private:
+  enum class peer_state { open, finished, lost };
+  struct mailbox {
+    std::mutex mutex;
+    std::condition_variable ready;
+    std::deque<frame> frames;
+    peer_state state = peer_state::open;
+    std::string reason;
+    std::atomic<std::size_t> queued{0};  // frames.size(), readable without the lock (spin_wait)
+    std::atomic<bool> ended{false};      // state != open
+  };
+
+  std::chrono::milliseconds send_timeout() const {
+    return m_tcp.send_timeout.count() > 0 ? m_tcp.send_timeout : options().recv_timeout;
+  }
+
+  // ---- failure bookkeeping --------------------------------------------------------------------------
+
+  /// Ends every pending and future receive with `reason` (by_peer: a peer's abort said so).
+  void doom(const std::string& reason, bool by_peer = true) {
+    {
+      std::lock_guard lock(m_doom_mutex);
+      if (m_doomed.load()) return;
+      m_doom_reason = reason;
+      m_doomed_by_peer.store(by_peer);
+      m_doomed.store(true);
+    }
+    for (auto& b : m_boxes) {
+      if (!b) continue;
+      { std::lock_guard lock(b->mutex); }  // a waiter between its check and its wait sees the flag
+      b->ready.notify_all();
+    }
+  }
+  std::string doom_reason() const {
+    std::lock_guard lock(m_doom_mutex);
+    return m_doom_reason;
+  }
+  void throw_if_doomed() const {
+    if (m_doomed.load()) throw channel_error(doom_reason());
+  }
+  void set_state(std::size_t peer, peer_state s, std::string reason) {
+    auto& b = *m_boxes[peer];
+    {
+      std::lock_guard lock(b.mutex);
+      if (b.state != peer_state::open) return;
+      b.state = s;
+      b.reason = std::move(reason);
+      b.ended.store(true);
+    }
+    b.ready.notify_all();
+  }
+  /// The connection to `peer` broke (no goodbye, oversized or unexpected message): the computation
+  /// cannot go on, so every receive fails with the reason, which names the peer.
+  void lose(std::size_t peer, std::string reason) {
+    set_state(peer, peer_state::lost, reason);
+    doom(reason);
+  }
+  std::string peer_status(std::size_t peer) const {
+    if (m_doomed.load()) return " (" + doom_reason() + ")";
+    auto& b = *m_boxes[peer];
+    std::lock_guard lock(b.mutex);
+    if (b.state == peer_state::lost) return " (" + b.reason + ")";
+    if (b.state == peer_state::finished) return detail::concat(" ('", name(peer), "' had finished its program)");
+    return "";
+  }
+
+  // ---- the reader thread of one peer ----------------------------------------------------------------
+
+  struct staged_reader {
+    detail::tcp_link& link;
+    const std::string& what;
+    std::vector<std::uint8_t> buf = std::vector<std::uint8_t>(64 * 1024);
+    std::size_t pos = 0, end = 0;
+
+    /// Reads exactly n bytes; false when the stream ends before the first byte and `eof_ok`.
+    bool read_exact(std::uint8_t* dst, std::size_t n, bool eof_ok) {
+      std::size_t got = 0;
+      while (got < n) {
+        if (pos < end) {
+          const std::size_t k = std::min(n - got, end - pos);
+          std::memcpy(dst + got, buf.data() + pos, k);
+          pos += k;
+          got += k;
+          continue;
+        }
+        const bool direct = n - got >= buf.size() / 4;  // large remainder: straight into the frame
+        const std::size_t r = direct ? link.read_some(dst + got, n - got, what) : link.read_some(buf.data(), buf.size(), what);
+        if (r == 0) {
+          if (got == 0 && eof_ok) return false;
+          throw channel_error("the connection ended in the middle of a message");
+        }
+        if (direct) {
+          got += r;
+        } else {
+          pos = 0;
+          end = r;
+        }
+      }
+      return true;
+    }
+  };
+
+  void reader_loop(std::size_t peer) {
+    auto& link = *m_links[peer];
+    const std::string& peer_name = name(peer);
+    const std::string what;  // errors are wrapped below with who and where
+    staged_reader in{link, what};
+    try {
+      for (;;) {
+        std::uint8_t h[8];
+        if (!in.read_exact(h, 8, true)) {
+          if (!m_closing.load())
+            lose(peer,
+                      detail::concat("'", name(self()), "' lost its connection to '", peer_name, "' (", link.address,
+                             "): it closed without a goodbye: its process died, was killed, or lost the network"));
+          return;
+        }
+        const auto hd = detail::wire::decode_header(h);
+        if (hd.type == std::uint8_t(detail::wire::msg::data)) {
+          if (hd.length > m_max_frame) {
+            lose(peer,
+                      detail::concat("frame of ", hd.length, " bytes from '", peer_name, "' exceeds the maximum frame size of ",
+                             m_max_frame, " bytes (refused before allocating; connection dropped)"));
+            return;
+          }
+          frame f(static_cast<std::size_t>(std::min<std::uint64_t>(hd.length, std::uint64_t(64) << 20)));
+          std::size_t got = 0;
+          while (got < hd.length) {
+            if (got == f.size()) f.resize(static_cast<std::size_t>(std::min<std::uint64_t>(hd.length, 2 * f.size())));
+            in.read_exact(f.data() + got, f.size() - got, false);
+            got = f.size();
+          }
+          auto& b = *m_boxes[peer];
+          {
+            std::lock_guard lock(b.mutex);
+            b.frames.push_back(std::move(f));
+            b.queued.fetch_add(1, std::memory_order_release);
+          }
+          b.ready.notify_one();
+        } else if (hd.type == std::uint8_t(detail::wire::msg::goodbye)) {
+          set_state(peer, peer_state::finished, "");
+          return;
+        } else if (hd.type == std::uint8_t(detail::wire::msg::abort)) {
+          std::string reason(std::min<std::uint64_t>(hd.length, detail::wire::max_control_bytes), '\0');
+          if (hd.length <= detail::wire::max_control_bytes)
+            in.read_exact(reinterpret_cast<std::uint8_t*>(reason.data()), reason.size(), false);
+          else
+            reason = "(reason too long)";
+          if (!reason.empty() && reason[0] == forwarded_marker)  // passed on: keep the original words
+            doom(reason.substr(1));
+          else
+            doom(detail::concat("player '", peer_name, "' aborted the computation: ", reason));
+          return;
+        } else {
+          lose(peer,
+                    detail::concat("unexpected message type ", int(hd.type), " (", detail::wire::msg_name(hd.type),
+                           ") from '", peer_name, "' after the set-up; connection dropped"));
+          return;
+        }
+      }
+    } catch (const std::exception& e) {
+      if (!m_closing.load())
+        lose(peer, detail::concat("'", name(self()), "' lost its connection to '", peer_name, "' (", link.address,
+                                 "): ", e.what()));
+    }
+  }
+
+  // ---- closing ---------------------------------------------------------------------------------------
+
+  void shutdown(bool graceful, const std::string& reason) {
+    if (m_closed.exchange(true)) return;
+    // When a peer's abort already ended the computation, pass its words on unchanged, so that every
+    // player reports the original cause whichever abort reaches it first.
+    std::string body = reason;
+    if (m_doomed.load() && m_doomed_by_peer.load()) body = forwarded_marker + doom_reason();
+    body = body.substr(0, detail::wire::max_control_bytes);
+    // First end every local wait (a send blocked on a full socket included), then tell the peers
+    // (best effort: a peer that is gone or not reading is skipped after 200 ms).
+    doom(graceful ? detail::concat("the channel of '", name(self()), "' is closed")
+                  : detail::concat("'", name(self()), "' aborted the computation: ", reason),
+         false);
+    const auto msg = graceful ? detail::wire::encode_message(detail::wire::msg::goodbye, "")
+                              : detail::wire::encode_message(detail::wire::msg::abort, body);
+    for (auto& link : m_links) {
+      if (!link) continue;
+      iovec part{const_cast<std::uint8_t*>(msg.data()), msg.size()};
+      try {
+        link->send(&part, 1, detail::wire::clock::now() + std::chrono::milliseconds(200), "closing");
+      } catch (const std::exception&) {
+      }
+    }
+    m_closing.store(true);
+    for (auto& l : m_links)
+      if (l) ::shutdown(l->fd, SHUT_RDWR);  // wakes the reader threads
+    for (auto& t : m_readers)
+      if (t.joinable()) t.join();
+  }
+
+  tcp_options m_tcp;
+  std::size_t m_max_frame;
+  std::unique_ptr<tls_context> m_tls;
+  std::vector<std::unique_ptr<detail::tcp_link>> m_links;
+  std::vector<std::unique_ptr<mailbox>> m_boxes;
+  std::vector<std::string> m_send_what;  // per peer: the context of a send error
+  std::vector<std::thread> m_readers;
+  static constexpr char forwarded_marker = '\x01';
+  std::atomic<bool> m_closed{false}, m_closing{false}, m_doomed{false}, m_doomed_by_peer{false};
+  mutable std::mutex m_doom_mutex;
+  std::string m_doom_reason;
+  int m_uncaught;
+};
+
+}  // namespace tfe

@@ -1,0 +1,195 @@
+// tfe/protocol/securenn/fields.hpp: the small moduli of SecureNN (Wagh, Gupta, Chandran, PoPETs 2019):
+// Z_p for the bits of PrivateCompare and Z_{L−1} (L = 2^ℓ) for ShareConvert / ComputeMSB, plus the
+// helper's dealing of shares in each of them.
+//
+// Z_p. PrivateCompare computes, for bit positions i of a k-bit comparison,
+//   c_i = r_i − x_i + 1 + Σ_{m>i} (x_m ⊕ r_m)  ∈ [0, k + 1]   (as an integer),
+// and relies on c_i ≡ 0 (mod p) only when c_i = 0, so p must exceed k + 1. The paper's p = 67 serves
+// ℓ = 64 (k ≤ 64); for ring128 (k ≤ 128) we use the prime p = 131 (67 would let a c_i of 67 read as
+// a zero and flip the comparison). Z_p values travel one per byte, packed 8 to a uint64 word (the
+// channel carries ring tensors only): ⌈m/8⌉ words for m values, i.e. log p is counted as 8 bits.
+//
+// Z_{L−1}. Elements are the integers 0 .. L−2 stored in the ring type R; since L ≡ 1 (mod L−1), a
+// sum that overflows R wraps by adding 1, and L−1 itself is 0. ShareConvert's output and
+// ComputeMSB's input live here; an element takes ℓ/8 bytes on the wire, like a ring element.
+//
+// Dealing. The helper (player 2) hands out shares with seed compression, as Pond's crypto producer
+// does: server 0's share is drawn from the stream it shares with the helper, and only server 1
+// receives a message (value − share0). The paper sends both shares; this halves the helper's traffic
+// and is the one systematic difference between our byte counts and the paper's tables.
+#pragma once
+
+#include "tfe/crypto/prg.hpp"
+#include "tfe/net/channel.hpp"
+#include "tfe/tensor.hpp"
+
+#include <cstdint>
+#include <cstring>
+#include <type_traits>
+#include <vector>
+
+namespace tfe::securenn_detail {
+
+/// Player roles: servers 0 and 1 hold the shares, player 2 is SecureNN's helper (P2 in the paper).
+inline constexpr std::size_t helper = 2;
+
+template <class R>
+inline constexpr bool builtin_ring = std::is_same_v<R, ring64> || std::is_same_v<R, ring128>;
+
+/// The prime of PrivateCompare for an ℓ-bit ring: p > ℓ + 1 (see above).
+template <class R>
+inline constexpr unsigned prime = ring_traits<R>::bits <= 64 ? 67u : 131u;
+
+/// Z_p values, one per byte, in the order the protocol defines (element-major: [e·k + i]).
+using zp_vec = std::vector<std::uint8_t>;
+
+// ---- Z_p arithmetic ----------------------------------------------------------------------------
+
+struct zp {
+  unsigned p;
+  std::uint8_t add(unsigned a, unsigned b) const { return static_cast<std::uint8_t>((a + b) % p); }
+  std::uint8_t sub(unsigned a, unsigned b) const { return static_cast<std::uint8_t>((a + p - b % p) % p); }
+  std::uint8_t mul(unsigned a, unsigned b) const { return static_cast<std::uint8_t>((a * b) % p); }
+};
+
+/// m values uniform in [lo, p) from g (lo = 1 gives Z_p^*). Rejection sampling (prg::uniform_below), so
+/// two players drawing from the same stream get the same values.
+inline zp_vec uniform_zp(prg& g, unsigned p, std::size_t m, unsigned lo = 0) {
+  zp_vec out(m);
+  if (m == 0) return out;
+  auto v = g.template uniform_below<std::uint64_t>(p - lo, shape_t{m});
+  for (std::size_t i = 0; i < m; ++i) out[i] = static_cast<std::uint8_t>(v.data()[i] + lo);
+  return out;
+}
+
+/// Bytes packed 8 per little-endian uint64 word (the host is little-endian, as ring_traits assumes).
+inline xt::xarray<std::uint64_t> pack_bytes(const zp_vec& v) {
+  xt::xarray<std::uint64_t> out = xt::zeros<std::uint64_t>(shape_t{(v.size() + 7) / 8});
+  if (!v.empty()) std::memcpy(out.data(), v.data(), v.size());
+  return out;
+}
+
+inline zp_vec unpack_bytes(const xt::xarray<std::uint64_t>& w, std::size_t m, const std::string& from) {
+  TFE_ENFORCE(w.dimension() == 1 && w.size() == (m + 7) / 8, protocol_error, "expected ", (m + 7) / 8,
+              " words of Z_p values from '", from, "' but got ", w.size());
+  zp_vec out(m);
+  if (m != 0) std::memcpy(out.data(), w.data(), m);
+  return out;
+}
+
+/// Words a message of m Z_p values takes (the cost formulas use this).
+constexpr std::size_t zp_words(std::size_t m) { return (m + 7) / 8; }
+
+// ---- Z_{L−1} ------------------------------------------------------------------------------------
+
+template <class R>
+struct odd_ring {
+  static_assert(builtin_ring<R>, "Z_{L-1} arithmetic is implemented for ring64 and ring128");
+  static constexpr R top = static_cast<R>(~R(0));  // L − 1 ≡ 0
+  static R reduce(R a) { return a == top ? R(0) : a; }
+  /// a + b for a, b in [0, L−2] (a == L−1 is read as 0).
+  static R add(R a, R b) {
+    a = reduce(a);
+    b = reduce(b);
+    R s = a + b;
+    if (s < a) s += 1;  // wrapped past L: L ≡ 1
+    return reduce(s);
+  }
+  static R neg(R a) {
+    a = reduce(a);
+    return a == 0 ? R(0) : R(top - a);
+  }
+  static R sub(R a, R b) { return add(a, neg(b)); }
+  /// The small integer v (|v| < L − 1) as an element.
+  static R from_int(std::int64_t v) {
+    return v >= 0 ? reduce(static_cast<R>(static_cast<std::uint64_t>(v))) : neg(static_cast<R>(static_cast<std::uint64_t>(-v)));
+  }
+
+  /// Uniform elements of Z_{L−1}: uniform ring values, redrawing each L−1 (probability 2^-ℓ); both
+  /// holders of a stream run the same code, so they stay in lockstep.
+  static ring_tensor<R> uniform(prg& g, const shape_t& shape) {
+    ring_tensor<R> out = g.template uniform<R>(shape);
+    for (std::size_t i = 0; i < out.size(); ++i)
+      while (out.data()[i] == top) out.data()[i] = g.template next<R>();
+    return out;
+  }
+};
+
+// ---- the helper's dealing (seed-compressed) -----------------------------------------------------
+
+template <class S>
+xt::xarray<std::uint64_t> recv_words(S& s, std::size_t from, std::size_t words) {
+  auto t = s.net().template recv<std::uint64_t>(from);
+  TFE_ENFORCE(t.dimension() == 1 && t.size() == words, protocol_error, "expected ", words, " words from '",
+              s.name_of(from), "' but got ", t.size());
+  return t;
+}
+
+template <class R, class S>
+ring_tensor<R> recv_ring(S& s, std::size_t from, const shape_t& shape) {
+  auto t = s.net().template recv<R>(from);
+  TFE_ENFORCE(shape_of(t) == shape, protocol_error, "expected a tensor of shape ", shape_str(shape), " from '",
+              s.name_of(from), "' but got ", shape_str(shape_of(t)));
+  return t;
+}
+
+/// Z_p shares of m values dealt by the helper: `value` (size m) at the helper, ignored elsewhere.
+/// Server 0 draws its share from its stream with the helper; server 1 receives value − share0
+/// (one message of zp_words(m) words). Returns this server's share (the helper gets an empty vector).
+template <class S>
+zp_vec deal_zp(S& s, unsigned p, const zp_vec* value, std::size_t m) {
+  const zp f{p};
+  if (s.id() == helper) {
+    zp_vec sh0 = uniform_zp(s.pair_prg(0), p, m);
+    zp_vec sh1(m);
+    for (std::size_t i = 0; i < m; ++i) sh1[i] = f.sub((*value)[i], sh0[i]);
+    s.net().send(1, pack_bytes(sh1));
+    return {};
+  }
+  if (s.id() == 0) return uniform_zp(s.pair_prg(helper), p, m);
+  return unpack_bytes(recv_words(s, helper, zp_words(m)), m, s.name_of(helper));
+}
+
+/// Z_L shares dealt by the helper (server 1 receives |shape| ring elements).
+template <class R, class S>
+ring_tensor<R> deal_ring(S& s, const ring_tensor<R>* value, const shape_t& shape) {
+  if (s.id() == helper) {
+    auto sh0 = s.pair_prg(0).template uniform<R>(shape);
+    s.net().send(1, ring_tensor<R>(*value - sh0));
+    return {};
+  }
+  if (s.id() == 0) return s.pair_prg(helper).template uniform<R>(shape);
+  return recv_ring<R>(s, helper, shape);
+}
+
+/// Z_{L−1} shares dealt by the helper (server 1 receives |shape| elements).
+template <class R, class S>
+ring_tensor<R> deal_odd(S& s, const ring_tensor<R>* value, const shape_t& shape) {
+  using F = odd_ring<R>;
+  if (s.id() == helper) {
+    auto sh0 = F::uniform(s.pair_prg(0), shape);
+    ring_tensor<R> sh1(shape);
+    for (std::size_t i = 0; i < sh1.size(); ++i) sh1.data()[i] = F::sub(value->data()[i], sh0.data()[i]);
+    s.net().send(1, sh1);
+    return {};
+  }
+  if (s.id() == 0) return F::uniform(s.pair_prg(helper), shape);
+  return recv_ring<R>(s, helper, shape);
+}
+
+/// Bit i of x (i < ℓ).
+template <class R>
+inline unsigned bit_of(R x, unsigned i) {
+  return static_cast<unsigned>((x >> i) & R(1));
+}
+
+/// Uniform bits (0/1), one per element, from g.
+inline std::vector<std::uint8_t> uniform_bits(prg& g, std::size_t n) {
+  std::vector<std::uint8_t> out(n);
+  if (n == 0) return out;
+  auto b = g.template uniform_bits<std::uint64_t>(shape_t{n});
+  for (std::size_t i = 0; i < n; ++i) out[i] = static_cast<std::uint8_t>(b.data()[i]);
+  return out;
+}
+
+}  // namespace tfe::securenn_detail

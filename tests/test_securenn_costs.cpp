@@ -1,0 +1,350 @@
+// tests/test_securenn_costs.cpp: SecureNN's communication, checked exactly against the costs
+// DOCUMENTED in protocol/securenn/*.hpp (payload bytes, messages and rounds per player as defined in
+// net/statistics.hpp), plus the latency in message hops (the critical path, what the paper's tables
+// call rounds), measured with a channel that stamps every message with a Lamport clock.
+//
+// Notation: n elements, ℓ ring bits, E = ℓ/8 bytes per ring element, Z(m) = 8·⌈m/8⌉ bytes for a
+// message of m Z_p values (one byte each, packed in 64-bit words).
+//
+// The figures are printed (MESSAGE) next to the paper's Table 1 (bits per element over all players,
+// log p counted as 8 bits; rounds = hops): run this test with -s to see them.
+#include <doctest/doctest.h>
+
+#include "tfe/tfe.hpp"
+
+#include <cmath>
+#include <cstdint>
+#include <deque>
+#include <exception>
+#include <map>
+#include <stdexcept>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace {
+
+namespace sd = tfe::securenn_detail;
+using tfe::op_stats;
+
+constexpr std::size_t S0 = 0, S1 = 1, H = 2, ALICE = 3;
+const std::vector<std::string> players = {"server0", "server1", "helper", "alice"};
+
+// ---- a channel that counts hops ------------------------------------------------------------------
+
+/// Lamport clocks over the in-memory network: a message sent at clock c arrives with hop c + 1; a
+/// receiver's clock becomes the max of its own and the message's hop. With every clock reset at the
+/// start of an op, the largest clock at its end is the op's critical path in message hops.
+struct hop_board {
+  std::mutex m;
+  std::map<std::pair<std::size_t, std::size_t>, std::deque<std::uint64_t>> stamps;
+};
+
+class hop_channel final : public tfe::channel {
+ public:
+  hop_channel(tfe::memory_network& net, hop_board& board, std::size_t self, std::vector<std::string> names)
+      : channel(self, std::move(names)), m_net(&net), m_board(&board) {}
+  std::uint64_t clock = 0;
+
+ protected:
+  void do_send(std::size_t to, tfe::frame&& f) override {
+    {
+      std::lock_guard lock(m_board->m);
+      m_board->stamps[{self(), to}].push_back(clock + 1);
+    }
+    m_net->push(self(), to, std::move(f));
+  }
+  tfe::frame do_recv(std::size_t from, std::chrono::milliseconds timeout) override {
+    tfe::frame f = m_net->pop(from, self(), timeout, name(from), name(self()));
+    std::lock_guard lock(m_board->m);
+    auto& q = m_board->stamps[{from, self()}];
+    if (q.empty()) throw std::logic_error("hop_channel: a frame without a stamp");
+    clock = std::max(clock, q.front());
+    q.pop_front();
+    return f;
+  }
+  void do_close() override { m_net->close(); }
+
+ private:
+  tfe::memory_network* m_net;
+  hop_board* m_board;
+};
+
+struct measured {
+  tfe::statistics stats;
+  std::map<std::string, std::uint64_t> hops;  // per measured op: this player's clock at its end
+};
+
+/// Runs program(session, measure) on every player; measure(tag, fn) runs fn under scope `tag` with
+/// the clock reset, and records the clock after it.
+template <class P, class F>
+std::vector<measured> run_measured(F program) {
+  const std::size_t n = players.size();
+  tfe::memory_network net(n);
+  hop_board board;
+  std::vector<measured> out(n);
+  std::mutex m;
+  std::exception_ptr failure;
+  std::vector<std::thread> threads;
+  for (std::size_t id = 0; id < n; ++id)
+    threads.emplace_back([&, id] {
+      hop_channel ch(net, board, id, players);
+      try {
+        tfe::session<P> s(ch);
+        auto measure = [&](const std::string& tag, auto&& fn) {
+          ch.clock = 0;
+          {
+            auto sc = s.op_scope(tag);
+            fn();
+          }
+          out[id].hops[tag] = ch.clock;
+        };
+        program(s, measure);
+        out[id].stats = s.stats();
+      } catch (...) {
+        std::lock_guard lock(m);
+        if (!failure) failure = std::current_exception();
+        net.close();
+      }
+    });
+  for (auto& t : threads) t.join();
+  if (failure) std::rethrow_exception(failure);
+  return out;
+}
+
+// ---- expected figures (from the comments in protocol/securenn/) -----------------------------------
+
+struct expect {
+  std::uint64_t bytes_sent = 0, bytes_received = 0, messages_sent = 0, messages_received = 0, rounds = 0;
+  expect& operator+=(const expect& o) {
+    bytes_sent += o.bytes_sent;
+    bytes_received += o.bytes_received;
+    messages_sent += o.messages_sent;
+    messages_received += o.messages_received;
+    rounds += o.rounds;
+    return *this;
+  }
+};
+/// One op's figures for the three protocol players, and its critical path.
+struct cost {
+  expect s0, s1, h;
+  std::uint64_t hops = 0;
+  /// Ops run one after the other (rounds add: every op's first send follows a receive, hops add).
+  cost& operator+=(const cost& o) {
+    s0 += o.s0;
+    s1 += o.s1;
+    h += o.h;
+    hops += o.hops;
+    return *this;
+  }
+  std::uint64_t total_bytes() const { return s0.bytes_sent + s1.bytes_sent + h.bytes_sent; }
+};
+
+std::uint64_t Z(std::uint64_t m) { return 8 * ((m + 7) / 8); }
+
+struct formulas {
+  std::uint64_t n, ell, E;
+
+  // private_compare.hpp: each server sends the helper one message of Z(n·k); 1 round, 1 hop.
+  cost private_compare(std::uint64_t k) const {
+    const std::uint64_t d = Z(n * k);
+    return {{d, 0, 1, 0, 1}, {d, 0, 1, 0, 1}, {0, 2 * d, 0, 2, 0}, 1};
+  }
+  // share_convert.hpp
+  cost share_convert() const {
+    const std::uint64_t d = Z(n * ell);
+    return {{n * E + d, 0, 2, 0, 1},
+            {n * E + d, d + 2 * n * E, 2, 3, 2},
+            {d + 2 * n * E, 2 * n * E + 2 * d, 3, 4, 2},
+            4};
+  }
+  // compute_msb.hpp (standalone: the dealing is its first hop)
+  cost compute_msb() const {
+    const std::uint64_t d = Z(n * ell);
+    return {{n * E + d + 2 * n * E, 3 * n * E, 4, 3, 2},
+            {n * E + d + 2 * n * E, 3 * n * E + (d + 2 * n * E) + 2 * n * E, 4, 8, 3},
+            {d + 4 * n * E, 2 * d, 5, 2, 2},
+            5};
+  }
+  // drelu.hpp: the paper's DReLU (ShareConvert + ComputeMSB, the dealing in ShareConvert's 2nd round)
+  cost drelu() const {
+    const std::uint64_t d = Z(n * ell);
+    return {{4 * n * E + 2 * d, 3 * n * E, 6, 3, 2},
+            {4 * n * E + 2 * d, 3 * n * E + 2 * d + 6 * n * E, 6, 11, 5},
+            {2 * d + 6 * n * E, 2 * n * E + 4 * d, 8, 6, 3},
+            8};
+  }
+  // drelu.hpp: drelu_full
+  cost drelu_full() const {
+    const std::uint64_t d = Z(n * (ell - 1));
+    return {{n * E + d, 0, 2, 0, 1}, {n * E + d, d + n * E, 2, 2, 2}, {d + n * E, 2 * n * E + 2 * d, 2, 4, 2}, 4};
+  }
+  // pond.hpp: an elementwise Beaver product of n elements (e, f both ways; c_1 to server 1), 1 hop.
+  // Rounds as counted: a send that follows the player's previous send (no receive in between) opens
+  // no round, so server 0 and the helper count 0 when the op before ended with their send.
+  cost product(std::uint64_t s0_rounds, std::uint64_t helper_rounds) const {
+    return {{2 * n * E, 2 * n * E, 2, 2, s0_rounds}, {2 * n * E, 3 * n * E, 2, 3, 1}, {n * E, 0, 1, 0, helper_rounds}, 1};
+  }
+};
+
+void check_stats(const op_stats& got, const expect& e, const std::string& what) {
+  INFO(what, ": got ", got);
+  CHECK(got.bytes_sent == e.bytes_sent);
+  CHECK(got.bytes_received == e.bytes_received);
+  CHECK(got.messages_sent == e.messages_sent);
+  CHECK(got.messages_received == e.messages_received);
+  CHECK(got.rounds == e.rounds);
+}
+
+void check_op(const std::vector<measured>& st, const std::string& tag, const cost& c) {
+  check_stats(st[S0].stats.tag(tag), c.s0, tag + ": server0");
+  check_stats(st[S1].stats.tag(tag), c.s1, tag + ": server1");
+  check_stats(st[H].stats.tag(tag), c.h, tag + ": helper");
+  std::uint64_t hops = 0;
+  for (std::size_t p = 0; p < 3; ++p) hops = std::max(hops, st[p].hops.at(tag));
+  INFO(tag, ": critical path");
+  CHECK(hops == c.hops);
+  // Alice (an input player) takes no part.
+  const auto& a = st[ALICE].stats.tag(tag);
+  CHECK(a.bytes_sent + a.bytes_received + a.messages_sent + a.messages_received == 0);
+}
+
+xt::xarray<double> values(std::size_t n, const tfe::shape_t& shape) {
+  xt::xarray<double> v = xt::zeros<double>(shape);
+  for (std::size_t i = 0; i < n; ++i) v.data()[i] = 9.0 * std::sin(0.37 * static_cast<double>(i) + 0.1) + 0.25;
+  return v;
+}
+
+template <class R>
+void check_costs(std::size_t n_) {
+  using P = tfe::securenn<R>;
+  const std::uint64_t n = n_, ell = tfe::ring_traits<R>::bits, E = ell / 8;
+  CAPTURE(n);
+  CAPTURE(ell);
+  const formulas f{n, ell, E};
+  // Max pooling: 2x2 windows over a (1, 2h, 2, 1) image, h windows; levels of h·2 then h·1 pairs.
+  const std::size_t pool_h = n_ / 2;
+  auto st = run_measured<P>([&](auto& s, auto& measure) {
+    auto x = s.define_private_input("alice", [&] { return values(n_, {n_}); });
+    auto img = s.define_private_input("alice", [&] {
+      return values(4 * pool_h, {std::size_t(1), 2 * pool_h, std::size_t(2), std::size_t(1)});
+    });
+    const auto* a = s.id() < 2 ? &x.parts().at(0) : nullptr;
+    const tfe::shape_t shape{n_};
+    // PrivateCompare on helper-dealt random bits (the dealing is outside the measured scope).
+    sd::zp_vec bits;
+    if (s.id() == H) {
+      auto b = sd::uniform_bits(s.private_prg(), n_ * ell);
+      bits = sd::zp_vec(b.begin(), b.end());
+    }
+    sd::zp_vec xb = s.id() <= H ? sd::deal_zp(s, sd::prime<R>, &bits, n_ * ell) : sd::zp_vec{};
+    std::vector<R> r(n_);
+    std::vector<std::uint8_t> beta(n_);
+    for (std::size_t e = 0; e < n_; ++e) {
+      r[e] = R(e * 0x9e3779b97f4a7c15ULL);
+      beta[e] = static_cast<std::uint8_t>(e & 1);
+    }
+    measure("t:pc", [&] { sd::private_compare<R>(s, xb, r.data(), beta.data(), n_, static_cast<unsigned>(ell)); });
+    tfe::ring_tensor<R> y, msb;
+    measure("t:sc", [&] { y = sd::share_convert<R>(s, a, shape); });
+    measure("t:msb", [&] { msb = sd::compute_msb<R>(s, s.id() < 2 ? &y : nullptr, shape); });
+    measure("t:drelu", [&] { (void)sd::drelu<R>(s, a, shape); });
+    measure("t:drelu_full", [&] { (void)sd::drelu_full<R>(s, a, shape); });
+    measure("t:relu", [&] { (void)tfe::relu(x); });
+    measure("t:relu_full", [&] { (void)tfe::relu(x, tfe::sign_width::full); });
+    measure("t:less", [&] { (void)tfe::less(x, x); });
+    measure("t:equal", [&] { (void)tfe::equal(x, x); });
+    measure("t:max_pool", [&] { (void)tfe::max_pool2d(img, {2, 2}); });
+  });
+
+  check_op(st, "t:pc", f.private_compare(ell));
+  check_op(st, "t:sc", f.share_convert());
+  check_op(st, "t:msb", f.compute_msb());
+  check_op(st, "t:drelu", f.drelu());
+  check_op(st, "t:drelu_full", f.drelu_full());
+  // relu = sign bit (the paper's DReLU at width used_bits) + one product; the helper's c_1 follows
+  // its β' send directly (same round); server 0 received e, f last (new round).
+  cost relu = f.drelu();
+  relu += f.product(1, 0);
+  check_op(st, "t:relu", relu);
+  // With the full-ring DReLU server 0 never receives, so its e, f continue its single round.
+  cost relu_full = f.drelu_full();
+  relu_full += f.product(0, 0);
+  check_op(st, "t:relu_full", relu_full);
+  // less = the sign bit alone.
+  check_op(st, "t:less", f.drelu());
+  // equal = DReLU over (x − y, y − x) (2n values) + one product of n.
+  {
+    const formulas f2{2 * n, ell, E};
+    cost eq = f2.drelu();
+    eq += f.product(1, 0);
+    check_op(st, "t:equal", eq);
+  }
+  // max pool 2x2 over pool_h windows: level 1 compares 2·pool_h pairs, level 2 pool_h pairs.
+  {
+    cost mp;
+    for (std::uint64_t m : {2 * static_cast<std::uint64_t>(pool_h), static_cast<std::uint64_t>(pool_h)}) {
+      const formulas fl{m, ell, E};
+      mp += fl.drelu();
+      mp += fl.product(1, 0);
+    }
+    check_op(st, "t:max_pool", mp);
+  }
+
+  // The paper's Table 1, for the record (bits per element over all players, log p = 8; rounds).
+  if (n % 64 == 0) {
+    const double L = static_cast<double>(ell), lp = 8.0, nn = static_cast<double>(n);
+    auto per = [&](const cost& c) { return 8.0 * static_cast<double>(c.total_bytes()) / nn; };
+    struct row {
+      std::string name;
+      cost c;
+      double paper_bits;
+      int paper_rounds;
+    };
+    const std::vector<row> rows = {
+        {"PrivateCompare", f.private_compare(ell), 2 * L * lp, 1},
+        {"ShareConvert", f.share_convert(), 4 * L * lp + 6 * L, 4},
+        {"ComputeMSB", f.compute_msb(), 4 * L * lp + 13 * L, 5},
+        {"DReLU", f.drelu(), 8 * L * lp + 19 * L, 8},
+        {"ReLU", relu, 8 * L * lp + 24 * L, 10},
+    };
+    for (const auto& r : rows) {
+      MESSAGE(tfe::ring_traits<R>::name(), " ", r.name, ": ", per(r.c), " bits/element in total, ", r.c.hops,
+              " hops; paper: ", r.paper_bits, " bits, ", r.paper_rounds, " rounds");
+      // Seed compression only ever removes traffic; hops never exceed the paper's rounds.
+      CHECK(per(r.c) <= r.paper_bits);
+      CHECK(r.c.hops <= static_cast<std::uint64_t>(r.paper_rounds));
+    }
+    MESSAGE(tfe::ring_traits<R>::name(), " DReLU (full ring, ours): ", per(f.drelu_full()), " bits/element, ",
+            f.drelu_full().hops, " hops");
+  }
+}
+
+}  // namespace
+
+TEST_CASE("securenn<ring64> costs match the documented formulas") {
+  for (std::size_t n : {std::size_t(1001), std::size_t(4096)}) check_costs<tfe::ring64>(n);
+}
+
+TEST_CASE("securenn<ring128> costs match the documented formulas") {
+  for (std::size_t n : {std::size_t(1001), std::size_t(4096)}) check_costs<tfe::ring128>(n);
+}
+
+TEST_CASE("max pooling: ceil(log2 K) levels of 9 hops against the paper's 9(K - 1) rounds") {
+  // 3x3 windows (K = 9): 4 levels of the sign bit (8 hops) + a product (1 hop) = 36 hops; the
+  // paper's linear scan takes 9·8 = 72 rounds.
+  using P = tfe::securenn<tfe::ring64>;
+  auto st = run_measured<P>([&](auto& s, auto& measure) {
+    auto img = s.define_private_input("alice", [] {
+      xt::xarray<double> v = xt::zeros<double>({std::size_t(2), std::size_t(6), std::size_t(6), std::size_t(3)});
+      for (std::size_t i = 0; i < v.size(); ++i) v.data()[i] = std::cos(0.7 * static_cast<double>(i));
+      return v;
+    });
+    measure("t:pool3", [&] { (void)tfe::max_pool2d(img, {3, 3}); });
+  });
+  std::uint64_t hops = 0;
+  for (std::size_t p = 0; p < 3; ++p) hops = std::max(hops, st[p].hops.at("t:pool3"));
+  CHECK(hops == 4 * 9);
+  MESSAGE("max_pool2d 3x3 (K = 9): ", hops, " hops; paper 9(K - 1) = 72 rounds");
+}
