@@ -53,8 +53,12 @@ struct result_slot<void> {};
 
 }  // namespace detail
 
-template <class P, class F>
-auto run_local(const std::vector<std::string>& players, F&& program, const run_options& options = {}) {
+namespace detail {
+
+/// The core of run_local and its variants: `wrap(inner, run)` receives each player's in-memory channel
+/// and calls run(channel&) with it or with a decorator around it (simulated networks, logging).
+template <class P, class F, class Wrap>
+auto run_players(const std::vector<std::string>& players, F&& program, const run_options& options, Wrap&& wrap) {
   using result_t = std::invoke_result_t<F&, session<P>&>;
   const std::size_t n = players.size();
   TFE_ENFORCE(n > 0, config_error, "run_local needs at least one player");
@@ -70,14 +74,16 @@ auto run_local(const std::vector<std::string>& players, F&& program, const run_o
 
   auto body = [&](std::size_t id) {
     try {
-      memory_channel ch(net, id, players, options.channel);
-      ch.set_trace(options.trace);
-      session<P> s(ch, options.session);
-      if constexpr (std::is_void_v<result_t>) {
-        program(s);
-      } else {
-        results[id].value.emplace(program(s));
-      }
+      memory_channel inner(net, id, players, options.channel);
+      wrap(inner, [&](channel& ch) {
+        ch.set_trace(options.trace);
+        session<P> s(ch, options.session);
+        if constexpr (std::is_void_v<result_t>) {
+          program(s);
+        } else {
+          results[id].value.emplace(program(s));
+        }
+      });
     } catch (...) {
       {
         std::lock_guard lock(failure_mutex);
@@ -109,6 +115,14 @@ auto run_local(const std::vector<std::string>& players, F&& program, const run_o
     for (auto& r : results) out.push_back(std::move(*r.value));
     return out;
   }
+}
+
+}  // namespace detail
+
+template <class P, class F>
+auto run_local(const std::vector<std::string>& players, F&& program, const run_options& options = {}) {
+  return detail::run_players<P>(players, std::forward<F>(program), options,
+                                [](memory_channel& inner, auto&& run) { run(inner); });
 }
 
 }  // namespace tfe

@@ -205,55 +205,10 @@ std::optional<double> simulated_seconds(S& s) {
 template <class P, class F>
 auto run_local_simulated(const std::vector<std::string>& players, F&& program, const simulation_options& sim,
                          const run_options& options = {}) {
-  using result_t = std::invoke_result_t<F&, session<P>&>;
-  const std::size_t n = players.size();
-  TFE_ENFORCE(n > 0, config_error, "run_local_simulated needs at least one player");
-  for (std::size_t i = 0; i < n; ++i)
-    for (std::size_t j = i + 1; j < n; ++j)
-      TFE_ENFORCE(players[i] != players[j], config_error, "player name '", players[i], "' appears twice");
-  memory_network net(n);
-  std::vector<detail::result_slot<result_t>> results(n);
-  std::mutex failure_mutex;
-  std::exception_ptr first_failure;
-  std::string failed_player, failure_what;
-  auto body = [&](std::size_t id) {
-    try {
-      memory_channel inner(net, id, players, options.channel);
-      simulated_channel ch(inner, sim);
-      session<P> s(ch, options.session);
-      if constexpr (std::is_void_v<result_t>)
-        program(s);
-      else
-        results[id].value.emplace(program(s));
-    } catch (...) {
-      {
-        std::lock_guard lock(failure_mutex);
-        if (!first_failure) {
-          first_failure = std::current_exception();
-          failed_player = players[id];
-          try {
-            throw;
-          } catch (const std::exception& e) {
-            failure_what = e.what();
-          } catch (...) {
-            failure_what = "unknown exception";
-          }
-        }
-      }
-      net.close();
-    }
-  };
-  std::vector<std::thread> threads;
-  threads.reserve(n);
-  for (std::size_t id = 0; id < n; ++id) threads.emplace_back(body, id);
-  for (auto& t : threads) t.join();
-  if (first_failure) throw player_error(failed_player, first_failure, failure_what);
-  if constexpr (!std::is_void_v<result_t>) {
-    std::vector<result_t> out;
-    out.reserve(n);
-    for (auto& r : results) out.push_back(std::move(*r.value));
-    return out;
-  }
+  return detail::run_players<P>(players, std::forward<F>(program), options, [&](memory_channel& inner, auto&& run) {
+    simulated_channel ch(inner, sim);
+    run(ch);
+  });
 }
 
 }  // namespace tfe

@@ -45,36 +45,6 @@ inline std::array<std::size_t, 2> pool_strides(std::array<std::size_t, 2> pool, 
   return strides[0] == 0 ? pool : strides;
 }
 
-/// Windows of x as max_pool2d sees them: under SAME padding, out-of-image positions hold the most
-/// negative in-range value −(2^(i+f) − 1) so they never win against an in-image value (ties aside).
-template <class P>
-private_tensor<P> max_pool_windows(const private_tensor<P>& x, std::array<std::size_t, 2> pool, std::array<std::size_t, 2> strides,
-                                   padding pad) {
-  using R = typename P::ring;
-  using T = ring_traits<R>;
-  auto windows = pool_windows(x, pool, strides, pad);
-  if (pad != padding::same) return windows;
-  const auto& xs = x.shape();
-  auto g = ring_ops::conv2d_geometry(xs[1], xs[2], pool[0], pool[1], strides[0], strides[1], pad);
-  const auto& fp = x.sess().fixed_point();
-  const R low = T::neg(R(T::shl(T::one(), fp.int_bits + fp.frac_bits) - T::one()));
-  ring_tensor<R> off = xt::zeros<R>({std::size_t(1), g.out_h, g.out_w, pool[0] * pool[1], std::size_t(1)});
-  bool any = false;
-  for (std::size_t oy = 0; oy < g.out_h; ++oy)
-    for (std::size_t ox = 0; ox < g.out_w; ++ox)
-      for (std::size_t dy = 0; dy < pool[0]; ++dy)
-        for (std::size_t dx = 0; dx < pool[1]; ++dx) {
-          long y = static_cast<long>(oy * strides[0] + dy) - static_cast<long>(g.pad_top);
-          long xx = static_cast<long>(ox * strides[1] + dx) - static_cast<long>(g.pad_left);
-          if (y < 0 || xx < 0 || y >= static_cast<long>(xs[1]) || xx >= static_cast<long>(xs[2])) {
-            off(0, oy, ox, dy * pool[1] + dx, 0) = low;
-            any = true;
-          }
-        }
-  if (any) windows = windows + public_tensor<P>(x.sess(), std::move(off));
-  return windows;
-}
-
 inline std::vector<long> as_long_shape(const shape_t& s) {
   std::vector<long> out;
   for (auto d : s) out.push_back(static_cast<long>(d));
