@@ -9,6 +9,7 @@
 
 #include <cmath>
 #include <cstdlib>
+#include <functional>
 #include <iostream>
 #include <stdexcept>
 #include <string>
@@ -43,44 +44,45 @@ std::vector<std::string> players(const std::vector<std::string>& io_players) {
 template <class P>
 using reference_of = tfe::plain<typename P::ring>;
 
-/// Minimal flag parsing: --name value and boolean --name.
+/// The flags every example takes (CLI11), plus the example's own (the `extra` hook of parse).
 struct flags {
   std::string protocol = "pond";
   bool check = false;  // exit non-zero when the difference from plain exceeds the bound
   bool small = false;  // small inputs (for ctest)
-  std::vector<std::string> rest;
   /// One process per player (tfe/net/launch.hpp): --hosts FILE --player NAME, --insecure-plaintext,
   /// --simulate lan|wan, ...; without --hosts every player runs in this process.
   tfe::launch_flags launch;
 
   /// Whether `player` runs in this process (all of them do without --hosts).
   bool runs_here(const std::string& player) const { return launch.hosts.empty() || launch.player == player; }
+  /// Whether every player runs in this process.
+  bool all_here() const { return launch.hosts.empty(); }
 
-  static flags parse(int argc, char** argv) {
+  /// The same flags for a computation that always runs every player here (the plaintext reference
+  /// the receiver of the results computes locally to compare with).
+  flags local() const {
+    flags l = *this;
+    l.launch = tfe::launch_flags{};
+    return l;
+  }
+
+  /// Parses --protocol, --small, --check, the launch flags and whatever `extra` adds to the app.
+  static flags parse(int argc, char** argv, const std::function<void(CLI::App&)>& extra = {},
+                     const std::string& default_protocol = "pond") {
     flags f;
-    for (int i = 1; i < argc; ++i) {
-      std::string a = argv[i];
-      if (a == "--protocol" && i + 1 < argc) {
-        f.protocol = argv[++i];
-      } else if (a == "--check") {
-        f.check = true;
-      } else if (a == "--small") {
-        f.small = true;
-      } else if (a == "--help" || a == "-h") {
-        std::cout << "usage: " << argv[0] << " [--protocol pond|pond128|plain|plain128|aby3|aby3_128|securenn|securenn128] [--small] [--check]\n";
-        std::cout << "  one process per player: --hosts FILE --player NAME [--insecure-plaintext] [--run-id ID]\n"
-                     "    [--timeout SEC] [--connect-timeout SEC] [--list-players]; simulated network: --simulate "
-                     "lan|wan|RTT_MS:MBITS\n"
-                     "  (scripts/launch_local.sh -- PROGRAM ARGS runs every player as a process on 127.0.0.1)\n";
-        std::exit(0);
-      } else {
-        f.rest.push_back(a);  // the launch flags, parsed below
-      }
-    }
-    CLI::App app{"one process per player"};
+    f.protocol = default_protocol;
+    CLI::App app{"a tfe example; every player runs in this process unless --hosts/--player say otherwise "
+                 "(scripts/launch_local.sh -- PROGRAM ARGS runs every player as a process on 127.0.0.1)"};
+    app.add_option("--protocol", f.protocol,
+                   "pond|pond128|plain|plain128|aby3|aby3_128|securenn|securenn128 (default " + default_protocol + ")");
+    app.add_flag("--small", f.small, "small inputs (ctest)");
+    app.add_flag("--check", f.check, "exit 1 when the result is farther from the plain protocol than documented");
     f.launch.add_to(app);
+    if (extra) extra(app);
     try {
-      app.parse(std::vector<std::string>(f.rest.rbegin(), f.rest.rend()));  // CLI11 wants them reversed
+      app.parse(argc, argv);
+    } catch (const CLI::CallForHelp& e) {
+      std::exit(app.exit(e));
     } catch (const CLI::ParseError& e) {
       throw std::invalid_argument("bad arguments: " + std::string(e.what()) + " (try --help)");
     }
@@ -95,6 +97,13 @@ struct flags {
 template <class P, class F>
 auto run(const flags& f, const std::vector<std::string>& players, F&& program) {
   return tfe::run_program<P>(f.launch, players, std::forward<F>(program));
+}
+
+/// In a process that runs one player that does not receive the results: says so and returns true.
+inline bool done_elsewhere(const flags& f, const std::string& receiver) {
+  if (f.runs_here(receiver)) return false;
+  std::cout << "player " << f.launch.player << ": done (the results go to " << receiver << ")\n";
+  return true;
 }
 
 inline double max_abs_diff(const xt::xarray<double>& a, const xt::xarray<double>& b) {

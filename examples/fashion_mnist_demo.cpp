@@ -7,7 +7,7 @@
 // scripts/train_models.sh); the prediction client holds test images. The owner shares the model
 // (architecture public, weights private), the client its images (private), the servers compute the
 // logits on shares, and only the client receives them. Every player runs in this process on its own
-// thread. The same program then runs on the plain protocol (the plaintext reference, a trusted party
+// thread, or each in its own process with --hosts/--player (bash scripts/launch_local.sh -- PROGRAM). The same program then runs on the plain protocol (the plaintext reference, a trusted party
 // computing in the clear with the same fixed point) and the demo prints both accuracies, how many
 // predictions agree, the time, and the bytes and rounds of every player.
 // --check exits with status 1 unless at least 98% of the predictions agree with plaintext.
@@ -16,6 +16,7 @@
 #include <tfe/nn/nn.hpp>
 
 #include <chrono>
+#include <algorithm>
 #include <iomanip>
 
 #ifndef TFE_SOURCE_DIR
@@ -58,20 +59,23 @@ struct run_result {
   std::vector<std::string> players;
   std::vector<tfe::statistics> stats;
   double seconds = 0;
+  bool here = true;  // the prediction client (who gets the logits) ran in this process
 };
 
 template <class P>
-run_result run(model_owner& owner, const xt::xarray<double>& images, std::size_t batch) {
+run_result run(const examples::flags& f, model_owner& owner, const xt::xarray<double>& images, std::size_t batch) {
   prediction_client client;
   client.images = images;
   run_result r;
   r.players = examples::players<P>({owner.player_name(), client.player_name()});
   const auto t0 = std::chrono::steady_clock::now();
-  r.stats = tfe::run_local<P>(r.players, [&](auto& s) {
+  auto stats = examples::run<P>(f, r.players, [&](auto& s) {
     private_prediction(s, owner, client, batch);
     return s.stats();
   });
   r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  for (auto& st : stats) r.stats.push_back(st.value_or(tfe::statistics{}));
+  r.here = f.runs_here(client.player_name());
   r.logits = std::move(client.logits);
   return r;
 }
@@ -83,37 +87,20 @@ double accuracy(const std::vector<int>& pred, const xt::xarray<std::uint8_t>& la
 }
 
 struct options {
-  std::string protocol = default_protocol, model = "cnn", models_dir = TFE_SOURCE_DIR "/models";
+  examples::flags f;
+  std::string model = "cnn", models_dir = TFE_SOURCE_DIR "/models";
   std::size_t images = 0, batch = 100;
-  bool small = false, check = false;
 };
 
 options parse(int argc, char** argv) {
   options o;
-  for (int i = 1; i < argc; ++i) {
-    std::string a = argv[i];
-    auto next = [&]() -> std::string {
-      if (i + 1 >= argc) throw std::invalid_argument("missing value after " + a);
-      return argv[++i];
-    };
-    if (a == "--protocol") o.protocol = next();
-    else if (a == "--model") o.model = next();
-    else if (a == "--images") o.images = std::stoul(next());
-    else if (a == "--batch") o.batch = std::stoul(next());
-    else if (a == "--models") o.models_dir = next();
-    else if (a == "--small") o.small = true;
-    else if (a == "--check") o.check = true;
-    else if (a == "--help" || a == "-h") {
-      std::cout << "usage: fashion_mnist_demo [--protocol aby3|pond|securenn|pond128|...] [--model mlp|cnn] [--images N] "
-                   "[--batch B] [--models DIR] [--small] [--check]\n";
-      std::exit(0);
-    } else {
-      throw std::invalid_argument("unknown argument '" + a + "' (try --help)");
-    }
-  }
-  if (o.model != "mlp" && o.model != "cnn") throw std::invalid_argument("--model must be mlp or cnn");
-  if (o.images == 0) o.images = o.small ? 32 : 1000;
-  if (o.batch == 0) throw std::invalid_argument("--batch must be positive");
+  o.f = examples::flags::parse(argc, argv, [&](CLI::App& app) {
+    app.add_option("--model", o.model, "mlp or cnn (default cnn)")->check(CLI::IsMember({"mlp", "cnn"}));
+    app.add_option("--images", o.images, "test images to classify (default 1000, --small 32)");
+    app.add_option("--batch", o.batch, "prediction batch size (default 100)")->check(CLI::PositiveNumber);
+    app.add_option("--models", o.models_dir, "directory of the model files (default: the source tree's models/)");
+  }, default_protocol);
+  if (o.images == 0) o.images = o.f.small ? 32 : 1000;
   return o;
 }
 
@@ -132,12 +119,21 @@ int main(int argc, char** argv) try {
   const auto file = keras::load_model_file(path);  // only to print the summary; the owner reads it again
   model_owner owner(path);
   int rc = 0;
-  examples::with_protocol(o.protocol, [&]<class P>() {
+  examples::with_protocol(o.f.protocol, [&]<class P>() {
+    auto enc = run<P>(o.f, owner, test.images, o.batch);
     std::cout << "Fashion-MNIST private prediction: " << o.model << " model (" << path << ", "
               << keras::count_params(file.arch) << " parameters), " << test.labels.size() << " test images in batches of "
-              << o.batch << ", " << P::name() << ", every player in this process\n";
-    auto enc = run<P>(owner, test.images, o.batch);
-    auto ref = run<examples::reference_of<P>>(owner, test.images, o.batch);
+              << o.batch << ", " << P::name() << ", "
+              << (o.f.all_here() ? "every player in this process\n" : "this process runs " + o.f.launch.player + "\n");
+    if (!enc.here) {
+      const std::size_t me = std::find(enc.players.begin(), enc.players.end(), o.f.launch.player) - enc.players.begin();
+      const auto& t = enc.stats.at(me).total;
+      std::cout << std::fixed << std::setprecision(2) << "  done in " << enc.seconds << " s; sent "
+                << megabytes(t.bytes_sent) << ", received " << megabytes(t.bytes_received) << ", " << t.rounds
+                << " rounds (the logits go to the prediction client)\n";
+      return;
+    }
+    auto ref = run<examples::reference_of<P>>(o.f.local(), owner, test.images, o.batch);
     auto pe = examples::argmax_rows(enc.logits), pr = examples::argmax_rows(ref.logits);
     std::size_t agree = 0;
     for (std::size_t i = 0; i < pe.size(); ++i) agree += pe[i] == pr[i];
@@ -150,12 +146,13 @@ int main(int argc, char** argv) try {
               << "  " << std::left << std::setw(20) << "player" << std::setw(16) << "bytes sent" << std::setw(16)
               << "bytes received" << "rounds\n";
     for (std::size_t p = 0; p < enc.players.size(); ++p) {
+      if (!o.f.runs_here(enc.players[p])) continue;
       const auto& t = enc.stats[p].total;
       std::cout << "  " << std::setw(20) << enc.players[p] << std::setw(16) << megabytes(t.bytes_sent) << std::setw(16)
                 << megabytes(t.bytes_received) << t.rounds << "\n";
     }
     std::cout << std::right;
-    if (o.check && agree * 100 < pe.size() * 98) {
+    if (o.f.check && agree * 100 < pe.size() * 98) {
       std::cerr << "FAILED: only " << agree << "/" << pe.size() << " predictions agree with plaintext\n";
       rc = 1;
     }

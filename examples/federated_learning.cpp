@@ -91,11 +91,11 @@ void federated_training(Session& s, std::vector<data_owner>& data_owners, model_
 }
 
 template <class P>
-model_owner run(const setup& base, int iterations) {
+model_owner run(const examples::flags& f, const setup& base, int iterations) {
   setup st = base;
   std::vector<std::string> players = examples::players<P>({st.model.player_name});
   for (auto& o : st.owners) players.push_back(o.player_name);
-  tfe::run_local<P>(players, [&](auto& s) { federated_training(s, st.owners, st.model, iterations); });
+  examples::run<P>(f, players, [&](auto& s) { federated_training(s, st.owners, st.model, iterations); });
   return st.model;
 }
 
@@ -107,8 +107,9 @@ int main(int argc, char** argv) try {
   setup base = make_setup(f.small ? 3 : 5, f.small ? 50 : 500);
   int rc = 0;
   examples::with_protocol(f.protocol, [&]<class P>() {
-    auto enc = run<P>(base, iterations);
-    auto ref = run<examples::reference_of<P>>(base, iterations);
+    auto enc = run<P>(f, base, iterations);
+    if (examples::done_elsewhere(f, enc.player_name)) return;
+    auto ref = run<examples::reference_of<P>>(f.local(), base, iterations);
     std::cout << "secure aggregation with " << P::name() << ", " << base.owners.size() << " data owners\n";
     for (std::size_t i = 0; i < enc.losses.size(); i += std::max<std::size_t>(1, enc.losses.size() / 8))
       std::cout << "  iteration " << i + 1 << ": validation loss " << enc.losses[i] << " (plain " << ref.losses[i] << ")\n";

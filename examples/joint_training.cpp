@@ -79,9 +79,9 @@ void joint_training(Session& s, const data_owner& owner0, const data_owner& owne
 }
 
 template <class P>
-model_owner run(const data_owner& o0, const data_owner& o1, int epochs, std::size_t batch) {
+model_owner run(const examples::flags& f, const data_owner& o0, const data_owner& o1, int epochs, std::size_t batch) {
   model_owner model;
-  tfe::run_local<P>(examples::players<P>({o0.player_name, o1.player_name, model.player_name}),
+  examples::run<P>(f, examples::players<P>({o0.player_name, o1.player_name, model.player_name}),
                     [&](auto& s) { joint_training(s, o0, o1, model, epochs, batch); });
   return model;
 }
@@ -97,9 +97,10 @@ int main(int argc, char** argv) try {
   int rc = 0;
   examples::with_protocol(f.protocol, [&]<class P>() {
     auto t0 = std::chrono::steady_clock::now();
-    auto enc = run<P>(o0, o1, epochs, batch);
+    auto enc = run<P>(f, o0, o1, epochs, batch);
     double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    auto ref = run<examples::reference_of<P>>(o0, o1, epochs, batch);
+    if (examples::done_elsewhere(f, enc.player_name)) return;
+    auto ref = run<examples::reference_of<P>>(f.local(), o0, o1, epochs, batch);
     std::cout << "logistic regression on " << 2 * per_owner << " joint rows, " << epochs << " epochs, batch " << batch
               << ", " << P::name() << " in " << secs << " s\n"
               << "  test accuracy encrypted " << enc.accuracy(test) << ", plain " << ref.accuracy(test) << "\n";

@@ -69,10 +69,9 @@ struct model_owner : keras::player<model_owner> {
 };
 
 struct settings {
-  std::string protocol = default_protocol;
+  examples::flags f;
   std::size_t epochs = 1, batches = 0;
   double lr = 0.1;
-  bool check = false;
 };
 
 /// The program every player runs.
@@ -98,9 +97,10 @@ void train(tfe::session<P>& s, const data_owner& a, const data_owner& b, model_o
 }
 
 template <class P>
-model_owner run(const data_owner& a, const data_owner& b, const settings& st, bool verbose) {
+model_owner run(const examples::flags& f, const data_owner& a, const data_owner& b, const settings& st,
+                bool verbose) {
   model_owner owner;
-  tfe::run_local<P>(examples::players<P>({a.player_name(), b.player_name(), owner.player_name()}),
+  examples::run<P>(f, examples::players<P>({a.player_name(), b.player_name(), owner.player_name()}),
                     [&](auto& s) { train(s, a, b, owner, st, verbose); });
   return owner;
 }
@@ -109,42 +109,31 @@ model_owner run(const data_owner& a, const data_owner& b, const settings& st, bo
 
 int main(int argc, char** argv) try {
   settings st;
-  for (int i = 1; i < argc; ++i) {
-    std::string arg = argv[i];
-    auto next = [&]() -> std::string {
-      if (i + 1 >= argc) throw std::invalid_argument("missing value after " + arg);
-      return argv[++i];
-    };
-    if (arg == "--protocol") st.protocol = next();
-    else if (arg == "--epochs") st.epochs = std::stoul(next());
-    else if (arg == "--batches") st.batches = std::stoul(next());
-    else if (arg == "--lr") st.lr = std::stod(next());
-    else if (arg == "--check") st.check = true;
-    else if (arg == "--help" || arg == "-h") {
-      std::cout << "usage: logreg_fashion_mnist [--protocol aby3|pond|securenn|...] [--epochs E] [--batches N] [--lr LR] [--check]\n";
-      return 0;
-    } else {
-      throw std::invalid_argument("unknown argument '" + arg + "' (try --help)");
-    }
-  }
+  st.f = examples::flags::parse(argc, argv, [&](CLI::App& app) {
+    app.add_option("--epochs", st.epochs, "epochs (default 1)");
+    app.add_option("--batches", st.batches, "stop each epoch after N batches (default: all)");
+    app.add_option("--lr", st.lr, "learning rate (default 0.1)");
+  }, default_protocol);
   auto train_set = tfe::io::load_fashion_mnist("train");
   auto test_set = tfe::io::load_fashion_mnist("test");
   const data_owner a("data-owner-0", select(train_set, 0, 2)), b("data-owner-1", select(train_set, 1, 2));
   const binary_set test = select(test_set, 0, 1);
   int rc = 0;
-  examples::with_protocol(st.protocol, [&]<class P>() {
-    std::cout << "Logistic regression, " << tfe::io::fashion_mnist_classes[class_a] << " against "
+  examples::with_protocol(st.f.protocol, [&]<class P>() {
+    if (!st.f.launch.list_players)
+      std::cout << "Logistic regression, " << tfe::io::fashion_mnist_classes[class_a] << " against "
               << tfe::io::fashion_mnist_classes[class_b] << ": " << a.player_name() << " holds " << a.data.y.shape()[0]
               << " images, " << b.player_name() << " " << b.data.y.shape()[0] << "; joint batches of " << 2 * half_batch
               << " under " << P::name() << "\n";
-    auto enc = run<P>(a, b, st, true);
-    auto ref = run<examples::reference_of<P>>(a, b, st, false);
+    auto enc = run<P>(st.f, a, b, st, true);
+    if (examples::done_elsewhere(st.f, enc.player_name())) return;
+    auto ref = run<examples::reference_of<P>>(st.f.local(), a, b, st, false);
     double diff = 0;
     for (std::size_t i = 0; i < enc.weights.size(); ++i) diff = std::max(diff, examples::max_abs_diff(enc.weights[i], ref.weights[i]));
     const double acc_enc = enc.accuracy(test), acc_ref = ref.accuracy(test);
     std::cout << std::fixed << std::setprecision(4) << "test accuracy (" << test.y.shape()[0] << " images): encrypted "
               << acc_enc << ", plain " << acc_ref << "; largest weight difference " << diff << "\n";
-    if (st.check && (diff > 0.02 || std::fabs(acc_enc - acc_ref) > 0.02)) {
+    if (st.f.check && (diff > 0.02 || std::fabs(acc_enc - acc_ref) > 0.02)) {
       std::cerr << "FAILED: the encrypted training is not close to the plain one\n";
       rc = 1;
     }

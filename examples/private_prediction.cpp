@@ -1,7 +1,8 @@
 // Private prediction (the seed's first program): a model owner's network classifies a prediction
 // client's inputs; only the client sees the inputs and the logits, the servers see shares only.
 //
-//   build/examples/private_prediction [--protocol pond|pond128|plain|aby3|aby3_128] [--small] [--check]
+//   build/examples/private_prediction [--protocol pond|pond128|plain|aby3|aby3_128|securenn] [--small] [--check]
+//   bash scripts/launch_local.sh -- build/examples/private_prediction --protocol aby3   (a process per player)
 //
 // The model owner trains a small MLP (8-16-16-3, ReLU) on its own synthetic data in plaintext (its
 // private business), then the encrypted prediction runs under the chosen protocol and under the plain
@@ -10,6 +11,7 @@
 #include "common.hpp"
 
 #include <chrono>
+#include <optional>
 
 namespace {
 
@@ -104,15 +106,18 @@ void private_prediction(Session& s, const model_owner& owner, prediction_client&
   s.define_output("prediction-client", [&](const xt::xarray<double>& l) { client.receive_output(l); }, logits);
 }
 
+/// Runs the program under P as the flags say (every player here, or only --player over TCP) and
+/// returns the logits in the process that runs the prediction client.
 template <class P>
-xt::xarray<double> predict(const model_owner& owner, const xt::xarray<double>& inputs, tfe::statistics* server_stats) {
+std::optional<xt::xarray<double>> predict(const examples::flags& f, const model_owner& owner,
+                                          const xt::xarray<double>& inputs, tfe::statistics* server_stats) {
   prediction_client client{inputs, {}};
-  auto stats = tfe::run_local<P>(examples::players<P>({"model-owner", "prediction-client"}),
-                                 [&](auto& s) {
-                                   private_prediction(s, owner, client);
-                                   return s.stats();
-                                 });
-  if (server_stats) *server_stats = stats[0];
+  auto stats = examples::run<P>(f, examples::players<P>({"model-owner", "prediction-client"}), [&](auto& s) {
+    private_prediction(s, owner, client);
+    return s.stats();
+  });
+  if (server_stats && stats[0]) *server_stats = *stats[0];
+  if (!f.runs_here("prediction-client")) return std::nullopt;
   return client.logits;
 }
 
@@ -134,16 +139,20 @@ int main(int argc, char** argv) try {
   examples::with_protocol(f.protocol, [&]<class P>() {
     tfe::statistics st;
     auto t0 = std::chrono::steady_clock::now();
-    auto enc = predict<P>(owner, test.x, &st);
+    auto enc_here = predict<P>(f, owner, test.x, &st);
     double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    auto ref = predict<examples::reference_of<P>>(owner, test.x, nullptr);
+    if (examples::done_elsewhere(f, "prediction-client")) return;
+    const auto& enc = *enc_here;
+    // the client compares with the plaintext reference, computed here on the same inputs
+    auto ref = *predict<examples::reference_of<P>>(f.local(), owner, test.x, nullptr);
     auto pe = examples::argmax_rows(enc), pr = examples::argmax_rows(ref);
     std::size_t agree = 0;
     for (std::size_t i = 0; i < pe.size(); ++i) agree += pe[i] == pr[i];
     std::cout << "private prediction of " << n_test << " inputs with " << P::name() << " in " << secs << " s\n"
               << "  accuracy encrypted " << accuracy(pe, test.y) << ", plain " << accuracy(pr, test.y) << "; "
-              << agree << "/" << n_test << " predictions agree\n"
-              << "  server0 sent " << st.total.bytes_sent << " bytes in " << st.total.rounds << " rounds\n";
+              << agree << "/" << n_test << " predictions agree\n";
+    if (f.all_here())
+      std::cout << "  server0 sent " << st.total.bytes_sent << " bytes in " << st.total.rounds << " rounds\n";
     // Three layers of fixed-point products with f = 16 fractional bits stay well inside 0.01.
     rc = examples::report(f, "logits", examples::max_abs_diff(enc, ref), 0.01);
   });

@@ -77,11 +77,10 @@ struct model_owner : keras::player<model_owner> {
 };
 
 struct settings {
-  std::string protocol = default_protocol;
+  examples::flags f;
   std::size_t epochs = 1, batches = 0, batch = 128;
   double lr = 0.05;
   std::uint64_t seed = 1;
-  bool check = false;
 };
 
 /// The program every player runs.
@@ -102,11 +101,12 @@ void train(tfe::session<P>& s, data_owner& data, model_owner& owner, const setti
 }
 
 template <class P>
-std::pair<model_owner, double> run(const tfe::io::image_dataset& train_set, const settings& st, bool verbose) {
+std::pair<model_owner, double> run(const examples::flags& f, const tfe::io::image_dataset& train_set, const settings& st,
+                                   bool verbose) {
   data_owner data(train_set, st.batch, st.seed);
   model_owner owner;
   const auto t0 = std::chrono::steady_clock::now();
-  tfe::run_local<P>(examples::players<P>({data.player_name(), owner.player_name()}),
+  examples::run<P>(f, examples::players<P>({data.player_name(), owner.player_name()}),
                     [&](auto& s) { train(s, data, owner, st, verbose); });
   return {std::move(owner), std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count()};
 }
@@ -130,47 +130,34 @@ double test_accuracy(const std::vector<xt::xarray<double>>& weights, const tfe::
 
 int main(int argc, char** argv) try {
   settings st;
-  for (int i = 1; i < argc; ++i) {
-    std::string a = argv[i];
-    auto next = [&]() -> std::string {
-      if (i + 1 >= argc) throw std::invalid_argument("missing value after " + a);
-      return argv[++i];
-    };
-    if (a == "--protocol") st.protocol = next();
-    else if (a == "--epochs") st.epochs = std::stoul(next());
-    else if (a == "--batches") st.batches = std::stoul(next());
-    else if (a == "--batch") st.batch = std::stoul(next());
-    else if (a == "--lr") st.lr = std::stod(next());
-    else if (a == "--seed") st.seed = std::stoull(next());
-    else if (a == "--check") st.check = true;
-    else if (a == "--help" || a == "-h") {
-      std::cout << "usage: train_mnist_encrypted [--protocol aby3|pond|securenn|...] [--epochs E] [--batches N] "
-                   "[--batch B] [--lr LR] [--seed S] [--check]\n";
-      return 0;
-    } else {
-      throw std::invalid_argument("unknown argument '" + a + "' (try --help)");
-    }
-  }
-  if (st.batch == 0) throw std::invalid_argument("--batch must be positive");
+  st.f = examples::flags::parse(argc, argv, [&](CLI::App& app) {
+    app.add_option("--epochs", st.epochs, "epochs (default 1)");
+    app.add_option("--batches", st.batches, "stop each epoch after N batches (default: all)");
+    app.add_option("--batch", st.batch, "batch size")->check(CLI::PositiveNumber);
+    app.add_option("--lr", st.lr, "learning rate");
+    app.add_option("--seed", st.seed, "seed of the initial weights and the batch order (data, not protocol randomness)");
+  }, default_protocol);
   const std::size_t needed = st.batches ? st.batches * st.batch : 0;  // read only what the run uses
   auto train_set = tfe::io::load_fashion_mnist("train", needed);
   auto test = tfe::io::load_fashion_mnist("test");
   int rc = 0;
-  examples::with_protocol(st.protocol, [&]<class P>() {
-    std::cout << "Encrypted training of the Fashion-MNIST MLP (784-128-128-10) under " << P::name() << ": "
+  examples::with_protocol(st.f.protocol, [&]<class P>() {
+    if (!st.f.launch.list_players)
+      std::cout << "Encrypted training of the Fashion-MNIST MLP (784-128-128-10) under " << P::name() << ": "
               << st.epochs << " epoch(s) of " << (st.batches ? std::min(st.batches, (train_set.labels.size() + st.batch - 1) / st.batch)
                                                             : (train_set.labels.size() + st.batch - 1) / st.batch)
               << " batches of " << st.batch << ", SGD lr " << st.lr << " momentum 0.9, seed " << st.seed << "\n";
-    auto [enc, enc_s] = run<P>(train_set, st, true);
+    auto [enc, enc_s] = run<P>(st.f, train_set, st, true);
+    if (examples::done_elsewhere(st.f, enc.player_name())) return;
     std::cout << "the same training on " << examples::reference_of<P>::name() << " (the plaintext reference)...\n";
-    auto [ref, ref_s] = run<examples::reference_of<P>>(train_set, st, false);
+    auto [ref, ref_s] = run<examples::reference_of<P>>(st.f.local(), train_set, st, false);
     double diff = 0;
     for (std::size_t i = 0; i < enc.weights.size(); ++i) diff = std::max(diff, examples::max_abs_diff(enc.weights[i], ref.weights[i]));
     const double acc_enc = test_accuracy(enc.weights, test), acc_ref = test_accuracy(ref.weights, test);
     std::cout << std::fixed << std::setprecision(4) << "test accuracy (10000 images): encrypted training " << acc_enc
               << ", plain training " << acc_ref << "\nlargest weight difference from the plain run: " << diff
               << std::setprecision(1) << "\ntime: " << enc_s << " s encrypted, " << ref_s << " s plain\n";
-    if (st.check && (diff > 0.05 || std::fabs(acc_enc - acc_ref) > 0.02)) {
+    if (st.f.check && (diff > 0.05 || std::fabs(acc_enc - acc_ref) > 0.02)) {
       std::cerr << "FAILED: the encrypted training is not close to the plain one\n";
       rc = 1;
     }

@@ -120,23 +120,11 @@ class prg {
   /// The next n keystream bytes. Bytes are produced by encrypting zeros in place, in chunks that stay
   /// in cache, one EVP_EncryptUpdate per chunk. The EVP context keeps the counter and the position
   /// inside the current block across calls, so any split of the same total yields the same bytes.
-  void fill_bytes(void* out, std::size_t n) {
-    TFE_ENFORCE(m_ctx != nullptr, error, "prg: used after being moved from");
-    auto* p = static_cast<std::uint8_t*>(out);
-    while (n > 0) {
-      std::size_t len = std::min(n, chunk_bytes);
-      std::memset(p, 0, len);
-      int out_len = 0;
-      if (EVP_EncryptUpdate(m_ctx.get(), p, &out_len, p, static_cast<int>(len)) != 1)
-        detail::throw_openssl_error("EVP_EncryptUpdate");
-      // CTR is a stream mode: it must return exactly what it was given, never buffer.
-      TFE_ENFORCE(out_len == static_cast<int>(len), error, "prg: EVP_EncryptUpdate returned ",
-                  out_len, " bytes for ", len);
-      m_bytes_generated += len;
-      p += len;
-      n -= len;
-    }
-  }
+  void fill_bytes(void* out, std::size_t n) { apply_keystream(out, n, true); }
+
+  /// XORs the next n keystream bytes into buf: the same stream position and bytes as fill_bytes(n)
+  /// (CTR-encrypting buf in place is exactly buf ⊕ keystream), for masking data where it lies.
+  void xor_bytes(void* buf, std::size_t n) { apply_keystream(buf, n, false); }
 
   /// 16 bytes of the stream, e.g. a seed to send to another player or to key a sub-stream.
   seed_t next_seed() {
@@ -264,6 +252,25 @@ class prg {
  private:
   // Zeroing and encrypting 64 KiB at a time keeps the buffer in L2 between the memset and the cipher.
   static constexpr std::size_t chunk_bytes = std::size_t{64} * 1024;
+
+  /// buf ⊕= the next n keystream bytes (after zeroing buf when `zero_first`), chunk by chunk.
+  void apply_keystream(void* buf, std::size_t n, bool zero_first) {
+    TFE_ENFORCE(m_ctx != nullptr, error, "prg: used after being moved from");
+    auto* p = static_cast<std::uint8_t*>(buf);
+    while (n > 0) {
+      std::size_t len = std::min(n, chunk_bytes);
+      if (zero_first) std::memset(p, 0, len);
+      int out_len = 0;
+      if (EVP_EncryptUpdate(m_ctx.get(), p, &out_len, p, static_cast<int>(len)) != 1)
+        detail::throw_openssl_error("EVP_EncryptUpdate");
+      // CTR is a stream mode: it must return exactly what it was given, never buffer.
+      TFE_ENFORCE(out_len == static_cast<int>(len), error, "prg: EVP_EncryptUpdate returned ",
+                  out_len, " bytes for ", len);
+      m_bytes_generated += len;
+      p += len;
+      n -= len;
+    }
+  }
 
   void init(const seed_t& key, const std::array<std::uint8_t, 16>& iv) {
     m_ctx.reset(EVP_CIPHER_CTX_new());

@@ -36,8 +36,14 @@
 // it), c² = (a¹⊕a²)(b¹⊕b²) ⊕ c¹ (c¹ unknown), T² (masked by T¹), server 1's Beaver openings (masked by
 // a¹, b¹), u¹ = s¹ ⊕ t¹ and β¹ − y_1 (masked by t¹, y_1). Server 1 receives the symmetric values,
 // masked by a², b², t², y_0. u = s ⊕ t is uniform because t is unknown to both.
-// All values are bit-sliced: row i holds bit i of every element, 64 elements per word, so one word
-// operation is 64 gates and messages are dense; the last word of a row is padded.
+// All values are bit-sliced (tfe/ring/bitslice.hpp): row i holds bit i of every element, 64 elements
+// per word, so one word operation is 64 gates and messages are dense; the last word of a row is
+// padded. v and w are sliced 512 elements at a time (a bit-matrix transpose) and turned into
+// monomials (server 0) or leaves (servers 1, 2) while in cache; the carry and AND trees are
+// bitslice::carry_tree / and_tree, shared with Pond.
+// Draw order (servers 1 and 2 mirror server 0): F_{0,1}: m, then per AND gate (a¹, b¹, c¹), then
+// t¹, T¹, y_1; F_{0,2}: per AND gate (a², b²), then t², y_0. Drawing a gate's rows together lets
+// server 0 form c² row by row in cache, and servers 1 and 2 draw all their triples in one call.
 //
 // Cost for n values of width k, W = ⌈n/64⌉ words per row (8 bytes each), E = ℓ/8:
 //   sign: positions q = k − 1, pairs p = ⌊q/2⌋, singles s = q mod 2, groups g = p + s,
@@ -57,6 +63,7 @@
 
 #include "tfe/crypto/prg.hpp"
 #include "tfe/net/channel.hpp"
+#include "tfe/ring/bitslice.hpp"
 #include "tfe/ring/tensor_ops.hpp"
 #include "tfe/session.hpp"
 #include "tfe/tensor.hpp"
@@ -67,56 +74,14 @@
 namespace tfe {
 namespace aby3_detail {
 
-using word = std::uint64_t;
-
-inline std::size_t words_for(std::size_t n) { return (n + 63) / 64; }
-
-/// Bit-sliced bits: `count` rows of W words; row i, word j/64, bit j%64 is bit i of element j.
-struct rows {
-  std::size_t count = 0, W = 0;
-  xt::xarray<word> data;  // 1-D, count * W
-
-  rows() = default;
-  rows(std::size_t c, std::size_t w) : count(c), W(w), data(xt::zeros<word>(shape_t{c * w})) {}
-  word* row(std::size_t i) { return data.data() + i * W; }
-  const word* row(std::size_t i) const { return data.data() + i * W; }
-};
+using word = bitslice::word;
+using rows = bitslice::rows;
+using bitslice::words_for;
 
 inline rows random_rows(prg& g, std::size_t count, std::size_t W) {
-  rows r;
-  r.count = count;
-  r.W = W;
-  r.data = g.uniform<word>(shape_t{count * W});
+  rows r = rows::uninitialized(count, W);
+  g.fill_bytes(r.data.data(), count * W * sizeof(word));
   return r;
-}
-
-/// The low k bits of every element, bit-sliced.
-template <class R>
-rows slice_bits(const ring_tensor<R>& v, std::size_t k) {
-  const std::size_t n = v.size();
-  rows out(k, words_for(n));
-  for (std::size_t j = 0; j < n; ++j) {
-    const R x = v.data()[j];
-    const std::size_t w = j / 64;
-    const word m = word(1) << (j % 64);
-    for (std::size_t i = 0; i < k; ++i)
-      if (static_cast<word>(x >> i) & 1u) out.row(i)[w] |= m;
-  }
-  return out;
-}
-
-/// Number of levels of a binary tree over g leaves: ⌈log2 g⌉.
-inline std::size_t tree_levels(std::size_t g) {
-  std::size_t l = 0;
-  while ((std::size_t(1) << l) < g) ++l;
-  return l;
-}
-
-/// AND gates of the (G, P) carry tree over g groups: 2·⌊g/2⌋ − 1 per level (the lowest group needs no P).
-inline std::size_t carry_tree_ands(std::size_t g) {
-  std::size_t a = 0;
-  for (; g > 1; g = (g + 1) / 2) a += 2 * (g / 2) - 1;
-  return a;
 }
 
 }  // namespace aby3_detail
@@ -129,6 +94,7 @@ struct aby3_compare {
   using session_type = session<P>;
   using rows = aby3_detail::rows;
   using word = aby3_detail::word;
+  static constexpr std::size_t tw = bitslice::tile_words;
 
   enum class kind { sign, zero };
 
@@ -147,8 +113,8 @@ struct aby3_compare {
     p.singles = q % 2;
     p.groups = p.pairs + p.singles;
     p.monomials = 3 * p.pairs + p.singles + (what == kind::sign ? 1 : 0);
-    p.ands = what == kind::sign ? aby3_detail::carry_tree_ands(p.groups) : p.groups - 1;
-    p.levels = aby3_detail::tree_levels(p.groups);
+    p.ands = what == kind::sign ? bitslice::carry_tree_ands(p.groups) : p.groups - 1;
+    p.levels = bitslice::tree_levels(p.groups);
     return p;
   }
 
@@ -171,83 +137,90 @@ struct aby3_compare {
   /// servers 1 and 2 send 8W + n·E bytes in 2 rounds.
   static parts_type bits_to_arith(session_type& s, const rows& mine, const shape_t& shape) {
     if (s.id() >= P::num_servers) return {};
-    if (s.id() == 0) return deal(s, shape, nullptr, 0);
-    const dealt d = receive_dealing(s, shape, 0, 0);
-    return finish(s, mine, d, shape);
+    if (s.id() == 0) return deal(s, shape, nullptr, nullptr);
+    dealt d = receive_dealing(s, shape, 0, 0);
+    return finish(s, mine.row(0), d, shape);
   }
 
  private:
   /// What server 1 or 2 holds from server 0's dealing.
   struct dealt {
-    rows mono;           // monomial shares: masks m (server 1) or masked monomials M (server 2)
-    rows a, b, c;        // Beaver bit triples, one row per AND gate
-    rows t;              // XOR share of the random bit t
-    ring_tensor<R> tt;   // arithmetic share of t
-    ring_tensor<R> y;    // output component: y_1 (server 1) or y_0 (server 2)
+    xt::xarray<word> mono_buf;     // server 1: the masks m; server 2: server 0's message (M | c²)
+    xt::xarray<word> triple_buf;   // per AND gate: (a, b, c) at server 1, (a, b) at server 2
+    const word* mono = nullptr;    // monomial shares: m (server 1) or M = mono ⊕ m (server 2), row-major
+    bitslice::triple_rows triples;  // the Beaver bit triples, gate by gate
+    rows t;                        // XOR share of the random bit t
+    ring_tensor<R> tt;             // arithmetic share of t
+    ring_tensor<R> y;              // output component: y_1 (server 1) or y_0 (server 2)
   };
 
   static parts_type run(session_type& s, const parts_type& x, const shape_t& shape, const plan& pl) {
     const std::size_t me = s.id();
     if (me >= P::num_servers) return {};
-    if (me == 0) {
-      // v = x_0 + x_1 mod 2^k, in the clear at server 0.
-      rows v = aby3_detail::slice_bits(ring_tensor<R>(x.at(0) + x.at(1)), pl.k);
-      rows mono = monomials(v, pl);
-      return deal(s, shape, &mono, pl.ands);
-    }
-    const dealt d = receive_dealing(s, shape, pl.monomials, pl.ands);
+    if (me == 0) return deal(s, shape, &pl, &x);
+    dealt d = receive_dealing(s, shape, pl.monomials, pl.ands);
     // w = x_2 (server 1's part 1, server 2's part 0); the zero test compares v with −w.
     const ring_tensor<R>& x2 = me == 1 ? x.at(1) : x.at(0);
-    const rows w = aby3_detail::slice_bits(pl.what == kind::sign ? x2 : ring_ops::neg(x2), pl.k);
-    rows bit = pl.what == kind::sign ? sign_circuit(s, w, d, pl) : zero_circuit(s, w, d, pl);
-    return finish(s, bit, d, shape);
+    const rows bit = pl.what == kind::sign ? sign_circuit(s, x2, d, pl) : zero_circuit(s, x2, d, pl);
+    return finish(s, bit.row(0), d, shape);
   }
 
-  /// Server 0's monomial rows: per pair block (a, b, ab), per lone position a, then (sign) the top bit.
-  static rows monomials(const rows& v, const plan& pl) {
-    rows m(pl.monomials, v.W);
-    for (std::size_t j = 0; j < pl.pairs; ++j)
-      for (std::size_t w = 0; w < v.W; ++w) {
-        const word a = v.row(2 * j)[w], b = v.row(2 * j + 1)[w];
-        m.row(3 * j)[w] = a;
-        m.row(3 * j + 1)[w] = b;
-        m.row(3 * j + 2)[w] = a & b;
-      }
-    if (pl.singles) std::copy(v.row(2 * pl.pairs), v.row(2 * pl.pairs) + v.W, m.row(3 * pl.pairs));
-    if (pl.what == kind::sign) std::copy(v.row(pl.k - 1), v.row(pl.k - 1) + v.W, m.row(pl.monomials - 1));
-    return m;
+  /// Server 0's monomial rows into out (row-major, M_r rows of W words): per pair block (a, b, ab),
+  /// per lone position a, then (sign) the top bit, from v = x_0 + x_1 sliced tile by tile.
+  static void monomials(word* out, const parts_type& x, const plan& pl, std::size_t n, std::size_t W) {
+    const R *x0 = x.at(0).data(), *x1 = x.at(1).data();
+    bitslice::slice<R>(n, pl.k, [x0, x1](std::size_t j) { return R(x0[j] + x1[j]); },
+                       [&](std::size_t w0, std::size_t t, const word* tile) {
+                         for (std::size_t j = 0; j < pl.pairs; ++j) {
+                           const word *a = tile + 2 * j * tw, *b = tile + (2 * j + 1) * tw;
+                           word *ma = out + 3 * j * W + w0, *mb = ma + W, *mab = mb + W;
+                           for (std::size_t u = 0; u < t; ++u) {
+                             ma[u] = a[u];
+                             mb[u] = b[u];
+                             mab[u] = a[u] & b[u];
+                           }
+                         }
+                         if (pl.singles)
+                           std::copy(tile + 2 * pl.pairs * tw, tile + 2 * pl.pairs * tw + t, out + 3 * pl.pairs * W + w0);
+                         if (pl.what == kind::sign)
+                           std::copy(tile + (pl.k - 1) * tw, tile + (pl.k - 1) * tw + t, out + (pl.monomials - 1) * W + w0);
+                       });
   }
 
   /// Server 0: masks the monomials, deals the Beaver triples and t, sends server 2 its message
   /// ((masked monomials | c²) as words, then T²), and returns its output components (y_0, y_1).
-  /// Draw order: F_{0,1}: m, a¹, b¹, c¹, t¹, T¹, y_1; F_{0,2}: a², b², t², y_0 (servers 1, 2 mirror it).
-  static parts_type deal(session_type& s, const shape_t& shape, const rows* mono, std::size_t ands) {
-    const std::size_t n = shape_size(shape), W = aby3_detail::words_for(n), nm = mono ? mono->count : 0;
+  /// Draw order as in the file comment. pl and x are null for bits_to_arith (no circuit).
+  static parts_type deal(session_type& s, const shape_t& shape, const plan* pl, const parts_type* x) {
+    const std::size_t n = shape_size(shape), W = aby3_detail::words_for(n);
+    const std::size_t nm = pl ? pl->monomials : 0, ands = pl ? pl->ands : 0;
     prg& g1 = s.pair_prg(1);
     prg& g2 = s.pair_prg(2);
-    rows m = aby3_detail::random_rows(g1, nm, W);
-    rows a1 = aby3_detail::random_rows(g1, ands, W), b1 = aby3_detail::random_rows(g1, ands, W),
-         c1 = aby3_detail::random_rows(g1, ands, W);
-    rows t1 = aby3_detail::random_rows(g1, 1, W);
-    ring_tensor<R> tt1 = g1.template uniform<R>(shape);
-    ring_tensor<R> y1 = g1.template uniform<R>(shape);
-    rows a2 = aby3_detail::random_rows(g2, ands, W), b2 = aby3_detail::random_rows(g2, ands, W);
-    rows t2 = aby3_detail::random_rows(g2, 1, W);
-    ring_tensor<R> y0 = g2.template uniform<R>(shape);
-
-    xt::xarray<word> msg = xt::zeros<word>(shape_t{(nm + ands) * W});
-    word* out = msg.data();
-    for (std::size_t i = 0; i < nm * W; ++i) out[i] = mono->data.data()[i] ^ m.data.data()[i];
-    for (std::size_t i = 0; i < ands * W; ++i)
-      out[nm * W + i] = ((a1.data.data()[i] ^ a2.data.data()[i]) & (b1.data.data()[i] ^ b2.data.data()[i])) ^
-                        c1.data.data()[i];
-    ring_tensor<R> tt2 = ring_tensor<R>::from_shape(shape);
-    for (std::size_t j = 0; j < n; ++j) {
-      const bool t = ((t1.row(0)[j / 64] ^ t2.row(0)[j / 64]) >> (j % 64)) & 1u;
-      tt2.data()[j] = (t ? T::one() : T::zero()) - tt1.data()[j];
+    auto msg = xt::xarray<word>::from_shape(shape_t{(nm + ands) * W});
+    if (nm > 0) {
+      monomials(msg.data(), *x, *pl, n, W);
+      g1.xor_bytes(msg.data(), nm * W * sizeof(word));  // M = mono ⊕ m
     }
+    // Gate by gate: (a¹, b¹) and c¹ from F_{0,1}, then (a², b²) from F_{0,2} XORed onto (a¹, b¹),
+    // so c² = (a¹ ⊕ a²) ∧ (b¹ ⊕ b²) ⊕ c¹ is formed in the message with one row pair of scratch.
+    std::vector<word> ab(2 * W);
+    for (std::size_t r = 0; r < ands; ++r) {
+      word* c2 = msg.data() + (nm + r) * W;
+      g1.fill_bytes(ab.data(), 2 * W * sizeof(word));
+      g1.fill_bytes(c2, W * sizeof(word));
+      g2.xor_bytes(ab.data(), 2 * W * sizeof(word));
+      for (std::size_t w = 0; w < W; ++w) c2[w] ^= ab[w] & ab[W + w];
+    }
+    rows t = aby3_detail::random_rows(g1, 1, W);  // t¹
+    ring_tensor<R> tt = g1.template uniform<R>(shape);  // T¹, turned into T² = t − T¹ below
+    ring_tensor<R> y1 = g1.template uniform<R>(shape);
+    g2.xor_bytes(t.data.data(), W * sizeof(word));  // t = t¹ ⊕ t²
+    ring_tensor<R> y0 = g2.template uniform<R>(shape);
+    R* ttp = tt.data();
+    const word* tb = t.row(0);
+    bitslice::for_each_bit(n, [tb](std::size_t w) { return tb[w]; },
+                           [ttp](std::size_t j, unsigned b) { ttp[j] = R(R(b) - ttp[j]); });
     if (msg.size() > 0) s.net().send(2, msg);
-    s.net().send(2, tt2);
+    s.net().send(2, tt);
     return {std::move(y0), std::move(y1)};
   }
 
@@ -256,176 +229,137 @@ struct aby3_compare {
     prg& g = s.pair_prg(0);
     dealt d;
     if (s.id() == 1) {
-      d.mono = aby3_detail::random_rows(g, nm, W);
-      d.a = aby3_detail::random_rows(g, ands, W);
-      d.b = aby3_detail::random_rows(g, ands, W);
-      d.c = aby3_detail::random_rows(g, ands, W);
+      d.mono_buf = g.template uniform<word>(shape_t{nm * W});
+      d.triple_buf = g.template uniform<word>(shape_t{3 * ands * W});
       d.t = aby3_detail::random_rows(g, 1, W);
       d.tt = g.template uniform<R>(shape);
       d.y = g.template uniform<R>(shape);
-      return d;
+      d.triples = {d.triple_buf.data(), 3, d.triple_buf.data() + 2 * W, 3, W};
+    } else {
+      d.triple_buf = g.template uniform<word>(shape_t{2 * ands * W});
+      d.t = aby3_detail::random_rows(g, 1, W);
+      d.y = g.template uniform<R>(shape);
+      if (nm + ands > 0) d.mono_buf = recv_words(s, 0, (nm + ands) * W);
+      d.tt = P::recv_checked(s, 0, shape);
+      d.triples = {d.triple_buf.data(), 2, d.mono_buf.data() + nm * W, 1, W};
     }
-    d.a = aby3_detail::random_rows(g, ands, W);
-    d.b = aby3_detail::random_rows(g, ands, W);
-    d.t = aby3_detail::random_rows(g, 1, W);
-    d.y = g.template uniform<R>(shape);
-    d.mono = rows(nm, W);
-    d.c = rows(ands, W);
-    if (nm + ands > 0) {
-      auto msg = recv_words(s, 0, (nm + ands) * W);
-      std::copy(msg.data(), msg.data() + nm * W, d.mono.data.data());
-      std::copy(msg.data() + nm * W, msg.data() + (nm + ands) * W, d.c.data.data());
-    }
-    d.tt = P::recv_checked(s, 0, shape);
+    d.mono = d.mono_buf.data();
     return d;
   }
 
   /// Steps 1–2 of the sign at servers 1 and 2: leaves from the monomial shares, the carry tree, and
   /// s = v_{k−1} ⊕ w_{k−1} ⊕ carry. Returns this server's XOR share of s (one row).
-  static rows sign_circuit(session_type& s, const rows& w, const dealt& d, const plan& pl) {
-    const std::size_t W = w.W;
-    const bool second = s.id() == 2;  // server 2 adds the terms known to both (w alone)
-    rows G(pl.groups, W), Pr(pl.groups, W);
-    for (std::size_t j = 0; j < pl.pairs; ++j) {
-      const word *ma = d.mono.row(3 * j), *mb = d.mono.row(3 * j + 1), *mab = d.mono.row(3 * j + 2);
-      const word *c = w.row(2 * j), *dd = w.row(2 * j + 1);
-      word *g = G.row(j), *p = Pr.row(j);
-      for (std::size_t i = 0; i < W; ++i) {
-        g[i] = (mb[i] & dd[i]) ^ (mab[i] & c[i]) ^ (ma[i] & c[i] & dd[i]);
-        p[i] = mab[i] ^ (mb[i] & c[i]) ^ (ma[i] & dd[i]) ^ (second ? c[i] & dd[i] : 0);
-      }
-    }
-    if (pl.singles) {
-      const word* ma = d.mono.row(3 * pl.pairs);
-      const word* c = w.row(2 * pl.pairs);
-      word *g = G.row(pl.pairs), *p = Pr.row(pl.pairs);
-      for (std::size_t i = 0; i < W; ++i) {
-        g[i] = ma[i] & c[i];
-        p[i] = ma[i] ^ (second ? c[i] : 0);
-      }
-    }
-    std::size_t offset = 0, groups = pl.groups;
-    while (groups > 1) {
-      const std::size_t pairs = groups / 2;
-      // This level's ANDs: P_hi ∧ G_lo for every pair, P_hi ∧ P_lo for every pair but the lowest.
-      rows lhs(2 * pairs - 1, W), rhs(2 * pairs - 1, W);
-      for (std::size_t j = 0; j < pairs; ++j) {
-        copy_row(lhs, j, Pr, 2 * j + 1);
-        copy_row(rhs, j, G, 2 * j);
-        if (j > 0) {
-          copy_row(lhs, pairs + j - 1, Pr, 2 * j + 1);
-          copy_row(rhs, pairs + j - 1, Pr, 2 * j);
+  static rows sign_circuit(session_type& s, const ring_tensor<R>& w, const dealt& d, const plan& pl) {
+    const std::size_t n = w.size(), W = aby3_detail::words_for(n), ng = pl.groups;
+    const word sm = s.id() == 2 ? ~word(0) : 0;  // server 2 adds the terms known to both (w alone)
+    rows gp = rows::uninitialized(2 * ng, W);    // G rows, then P rows
+    rows out = rows::uninitialized(1, W);
+    const word* mono = d.mono;
+    const R* wp = w.data();
+    bitslice::slice<R>(n, pl.k, [wp](std::size_t j) { return wp[j]; }, [&](std::size_t w0, std::size_t t, const word* tile) {
+      for (std::size_t j = 0; j < pl.pairs; ++j) {
+        const word *ma = mono + 3 * j * W + w0, *mb = ma + W, *mab = mb + W;
+        const word *c = tile + 2 * j * tw, *dd = tile + (2 * j + 1) * tw;
+        word *g = gp.row(j) + w0, *p = gp.row(ng + j) + w0;
+        for (std::size_t u = 0; u < t; ++u) {
+          g[u] = (mb[u] & dd[u]) ^ (mab[u] & c[u]) ^ (ma[u] & c[u] & dd[u]);
+          p[u] = mab[u] ^ (mb[u] & c[u]) ^ (ma[u] & dd[u]) ^ (c[u] & dd[u] & sm);
         }
       }
-      rows prod = and_rows(s, lhs, rhs, d, offset);
-      const std::size_t next = pairs + groups % 2;
-      rows G2(next, W), P2(next, W);
-      for (std::size_t j = 0; j < pairs; ++j) {
-        for (std::size_t i = 0; i < W; ++i) G2.row(j)[i] = G.row(2 * j + 1)[i] ^ prod.row(j)[i];
-        if (j > 0) copy_row(P2, j, prod, pairs + j - 1);
+      if (pl.singles) {
+        const word* ma = mono + 3 * pl.pairs * W + w0;
+        const word* c = tile + 2 * pl.pairs * tw;
+        word *g = gp.row(pl.pairs) + w0, *p = gp.row(ng + pl.pairs) + w0;
+        for (std::size_t u = 0; u < t; ++u) {
+          g[u] = ma[u] & c[u];
+          p[u] = ma[u] ^ (c[u] & sm);
+        }
       }
-      if (groups % 2) {
-        copy_row(G2, next - 1, G, groups - 1);
-        copy_row(P2, next - 1, Pr, groups - 1);
-      }
-      G = std::move(G2);
-      Pr = std::move(P2);
-      groups = next;
+      const word* top = mono + (pl.monomials - 1) * W + w0;
+      const word* wt = tile + (pl.k - 1) * tw;
+      for (std::size_t u = 0; u < t; ++u) out.row(0)[w0 + u] = top[u] ^ (wt[u] & sm);
+    });
+    std::vector<word*> G(ng), Pr(ng);
+    for (std::size_t j = 0; j < ng; ++j) {
+      G[j] = gp.row(j);
+      Pr[j] = gp.row(ng + j);
     }
-    rows out(1, W);
-    const word* top = d.mono.row(pl.monomials - 1);
-    const word* wt = w.row(pl.k - 1);
-    for (std::size_t i = 0; i < W; ++i) out.row(0)[i] = top[i] ^ (second ? wt[i] : 0) ^ G.row(0)[i];
+    std::size_t offset = 0;
+    const word* carry = bitslice::carry_tree(std::move(G), std::move(Pr),
+                                             [&](const bitslice::and_level& lv) { and_gates(s, lv, d, offset); });
+    for (std::size_t i = 0; i < W; ++i) out.row(0)[i] ^= carry[i];
     return out;
   }
 
   /// Steps 1–2 of the zero test: E per block, then an AND tree. Returns this server's share of [x = 0].
-  static rows zero_circuit(session_type& s, const rows& w, const dealt& d, const plan& pl) {
-    const std::size_t W = w.W;
-    const bool second = s.id() == 2;
-    rows E(pl.groups, W);
-    for (std::size_t j = 0; j < pl.pairs; ++j) {
-      const word *ma = d.mono.row(3 * j), *mb = d.mono.row(3 * j + 1), *mab = d.mono.row(3 * j + 2);
-      const word *c = w.row(2 * j), *dd = w.row(2 * j + 1);
-      word* e = E.row(j);
-      for (std::size_t i = 0; i < W; ++i) {
-        const word cn = ~c[i], dn = ~dd[i];
-        e[i] = mab[i] ^ (ma[i] & dn) ^ (mb[i] & cn) ^ (second ? cn & dn : 0);
+  static rows zero_circuit(session_type& s, const ring_tensor<R>& w, const dealt& d, const plan& pl) {
+    const std::size_t n = w.size(), W = aby3_detail::words_for(n), ng = pl.groups;
+    const word sm = s.id() == 2 ? ~word(0) : 0;
+    rows E = rows::uninitialized(ng, W);
+    const word* mono = d.mono;
+    const R* wp = w.data();
+    bitslice::slice<R>(n, pl.k, [wp](std::size_t j) { return T::neg(wp[j]); }, [&](std::size_t w0, std::size_t t, const word* tile) {
+      for (std::size_t j = 0; j < pl.pairs; ++j) {
+        const word *ma = mono + 3 * j * W + w0, *mb = ma + W, *mab = mb + W;
+        const word *c = tile + 2 * j * tw, *dd = tile + (2 * j + 1) * tw;
+        word* e = E.row(j) + w0;
+        for (std::size_t u = 0; u < t; ++u) {
+          const word cn = ~c[u], dn = ~dd[u];
+          e[u] = mab[u] ^ (ma[u] & dn) ^ (mb[u] & cn) ^ (cn & dn & sm);
+        }
       }
-    }
-    if (pl.singles) {
-      const word* ma = d.mono.row(3 * pl.pairs);
-      const word* c = w.row(2 * pl.pairs);
-      word* e = E.row(pl.pairs);
-      for (std::size_t i = 0; i < W; ++i) e[i] = ma[i] ^ (second ? ~c[i] : 0);
-    }
-    std::size_t offset = 0, groups = pl.groups;
-    while (groups > 1) {
-      const std::size_t pairs = groups / 2;
-      rows lhs(pairs, W), rhs(pairs, W);
-      for (std::size_t j = 0; j < pairs; ++j) {
-        copy_row(lhs, j, E, 2 * j);
-        copy_row(rhs, j, E, 2 * j + 1);
+      if (pl.singles) {
+        const word* ma = mono + 3 * pl.pairs * W + w0;
+        const word* c = tile + 2 * pl.pairs * tw;
+        word* e = E.row(pl.pairs) + w0;
+        for (std::size_t u = 0; u < t; ++u) e[u] = ma[u] ^ (~c[u] & sm);
       }
-      rows prod = and_rows(s, lhs, rhs, d, offset);
-      const std::size_t next = pairs + groups % 2;
-      rows E2(next, W);
-      for (std::size_t j = 0; j < pairs; ++j) copy_row(E2, j, prod, j);
-      if (groups % 2) copy_row(E2, next - 1, E, groups - 1);
-      E = std::move(E2);
-      groups = next;
-    }
-    rows out(1, W);
-    copy_row(out, 0, E, 0);
+    });
+    std::vector<word*> rows_e(ng);
+    for (std::size_t j = 0; j < ng; ++j) rows_e[j] = E.row(j);
+    std::size_t offset = 0;
+    const word* all = bitslice::and_tree(std::move(rows_e), [&](const bitslice::and_level& lv) { and_gates(s, lv, d, offset); });
+    rows out = rows::uninitialized(1, W);
+    std::copy(all, all + W, out.row(0));
     return out;
   }
 
-  /// Beaver AND of 2-out-of-2 XOR shares between servers 1 and 2, with the dealt triples
-  /// [offset, offset + rows): one message (e and f) each way, 1 round.
-  static rows and_rows(session_type& s, const rows& lhs, const rows& rhs, const dealt& d, std::size_t& offset) {
-    const std::size_t n = lhs.count * lhs.W, base = offset * lhs.W;
-    const word *a = d.a.data.data() + base, *b = d.b.data.data() + base, *c = d.c.data.data() + base;
-    xt::xarray<word> ef = xt::zeros<word>(shape_t{2 * n});
-    for (std::size_t i = 0; i < n; ++i) {
-      ef.data()[i] = lhs.data.data()[i] ^ a[i];
-      ef.data()[n + i] = rhs.data.data()[i] ^ b[i];
-    }
+  /// One level of Beaver ANDs between servers 1 and 2 with the dealt triples [offset, offset + gates):
+  /// one message (e and f) each way, 1 round.
+  static void and_gates(session_type& s, const bitslice::and_level& lv, const dealt& d, std::size_t& offset) {
     const std::size_t other = 3 - s.id();
+    auto ef = bitslice::beaver_open(lv, d.triples, offset);
     s.net().send(other, ef);
-    auto theirs = recv_words(s, other, 2 * n);
-    rows out(lhs.count, lhs.W);
-    const bool first = s.id() == 1;
-    for (std::size_t i = 0; i < n; ++i) {
-      const word e = ef.data()[i] ^ theirs.data()[i], f = ef.data()[n + i] ^ theirs.data()[n + i];
-      out.data.data()[i] = c[i] ^ (e & b[i]) ^ (a[i] & f) ^ (first ? e & f : 0);
-    }
-    offset += lhs.count;
-    return out;
+    auto theirs = recv_words(s, other, ef.size());
+    bitslice::beaver_close(lv, d.triples, offset, ef.data(), theirs.data(), s.id() == 1);
+    offset += lv.size();
   }
 
   /// Step 3 at servers 1 and 2: open u = s ⊕ t, then exchange β − y to form y_2 (2 rounds).
-  static parts_type finish(session_type& s, const rows& bit, const dealt& d, const shape_t& shape) {
+  /// Works in d.tt's storage: T^i becomes β^i − y, then y_2.
+  static parts_type finish(session_type& s, const word* bit, dealt& d, const shape_t& shape) {
     const std::size_t n = shape_size(shape), W = aby3_detail::words_for(n), other = 3 - s.id();
     const bool first = s.id() == 1;
-    xt::xarray<word> u_mine = xt::zeros<word>(shape_t{W});
-    for (std::size_t i = 0; i < W; ++i) u_mine.data()[i] = bit.row(0)[i] ^ d.t.row(0)[i];
+    auto u_mine = xt::xarray<word>::from_shape(shape_t{W});
+    for (std::size_t i = 0; i < W; ++i) u_mine.data()[i] = bit[i] ^ d.t.row(0)[i];
     s.net().send(other, u_mine);
     auto u_theirs = recv_words(s, other, W);
-    ring_tensor<R> mine = ring_tensor<R>::from_shape(shape);
-    for (std::size_t j = 0; j < n; ++j) {
-      const bool u = ((u_mine.data()[j / 64] ^ u_theirs.data()[j / 64]) >> (j % 64)) & 1u;
-      const R tj = d.tt.data()[j];
-      const R beta = u ? R((first ? T::one() : T::zero()) - tj) : tj;
-      mine.data()[j] = beta - d.y.data()[j];
-    }
-    s.net().send(other, mine);
-    ring_tensor<R> y2 = mine + P::recv_checked(s, other, shape);
-    if (first) return {d.y, std::move(y2)};
-    return {std::move(y2), d.y};
-  }
-
-  static void copy_row(rows& dst, std::size_t i, const rows& src, std::size_t j) {
-    std::copy(src.row(j), src.row(j) + src.W, dst.row(i));
+    // β¹ = u + (1 − 2u)·T¹, β² = (1 − 2u)·T²: T^i where u = 0, [first] − T^i where u = 1.
+    const R lead = first ? T::one() : T::zero();
+    R* tt = d.tt.data();
+    const R* y = d.y.data();
+    const word *um = u_mine.data(), *ut = u_theirs.data();
+    bitslice::for_each_bit(n, [um, ut](std::size_t w) { return um[w] ^ ut[w]; }, [=](std::size_t j, unsigned u) {
+      const R tj = tt[j], mask = R(R(0) - R(u));
+      const R beta = R(tj ^ ((tj ^ R(lead - tj)) & mask));
+      tt[j] = R(beta - y[j]);
+    });
+    s.net().send(other, d.tt);
+    const ring_tensor<R> theirs = P::recv_checked(s, other, shape);
+    const R* th = theirs.data();
+    for (std::size_t j = 0; j < n; ++j) tt[j] = R(tt[j] + th[j]);  // y_2 = (β¹ − y_1) + (β² − y_0)
+    if (first) return {std::move(d.y), std::move(d.tt)};
+    return {std::move(d.tt), std::move(d.y)};
   }
 
   static xt::xarray<word> recv_words(session_type& s, std::size_t from, std::size_t n) {

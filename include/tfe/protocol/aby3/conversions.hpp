@@ -114,15 +114,13 @@ private_tensor<aby3<R>> bit_to_arith(const boolean_tensor<R>& b) {
   auto& s = b.sess();
   auto scope = s.op_scope("aby3_bit_to_arith");
   const std::size_t me = s.id(), n = b.size();
-  aby3_detail::rows mine(1, aby3_detail::words_for(n));
+  aby3_detail::rows mine;
   if (me == 1 || me == 2) {
     // 2-out-of-2 between servers 1 and 2: server 1 holds b_1 ⊕ b_2 (both its parts), server 2 b_0 (its part 1).
     const R* b0 = b.parts().at(0).data();
     const R* b1 = b.parts().at(1).data();
-    for (std::size_t j = 0; j < n; ++j) {
-      const R share = me == 1 ? R(b0[j] ^ b1[j]) : b1[j];
-      if ((share & R(1)) != R(0)) mine.row(0)[j / 64] |= aby3_detail::word(1) << (j % 64);
-    }
+    mine = me == 1 ? bitslice::pack(n, [b0, b1](std::size_t j) { return static_cast<unsigned>(R(b0[j] ^ b1[j]) & 1u); })
+                   : bitslice::pack(n, [b1](std::size_t j) { return static_cast<unsigned>(b1[j] & 1u); });
   }
   return private_tensor<P>(s, b.shape(), aby3_compare<P>::bits_to_arith(s, mine, b.shape()));
 }
