@@ -46,7 +46,7 @@ void networks(const bench::options& opt, const std::string& pname, tfe::trace_re
   // ---- MLP inference -----------------------------------------------------------------------------
   for (std::size_t batch : {std::size_t(1), std::size_t(100), std::size_t(128)}) {
     if (!opt.wants("mlp_inference") || (opt.quick && batch == 100)) continue;
-    auto r = bench::run<P>(players, [&](auto& s) {
+    auto r = bench::run<P>(opt, players, [&](auto& s) {
       auto model = std::make_shared<keras::Sequential<P>>(s, shape_t{784}, mlp_layers());
       model->initialize(owner, 1);
       bench::data_rng rng(7);
@@ -58,7 +58,7 @@ void networks(const bench::options& opt, const std::string& pname, tfe::trace_re
   // ---- MLP training step ---------------------------------------------------------------------------
   if (opt.wants("mlp_train")) {
     const std::size_t batch = opt.quick ? 32 : 128;
-    auto r = bench::run<P>(players, [&](auto& s) {
+    auto r = bench::run<P>(opt, players, [&](auto& s) {
       auto model = std::make_shared<keras::Sequential<P>>(s, shape_t{784}, mlp_layers());
       model->initialize(owner, 1);
       model->compile(keras::CategoricalCrossentropy{.from_logits = true}, keras::SGD{.learning_rate = 0.01});
@@ -72,7 +72,7 @@ void networks(const bench::options& opt, const std::string& pname, tfe::trace_re
   // ---- logistic regression ---------------------------------------------------------------------------
   if (opt.wants("logreg")) {
     const std::size_t batch = opt.quick ? 32 : 128;
-    auto r = bench::run<P>(players, [&](auto& s) {
+    auto r = bench::run<P>(opt, players, [&](auto& s) {
       auto model = std::make_shared<keras::Sequential<P>>(
           s, shape_t{784}, std::vector<keras::layer_spec>{keras::Dense{.units = 1, .activation = "sigmoid"}});
       model->initialize(owner, 1);
@@ -90,7 +90,7 @@ void networks(const bench::options& opt, const std::string& pname, tfe::trace_re
   }
   if (opt.wants("logreg_epoch")) {
     const std::size_t rows = opt.quick ? 1280 : 10000, features = 30, batch = 128;
-    auto r = bench::run<P>(players, [&](auto& s) {
+    auto r = bench::run<P>(opt, players, [&](auto& s) {
       auto model = std::make_shared<keras::Sequential<P>>(
           s, shape_t{features}, std::vector<keras::layer_spec>{keras::Dense{.units = 1, .activation = "sigmoid"}});
       model->initialize(owner, 1);
@@ -102,14 +102,14 @@ void networks(const bench::options& opt, const std::string& pname, tfe::trace_re
         for (auto& v : t) v = rng.uniform(1.0) > 0 ? 1.0 : 0.0;
         return t;
       });
-      return [model, x, y, batch] { (void)model->fit(x, y, {.epochs = 1, .batch_size = batch}); };
+      return [model, x, y, batch] { (void)model->fit(x, y, {.epochs = 1, .batch_size = batch, .verbose = false}); };
     }, trace);
     emit("logreg_epoch", batch_param(batch) + ",\"rows\":" + std::to_string(rows) + ",\"features\":30", r);
   }
   // ---- CNN ---------------------------------------------------------------------------------------------
   for (std::size_t batch : {std::size_t(1), std::size_t(128)}) {
     if (!opt.wants("cnn_inference") || (opt.quick && batch > 1)) continue;
-    auto r = bench::run<P>(players, [&](auto& s) {
+    auto r = bench::run<P>(opt, players, [&](auto& s) {
       auto model = std::make_shared<keras::Sequential<P>>(s, shape_t{28, 28, 1}, cnn_layers());
       model->initialize(owner, 1);
       bench::data_rng rng(11);
@@ -120,7 +120,7 @@ void networks(const bench::options& opt, const std::string& pname, tfe::trace_re
   }
   if (opt.wants("cnn_train")) {
     const std::size_t batch = opt.quick ? 8 : 128;
-    auto r = bench::run<P>(players, [&](auto& s) {
+    auto r = bench::run<P>(opt, players, [&](auto& s) {
       auto model = std::make_shared<keras::Sequential<P>>(s, shape_t{28, 28, 1}, cnn_layers());
       model->initialize(owner, 1);
       model->compile(keras::CategoricalCrossentropy{.from_logits = true}, keras::SGD{.learning_rate = 0.01});
@@ -136,11 +136,11 @@ void networks(const bench::options& opt, const std::string& pname, tfe::trace_re
 }  // namespace
 
 int main(int argc, char** argv) try {
-  auto opt = bench::options::parse(argc, argv);
+  auto opt = bench::options::parse(argc, argv, "tfe network benchmarks (JSON lines on stdout)");
   tfe::trace_recorder recorder;
-  tfe::trace_recorder* trace = opt.trace_file ? &recorder : nullptr;
+  tfe::trace_recorder* trace = opt.trace_file.empty() ? nullptr : &recorder;
   bench::for_protocols(opt.protocols, [&]<class P>(const std::string& name) { networks<P>(opt, name, trace); });
-  if (trace) recorder.write_chrome_json(*opt.trace_file);
+  if (trace) recorder.write_chrome_json(opt.trace_file);
   return 0;
 } catch (const std::exception& e) {
   std::cerr << "error: " << e.what() << "\n";

@@ -5,12 +5,28 @@
 // Timing covers the computation only: every player first shares its inputs (not timed), then starts
 // its clock; wall time is the largest per-player elapsed time, CPU time is per player thread
 // (CLOCK_THREAD_CPUTIME_ID). Statistics are the per-player differences over the timed part.
+//
+// Networks. Each workload runs once for real (wall time, CPU, bytes, rounds, trace), then once per
+// simulated network of --networks (default lan,wan; "none" for no simulation) over the channel
+// decorator of tfe/net/simulated_network.hpp in its virtual-clock mode: a player's clock advances by
+// its own CPU time and by waiting for messages that arrive after latency + size/bandwidth, so
+// lan_s / wan_s are the largest per-player simulated durations of the timed part (what the run
+// would take with one machine per player on that network).
+//
+// Processes. With --hosts FILE --player NAME (tfe::launch_flags) only that player runs here, over
+// TCP/TLS; its JSON lines list that player only. scripts/launch_local.sh -- BINARY ARGS starts every
+// player as a process on 127.0.0.1.
 #pragma once
 
 #include <tfe/tfe.hpp>
+#include <tfe/net/launch.hpp>
+
+#include <CLI/CLI.hpp>
 
 #include <time.h>
 
+#include <cctype>
+#include <cmath>
 #include <chrono>
 #include <cstdio>
 #include <functional>
@@ -53,10 +69,13 @@ struct player_result {
   std::string name;
   double seconds = 0, cpu_seconds = 0;
   tfe::op_stats stats;
+  std::optional<double> simulated_seconds;  // on a simulated network run
 };
 
 struct run_result {
   std::vector<player_result> players;
+  /// Largest simulated duration per simulated network (name -> seconds): "lan", "wan", ...
+  std::vector<std::pair<std::string, double>> simulated;
   double wall_seconds() const {
     double m = 0;
     for (const auto& p : players) m = std::max(m, p.seconds);
@@ -64,13 +83,17 @@ struct run_result {
   }
 };
 
-/// A workload: `prepare(session)` shares inputs and returns a callable that does the timed work.
+struct options;
+
+/// One run of a workload: `prepare(session)` shares inputs and returns a callable that does the
+/// timed work. The launch flags say where the players run and whether the network is simulated.
 template <class P, class Prepare>
-run_result run(const std::vector<std::string>& players, Prepare&& prepare, tfe::trace_recorder* trace = nullptr) {
-  tfe::run_options opt;
-  opt.trace = trace;
-  auto results = tfe::run_local<P>(
-      players,
+std::vector<player_result> run_once(const tfe::launch_flags& launch, const std::vector<std::string>& players,
+                                    Prepare& prepare, tfe::trace_recorder* trace) {
+  tfe::launch_options base;
+  base.trace = trace;
+  auto results = tfe::run_program<P>(
+      launch, players,
       [&](auto& s) {
         auto work = prepare(s);
         player_result r;
@@ -78,23 +101,37 @@ run_result run(const std::vector<std::string>& players, Prepare&& prepare, tfe::
           // The timed part runs in its own op scope, so its first send opens a round even when the
           // player's input sharing ended with a send.
           auto scope = s.op_scope("benchmark");
+          const auto sim0 = tfe::simulated_seconds(s);
           const double cpu0 = thread_cpu_seconds();
           const auto t0 = std::chrono::steady_clock::now();
           work();
           r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
           r.cpu_seconds = thread_cpu_seconds() - cpu0;
+          if (sim0) r.simulated_seconds = *tfe::simulated_seconds(s) - *sim0;
         }
         r.stats = s.stats().tag("benchmark");
         r.name = s.name();
         return r;
       },
-      opt);
-  return {results};
+      base);
+  std::vector<player_result> out;
+  for (auto& r : results)
+    if (r) out.push_back(std::move(*r));
+  return out;
 }
 
 /// Theoretical cost of a run, per player name (bytes sent and rounds); empty when not documented.
 struct theory {
   std::vector<std::pair<std::string, std::pair<double, double>>> per_player;  // name -> (bytes, rounds)
+
+  /// From per-player costs in player order (benchmarks/theory.hpp).
+  template <class Cost>
+  static theory of(const Cost& c, const std::vector<std::string>& players) {
+    theory t;
+    for (std::size_t i = 0; i < c.size() && i < players.size(); ++i)
+      t.per_player.push_back({players[i], {c[i].bytes, c[i].rounds}});
+    return t;
+  }
 };
 
 inline std::string json_escape(const std::string& s) {
@@ -112,7 +149,13 @@ inline std::string to_json(const std::string& bench, const std::string& protocol
   std::ostringstream os;
   os.precision(6);
   os << "{\"bench\":\"" << json_escape(bench) << "\",\"protocol\":\"" << json_escape(protocol) << "\",\"workload\":\""
-     << json_escape(workload) << "\",\"params\":{" << params << "},\"wall_s\":" << r.wall_seconds() << ",\"players\":[";
+     << json_escape(workload) << "\",\"params\":{" << params << "},\"wall_s\":" << r.wall_seconds();
+  for (const auto& [net, secs] : r.simulated) {
+    std::string key;
+    for (char c : net) key += std::isalnum(static_cast<unsigned char>(c)) ? static_cast<char>(std::tolower(c)) : '_';
+    os << ",\"" << key << "_s\":" << secs;
+  }
+  os << ",\"players\":[";
   for (std::size_t i = 0; i < r.players.size(); ++i) {
     const auto& p = r.players[i];
     os << (i ? "," : "") << "{\"name\":\"" << json_escape(p.name) << "\",\"seconds\":" << p.seconds
@@ -120,50 +163,70 @@ inline std::string to_json(const std::string& bench, const std::string& protocol
        << ",\"bytes_received\":" << p.stats.bytes_received << ",\"messages_sent\":" << p.stats.messages_sent
        << ",\"rounds\":" << p.stats.rounds;
     for (const auto& [name, cost] : th.per_player)
-      if (name == p.name) os << ",\"theory_bytes\":" << cost.first << ",\"theory_rounds\":" << cost.second;
+      if (name == p.name)
+        os << ",\"theory_bytes\":" << std::llround(cost.first) << ",\"theory_rounds\":" << std::llround(cost.second);
     os << "}";
   }
   os << "]}";
   return os.str();
 }
 
-/// Command-line options shared by the benchmark binaries.
+/// Command-line options shared by the benchmark binaries (CLI11).
 struct options {
   std::vector<std::string> protocols{"plain", "pond"};
   std::string filter;  // substring of workload names to run
-  std::optional<std::string> trace_file;
+  std::string trace_file;
   bool quick = false;  // smaller sizes (smoke runs)
+  /// Simulated networks to time each workload on, besides the real run: lan, wan, RTT_MS:MBITS.
+  std::vector<std::string> networks{"lan", "wan"};
+  tfe::launch_flags launch;
 
-  static options parse(int argc, char** argv) {
+  static options parse(int argc, char** argv, const std::string& description) {
     options o;
-    for (int i = 1; i < argc; ++i) {
-      std::string a = argv[i];
-      auto value = [&]() -> std::string {
-        if (i + 1 >= argc) throw std::invalid_argument(a + " needs a value");
-        return argv[++i];
-      };
-      if (a == "--protocol") {
-        o.protocols.clear();
-        std::stringstream ss(value());
-        for (std::string p; std::getline(ss, p, ',');) o.protocols.push_back(p);
-      } else if (a == "--filter") {
-        o.filter = value();
-      } else if (a == "--trace") {
-        o.trace_file = value();
-      } else if (a == "--quick") {
-        o.quick = true;
-      } else if (a == "--help" || a == "-h") {
-        std::cout << "usage: " << argv[0]
-                  << " [--protocol plain,pond,...] [--filter NAME] [--trace FILE.json] [--quick]\n";
-        std::exit(0);
-      } else {
-        throw std::invalid_argument("unknown argument '" + a + "' (try --help)");
-      }
+    CLI::App app{description};
+    app.add_option("--protocol", o.protocols, "protocols, comma-separated: plain, pond, securenn, aby3, plain128, "
+                                              "pond128, securenn128, aby3_128")
+        ->delimiter(',');
+    app.add_option("--filter", o.filter, "run only the workloads whose name contains this");
+    app.add_option("--trace", o.trace_file, "write a Chrome trace (Perfetto, chrome://tracing) of the real runs");
+    app.add_flag("--quick", o.quick, "small sizes (smoke run)");
+    app.add_option("--networks", o.networks,
+                   "simulated networks to time every workload on as well (default lan,wan; none: only the real run)")
+        ->delimiter(',');
+    o.launch.add_to(app);
+    try {
+      app.parse(argc, argv);
+    } catch (const CLI::CallForHelp& e) {
+      std::exit(app.exit(e));
+    } catch (const CLI::ParseError& e) {
+      throw std::invalid_argument("bad arguments: " + std::string(e.what()) + " (try --help)");
     }
+    (void)o.launch.distributed();
+    TFE_ENFORCE(o.launch.simulate.empty(), tfe::config_error,
+                "benchmarks time simulated networks with --networks, not --simulate");
+    if (o.networks.size() == 1 && o.networks[0] == "none") o.networks.clear();
+    for (const auto& n : o.networks) (void)tfe::network_model::parse(n);  // fail early on a bad name
     return o;
   }
   bool wants(const std::string& workload) const { return filter.empty() || workload.find(filter) != std::string::npos; }
 };
+
+/// Runs a workload for real and on every simulated network of the options (see the top of this file).
+template <class P, class Prepare>
+run_result run(const options& opt, const std::vector<std::string>& players, Prepare&& prepare,
+               tfe::trace_recorder* trace = nullptr) {
+  run_result r;
+  r.players = run_once<P>(opt.launch, players, prepare, trace);
+  for (const auto& net : opt.networks) {
+    tfe::launch_flags sim = opt.launch;
+    sim.simulate = net;
+    double m = 0;
+    for (const auto& p : run_once<P>(sim, players, prepare, nullptr)) m = std::max(m, p.simulated_seconds.value_or(0));
+    opt.launch.computations = sim.computations;  // the next computation gets the next run id
+    r.simulated.emplace_back(net, m);
+  }
+  return r;
+}
 
 /// Calls f.template operator()<P>(name) for each protocol name given.
 template <class F>

@@ -48,6 +48,8 @@ struct launch_options {
   tcp_options tcp;
   /// Wrap the channel in a simulated network (simulated_network.hpp).
   std::optional<simulation_options> simulate;
+  /// Optional: the player's op scopes are recorded here (Chrome trace events), not owned.
+  trace_recorder* trace = nullptr;
 };
 
 /// Runs `program(session)` as `player` of the program described by `hosts`, in this process, over
@@ -61,6 +63,7 @@ auto run_player(const hosts_config& hosts, const std::string& player, F&& progra
   std::optional<simulated_channel> sim;
   if (options.simulate) sim.emplace(ch, *options.simulate);
   channel& use = sim ? static_cast<channel&>(*sim) : static_cast<channel&>(ch);
+  use.set_trace(options.trace);
   try {
     session<P> s(use, options.session);
     if constexpr (std::is_void_v<result_t>) {
@@ -170,7 +173,7 @@ auto run_program(const launch_flags& flags, const std::vector<std::string>& play
       return out;
     }
   } else {
-    run_options ro{opts.session, opts.channel};
+    run_options ro{opts.session, opts.channel, opts.trace};
     if constexpr (std::is_void_v<result_t>) {
       if (opts.simulate)
         run_local_simulated<P>(players, program, *opts.simulate, ro);
