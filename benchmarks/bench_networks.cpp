@@ -3,10 +3,10 @@
 //   build/benchmarks/bench_networks [--protocol plain,pond,securenn,aby3] [--filter mlp] [--quick] [--trace t.json]
 //
 // Workloads (issue 8): the 784-128-128-10 MLP ("network A" of the SecureNN paper) inference at batch
-// 1, 100 and 128 and one SGD training step at batch 128; logistic regression (784 features) training
+// 1, 10, 100, 128 and 512 and one SGD training step at batch 128; logistic regression (784 features) training
 // step at batch 128, and one epoch over 10,000 × 30 private values at batch 128; the LeNet-style CNN
-// (conv 5×5×8, max-pool, conv 5×5×16, max-pool, dense 64, dense 10) inference at batch 1 and 128 and a
-// training step at batch 128. Weights are random (shared by server0 before timing); inputs are
+// (conv 5×5×8, max-pool, conv 5×5×16, max-pool, dense 64, dense 10) inference at batch 1, 10 and 128
+// and a training step at batch 128. Weights are random (shared by server0 before timing); inputs are
 // shared before timing too, so the figures exclude input sharing.
 #include "common.hpp"
 
@@ -44,8 +44,8 @@ void networks(const bench::options& opt, const std::string& pname, tfe::trace_re
   auto batch_param = [](std::size_t b) { return "\"batch\":" + std::to_string(b); };
 
   // ---- MLP inference -----------------------------------------------------------------------------
-  for (std::size_t batch : {std::size_t(1), std::size_t(100), std::size_t(128)}) {
-    if (!opt.wants("mlp_inference") || (opt.quick && batch == 100)) continue;
+  for (std::size_t batch : {std::size_t(1), std::size_t(10), std::size_t(100), std::size_t(128), std::size_t(512)}) {
+    if (!opt.wants("mlp_inference") || (opt.quick && (batch == 100 || batch == 512))) continue;
     auto r = bench::run<P>(opt, players, [&](auto& s) {
       auto model = std::make_shared<keras::Sequential<P>>(s, shape_t{784}, mlp_layers());
       model->initialize(owner, 1);
@@ -107,8 +107,8 @@ void networks(const bench::options& opt, const std::string& pname, tfe::trace_re
     emit("logreg_epoch", batch_param(batch) + ",\"rows\":" + std::to_string(rows) + ",\"features\":30", r);
   }
   // ---- CNN ---------------------------------------------------------------------------------------------
-  for (std::size_t batch : {std::size_t(1), std::size_t(128)}) {
-    if (!opt.wants("cnn_inference") || (opt.quick && batch > 1)) continue;
+  for (std::size_t batch : {std::size_t(1), std::size_t(10), std::size_t(128)}) {
+    if (!opt.wants("cnn_inference") || (opt.quick && batch > 10)) continue;
     auto r = bench::run<P>(opt, players, [&](auto& s) {
       auto model = std::make_shared<keras::Sequential<P>>(s, shape_t{28, 28, 1}, cnn_layers());
       model->initialize(owner, 1);

@@ -1,8 +1,8 @@
 // tests/test_tcp_channel.cpp: the TCP channel with every player on its own thread of this process (each
 // with its own channel and io_context): TLS and plaintext transfers in every direction, large tensors
 // both ways at once, the handshake's checks, strays and garbage on a listening port, oversized frames,
-// wrong certificates, peers that never connect, stop answering or leave; and the loopback round-trip
-// cost of a protocol round against a raw TCP ping-pong (measured and printed, not asserted).
+// wrong certificates, peers that never connect, stop answering or leave. (The loopback round-trip cost
+// is measured by benchmarks/bench_tcp_roundtrip.cpp, not here.)
 #include <doctest/doctest.h>
 
 #include "test_tcp_common.hpp"
@@ -11,7 +11,6 @@
 
 #include <atomic>
 #include <chrono>
-#include <cstdio>
 #include <functional>
 #include <thread>
 
@@ -599,95 +598,4 @@ TEST_CASE("run_player: the sample program over TLS in threads equals run_local; 
     }
     CHECK(!res[0].ok);  // the servers need bob's... alice's reveal needs both servers; at least server0 fails
   }
-}
-
-TEST_CASE("tcp: loopback round-trip cost of a protocol round vs a raw TCP ping-pong (measured, not asserted)") {
-  // Best of 5 batches of 1000 (the machine is shared): microseconds per round.
-  const int batch = 1000, batches = 5;
-  auto best_of = [&](auto&& run_batch) {
-    double best = 1e300;
-    for (int b = 0; b < batches; ++b) {
-      auto t0 = clock_type::now();
-      run_batch();
-      best = std::min(best, std::chrono::duration<double, std::micro>(clock_type::now() - t0).count() / batch);
-    }
-    return best;
-  };
-  // raw: blocking asio sockets, TCP_NODELAY, 8 bytes there and back
-  double raw = 0;
-  {
-    asio::io_context io;
-    asio::ip::tcp::acceptor acc(io, {asio::ip::make_address("127.0.0.1"), 0});
-    asio::ip::tcp::socket a(io), b(io);
-    std::thread t([&] { acc.accept(b); });
-    a.connect(acc.local_endpoint());
-    t.join();
-    a.set_option(asio::ip::tcp::no_delay(true));
-    b.set_option(asio::ip::tcp::no_delay(true));
-    std::thread echo([&] {
-      std::uint64_t v;
-      for (int i = 0; i < batch * batches; ++i) {
-        asio::read(b, asio::buffer(&v, 8));
-        asio::write(b, asio::buffer(&v, 8));
-      }
-    });
-    std::uint64_t v = 1;
-    raw = best_of([&] {
-      for (int i = 0; i < batch; ++i) {
-        asio::write(a, asio::buffer(&v, 8));
-        asio::read(a, asio::buffer(&v, 8));
-      }
-    });
-    echo.join();
-  }
-  // Over a channel, 1-element ring64 tensors: a ping-pong (p0 sends, p1 answers: the raw pattern) and an
-  // exchange (both send, then both receive: channel::exchange, one protocol round).
-  struct costs {
-    double ping = 0, exchange = 0;
-  };
-  auto measure = [&](auto make_channel) {
-    costs c;
-    run_players(2, [&](std::size_t me) {
-      auto ch = make_channel(me);
-      xt::xarray<ring64> x{me};
-      for (int i = 0; i < 50; ++i) x = ch->template exchange<ring64>(1 - me, x);  // warm up
-      double ping = best_of([&] {
-        for (int i = 0; i < batch; ++i) {
-          if (me == 0) {
-            ch->send(1, x);
-            x = ch->template recv<ring64>(1);
-          } else {
-            x = ch->template recv<ring64>(0);
-            ch->send(0, x);
-          }
-        }
-      });
-      double ex = best_of([&] {
-        for (int i = 0; i < batch; ++i) x = ch->template exchange<ring64>(1 - me, x);
-      });
-      if (me == 0) c = {ping, ex};
-    });
-    return c;
-  };
-  auto over_tcp = [&](bool plain, std::chrono::microseconds spin) {
-    auto hosts = make_hosts(names2, plain ? std::filesystem::path() : certs());
-    auto o = fast(plain);
-    o.spin_wait = spin;
-    return measure([&, hosts, o](std::size_t me) {
-      return std::make_unique<tfe::tcp_channel>(hosts, names2[me], o, short_recv(10s));
-    });
-  };
-  const costs plain = over_tcp(true, 50us), tls = over_tcp(false, 50us), no_spin = over_tcp(true, 0us);
-  tfe::memory_network net(2);
-  const costs memory = measure([&](std::size_t me) { return std::make_unique<tfe::memory_channel>(net, me, names2); });
-  char line[1024];
-  std::snprintf(line, sizeof line,
-                "loopback, best of %d x %d rounds, us per round: raw TCP ping-pong %.1f | tcp_channel plaintext: "
-                "ping-pong %.1f (x%.2f), exchange %.1f | TLS: ping-pong %.1f (x%.2f), exchange %.1f | memory_channel: "
-                "ping-pong %.1f, exchange %.1f | plaintext without spin_wait: ping-pong %.1f (x%.2f)",
-                batches, batch, raw, plain.ping, plain.ping / raw, plain.exchange, tls.ping, tls.ping / raw, tls.exchange,
-                memory.ping, memory.exchange, no_spin.ping, no_spin.ping / raw);
-  MESSAGE(line);
-  std::printf("%s\n", line);
-  CHECK(raw > 0);
 }
