@@ -52,7 +52,7 @@ def fmt_s(s):
     return f"{s:.2f} s"
 
 
-def find(rows, protocol, workload, **params):
+def find(rows, protocol, workload, /, **params):
     for r in rows:
         if r.get("protocol") == protocol and r.get("workload") == workload and all(
                 str(r.get("params", {}).get(k)) == str(v) for k, v in params.items()):
@@ -77,7 +77,7 @@ def targets(rows, matmul_rows, tcp_rows):
             out.append(f"| {desc} | not run | {limit[1]} | — |")
             return
         ok = value <= limit[0]
-        out.append(f"| {desc} | {shown} | {limit[1]} | {'yes' if ok else '**no** (' + f'{value / limit[0]:.1f}×' + ')'} |")
+        out.append(f"| {desc} | {shown} | {limit[1]} | {'yes' if ok else '**no** (' + f'{value / limit[0]:.2f}× the limit' + ')'} |")
 
     def wall(proto, wl, **pa):
         r = find(rows, proto, wl, **pa)
@@ -122,7 +122,8 @@ def targets(rows, matmul_rows, tcp_rows):
     # transport
     raw = {(t["params"].get("pattern"), t["params"].get("bytes")): t for t in tcp_rows if t["workload"] == "raw_tcp"}
     for t in tcp_rows:
-        if t["workload"] in ("channel_plaintext", "channel_tls") and t["params"].get("pattern") == "ping_pong":
+        if (t["workload"] in ("channel_plaintext", "channel_tls") and t["params"].get("pattern") == "ping_pong"
+                and t["params"].get("spin_wait_us", 50) != 0 and t["params"].get("bytes") == 8):
             ratio = t.get("ratio_to_raw")
             if ratio is not None:
                 line(f"loopback round, {t['workload']} ({t['params'].get('bytes')} B) vs raw TCP "
@@ -192,7 +193,9 @@ def tcp_table(tcp_rows):
     out = ["| transport | pattern | message | µs per round | × raw TCP |", "|---|---|---|---|---|"]
     for t in tcp_rows:
         ratio = t.get("ratio_to_raw")
-        out.append(f"| {t['workload']} | {t['params'].get('pattern')} | {t['params'].get('bytes')} B | "
+        spin = t["params"].get("spin_wait_us")
+        name = t["workload"] + ("" if spin is None else f" (spin_wait {spin} µs)")
+        out.append(f"| {name} | {t['params'].get('pattern')} | {t['params'].get('bytes')} B | "
                    f"{t['us_per_round']:.1f} | {'' if ratio is None else f'{ratio:.2f}'} |")
     return "\n".join(out)
 
