@@ -104,10 +104,9 @@ void micro(const bench::options& opt, const std::string& pname, tfe::trace_recor
 
 int main(int argc, char** argv) try {
   auto opt = bench::options::parse(argc, argv, "tfe micro benchmarks (JSON lines on stdout)");
-  tfe::trace_recorder recorder;
-  tfe::trace_recorder* trace = opt.trace_file.empty() ? nullptr : &recorder;
-  bench::for_protocols(opt.protocols, [&]<class P>(const std::string& name) { micro<P>(opt, name, trace); });
-  if (trace) recorder.write_chrome_json(opt.trace_file);
+  bench::for_each_protocol(opt, [&]<class P>(const std::string& name, tfe::trace_recorder* trace) {
+    micro<P>(opt, name, trace);
+  });
   return 0;
 } catch (const std::exception& e) {
   std::cerr << "error: " << e.what() << "\n";

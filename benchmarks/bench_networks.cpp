@@ -137,10 +137,9 @@ void networks(const bench::options& opt, const std::string& pname, tfe::trace_re
 
 int main(int argc, char** argv) try {
   auto opt = bench::options::parse(argc, argv, "tfe network benchmarks (JSON lines on stdout)");
-  tfe::trace_recorder recorder;
-  tfe::trace_recorder* trace = opt.trace_file.empty() ? nullptr : &recorder;
-  bench::for_protocols(opt.protocols, [&]<class P>(const std::string& name) { networks<P>(opt, name, trace); });
-  if (trace) recorder.write_chrome_json(opt.trace_file);
+  bench::for_each_protocol(opt, [&]<class P>(const std::string& name, tfe::trace_recorder* trace) {
+    networks<P>(opt, name, trace);
+  });
   return 0;
 } catch (const std::exception& e) {
   std::cerr << "error: " << e.what() << "\n";

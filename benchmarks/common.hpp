@@ -196,7 +196,9 @@ struct options {
                                               "pond128, securenn128, aby3_128")
         ->delimiter(',');
     app.add_option("--filter", o.filter, "run only the workloads whose name contains this");
-    app.add_option("--trace", o.trace_file, "write a Chrome trace (Perfetto, chrome://tracing) of the real runs");
+    app.add_option("--trace", o.trace_file,
+                   "write a Chrome trace (Perfetto, chrome://tracing) of the real runs; with several protocols, one "
+                   "file each: FILE_<protocol>.json");
     app.add_flag("--quick", o.quick, "small sizes (smoke run)");
     app.add_option("--repeat", o.repeat, "real runs per workload, median reported (default: 7 below 50 ms, 3 below "
                                          "0.5 s, else 1; with --hosts: 1)");
@@ -256,6 +258,16 @@ run_result run(const options& opt, const std::vector<std::string>& players, Prep
   return r;
 }
 
+/// Where the trace of `protocol`'s runs goes: --trace FILE itself for one protocol, FILE with
+/// "_<protocol>" before its extension for several (one Chrome trace per protocol, one track per player).
+inline std::string trace_path(const options& opt, const std::string& protocol) {
+  if (opt.protocols.size() <= 1) return opt.trace_file;
+  const auto dot = opt.trace_file.rfind('.');
+  const auto slash = opt.trace_file.rfind('/');
+  if (dot == std::string::npos || (slash != std::string::npos && dot < slash)) return opt.trace_file + "_" + protocol;
+  return opt.trace_file.substr(0, dot) + "_" + protocol + opt.trace_file.substr(dot);
+}
+
 /// Calls f.template operator()<P>(name) for each protocol name given.
 template <class F>
 void for_protocols(const std::vector<std::string>& names, F&& f) {
@@ -270,6 +282,18 @@ void for_protocols(const std::vector<std::string>& names, F&& f) {
     else if (n == "aby3_128") f.template operator()<tfe::aby3<tfe::ring128>>(n);
     else throw std::invalid_argument("unknown protocol '" + n + "' (known: plain, pond, securenn, aby3, each also with 128)");
   }
+}
+
+/// Runs f.template operator()<P>(name, trace) for each protocol of the options, with a trace
+/// recorder when --trace was given (written to trace_path after the protocol's workloads).
+template <class F>
+void for_each_protocol(const options& opt, F&& f) {
+  for_protocols(opt.protocols, [&]<class P>(const std::string& name) {
+    tfe::trace_recorder recorder;
+    tfe::trace_recorder* trace = opt.trace_file.empty() ? nullptr : &recorder;
+    f.template operator()<P>(name, trace);
+    if (trace) recorder.write_chrome_json(trace_path(opt, name));
+  });
 }
 
 }  // namespace bench

@@ -329,7 +329,8 @@ def main():
            "build/benchmarks/bench_networks --protocol pond,aby3 --filter mlp_inference --trace trace.json",
            "bash scripts/launch_local.sh --insecure-plaintext -- build/benchmarks/bench_micro --protocol aby3  # a process per player",
            "```", "",
-           "`--trace FILE` writes a Chrome trace-event JSON (open it in https://ui.perfetto.dev or chrome://tracing): "
+           "`--trace FILE` writes a Chrome trace-event JSON (open it in https://ui.perfetto.dev or chrome://tracing; "
+           "one file per protocol, `FILE_<protocol>.json`, when several are given): "
            "one span per protocol op per player, with its bytes and rounds. `--networks none` skips the simulated "
            "runs; `--networks lan,wan,5:1000` adds any RTT_MS:MBITS network.", "",
            "## Targets", "", targets(rows, matmul_rows, tcp_rows), ""]
