@@ -146,39 +146,6 @@ costs channel_costs(const config& c, std::size_t elements, Make make_channel) {
   return out;
 }
 
-/// Free loopback ports for `n` players (bound together, then released: a small race remains).
-std::vector<std::uint16_t> free_ports(std::size_t n) {
-  asio::io_context io;
-  std::vector<asio::ip::tcp::acceptor> held;
-  std::vector<std::uint16_t> ports;
-  for (std::size_t i = 0; i < n; ++i) {
-    held.emplace_back(io, asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
-    ports.push_back(held.back().local_endpoint().port());
-  }
-  return ports;
-}
-
-/// Hosts p0, p1 on 127.0.0.1 with fresh ports; certificates from `cert_dir` unless it is empty.
-tfe::hosts_config make_hosts(const std::filesystem::path& cert_dir) {
-  tfe::hosts_config h;
-  h.run_id = "bench-tcp-roundtrip";
-  h.source = "<bench_tcp_roundtrip>";
-  if (!cert_dir.empty()) h.ca = (cert_dir / "ca.pem").string();
-  const auto ports = free_ports(names2.size());
-  for (std::size_t i = 0; i < names2.size(); ++i) {
-    tfe::host_entry e;
-    e.name = names2[i];
-    e.host = "127.0.0.1";
-    e.port = ports[i];
-    if (!cert_dir.empty()) {
-      e.cert = (cert_dir / (names2[i] + ".pem")).string();
-      e.key = (cert_dir / (names2[i] + ".key")).string();
-    }
-    h.players.push_back(e);
-  }
-  return h;
-}
-
 /// A temp directory with a CA and certificates for p0 and p1 (scripts/make_certs.sh), removed at the end.
 struct cert_dir {
   std::filesystem::path path;
@@ -208,7 +175,7 @@ struct cert_dir {
 
 costs over_tcp(const config& c, std::size_t elements, const std::filesystem::path& certs,
                std::chrono::microseconds spin) {
-  const auto hosts = make_hosts(certs);
+  const auto hosts = tfe::loopback_hosts(names2, certs, "bench-tcp-roundtrip", "<bench_tcp_roundtrip>");
   tfe::tcp_options o;
   o.insecure_plaintext = certs.empty();
   o.connect_timeout = 10s;

@@ -7,6 +7,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <functional>
@@ -111,6 +112,26 @@ inline double max_abs_diff(const xt::xarray<double>& a, const xt::xarray<double>
   double m = 0;
   for (std::size_t i = 0; i < a.size(); ++i) m = std::max(m, std::fabs(a.data()[i] - b.data()[i]));
   return m;
+}
+
+/// The largest absolute difference between two lists of weights (same order, same shapes): a model
+/// trained under a protocol against the same training on plain.
+inline double max_abs_diff(const std::vector<xt::xarray<double>>& a, const std::vector<xt::xarray<double>>& b) {
+  if (a.size() != b.size()) throw std::runtime_error("the models have different numbers of weights");
+  double m = 0;
+  for (std::size_t i = 0; i < a.size(); ++i) m = std::max(m, max_abs_diff(a[i], b[i]));
+  return m;
+}
+
+/// The exit code of a training example under --check: 1 (saying so) when the encrypted training's
+/// weights are farther than `weight_bound` from the plain training's, or its test accuracy more than
+/// 2 points from plain's; else 0.
+inline int check_training(const flags& f, double weight_diff, double weight_bound, double acc_enc, double acc_ref) {
+  if (f.check && (weight_diff > weight_bound || std::fabs(acc_enc - acc_ref) > 0.02)) {
+    std::cerr << "FAILED: the encrypted training is not close to the plain one\n";
+    return 1;
+  }
+  return 0;
 }
 
 /// Prints the difference from plain and returns the exit code under --check.

@@ -128,15 +128,11 @@ int main(int argc, char** argv) try {
     auto enc = run<P>(st.f, a, b, st, true);
     if (examples::done_elsewhere(st.f, enc.player_name())) return;
     auto ref = run<examples::reference_of<P>>(st.f.local(), a, b, st, false);
-    double diff = 0;
-    for (std::size_t i = 0; i < enc.weights.size(); ++i) diff = std::max(diff, examples::max_abs_diff(enc.weights[i], ref.weights[i]));
+    const double diff = examples::max_abs_diff(enc.weights, ref.weights);
     const double acc_enc = enc.accuracy(test), acc_ref = ref.accuracy(test);
     std::cout << std::fixed << std::setprecision(4) << "test accuracy (" << test.y.shape()[0] << " images): encrypted "
               << acc_enc << ", plain " << acc_ref << "; largest weight difference " << diff << "\n";
-    if (st.f.check && (diff > 0.02 || std::fabs(acc_enc - acc_ref) > 0.02)) {
-      std::cerr << "FAILED: the encrypted training is not close to the plain one\n";
-      rc = 1;
-    }
+    rc = examples::check_training(st.f, diff, 0.02, acc_enc, acc_ref);
   });
   return rc;
 } catch (const std::exception& e) {

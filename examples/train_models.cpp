@@ -8,24 +8,17 @@
 // initial weights and the order of the examples come from --seed, and the plain protocol computes in
 // fixed point with exact truncation, so the same command gives the same files.
 #include "common.hpp"
+#include "fashion_mnist_common.hpp"
 
 #include <tfe/nn/nn.hpp>
 
 #include <chrono>
 #include <filesystem>
-#include <numeric>
-#include <random>
 
 namespace {
 
 namespace keras = tfe::keras;
 using plain64 = tfe::plain<tfe::ring64>;
-
-keras::architecture mlp() {
-  return {{28, 28, 1},
-          {keras::Flatten{}, keras::Dense{.units = 128, .activation = "relu"}, keras::Dense{.units = 128, .activation = "relu"},
-           keras::Dense{.units = 10}}};
-}
 
 keras::architecture cnn() {
   return {{28, 28, 1},
@@ -41,33 +34,6 @@ struct settings {
   std::uint64_t seed = 1;
 };
 
-/// The trainer's rows of (images, one-hot labels) in a fresh order every epoch.
-struct data_owner {
-  const tfe::io::image_dataset* data;
-  std::uint64_t seed;
-  std::vector<std::size_t> order;
-  std::size_t epoch = static_cast<std::size_t>(-1);
-
-  std::pair<xt::xarray<double>, xt::xarray<double>> batch(std::size_t e, std::size_t b, std::size_t bs) {
-    const std::size_t n = data->labels.size();
-    if (e != epoch) {
-      epoch = e;
-      order.resize(n);
-      std::iota(order.begin(), order.end(), std::size_t(0));
-      std::mt19937_64 rng(seed * 1000 + e);
-      std::shuffle(order.begin(), order.end(), rng);
-    }
-    const std::size_t lo = b * bs, hi = std::min(n, lo + bs);
-    xt::xarray<double> x = xt::zeros<double>({hi - lo, std::size_t(28), std::size_t(28), std::size_t(1)});
-    xt::xarray<std::uint8_t> y = xt::zeros<std::uint8_t>({hi - lo});
-    for (std::size_t i = lo; i < hi; ++i) {
-      std::copy_n(data->images.data() + order[i] * 784, 784, x.data() + (i - lo) * 784);
-      y(i - lo) = data->labels(order[i]);
-    }
-    return {x, tfe::io::one_hot(y, 10)};
-  }
-};
-
 double train_one(const std::string& name, const keras::architecture& arch, const settings& st,
                  const tfe::io::image_dataset& train, const tfe::io::image_dataset& test, std::size_t epochs,
                  std::size_t bs, double lr) {
@@ -75,7 +41,7 @@ double train_one(const std::string& name, const keras::architecture& arch, const
   const double decay = st.decay >= 0 ? st.decay : 5e-4;
   std::cout << "training " << name << ": " << epochs << " epochs, batch " << bs << ", SGD lr " << lr
             << " momentum 0.9 decay " << decay << ", seed " << st.seed << ", " << train.labels.size() << " examples\n";
-  data_owner owner{&train, st.seed, {}};
+  examples::shuffled_batches rows(train, st.seed);  // the trainer's rows, in a fresh order every epoch
   double accuracy = 0;
   const auto t0 = std::chrono::steady_clock::now();
   tfe::run_local<plain64>({"model-owner"}, [&](auto& s) {
@@ -83,7 +49,7 @@ double train_one(const std::string& name, const keras::architecture& arch, const
     if (name == "mlp" || name == "cnn") std::cout << model.summary();
     model.initialize("model-owner", st.seed);
     model.compile(keras::CategoricalCrossentropy{.from_logits = true}, keras::SGD{.learning_rate = lr, .momentum = 0.9, .decay = decay});
-    const std::size_t n = train.labels.size(), batches = (n + bs - 1) / bs;
+    const std::size_t batches = rows.count(bs);
     keras::fit_options opt;
     opt.epochs = epochs;
     opt.report_to = "model-owner";
@@ -97,7 +63,7 @@ double train_one(const std::string& name, const keras::architecture& arch, const
                   << std::flush;
     };
     model.fit(batches, [&](std::size_t e, std::size_t b) {
-      return s.define_private_input("model-owner", [&] { return owner.batch(e, b, bs); });
+      return s.define_private_input("model-owner", [&] { return rows.batch(e, b, bs); });
     }, opt);
     auto x = s.define_private_input("model-owner", [&] { return test.images; });
     auto y = s.define_private_input("model-owner", [&] { return tfe::io::one_hot(test.labels, 10); });
@@ -144,7 +110,8 @@ int main(int argc, char** argv) try {
   auto train = tfe::io::load_fashion_mnist("train", st.train);
   auto test = tfe::io::load_fashion_mnist("test", st.test);
   if (st.model != "cnn")
-    train_one("mlp", mlp(), st, train, test, st.epochs ? st.epochs : 10, st.batch ? st.batch : 64, st.lr ? st.lr : 0.05);
+    train_one("mlp", examples::fashion_mnist_mlp(), st, train, test, st.epochs ? st.epochs : 10, st.batch ? st.batch : 64,
+              st.lr ? st.lr : 0.05);
   if (st.model != "mlp")
     train_one("cnn", cnn(), st, train, test, st.epochs ? st.epochs : 5, st.batch ? st.batch : 64, st.lr ? st.lr : 0.05);
   return 0;

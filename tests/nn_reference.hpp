@@ -8,6 +8,17 @@
 #include "tfe/nn/nn.hpp"
 #include "tfe/tfe.hpp"
 
+// The protocols that joined after plain and Pond, when present in this tree (NN_TEST_SECURENN,
+// NN_TEST_ABY3 say which).
+#if __has_include("tfe/protocol/securenn/securenn.hpp")
+#include "tfe/protocol/securenn/securenn.hpp"
+#define NN_TEST_SECURENN 1
+#endif
+#if __has_include("tfe/protocol/aby3/aby3.hpp")
+#include "tfe/protocol/aby3/aby3.hpp"
+#define NN_TEST_ABY3 1
+#endif
+
 #include <cmath>
 #include <functional>
 #include <random>

@@ -7,113 +7,21 @@
 //  (c) a server's view differs between two runs on the same inputs (fresh randomness), frame by frame;
 //  (d) every word a server receives during relu / less / equal / a2b looks uniform, bit by bit,
 //      whatever the input (x = 0 or x = 1000).
-#include <doctest/doctest.h>
+#include "recording_channel.hpp"
 
-#include "tfe/tfe.hpp"
-
-#include <array>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
-#include <exception>
-#include <mutex>
 #include <string>
-#include <thread>
 #include <vector>
 
 namespace {
 
 using namespace tfe::aby3_ops;
+using namespace security_test;
 
 constexpr std::size_t S0 = 0, S1 = 1, S2 = 2, ALICE = 3, BOB = 4;
 const std::vector<std::string> players = {"server0", "server1", "server2", "alice", "bob"};
-
-struct record {
-  bool sent;         // false: received
-  std::size_t peer;  // the receiver (sent) or the sender (received)
-  std::string phase;
-  tfe::frame f;
-};
-
-/// A channel over a memory_network that keeps a copy of every frame it sends and receives, labelled
-/// with the phase the program set last. Only the owning player's thread touches it.
-class recording_channel final : public tfe::channel {
- public:
-  recording_channel(tfe::memory_network& net, std::size_t self, std::vector<std::string> names)
-      : channel(self, std::move(names)), m_net(&net) {}
-  std::string phase = "setup";
-  std::vector<record> log;
-
- protected:
-  void do_send(std::size_t to, tfe::frame&& f) override {
-    log.push_back({true, to, phase, f});
-    m_net->push(self(), to, std::move(f));
-  }
-  tfe::frame do_recv(std::size_t from, std::chrono::milliseconds timeout) override {
-    tfe::frame f = m_net->pop(from, self(), timeout, name(from), name(self()));
-    log.push_back({false, from, phase, f});
-    return f;
-  }
-  void do_close() override { m_net->close(); }
-
- private:
-  tfe::memory_network* m_net;
-};
-
-/// Like run_local (OS-keyed randomness), over recording channels; returns every player's frames.
-template <class P, class F>
-std::vector<std::vector<record>> run_recorded(F program) {
-  const std::size_t n = players.size();
-  tfe::memory_network net(n);
-  std::vector<std::vector<record>> logs(n);
-  std::mutex m;
-  std::exception_ptr failure;
-  std::vector<std::thread> threads;
-  for (std::size_t id = 0; id < n; ++id)
-    threads.emplace_back([&, id] {
-      recording_channel ch(net, id, players);
-      try {
-        tfe::session<P> s(ch);
-        program(s, ch);
-      } catch (...) {
-        std::lock_guard lock(m);
-        if (!failure) failure = std::current_exception();
-        net.close();
-      }
-      logs[id] = std::move(ch.log);
-    });
-  for (auto& t : threads) t.join();
-  if (failure) std::rethrow_exception(failure);
-  return logs;
-}
-
-std::pair<const std::uint8_t*, std::size_t> payload(const tfe::frame& f) {
-  REQUIRE(f.size() >= 8);
-  std::uint16_t nd;
-  std::memcpy(&nd, f.data() + 6, 2);
-  const std::size_t head = tfe::frame_header_bytes(nd);
-  REQUIRE(f.size() >= head);
-  return {f.data() + head, f.size() - head};
-}
-std::size_t payload_size(const tfe::frame& f) { return payload(f).second; }
-
-/// How many byte offsets of the payload start an element-sized window equal to one of `targets`.
-template <class R>
-std::size_t occurrences(const tfe::frame& f, const std::vector<R>& targets) {
-  auto [p, len] = payload(f);
-  std::size_t hits = 0;
-  for (std::size_t off = 0; off + sizeof(R) <= len; ++off) {
-    R w;
-    std::memcpy(&w, p + off, sizeof(R));
-    for (const R& t : targets) hits += (w == t);
-  }
-  return hits;
-}
-
-template <class R>
-R enc(double v) {
-  return tfe::encode_value<R>(v, tfe::fixed_point_config::preset<R>());
-}
 
 /// v − 2 .. v + 2 (and their negations): a truncated product may be an ulp or two off its encoding.
 template <class R>
@@ -203,8 +111,8 @@ TEST_CASE_TEMPLATE("(b)(c) no server receives a plaintext; a server's view diffe
     (void)ry;
     ch.phase = "done";
   };
-  const auto run1 = run_recorded<P>(program);
-  const auto run2 = run_recorded<P>(program);
+  const auto run1 = run_recorded<P>(players, program).logs;
+  const auto run2 = run_recorded<P>(players, program).logs;
 
   // Every plaintext of the program (and a couple of ulps around the truncated products).
   std::vector<R> secrets;
@@ -271,39 +179,11 @@ TEST_CASE_TEMPLATE("(b)(c) no server receives a plaintext; a server's view diffe
 
 // ---- (d) the received words look uniform, whatever the input ----------------------------------------
 
-namespace {
-
-struct bit_counts {
-  std::array<std::uint64_t, 64> ones{};
-  std::uint64_t total = 0;
-  void add(std::uint64_t w) {
-    for (unsigned b = 0; b < 64; ++b) ones[b] += (w >> b) & 1u;
-    ++total;
-  }
-  double freq(unsigned b) const { return static_cast<double>(ones[b]) / static_cast<double>(total); }
-};
-
-void check_uniform_bits(const bit_counts& bc, const std::string& what) {
-  CAPTURE(what);
-  REQUIRE(bc.total > 0);
-  double lo = 1, hi = 0;
-  for (unsigned b = 0; b < 64; ++b) {
-    CAPTURE(b);
-    CHECK(bc.freq(b) >= 0.47);
-    CHECK(bc.freq(b) <= 0.53);
-    lo = std::min(lo, bc.freq(b));
-    hi = std::max(hi, bc.freq(b));
-  }
-  MESSAGE(what, ": ", bc.total, " words, bit frequencies in [", lo, ", ", hi, "]");
-}
-
-}  // namespace
-
 TEST_CASE("(d) every word a server receives in relu, less, equal, a2b and products is uniform") {
   using P = tfe::aby3<tfe::ring64>;
   const std::size_t n = std::size_t(1) << 14;
   for (double value : {0.0, 1000.0}) {
-    const auto logs = run_recorded<P>([&](tfe::session<P>& s, recording_channel& ch) {
+    const auto logs = run_recorded<P>(players, [&](tfe::session<P>& s, recording_channel& ch) {
       ch.phase = "input";
       auto x = s.define_private_input("alice", [&] { return xt::xarray<double>(xt::ones<double>({n}) * value); });
       auto y = s.define_private_input("alice", [&] { return xt::xarray<double>(xt::ones<double>({n}) * 0.5); });
@@ -318,7 +198,7 @@ TEST_CASE("(d) every word a server receives in relu, less, equal, a2b and produc
       ch.phase = "mul";
       (void)(x * x);
       ch.phase = "done";
-    });
+    }).logs;
     for (std::size_t srv : {S0, S1, S2})
       for (const std::string phase : {"relu", "less", "equal", "a2b", "mul"}) {
         bit_counts bc;

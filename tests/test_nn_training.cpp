@@ -3,15 +3,6 @@
 // seed, and fit / evaluate / predict / the optimizers and losses behave as documented.
 #include "nn_reference.hpp"
 
-#if __has_include("tfe/protocol/securenn/securenn.hpp")
-#include "tfe/protocol/securenn/securenn.hpp"
-#define NN_TEST_SECURENN 1
-#endif
-#if __has_include("tfe/protocol/aby3/aby3.hpp")
-#include "tfe/protocol/aby3/aby3.hpp"
-#define NN_TEST_ABY3 1
-#endif
-
 #include <sstream>
 
 namespace {

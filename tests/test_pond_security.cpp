@@ -5,134 +5,21 @@
 //      receiver gets exactly two shares that add up to the result;
 //  (c) the values server1 receives during relu/less (including the opened c = x + r) look uniform,
 //      bit by bit, whatever the input.
-#include <doctest/doctest.h>
-
-#include "tfe/tfe.hpp"
+#include "recording_channel.hpp"
 
 #include <array>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
-#include <exception>
-#include <mutex>
 #include <string>
-#include <thread>
 #include <vector>
 
 namespace {
 
+using namespace security_test;
+
 constexpr std::size_t S0 = 0, S1 = 1, CP = 2, ALICE = 3, BOB = 4;
 const std::vector<std::string> players = {"server0", "server1", "crypto-producer", "alice", "bob"};
-
-// ---- a recording transport ----------------------------------------------------------------------
-
-struct record {
-  bool sent;         // false: received
-  std::size_t peer;  // the receiver (sent) or the sender (received)
-  std::string phase;
-  tfe::frame f;
-};
-
-/// A channel over a memory_network that keeps a copy of every frame it sends and receives, labelled
-/// with the phase the program set last. Only the owning player's thread touches it.
-class recording_channel final : public tfe::channel {
- public:
-  recording_channel(tfe::memory_network& net, std::size_t self, std::vector<std::string> names)
-      : channel(self, std::move(names)), m_net(&net) {}
-  std::string phase = "setup";
-  std::vector<record> log;
-
- protected:
-  void do_send(std::size_t to, tfe::frame&& f) override {
-    log.push_back({true, to, phase, f});
-    m_net->push(self(), to, std::move(f));
-  }
-  tfe::frame do_recv(std::size_t from, std::chrono::milliseconds timeout) override {
-    tfe::frame f = m_net->pop(from, self(), timeout, name(from), name(self()));
-    log.push_back({false, from, phase, f});
-    return f;
-  }
-  void do_close() override { m_net->close(); }
-
- private:
-  tfe::memory_network* m_net;
-};
-
-template <class R>
-struct outcome {
-  std::vector<R> results;                 // the program's result per player
-  std::vector<std::vector<record>> logs;  // every player's frames
-};
-
-/// Like run_local, over recording channels; program(session, channel) returns an R.
-template <class P, class Result, class F>
-outcome<Result> run_recorded(F program) {
-  const std::size_t n = players.size();
-  tfe::memory_network net(n);
-  outcome<Result> out;
-  out.results.resize(n);
-  out.logs.resize(n);
-  std::mutex m;
-  std::exception_ptr failure;
-  std::vector<std::thread> threads;
-  for (std::size_t id = 0; id < n; ++id)
-    threads.emplace_back([&, id] {
-      recording_channel ch(net, id, players);
-      try {
-        tfe::session<P> s(ch);
-        out.results[id] = program(s, ch);
-      } catch (...) {
-        std::lock_guard lock(m);
-        if (!failure) failure = std::current_exception();
-        net.close();
-      }
-      out.logs[id] = std::move(ch.log);
-    });
-  for (auto& t : threads) t.join();
-  if (failure) std::rethrow_exception(failure);
-  return out;
-}
-
-/// The payload of a frame (everything after its header).
-std::pair<const std::uint8_t*, std::size_t> payload(const tfe::frame& f) {
-  REQUIRE(f.size() >= 8);
-  std::uint16_t nd;
-  std::memcpy(&nd, f.data() + 6, 2);
-  const std::size_t head = tfe::frame_header_bytes(nd);
-  REQUIRE(f.size() >= head);
-  return {f.data() + head, f.size() - head};
-}
-std::size_t element_width(const tfe::frame& f) { return f[5]; }
-std::size_t payload_size(const tfe::frame& f) { return payload(f).second; }
-
-/// The ring elements of a tensor frame (its width must be sizeof(R)).
-template <class R>
-std::vector<R> elements(const tfe::frame& f) {
-  REQUIRE(element_width(f) == sizeof(R));
-  auto [p, len] = payload(f);
-  std::vector<R> v(len / sizeof(R));
-  std::memcpy(v.data(), p, v.size() * sizeof(R));
-  return v;
-}
-
-/// How many byte positions of the payload start an element-sized window equal to one of `targets`
-/// (every offset, not only aligned ones).
-template <class R>
-std::size_t occurrences(const tfe::frame& f, const std::vector<R>& targets) {
-  auto [p, len] = payload(f);
-  std::size_t hits = 0;
-  for (std::size_t off = 0; off + sizeof(R) <= len; ++off) {
-    R w;
-    std::memcpy(&w, p + off, sizeof(R));
-    for (const R& t : targets) hits += (w == t);
-  }
-  return hits;
-}
-
-template <class R>
-R enc(double v) {
-  return tfe::encode_value<R>(v, tfe::fixed_point_config::preset<R>());
-}
 
 /// v − 2 .. v + 2: a truncated product may differ from its exact encoding by an ulp or two.
 template <class R>
@@ -198,7 +85,7 @@ TEST_CASE_TEMPLATE("(b) no server and not the crypto producer receives an input 
   struct result {
     std::vector<double> sq, rl;
   };
-  auto out = run_recorded<P, result>([&](auto& s, recording_channel& ch) {
+  auto out = run_recorded<P>(players, [&](auto& s, recording_channel& ch) {
     ch.phase = "input";
     auto x = s.define_private_input("alice", [&] { return xt::xarray<double>(xt::ones<double>({n}) * xv); });
     ch.phase = "square";
@@ -300,16 +187,6 @@ TEST_CASE_TEMPLATE("(b) no server and not the crypto producer receives an input 
 
 namespace {
 
-struct bit_counts {
-  std::array<std::uint64_t, 64> ones{};
-  std::uint64_t total = 0;
-  void add(std::uint64_t w) {
-    for (unsigned b = 0; b < 64; ++b) ones[b] += (w >> b) & 1u;
-    ++total;
-  }
-  double freq(unsigned b) const { return static_cast<double>(ones[b]) / static_cast<double>(total); }
-};
-
 struct received_view {
   bit_counts masked;  // server0's masked share x0 + r0 of c, as server1 receives it
   bit_counts c;       // the opened c = x + r
@@ -342,20 +219,6 @@ received_view view_of(const std::vector<record>& log, const std::string& phase, 
   return v;
 }
 
-void check_uniform_bits(const bit_counts& bc, const std::string& what) {
-  CAPTURE(what);
-  REQUIRE(bc.total > 0);
-  double lo = 1, hi = 0;
-  for (unsigned b = 0; b < 64; ++b) {
-    CAPTURE(b);
-    CHECK(bc.freq(b) >= 0.47);
-    CHECK(bc.freq(b) <= 0.53);
-    lo = std::min(lo, bc.freq(b));
-    hi = std::max(hi, bc.freq(b));
-  }
-  MESSAGE(what, ": ", bc.total, " words, bit frequencies in [", lo, ", ", hi, "]");
-}
-
 }  // namespace
 
 TEST_CASE("(c) the bit-frequency check rejects what is not uniform") {
@@ -378,7 +241,7 @@ TEST_CASE("(c) what server1 receives during relu and less is uniform, for very d
   const std::size_t n = std::size_t(1) << 14;
   std::vector<std::array<received_view, 2>> views;  // per input: relu, less
   for (double value : {0.0, 1000.0}) {
-    auto out = run_recorded<P, int>([&](auto& s, recording_channel& ch) {
+    auto out = run_recorded<P>(players, [&](auto& s, recording_channel& ch) {
       ch.phase = "input";
       auto x = s.define_private_input("alice", [&] { return xt::xarray<double>(xt::ones<double>({n}) * value); });
       auto y = s.define_private_input("alice", [&] { return xt::xarray<double>(xt::ones<double>({n}) * 0.5); });

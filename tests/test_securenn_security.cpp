@@ -18,21 +18,18 @@
 //      Algorithm 3 without the re-randomization (same inputs).
 // Every check is a chi-square or binomial test with a wide margin (6 standard deviations, or the
 // 1e-6 quantile), so a correct implementation fails with negligible probability.
-#include <doctest/doctest.h>
-
-#include "tfe/tfe.hpp"
+#include "recording_channel.hpp"
 
 #include <cmath>
 #include <cstdint>
 #include <cstring>
-#include <exception>
-#include <mutex>
 #include <random>
 #include <string>
-#include <thread>
 #include <vector>
 
 namespace {
+
+using namespace security_test;
 
 namespace sd = tfe::securenn_detail;
 using R = tfe::ring64;
@@ -40,67 +37,22 @@ constexpr unsigned ell = 64;
 constexpr unsigned p = sd::prime<R>;
 const std::vector<std::string> players = {"server0", "server1", "helper", "alice"};
 
-// ---- a recording transport ----------------------------------------------------------------------
-
-struct record {
-  std::size_t from;
-  std::string phase;
-  tfe::frame f;
-};
-
-class recording_channel final : public tfe::channel {
- public:
-  recording_channel(tfe::memory_network& net, std::size_t self, std::vector<std::string> names)
-      : channel(self, std::move(names)), m_net(&net) {}
-  std::string phase = "setup";
-  std::vector<record> received;
-
- protected:
-  void do_send(std::size_t to, tfe::frame&& f) override { m_net->push(self(), to, std::move(f)); }
-  tfe::frame do_recv(std::size_t from, std::chrono::milliseconds timeout) override {
-    tfe::frame f = m_net->pop(from, self(), timeout, name(from), name(self()));
-    received.push_back({from, phase, f});
-    return f;
-  }
-  void do_close() override { m_net->close(); }
-
- private:
-  tfe::memory_network* m_net;
-};
-
-/// Runs program(session) on every player over recording channels; returns every player's received frames
-/// of phase "op".
+/// Runs program(session, channel) on every player over recording channels; returns every player's received
+/// frames of phase "op".
 template <class F>
-std::vector<std::vector<record>> run_recorded(F program) {
-  const std::size_t n = players.size();
-  tfe::memory_network net(n);
-  std::vector<std::vector<record>> logs(n);
-  std::mutex m;
-  std::exception_ptr failure;
-  std::vector<std::thread> threads;
-  for (std::size_t id = 0; id < n; ++id)
-    threads.emplace_back([&, id] {
-      recording_channel ch(net, id, players);
-      try {
-        tfe::session<tfe::securenn<R>> s(ch);
-        program(s, ch);
-      } catch (...) {
-        std::lock_guard lock(m);
-        if (!failure) failure = std::current_exception();
-        net.close();
-      }
-      for (auto& r : ch.received)
-        if (r.phase == "op") logs[id].push_back(std::move(r));
-    });
-  for (auto& t : threads) t.join();
-  if (failure) std::rethrow_exception(failure);
+std::vector<std::vector<record>> received_in_op(F program) {
+  auto run = run_recorded<tfe::securenn<R>>(players, program);
+  std::vector<std::vector<record>> logs(players.size());
+  for (std::size_t id = 0; id < players.size(); ++id)
+    for (auto& r : run.logs[id])
+      if (!r.sent && r.phase == "op") logs[id].push_back(std::move(r));
   return logs;
 }
 
 std::vector<record> from(const std::vector<record>& log, std::size_t sender) {
   std::vector<record> out;
   for (const auto& r : log)
-    if (r.from == sender) out.push_back(r);
+    if (r.peer == sender) out.push_back(r);
   return out;
 }
 
@@ -181,7 +133,7 @@ void observe(const std::vector<double>& values, helper_view& v, std::mt19937_64&
   std::vector<R> enc(n);
   const auto cfg = tfe::fixed_point_config::preset<R>();
   for (std::size_t i = 0; i < n; ++i) enc[i] = tfe::encode_value<R>(values[i], cfg);
-  auto logs = run_recorded([&](auto& s, recording_channel& ch) {
+  auto logs = received_in_op([&](auto& s, recording_channel& ch) {
     auto x = s.define_private_input("alice", [&] {
       xt::xarray<double> t = xt::zeros<double>({n});
       for (std::size_t i = 0; i < n; ++i) t(i) = values[i];
@@ -373,7 +325,7 @@ TEST_CASE("the full-ring DReLU: the helper's view is independent of the inputs a
   for (int which = 0; which < 2; ++which)
     for (int run = 0; run < 3; ++run) {
       const std::vector<double>& vals = which == 0 ? std::vector<double>(n, 0.0) : b;
-      auto logs = run_recorded([&](auto& s, recording_channel& ch) {
+      auto logs = received_in_op([&](auto& s, recording_channel& ch) {
         auto x = s.define_private_input("alice", [&] {
           xt::xarray<double> t = xt::zeros<double>({n});
           for (std::size_t i = 0; i < n; ++i) t(i) = vals[i];

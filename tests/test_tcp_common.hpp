@@ -1,12 +1,10 @@
-// tests/test_tcp_common.hpp: what the TCP tests and their player tool share: free loopback ports,
-// scratch directories, certificates (scripts/make_certs.sh), hosts files, and the programs run over
-// TCP (so a test can compare a multi-process run with run_local of the very same program).
+// tests/test_tcp_common.hpp: what the TCP tests and their player tool share: scratch directories,
+// certificates (scripts/make_certs.sh), loopback hosts files (tfe::loopback_hosts), and the programs
+// run over TCP (so a test can compare a multi-process run with run_local of the very same program).
 #pragma once
 
 #include "tfe/net/hosts.hpp"
 #include "tfe/tfe.hpp"
-
-#include <asio.hpp>
 
 // The protocols that joined after plain and Pond, when present in this tree.
 #if __has_include("tfe/protocol/securenn/securenn.hpp")
@@ -30,18 +28,6 @@
 namespace tfe_tcp_test {
 
 using dvec = xt::xarray<double>;
-
-/// n distinct free TCP ports on 127.0.0.1 (bound together, then released: a small race remains).
-inline std::vector<std::uint16_t> free_ports(std::size_t n) {
-  asio::io_context io;
-  std::vector<asio::ip::tcp::acceptor> held;
-  std::vector<std::uint16_t> ports;
-  for (std::size_t i = 0; i < n; ++i) {
-    held.emplace_back(io, asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
-    ports.push_back(held.back().local_endpoint().port());
-  }
-  return ports;
-}
 
 /// Removes the scratch directories when the test program ends (unless TFE_KEEP_TEST_DIRS is set).
 struct scratch_registry {
@@ -77,23 +63,7 @@ inline void make_certs(const std::filesystem::path& dir, const std::vector<std::
 /// (made by make_certs) unless it is empty.
 inline tfe::hosts_config make_hosts(const std::vector<std::string>& names, const std::filesystem::path& cert_dir,
                                     const std::string& run_id = "test-run") {
-  tfe::hosts_config h;
-  h.run_id = run_id;
-  h.source = "<test>";
-  auto ports = free_ports(names.size());
-  if (!cert_dir.empty()) h.ca = (cert_dir / "ca.pem").string();
-  for (std::size_t i = 0; i < names.size(); ++i) {
-    tfe::host_entry e;
-    e.name = names[i];
-    e.host = "127.0.0.1";
-    e.port = ports[i];
-    if (!cert_dir.empty()) {
-      e.cert = (cert_dir / (names[i] + ".pem")).string();
-      e.key = (cert_dir / (names[i] + ".key")).string();
-    }
-    h.players.push_back(e);
-  }
-  return h;
+  return tfe::loopback_hosts(names, cert_dir, run_id, "<test>");
 }
 
 // ---- the conformance sample: input, mul, matmul, relu, add, reveal ------------------------------------

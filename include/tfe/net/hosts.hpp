@@ -17,10 +17,12 @@
 // object) because their order is their role. Every process of a computation needs a hosts file with
 // the same player names in the same order (the handshake compares a digest of that list); hosts,
 // ports and paths may differ between the processes' files (NAT, different key locations).
+// loopback_hosts makes one in memory for running every player on this machine (tests, benchmarks).
 #pragma once
 
 #include "tfe/config.hpp"
 
+#include <asio.hpp>
 #include <nlohmann/json.hpp>
 #include <openssl/evp.h>
 
@@ -186,6 +188,46 @@ inline void save_hosts(const hosts_config& h, const std::filesystem::path& file)
   std::ofstream out(file);
   TFE_ENFORCE(out, config_error, "cannot write hosts file ", file.string());
   out << to_json(h).dump(2) << "\n";
+}
+
+/// n distinct free TCP ports on 127.0.0.1: bound together, then released (so a small race remains:
+/// another process may take one before the player binds it).
+inline std::vector<std::uint16_t> free_loopback_ports(std::size_t n) {
+  asio::io_context io;
+  std::vector<asio::ip::tcp::acceptor> held;
+  std::vector<std::uint16_t> ports;
+  for (std::size_t i = 0; i < n; ++i) {
+    held.emplace_back(io, asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+    ports.push_back(held.back().local_endpoint().port());
+  }
+  return ports;
+}
+
+/// A hosts configuration for `names` (in role order) all on 127.0.0.1, each on a free port
+/// (free_loopback_ports), for running every player on this machine (tests, benchmarks).
+/// With a non-empty `cert_dir`, the TLS files are those scripts/make_certs.sh writes there:
+/// cert_dir/ca.pem, and cert_dir/NAME.pem and cert_dir/NAME.key per player; with an empty one, no
+/// certificates (for tcp_options::insecure_plaintext). `run_id` and `source` (the name messages give
+/// the hosts file) are copied into the result.
+inline hosts_config loopback_hosts(const std::vector<std::string>& names, const std::filesystem::path& cert_dir = {},
+                                   const std::string& run_id = "", const std::string& source = "<loopback>") {
+  hosts_config h;
+  h.run_id = run_id;
+  h.source = source;
+  const auto ports = free_loopback_ports(names.size());
+  if (!cert_dir.empty()) h.ca = (cert_dir / "ca.pem").string();
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    host_entry e;
+    e.name = names[i];
+    e.host = "127.0.0.1";
+    e.port = ports[i];
+    if (!cert_dir.empty()) {
+      e.cert = (cert_dir / (names[i] + ".pem")).string();
+      e.key = (cert_dir / (names[i] + ".key")).string();
+    }
+    h.players.push_back(e);
+  }
+  return h;
 }
 
 }  // namespace tfe

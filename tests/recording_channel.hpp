@@ -1,0 +1,175 @@
+// tests/recording_channel.hpp: what the security tests (test_pond_security, test_aby3_security,
+// test_securenn_security) share to check what each player receives: a test-only channel that records
+// every frame a player sends and receives, labelled with the phase the program set last; a runner
+// like run_local over such channels; readers of the recorded frames (payload, ring elements, where a
+// plaintext occurs); and a bit-frequency check of the received words.
+#pragma once
+
+#include <doctest/doctest.h>
+
+#include "tfe/tfe.hpp"
+
+#include <algorithm>
+#include <array>
+#include <chrono>
+#include <cstdint>
+#include <cstring>
+#include <exception>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <type_traits>
+#include <utility>
+#include <variant>
+#include <vector>
+
+namespace security_test {
+
+// ---- a recording transport ----------------------------------------------------------------------
+
+struct record {
+  bool sent;         // false: received
+  std::size_t peer;  // the receiver (sent) or the sender (received)
+  std::string phase;
+  tfe::frame f;
+};
+
+/// A channel over a memory_network that keeps a copy of every frame it sends and receives, labelled
+/// with the phase the program set last. Only the owning player's thread touches it.
+class recording_channel final : public tfe::channel {
+ public:
+  recording_channel(tfe::memory_network& net, std::size_t self, std::vector<std::string> names)
+      : channel(self, std::move(names)), m_net(&net) {}
+  std::string phase = "setup";
+  std::vector<record> log;
+
+ protected:
+  void do_send(std::size_t to, tfe::frame&& f) override {
+    log.push_back({true, to, phase, f});
+    m_net->push(self(), to, std::move(f));
+  }
+  tfe::frame do_recv(std::size_t from, std::chrono::milliseconds timeout) override {
+    tfe::frame f = m_net->pop(from, self(), timeout, name(from), name(self()));
+    log.push_back({false, from, phase, f});
+    return f;
+  }
+  void do_close() override { m_net->close(); }
+
+ private:
+  tfe::memory_network* m_net;
+};
+
+template <class Result>
+struct recorded_run {
+  std::vector<Result> results;            // the program's result per player (std::monostate: none)
+  std::vector<std::vector<record>> logs;  // every player's frames, sent and received
+};
+
+/// Like run_local (OS-keyed randomness), over recording channels: every player of `players` runs
+/// program(session<P>&, recording_channel&) on its own thread. Rethrows the first exception.
+template <class P, class F>
+auto run_recorded(const std::vector<std::string>& players, F program) {
+  using returned = std::invoke_result_t<F&, tfe::session<P>&, recording_channel&>;
+  using result = std::conditional_t<std::is_void_v<returned>, std::monostate, returned>;
+  const std::size_t n = players.size();
+  tfe::memory_network net(n);
+  recorded_run<result> out;
+  out.results.resize(n);
+  out.logs.resize(n);
+  std::mutex m;
+  std::exception_ptr failure;
+  std::vector<std::thread> threads;
+  for (std::size_t id = 0; id < n; ++id)
+    threads.emplace_back([&, id] {
+      recording_channel ch(net, id, players);
+      try {
+        tfe::session<P> s(ch);
+        if constexpr (std::is_void_v<returned>)
+          program(s, ch);
+        else
+          out.results[id] = program(s, ch);
+      } catch (...) {
+        std::lock_guard lock(m);
+        if (!failure) failure = std::current_exception();
+        net.close();
+      }
+      out.logs[id] = std::move(ch.log);
+    });
+  for (auto& t : threads) t.join();
+  if (failure) std::rethrow_exception(failure);
+  return out;
+}
+
+// ---- reading recorded frames --------------------------------------------------------------------
+
+/// The payload of a frame (everything after its header).
+inline std::pair<const std::uint8_t*, std::size_t> payload(const tfe::frame& f) {
+  REQUIRE(f.size() >= 8);
+  std::uint16_t nd;
+  std::memcpy(&nd, f.data() + 6, 2);
+  const std::size_t head = tfe::frame_header_bytes(nd);
+  REQUIRE(f.size() >= head);
+  return {f.data() + head, f.size() - head};
+}
+inline std::size_t element_width(const tfe::frame& f) { return f[5]; }
+inline std::size_t payload_size(const tfe::frame& f) { return payload(f).second; }
+
+/// The ring elements of a tensor frame (its width must be sizeof(R)).
+template <class R>
+std::vector<R> elements(const tfe::frame& f) {
+  REQUIRE(element_width(f) == sizeof(R));
+  auto [p, len] = payload(f);
+  std::vector<R> v(len / sizeof(R));
+  std::memcpy(v.data(), p, v.size() * sizeof(R));
+  return v;
+}
+
+/// How many byte positions of the payload start an element-sized window equal to one of `targets`
+/// (every offset, not only aligned ones).
+template <class R>
+std::size_t occurrences(const tfe::frame& f, const std::vector<R>& targets) {
+  auto [p, len] = payload(f);
+  std::size_t hits = 0;
+  for (std::size_t off = 0; off + sizeof(R) <= len; ++off) {
+    R w;
+    std::memcpy(&w, p + off, sizeof(R));
+    for (const R& t : targets) hits += (w == t);
+  }
+  return hits;
+}
+
+/// The fixed-point encoding of v (the ring's preset).
+template <class R>
+R enc(double v) {
+  return tfe::encode_value<R>(v, tfe::fixed_point_config::preset<R>());
+}
+
+// ---- do the received words look uniform? -----------------------------------------------------------
+
+/// How often each of the 64 bits of the words added is set.
+struct bit_counts {
+  std::array<std::uint64_t, 64> ones{};
+  std::uint64_t total = 0;
+  void add(std::uint64_t w) {
+    for (unsigned b = 0; b < 64; ++b) ones[b] += (w >> b) & 1u;
+    ++total;
+  }
+  double freq(unsigned b) const { return static_cast<double>(ones[b]) / static_cast<double>(total); }
+};
+
+/// Checks that every bit is set in 47% to 53% of the words.
+inline void check_uniform_bits(const bit_counts& bc, const std::string& what) {
+  CAPTURE(what);
+  REQUIRE(bc.total > 0);
+  double lo = 1, hi = 0;
+  for (unsigned b = 0; b < 64; ++b) {
+    CAPTURE(b);
+    CHECK(bc.freq(b) >= 0.47);
+    CHECK(bc.freq(b) <= 0.53);
+    lo = std::min(lo, bc.freq(b));
+    hi = std::max(hi, bc.freq(b));
+  }
+  MESSAGE(what, ": ", bc.total, " words, bit frequencies in [", lo, ", ", hi, "]");
+}
+
+}  // namespace security_test
