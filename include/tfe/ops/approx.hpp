@@ -67,12 +67,23 @@ private_tensor<P> add_constant(const private_tensor<P>& x, double c) {
 /// sign test of the M differences x − θ_j (each within used_bits()+1 bits).
 template <class P>
 private_tensor<P> step_bits(const private_tensor<P>& x, const std::vector<double>& thresholds) {
+  using R = typename P::ring;
   TFE_ENFORCE(!thresholds.empty(), shape_error, "step_bits: no thresholds");
-  std::vector<private_tensor<P>> diffs;
-  diffs.reserve(thresholds.size());
-  for (double t : thresholds) diffs.push_back(x - t);
-  auto below = sign_bit(stack(diffs, 0), sign_width::fixed_point_range, true);  // [x < θ_j]
-  return add_int(-below, 1);
+  // The differences x − θ_j, stacked along a new leading axis in one broadcast: x plus the public
+  // column (−θ_0, ..., −θ_{M−1}) of shape (M, 1, ...).
+  shape_t cshape(x.ndim() + 1, 1);
+  cshape[0] = thresholds.size();
+  ring_tensor<R> neg_theta = ring_tensor<R>::from_shape(cshape);
+  for (std::size_t j = 0; j < thresholds.size(); ++j) neg_theta.data()[j] = encode_scalar(x.sess(), -thresholds[j])();
+  auto steps = sign_bit(add_public(x, neg_theta, "sub"), sign_width::fixed_point_range, true);  // [x < θ_j]
+  // [x ≥ θ_j] = 1 − [x < θ_j], in place: every component negated, the public one plus 1.
+  const int k = P::public_component(x.sess());
+  for (std::size_t i = 0; i < steps.parts().size(); ++i) {
+    const R one = static_cast<int>(i) == k ? ring_traits<R>::one() : ring_traits<R>::zero();
+    R* p = steps.parts()[i].data();
+    for (std::size_t e = 0; e < steps.parts()[i].size(); ++e) p[e] = R(one - p[e]);
+  }
+  return steps;
 }
 
 /// Σ_j rows_j · enc(c_j) over the leading axis of `rows` (shape (M, ...)), no truncation: exact
@@ -108,7 +119,17 @@ private_tensor<P> piecewise_constant(const private_tensor<P>& steps, const std::
   for (std::size_t j = 0; j < m; ++j)
     jumps.data()[j] = R(encode_unchecked<R>(v[j + 1], cfg) - encode_unchecked<R>(v[j], cfg));
   shape_t out(steps.shape().begin() + 1, steps.shape().end());
-  auto sum = map_parts(steps, out, [&](const ring_tensor<R>& p) { return ring_ops::sum(ring_tensor<R>(p * jumps), {0}); });
+  const std::size_t n = shape_size(out);
+  auto sum = map_parts(steps, out, [&](const ring_tensor<R>& p) {
+    ring_tensor<R> acc = xt::zeros<R>(out);  // Σ_j p_j · jump_j, row by row
+    R* a = acc.data();
+    for (std::size_t j = 0; j < m; ++j) {
+      const R c = jumps.data()[j];
+      const R* pj = p.data() + j * n;
+      for (std::size_t e = 0; e < n; ++e) a[e] = R(a[e] + R(pj[e] * c));
+    }
+    return acc;
+  });
   ring_tensor<R> base(shape_t{});
   base() = encode_unchecked<R>(v[0], cfg);
   return add_public(sum, base, "add");

@@ -5,7 +5,7 @@
 // where width is the number of low bits that decide the sign: session.fixed_point().used_bits() for
 // values in the fixed-point range (cheaper), or the ring's full width. Everything here is built from
 // it and from the bilinear routine, with no truncation where the math is exact:
-//   relu(x)        = x · (1 − [x<0])                    sign + 1 product, exact
+//   relu(x)        = x − x · [x<0]                      sign + 1 product, exact
 //   maximum(x, y)  = x − (x − y) · [x−y < 0]            sign + 1 product, exact
 //   less(x, y)     = [x − y < 0] as fixed point 0.0/1.0 sign, exact
 //   select(c, x, y)= y + c · (x − y)                    1 product + truncation (c from a comparison)
@@ -66,6 +66,27 @@ private_tensor<P> mul_exact(const private_tensor<P>& a, const private_tensor<P>&
   return private_tensor<P>(a.sess(), a.shape(), std::move(prod));
 }
 
+/// a − b for private tensors of b's shape (a broadcast to it), computed in b's storage: b is a
+/// temporary (a product), so the difference costs no allocation. Local, component by component.
+template <class P>
+private_tensor<P> sub_into(const private_tensor<P>& a, private_tensor<P> b) {
+  using R = typename P::ring;
+  check_same_session(a.sess(), b.sess(), "sub");
+  for (std::size_t i = 0; i < b.parts().size(); ++i) {
+    ring_tensor<R>& bp = b.parts()[i];
+    const ring_tensor<R>& ai = a.parts().at(i);
+    ring_tensor<R> ab;  // a broadcast copy of a's part, only if it needs one
+    const R* ap = ai.data();
+    if (shape_of(ai) != shape_of(bp)) {
+      ab = broadcast_to<R>(ai, shape_of(bp));
+      ap = ab.data();
+    }
+    R* out = bp.data();
+    for (std::size_t j = 0; j < bp.size(); ++j) out[j] = R(ap[j] - out[j]);
+  }
+  return b;
+}
+
 /// An integer 0/1 bit as a fixed-point 0.0/1.0 (local: multiply by 2^f).
 template <class P>
 private_tensor<P> bit_to_fixed(const private_tensor<P>& b) {
@@ -116,8 +137,7 @@ private_tensor<P> max_pool_windows(const private_tensor<P>& x, std::array<std::s
 template <class P>
 private_tensor<P> relu(const private_tensor<P>& x, sign_width w = sign_width::fixed_point_range) {
   auto scope = x.sess().op_scope("relu");
-  auto positive = detail::add_int(-detail::sign_bit(x, w), 1);
-  return detail::mul_exact(x, positive);
+  return detail::sub_into(x, detail::mul_exact(x, detail::sign_bit(x, w)));
 }
 
 /// The derivative of ReLU as fixed point 0.0/1.0: [x >= 0] (relu'(0) = 1, as SecureNN's DReLU).
@@ -187,10 +207,9 @@ private_tensor<P> select(const private_tensor<P>& c, const private_tensor<P>& x,
 template <class P>
 private_tensor<P> maximum(const private_tensor<P>& x, const private_tensor<P>& y, sign_width w = sign_width::fixed_point_range) {
   auto scope = x.sess().op_scope("maximum");
-  shape_t shape = detail::broadcast_shapes(x.shape(), y.shape(), "maximum");
-  auto d = detail::broadcast(x - y, shape);
-  auto xb = detail::broadcast(x, shape);
-  return xb - detail::mul_exact(d, detail::sign_bit(d, w, true));
+  detail::broadcast_shapes(x.shape(), y.shape(), "maximum");  // names this op if the shapes do not broadcast
+  auto d = x - y;                                             // of the broadcast shape
+  return detail::sub_into(x, detail::mul_exact(d, detail::sign_bit(d, w, true)));
 }
 
 /// Maximum along `axis` (removed from the shape): ⌈log2 n⌉ levels, each one sign + one product over

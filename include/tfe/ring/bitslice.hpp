@@ -25,10 +25,11 @@
 //       all groups.
 //     AND tree over g rows: per level ⌊g/2⌋ gates E_2j ∧ E_2j+1, ⌈g/2⌉ rows left; g − 1 gates,
 //       ⌈log2 g⌉ levels.
-//   beaver_open / beaver_close: and_level's two halves for Beaver bit triples (triple_rows).
-//   Both trees work in place: a level's outputs overwrite rows that were its operands, so
-//   and_level must read every operand before it writes any output (a Beaver AND opens all its
-//   masked operands in one message first, so it does).
+//   beaver_open / beaver_close: an and_level's two halves with Beaver bit triples, around the
+//                      protocol's exchange of the openings.
+//   Both trees work in place: a gate's output overwrites one of its own operand rows (never another
+//   gate's operand or addend in the same level), so and_level must read a gate's operands before it
+//   writes the gate's output (Beaver ANDs open every masked operand in one message first).
 #pragma once
 
 #include "tfe/detail/xtensor.hpp"
@@ -49,7 +50,7 @@ constexpr std::size_t words_for(std::size_t n) { return (n + 63) / 64; }
 /// Bit-sliced bits: `count` rows of W words; row i, word j/64, bit j%64 is bit i of element j.
 struct rows {
   std::size_t count = 0, W = 0;
-  xt::xarray<word> data;  // 1-D, count · W
+  xt::xarray<word> data = xt::xarray<word>::from_shape(shape_t{0});  // 1-D, count · W
 
   rows() = default;
   /// All zero.
@@ -187,7 +188,7 @@ void for_each_bit(std::size_t n, WordOf&& word_of, F&& f) {
 }
 
 /// One level of AND gates on rows of XOR shares: out[i] = (lhs[i] ∧ rhs[i]) ⊕ addend[i], the addend
-/// a share known locally (nullptr: none). Outputs may alias operands (see the file comment).
+/// a share known locally (nullptr: none). out[i] may be lhs[i] or rhs[i] (see the file comment).
 struct and_level {
   std::vector<const word*> lhs, rhs, addend;
   std::vector<word*> out;
@@ -248,59 +249,42 @@ word* and_tree(std::vector<word*> E, AndLevel&& and_level_fn) {
   return E.at(0);
 }
 
-/// Beaver bit triples for a level, one row of each of a, b and c = a∧b (XOR-shared) per gate:
-/// gate r's a row at ab + r·ab_stride·W, its b row right after it, its c row at c + r·c_stride·W
-/// (so rows drawn per gate as (a, b) or (a, b, c) from one stream are used where they were drawn).
-struct triple_rows {
-  const word* ab = nullptr;
-  std::size_t ab_stride = 2;
-  const word* c = nullptr;
-  std::size_t c_stride = 1;
-  std::size_t W = 0;
-
-  const word* a_row(std::size_t r) const { return ab + r * ab_stride * W; }
-  const word* b_row(std::size_t r) const { return ab + (r * ab_stride + 1) * W; }
-  const word* c_row(std::size_t r) const { return c + r * c_stride * W; }
-};
-
-/// Beaver AND on 2-out-of-2 XOR shares, step 1: this party's openings e = lhs ⊕ a, f = rhs ⊕ b of
-/// every gate of the level (gate i uses triple first_gate + i), as one message [e rows | f rows].
-inline xt::xarray<word> beaver_open(const and_level& lv, const triple_rows& tr, std::size_t first_gate) {
-  const std::size_t m = lv.size(), W = tr.W;
+/// Beaver AND on 2-out-of-2 XOR shares, in two steps around the exchange of the openings. With a
+/// triple (a, b, c = a∧b), XOR-shared, and the public openings e = x ⊕ a, f = y ⊕ b:
+///   x∧y = (e ⊕ a)∧y = e∧y ⊕ a∧(f ⊕ b) = e∧y ⊕ a∧f ⊕ c,
+/// so party i's share is e∧y_i ⊕ a_i∧f ⊕ c_i. Only a and c are needed after the opening; b is XORed
+/// into f where it is drawn and never stored.
+///
+/// Step 1: this party's openings of the level's gates as one message [e rows | f rows]. For gate i,
+/// draw(i, a, f) must write a_i into a (W words) and XOR b_i into f (which holds y_i), drawing c_i
+/// too if the party draws it; the a rows are kept in a_rows (gate i at a_rows + i·W).
+template <class Draw>
+xt::xarray<word> beaver_open(const and_level& lv, std::size_t W, word* a_rows, Draw&& draw) {
+  const std::size_t m = lv.size();
   auto ef = xt::xarray<word>::from_shape(shape_t{2 * m * W});
   for (std::size_t i = 0; i < m; ++i) {
-    const word *x = lv.lhs[i], *y = lv.rhs[i], *a = tr.a_row(first_gate + i), *b = tr.b_row(first_gate + i);
-    word *e = ef.data() + i * W, *f = ef.data() + (m + i) * W;
-    for (std::size_t w = 0; w < W; ++w) {
-      e[w] = x[w] ^ a[w];
-      f[w] = y[w] ^ b[w];
-    }
+    word *e = ef.data() + i * W, *f = ef.data() + (m + i) * W, *a = a_rows + i * W;
+    std::copy(lv.rhs[i], lv.rhs[i] + W, f);
+    draw(i, a, f);
+    const word* x = lv.lhs[i];
+    for (std::size_t w = 0; w < W; ++w) e[w] = x[w] ^ a[w];
   }
   return ef;
 }
 
-/// Beaver AND, step 2, from both parties' openings: e and f are public, and
-///   x∧y = (e ⊕ a)∧(f ⊕ b) = e∧f ⊕ e∧b ⊕ a∧f ⊕ c,
-/// so each party's share is c_i ⊕ e∧b_i ⊕ a_i∧f (⊕ e∧f at the party `first`), plus the gate's addend.
-inline void beaver_close(const and_level& lv, const triple_rows& tr, std::size_t first_gate, const word* mine,
-                         const word* theirs, bool first) {
-  const std::size_t m = lv.size(), W = tr.W;
-  const word ef_mask = first ? ~word(0) : word(0);
+/// Step 2, from both parties' openings: out[i] = e∧y_i ⊕ a_i∧f ⊕ c_i ⊕ addend[i], c_i at c_rows + i·W.
+/// Reads y_i = rhs[i] again, so out[i] may alias rhs[i] or lhs[i], but no other gate's operands.
+inline void beaver_close(const and_level& lv, std::size_t W, const word* a_rows, const word* c_rows, const word* mine,
+                         const word* theirs) {
+  const std::size_t m = lv.size();
   for (std::size_t i = 0; i < m; ++i) {
-    const word *a = tr.a_row(first_gate + i), *b = tr.b_row(first_gate + i), *c = tr.c_row(first_gate + i);
+    const word *a = a_rows + i * W, *c = c_rows + i * W, *y = lv.rhs[i], *add = lv.addend[i];
     const word *e1 = mine + i * W, *e2 = theirs + i * W, *f1 = mine + (m + i) * W, *f2 = theirs + (m + i) * W;
-    const word* add = lv.addend[i];
     word* z = lv.out[i];
     if (add) {
-      for (std::size_t w = 0; w < W; ++w) {
-        const word e = e1[w] ^ e2[w], f = f1[w] ^ f2[w];
-        z[w] = c[w] ^ (e & b[w]) ^ (a[w] & f) ^ (e & f & ef_mask) ^ add[w];
-      }
+      for (std::size_t w = 0; w < W; ++w) z[w] = ((e1[w] ^ e2[w]) & y[w]) ^ (a[w] & (f1[w] ^ f2[w])) ^ c[w] ^ add[w];
     } else {
-      for (std::size_t w = 0; w < W; ++w) {
-        const word e = e1[w] ^ e2[w], f = f1[w] ^ f2[w];
-        z[w] = c[w] ^ (e & b[w]) ^ (a[w] & f) ^ (e & f & ef_mask);
-      }
+      for (std::size_t w = 0; w < W; ++w) z[w] = ((e1[w] ^ e2[w]) & y[w]) ^ (a[w] & (f1[w] ^ f2[w])) ^ c[w];
     }
   }
 }

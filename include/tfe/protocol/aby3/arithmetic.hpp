@@ -137,13 +137,16 @@ struct aby3 {
     return {ring_tensor<R>(xt::zeros<R>(shape)), ring_tensor<R>(xt::zeros<R>(shape))};
   }
 
-  /// α_i = F_{i,i+1} − F_{i−1,i}: this server's term of a 3-out-of-3 sharing of zero. No communication.
-  /// Every call draws one tensor of `shape` from each of the server's two pair streams.
-  static ring_tensor<R> zero_share(session_type& s, const shape_t& shape) {
-    const std::size_t me = s.id();
-    auto f_next = s.pair_prg(next(me)).template uniform<R>(shape);
-    auto f_prev = s.pair_prg(prev(me)).template uniform<R>(shape);
-    return ring_tensor<R>(f_next - f_prev);
+  /// z += α_i = F_{i,i+1} − F_{i−1,i}: this server's term of a 3-out-of-3 sharing of zero. No
+  /// communication. Every call draws one tensor of z's shape from each of the server's two pair
+  /// streams (next, then previous), through one scratch tensor.
+  static void add_zero_share(session_type& s, ring_tensor<R>& z) {
+    const std::size_t me = s.id(), n = z.size();
+    ring_tensor<R> f = s.pair_prg(next(me)).template uniform<R>(shape_of(z));
+    R* zp = z.data();
+    for (std::size_t i = 0; i < n; ++i) zp[i] = R(zp[i] + f.data()[i]);
+    s.pair_prg(prev(me)).fill(f);
+    for (std::size_t i = 0; i < n; ++i) zp[i] = R(zp[i] - f.data()[i]);
   }
 
   /// Shares a value of `owner` (see the costs in the file comment).
@@ -344,10 +347,13 @@ struct aby3 {
                                       Op& op) {
     ring_tensor<R> ysum = y.at(0) + y.at(1);
     ring_tensor<R> z = op(x.at(0), ysum);
-    z += op(x.at(1), y.at(0));
-    TFE_ENFORCE(shape_of(z) == zs, protocol_error, "product of shape ", shape_str(shape_of(z)), " where ",
-                shape_str(zs), " was expected");
-    z += zero_share(s, zs);
+    const ring_tensor<R> z2 = op(x.at(1), y.at(0));
+    for (const ring_tensor<R>* t : {static_cast<const ring_tensor<R>*>(&z), &z2})
+      TFE_ENFORCE(shape_of(*t) == zs, protocol_error, "product of shape ", shape_str(shape_of(*t)), " where ",
+                  shape_str(zs), " was expected");
+    R* zp = z.data();
+    for (std::size_t i = 0; i < z.size(); ++i) zp[i] = R(zp[i] + z2.data()[i]);  // in place (z += z2 would allocate)
+    add_zero_share(s, z);
     return z;
   }
 

@@ -21,13 +21,14 @@
 //     masked top bit v_{k−1}. Blocks of two halve the tree below for 1.5 bits per position.
 //  2. Tree, on 2-out-of-2 shares between servers 1 and 2, with Beaver bit triples dealt by server 0
 //     (seed-compressed: a¹, b¹, c¹ from F_{0,1}, a², b² from F_{0,2}; server 0 sends c² in the
-//     message of step 1). Sign: the carry into position k−1 from (G, P) groups,
+//     message of step 1, after M). Sign: the carry into position k−1 from (G, P) groups,
 //       (G_hi, P_hi) ∘ (G_lo, P_lo) = (G_hi ⊕ P_hi∧G_lo, P_hi∧P_lo)   (2·pairs − 1 ANDs per level),
 //     then s = v_{k−1} ⊕ w_{k−1} ⊕ G. Zero: an AND tree over the blocks' E (pairs ANDs per level).
-//     Each level: servers 1 and 2 swap e = lhs ⊕ a and f = rhs ⊕ b (one message), 1 round.
+//     Each level: servers 1 and 2 swap e = lhs ⊕ a and f = rhs ⊕ b (one message), 1 round, and take
+//     e∧rhs^i ⊕ a^i∧f ⊕ c^i as their shares of lhs∧rhs (so b is never stored; bitslice::beaver_*).
 //  3. Bit to arithmetic (B2A, 2 rounds): server 0 deals a random bit t as XOR shares (t¹ from F_{0,1},
-//     t² from F_{0,2}, no message) and as arithmetic shares (T¹ from F_{0,1}, T² = t − T¹ sent in
-//     step 1's message), and the output components y_1 (F_{0,1}) and y_0 (F_{0,2}).
+//     t² from F_{0,2}, no message) and as arithmetic shares (T¹ from F_{0,1}, T² = t − T¹ sent right
+//     after step 1's message), and the output components y_1 (F_{0,1}) and y_0 (F_{0,2}).
 //     Round a: servers 1 and 2 open u = s ⊕ t to each other. Then s = u + (1 − 2u)·t, i.e.
 //       β¹ = u + (1 − 2u)·T¹ (server 1), β² = (1 − 2u)·T² (server 2), β¹ + β² = s.
 //     Round b: server 1 sends β¹ − y_1, server 2 sends β² − y_0; both get y_2 = s − y_0 − y_1.
@@ -38,12 +39,14 @@
 // masked by a², b², t², y_0. u = s ⊕ t is uniform because t is unknown to both.
 // All values are bit-sliced (tfe/ring/bitslice.hpp): row i holds bit i of every element, 64 elements
 // per word, so one word operation is 64 gates and messages are dense; the last word of a row is
-// padded. v and w are sliced 512 elements at a time (a bit-matrix transpose) and turned into
-// monomials (server 0) or leaves (servers 1, 2) while in cache; the carry and AND trees are
-// bitslice::carry_tree / and_tree, shared with Pond.
-// Draw order (servers 1 and 2 mirror server 0): F_{0,1}: m, then per AND gate (a¹, b¹, c¹), then
-// t¹, T¹, y_1; F_{0,2}: per AND gate (a², b²), then t², y_0. Drawing a gate's rows together lets
-// server 0 form c² row by row in cache, and servers 1 and 2 draw all their triples in one call.
+// padded. v and w are sliced 512 elements (a tile of 8 words) at a time by a bit-matrix transpose
+// and turned into monomials (server 0) or leaves (servers 1, 2) while in cache; M is laid out tile
+// by tile (the tile's M_r rows of 8 words together), the c² rows gate by gate. The carry and AND
+// trees are bitslice::carry_tree / and_tree, shared with Pond.
+// Draw order (servers 1 and 2 mirror server 0, each drawing when it needs the values): F_{0,1}: m
+// (in M's layout), then per AND gate (a¹, b¹, c¹), then t¹, T¹, y_1; F_{0,2}: per AND gate (a², b²),
+// then t², y_0. So server 0 forms c² one gate at a time in cache, server 1 draws m tile by tile as
+// its leaves need it, and servers 1 and 2 draw a level's triples when the level runs.
 //
 // Cost for n values of width k, W = ⌈n/64⌉ words per row (8 bytes each), E = ℓ/8:
 //   sign: positions q = k − 1, pairs p = ⌊q/2⌋, singles s = q mod 2, groups g = p + s,
@@ -138,79 +141,85 @@ struct aby3_compare {
   static parts_type bits_to_arith(session_type& s, const rows& mine, const shape_t& shape) {
     if (s.id() >= P::num_servers) return {};
     if (s.id() == 0) return deal(s, shape, nullptr, nullptr);
-    dealt d = receive_dealing(s, shape, 0, 0);
-    return finish(s, mine.row(0), d, shape);
+    return finish(s, mine.row(0), shape);
   }
 
  private:
-  /// What server 1 or 2 holds from server 0's dealing.
-  struct dealt {
-    xt::xarray<word> mono_buf;     // server 1: the masks m; server 2: server 0's message (M | c²)
-    xt::xarray<word> triple_buf;   // per AND gate: (a, b, c) at server 1, (a, b) at server 2
-    const word* mono = nullptr;    // monomial shares: m (server 1) or M = mono ⊕ m (server 2), row-major
-    bitslice::triple_rows triples;  // the Beaver bit triples, gate by gate
-    rows t;                        // XOR share of the random bit t
-    ring_tensor<R> tt;             // arithmetic share of t
-    ring_tensor<R> y;              // output component: y_1 (server 1) or y_0 (server 2)
+  /// What servers 1 and 2 use of server 0's dealing in steps 1–2.
+  struct circuit_state {
+    prg* g = nullptr;        // server 1: F_{0,1}, which m is drawn from; server 2: null
+    xt::xarray<word> msg;    // server 2: server 0's message (M | c²)
+    rows a, c;               // the current level's a rows (and c rows at server 1)
+    std::size_t offset = 0;  // AND gates used so far
   };
 
   static parts_type run(session_type& s, const parts_type& x, const shape_t& shape, const plan& pl) {
     const std::size_t me = s.id();
     if (me >= P::num_servers) return {};
     if (me == 0) return deal(s, shape, &pl, &x);
-    dealt d = receive_dealing(s, shape, pl.monomials, pl.ands);
-    // w = x_2 (server 1's part 1, server 2's part 0); the zero test compares v with −w.
-    const ring_tensor<R>& x2 = me == 1 ? x.at(1) : x.at(0);
-    const rows bit = pl.what == kind::sign ? sign_circuit(s, x2, d, pl) : zero_circuit(s, x2, d, pl);
-    return finish(s, bit.row(0), d, shape);
+    const std::size_t n = shape_size(shape), W = aby3_detail::words_for(n);
+    rows bit;
+    {
+      // (scoped: the circuit's buffers are freed before step 3 allocates its ring tensors)
+      circuit_state cs;
+      if (me == 1) cs.g = &s.pair_prg(0);
+      if (me == 2) cs.msg = recv_words(s, 0, (pl.monomials + pl.ands) * W);  // M_r ≥ 1: never empty
+      // w = x_2 (server 1's part 1, server 2's part 0); the zero test compares v with −w.
+      const ring_tensor<R>& x2 = me == 1 ? x.at(1) : x.at(0);
+      bit = pl.what == kind::sign ? sign_circuit(s, x2, cs, pl) : zero_circuit(s, x2, cs, pl);
+    }
+    return finish(s, bit.row(0), shape);
   }
 
-  /// Server 0's monomial rows into out (row-major, M_r rows of W words): per pair block (a, b, ab),
-  /// per lone position a, then (sign) the top bit, from v = x_0 + x_1 sliced tile by tile.
-  static void monomials(word* out, const parts_type& x, const plan& pl, std::size_t n, std::size_t W) {
+  /// Server 0's masked monomials M = mono ⊕ m into out, tile-major: for the tile of words [w0, w0 + t),
+  /// M_r rows of t words at out + M_r·w0 (row r at + r·t): per pair block (a, b, ab), per lone
+  /// position a, then (sign) the top bit, from v = x_0 + x_1. Each tile is masked with the next
+  /// keystream of F_{0,1} while in cache, and each side reads its tile's monomials contiguously.
+  static void monomials(word* out, const parts_type& x, const plan& pl, std::size_t n, prg& g1) {
     const R *x0 = x.at(0).data(), *x1 = x.at(1).data();
+    const std::size_t nm = pl.monomials;
     bitslice::slice<R>(n, pl.k, [x0, x1](std::size_t j) { return R(x0[j] + x1[j]); },
                        [&](std::size_t w0, std::size_t t, const word* tile) {
+                         word* blk = out + nm * w0;
                          for (std::size_t j = 0; j < pl.pairs; ++j) {
                            const word *a = tile + 2 * j * tw, *b = tile + (2 * j + 1) * tw;
-                           word *ma = out + 3 * j * W + w0, *mb = ma + W, *mab = mb + W;
+                           word *ma = blk + 3 * j * t, *mb = ma + t, *mab = mb + t;
                            for (std::size_t u = 0; u < t; ++u) {
                              ma[u] = a[u];
                              mb[u] = b[u];
                              mab[u] = a[u] & b[u];
                            }
                          }
-                         if (pl.singles)
-                           std::copy(tile + 2 * pl.pairs * tw, tile + 2 * pl.pairs * tw + t, out + 3 * pl.pairs * W + w0);
-                         if (pl.what == kind::sign)
-                           std::copy(tile + (pl.k - 1) * tw, tile + (pl.k - 1) * tw + t, out + (pl.monomials - 1) * W + w0);
+                         if (pl.singles) std::copy(tile + 2 * pl.pairs * tw, tile + 2 * pl.pairs * tw + t, blk + 3 * pl.pairs * t);
+                         if (pl.what == kind::sign) std::copy(tile + (pl.k - 1) * tw, tile + (pl.k - 1) * tw + t, blk + (nm - 1) * t);
+                         g1.xor_bytes(blk, nm * t * sizeof(word));  // ⊕ m
                        });
   }
 
   /// Server 0: masks the monomials, deals the Beaver triples and t, sends server 2 its message
-  /// ((masked monomials | c²) as words, then T²), and returns its output components (y_0, y_1).
-  /// Draw order as in the file comment. pl and x are null for bits_to_arith (no circuit).
+  /// ((masked monomials | c²) as words, as soon as it is ready, then T²), and returns its output
+  /// components (y_0, y_1). Draw order as in the file comment. pl and x are null for bits_to_arith.
   static parts_type deal(session_type& s, const shape_t& shape, const plan* pl, const parts_type* x) {
     const std::size_t n = shape_size(shape), W = aby3_detail::words_for(n);
     const std::size_t nm = pl ? pl->monomials : 0, ands = pl ? pl->ands : 0;
     prg& g1 = s.pair_prg(1);
     prg& g2 = s.pair_prg(2);
-    auto msg = xt::xarray<word>::from_shape(shape_t{(nm + ands) * W});
-    if (nm > 0) {
-      monomials(msg.data(), *x, *pl, n, W);
-      g1.xor_bytes(msg.data(), nm * W * sizeof(word));  // M = mono ⊕ m
+    if (nm + ands > 0) {
+      auto msg = xt::xarray<word>::from_shape(shape_t{(nm + ands) * W});
+      monomials(msg.data(), *x, *pl, n, g1);
+      // Gate by gate: (a¹, b¹) and c¹ from F_{0,1}, then (a², b²) from F_{0,2} XORed onto (a¹, b¹), so
+      // c² = (a¹ ⊕ a²) ∧ (b¹ ⊕ b²) ⊕ c¹ is formed in the message with one row pair of scratch.
+      std::vector<word> ab(2 * W);
+      for (std::size_t r = 0; r < ands; ++r) {
+        word* c2 = msg.data() + (nm + r) * W;
+        g1.fill_bytes(ab.data(), 2 * W * sizeof(word));
+        g1.fill_bytes(c2, W * sizeof(word));
+        g2.xor_bytes(ab.data(), 2 * W * sizeof(word));
+        for (std::size_t w = 0; w < W; ++w) c2[w] ^= ab[w] & ab[W + w];
+      }
+      s.net().send(2, msg);
     }
-    // Gate by gate: (a¹, b¹) and c¹ from F_{0,1}, then (a², b²) from F_{0,2} XORed onto (a¹, b¹),
-    // so c² = (a¹ ⊕ a²) ∧ (b¹ ⊕ b²) ⊕ c¹ is formed in the message with one row pair of scratch.
-    std::vector<word> ab(2 * W);
-    for (std::size_t r = 0; r < ands; ++r) {
-      word* c2 = msg.data() + (nm + r) * W;
-      g1.fill_bytes(ab.data(), 2 * W * sizeof(word));
-      g1.fill_bytes(c2, W * sizeof(word));
-      g2.xor_bytes(ab.data(), 2 * W * sizeof(word));
-      for (std::size_t w = 0; w < W; ++w) c2[w] ^= ab[w] & ab[W + w];
-    }
-    rows t = aby3_detail::random_rows(g1, 1, W);  // t¹
+    rows t = aby3_detail::random_rows(g1, 1, W);        // t¹
     ring_tensor<R> tt = g1.template uniform<R>(shape);  // T¹, turned into T² = t − T¹ below
     ring_tensor<R> y1 = g1.template uniform<R>(shape);
     g2.xor_bytes(t.data.data(), W * sizeof(word));  // t = t¹ ⊕ t²
@@ -219,46 +228,31 @@ struct aby3_compare {
     const word* tb = t.row(0);
     bitslice::for_each_bit(n, [tb](std::size_t w) { return tb[w]; },
                            [ttp](std::size_t j, unsigned b) { ttp[j] = R(R(b) - ttp[j]); });
-    if (msg.size() > 0) s.net().send(2, msg);
     s.net().send(2, tt);
     return {std::move(y0), std::move(y1)};
   }
 
-  static dealt receive_dealing(session_type& s, const shape_t& shape, std::size_t nm, std::size_t ands) {
-    const std::size_t n = shape_size(shape), W = aby3_detail::words_for(n);
-    prg& g = s.pair_prg(0);
-    dealt d;
-    if (s.id() == 1) {
-      d.mono_buf = g.template uniform<word>(shape_t{nm * W});
-      d.triple_buf = g.template uniform<word>(shape_t{3 * ands * W});
-      d.t = aby3_detail::random_rows(g, 1, W);
-      d.tt = g.template uniform<R>(shape);
-      d.y = g.template uniform<R>(shape);
-      d.triples = {d.triple_buf.data(), 3, d.triple_buf.data() + 2 * W, 3, W};
-    } else {
-      d.triple_buf = g.template uniform<word>(shape_t{2 * ands * W});
-      d.t = aby3_detail::random_rows(g, 1, W);
-      d.y = g.template uniform<R>(shape);
-      if (nm + ands > 0) d.mono_buf = recv_words(s, 0, (nm + ands) * W);
-      d.tt = P::recv_checked(s, 0, shape);
-      d.triples = {d.triple_buf.data(), 2, d.mono_buf.data() + nm * W, 1, W};
-    }
-    d.mono = d.mono_buf.data();
-    return d;
+  /// The monomial shares of the tile at word w0 (t words, M_r rows of t): server 1 draws its masks m
+  /// from F_{0,1} tile by tile (the stream order of server 0's tile-major mask), server 2 reads M.
+  static const word* tile_monomials(circuit_state& cs, std::vector<word>& buf, std::size_t nm, std::size_t w0, std::size_t t) {
+    if (cs.g == nullptr) return cs.msg.data() + nm * w0;
+    cs.g->fill_bytes(buf.data(), nm * t * sizeof(word));
+    return buf.data();
   }
 
   /// Steps 1–2 of the sign at servers 1 and 2: leaves from the monomial shares, the carry tree, and
   /// s = v_{k−1} ⊕ w_{k−1} ⊕ carry. Returns this server's XOR share of s (one row).
-  static rows sign_circuit(session_type& s, const ring_tensor<R>& w, const dealt& d, const plan& pl) {
-    const std::size_t n = w.size(), W = aby3_detail::words_for(n), ng = pl.groups;
+  static rows sign_circuit(session_type& s, const ring_tensor<R>& w, circuit_state& cs, const plan& pl) {
+    const std::size_t n = w.size(), W = aby3_detail::words_for(n), ng = pl.groups, nm = pl.monomials;
     const word sm = s.id() == 2 ? ~word(0) : 0;  // server 2 adds the terms known to both (w alone)
     rows gp = rows::uninitialized(2 * ng, W);    // G rows, then P rows
     rows out = rows::uninitialized(1, W);
-    const word* mono = d.mono;
+    std::vector<word> mbuf(nm * tw);
     const R* wp = w.data();
     bitslice::slice<R>(n, pl.k, [wp](std::size_t j) { return wp[j]; }, [&](std::size_t w0, std::size_t t, const word* tile) {
+      const word* mono = tile_monomials(cs, mbuf, nm, w0, t);
       for (std::size_t j = 0; j < pl.pairs; ++j) {
-        const word *ma = mono + 3 * j * W + w0, *mb = ma + W, *mab = mb + W;
+        const word *ma = mono + 3 * j * t, *mb = ma + t, *mab = mb + t;
         const word *c = tile + 2 * j * tw, *dd = tile + (2 * j + 1) * tw;
         word *g = gp.row(j) + w0, *p = gp.row(ng + j) + w0;
         for (std::size_t u = 0; u < t; ++u) {
@@ -267,7 +261,7 @@ struct aby3_compare {
         }
       }
       if (pl.singles) {
-        const word* ma = mono + 3 * pl.pairs * W + w0;
+        const word* ma = mono + 3 * pl.pairs * t;
         const word* c = tile + 2 * pl.pairs * tw;
         word *g = gp.row(pl.pairs) + w0, *p = gp.row(ng + pl.pairs) + w0;
         for (std::size_t u = 0; u < t; ++u) {
@@ -275,7 +269,7 @@ struct aby3_compare {
           p[u] = ma[u] ^ (c[u] & sm);
         }
       }
-      const word* top = mono + (pl.monomials - 1) * W + w0;
+      const word* top = mono + (nm - 1) * t;
       const word* wt = tile + (pl.k - 1) * tw;
       for (std::size_t u = 0; u < t; ++u) out.row(0)[w0 + u] = top[u] ^ (wt[u] & sm);
     });
@@ -284,23 +278,23 @@ struct aby3_compare {
       G[j] = gp.row(j);
       Pr[j] = gp.row(ng + j);
     }
-    std::size_t offset = 0;
     const word* carry = bitslice::carry_tree(std::move(G), std::move(Pr),
-                                             [&](const bitslice::and_level& lv) { and_gates(s, lv, d, offset); });
+                                             [&](const bitslice::and_level& lv) { and_gates(s, lv, cs, pl.monomials, W); });
     for (std::size_t i = 0; i < W; ++i) out.row(0)[i] ^= carry[i];
     return out;
   }
 
   /// Steps 1–2 of the zero test: E per block, then an AND tree. Returns this server's share of [x = 0].
-  static rows zero_circuit(session_type& s, const ring_tensor<R>& w, const dealt& d, const plan& pl) {
-    const std::size_t n = w.size(), W = aby3_detail::words_for(n), ng = pl.groups;
+  static rows zero_circuit(session_type& s, const ring_tensor<R>& w, circuit_state& cs, const plan& pl) {
+    const std::size_t n = w.size(), W = aby3_detail::words_for(n), ng = pl.groups, nm = pl.monomials;
     const word sm = s.id() == 2 ? ~word(0) : 0;
     rows E = rows::uninitialized(ng, W);
-    const word* mono = d.mono;
+    std::vector<word> mbuf(nm * tw);
     const R* wp = w.data();
     bitslice::slice<R>(n, pl.k, [wp](std::size_t j) { return T::neg(wp[j]); }, [&](std::size_t w0, std::size_t t, const word* tile) {
+      const word* mono = tile_monomials(cs, mbuf, nm, w0, t);
       for (std::size_t j = 0; j < pl.pairs; ++j) {
-        const word *ma = mono + 3 * j * W + w0, *mb = ma + W, *mab = mb + W;
+        const word *ma = mono + 3 * j * t, *mb = ma + t, *mab = mb + t;
         const word *c = tile + 2 * j * tw, *dd = tile + (2 * j + 1) * tw;
         word* e = E.row(j) + w0;
         for (std::size_t u = 0; u < t; ++u) {
@@ -309,7 +303,7 @@ struct aby3_compare {
         }
       }
       if (pl.singles) {
-        const word* ma = mono + 3 * pl.pairs * W + w0;
+        const word* ma = mono + 3 * pl.pairs * t;
         const word* c = tile + 2 * pl.pairs * tw;
         word* e = E.row(pl.pairs) + w0;
         for (std::size_t u = 0; u < t; ++u) e[u] = ma[u] ^ (~c[u] & sm);
@@ -317,49 +311,70 @@ struct aby3_compare {
     });
     std::vector<word*> rows_e(ng);
     for (std::size_t j = 0; j < ng; ++j) rows_e[j] = E.row(j);
-    std::size_t offset = 0;
-    const word* all = bitslice::and_tree(std::move(rows_e), [&](const bitslice::and_level& lv) { and_gates(s, lv, d, offset); });
+    const word* all =
+        bitslice::and_tree(std::move(rows_e), [&](const bitslice::and_level& lv) { and_gates(s, lv, cs, pl.monomials, W); });
     rows out = rows::uninitialized(1, W);
     std::copy(all, all + W, out.row(0));
     return out;
   }
 
-  /// One level of Beaver ANDs between servers 1 and 2 with the dealt triples [offset, offset + gates):
-  /// one message (e and f) each way, 1 round.
-  static void and_gates(session_type& s, const bitslice::and_level& lv, const dealt& d, std::size_t& offset) {
-    const std::size_t other = 3 - s.id();
-    auto ef = bitslice::beaver_open(lv, d.triples, offset);
+  /// One level of Beaver ANDs between servers 1 and 2 (one message each way, 1 round), with the next
+  /// dealt triples: server 1 draws (a, b, c) gate by gate from F_{0,1}, server 2 (a, b) from F_{0,2}
+  /// and takes c² from server 0's message.
+  static void and_gates(session_type& s, const bitslice::and_level& lv, circuit_state& cs, std::size_t nm, std::size_t W) {
+    const std::size_t m = lv.size(), other = 3 - s.id();
+    const bool first = s.id() == 1;
+    prg& g = s.pair_prg(0);
+    if (cs.a.count < m) cs.a = rows::uninitialized(m, W);  // the first level is the largest
+    if (first && cs.c.count < m) cs.c = rows::uninitialized(m, W);
+    auto ef = bitslice::beaver_open(lv, W, cs.a.data.data(), [&](std::size_t i, word* a, word* f) {
+      g.fill_bytes(a, W * sizeof(word));
+      g.xor_bytes(f, W * sizeof(word));
+      if (first) g.fill_bytes(cs.c.row(i), W * sizeof(word));
+    });
     s.net().send(other, ef);
     auto theirs = recv_words(s, other, ef.size());
-    bitslice::beaver_close(lv, d.triples, offset, ef.data(), theirs.data(), s.id() == 1);
-    offset += lv.size();
+    const word* c = first ? cs.c.data.data() : cs.msg.data() + (nm + cs.offset) * W;
+    bitslice::beaver_close(lv, W, cs.a.data.data(), c, ef.data(), theirs.data());
+    cs.offset += m;
   }
 
-  /// Step 3 at servers 1 and 2: open u = s ⊕ t, then exchange β − y to form y_2 (2 rounds).
-  /// Works in d.tt's storage: T^i becomes β^i − y, then y_2.
-  static parts_type finish(session_type& s, const word* bit, dealt& d, const shape_t& shape) {
+  /// Step 3 at servers 1 and 2: draws t, T and y (server 1: t¹, T¹, y_1 from F_{0,1}; server 2: t²,
+  /// y_0 from F_{0,2}, T² from server 0's message), opens u = s ⊕ t, then exchanges β − y to form
+  /// y_2 (2 rounds). Works in T's storage: T^i becomes β^i − y, then y_2.
+  static parts_type finish(session_type& s, const word* bit, const shape_t& shape) {
     const std::size_t n = shape_size(shape), W = aby3_detail::words_for(n), other = 3 - s.id();
     const bool first = s.id() == 1;
+    prg& g = s.pair_prg(0);
+    rows t = aby3_detail::random_rows(g, 1, W);
+    ring_tensor<R> tt, y;
+    if (first) {
+      tt = g.template uniform<R>(shape);
+      y = g.template uniform<R>(shape);
+    } else {
+      y = g.template uniform<R>(shape);
+      tt = P::recv_checked(s, 0, shape);
+    }
     auto u_mine = xt::xarray<word>::from_shape(shape_t{W});
-    for (std::size_t i = 0; i < W; ++i) u_mine.data()[i] = bit[i] ^ d.t.row(0)[i];
+    for (std::size_t i = 0; i < W; ++i) u_mine.data()[i] = bit[i] ^ t.row(0)[i];
     s.net().send(other, u_mine);
     auto u_theirs = recv_words(s, other, W);
-    // β¹ = u + (1 − 2u)·T¹, β² = (1 − 2u)·T²: T^i where u = 0, [first] − T^i where u = 1.
+    // β¹ = u + (1 − 2u)·T¹, β² = (1 − 2u)·T²: T^i where u = 0, [server 1] − T^i where u = 1.
     const R lead = first ? T::one() : T::zero();
-    R* tt = d.tt.data();
-    const R* y = d.y.data();
+    R* ttp = tt.data();
+    const R* yp = y.data();
     const word *um = u_mine.data(), *ut = u_theirs.data();
     bitslice::for_each_bit(n, [um, ut](std::size_t w) { return um[w] ^ ut[w]; }, [=](std::size_t j, unsigned u) {
-      const R tj = tt[j], mask = R(R(0) - R(u));
+      const R tj = ttp[j], mask = R(R(0) - R(u));
       const R beta = R(tj ^ ((tj ^ R(lead - tj)) & mask));
-      tt[j] = R(beta - y[j]);
+      ttp[j] = R(beta - yp[j]);
     });
-    s.net().send(other, d.tt);
+    s.net().send(other, tt);
     const ring_tensor<R> theirs = P::recv_checked(s, other, shape);
     const R* th = theirs.data();
-    for (std::size_t j = 0; j < n; ++j) tt[j] = R(tt[j] + th[j]);  // y_2 = (β¹ − y_1) + (β² − y_0)
-    if (first) return {std::move(d.y), std::move(d.tt)};
-    return {std::move(d.tt), std::move(d.y)};
+    for (std::size_t j = 0; j < n; ++j) ttp[j] = R(ttp[j] + th[j]);  // y_2 = (β¹ − y_1) + (β² − y_0)
+    if (first) return {std::move(y), std::move(tt)};
+    return {std::move(tt), std::move(y)};
   }
 
   static xt::xarray<word> recv_words(session_type& s, std::size_t from, std::size_t n) {

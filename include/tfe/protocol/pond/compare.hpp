@@ -11,8 +11,15 @@
 // ⌈log2(k−1)⌉ levels of AND gates on Beaver bit-triples (dealt with seed compression like the
 // arithmetic triples). Finally the XOR-shared bit becomes an arithmetic share with a dealt random bit t
 // held both ways: open u = b ⊕ t, then [b] = u + [t] − 2u[t].
-// Bits are bit-sliced: row i holds bit i of every element, 64 elements per word, so one AND "gate"
-// instruction serves 64 values and the opened bits are sent densely.
+// Bits are bit-sliced (tfe/ring/bitslice.hpp): row i holds bit i of every element, 64 elements per
+// word, so one AND "gate" instruction serves 64 values and the opened bits are sent densely; c and r
+// are sliced 512 elements at a time by a bit-matrix transpose, and the generate/propagate rows are
+// formed from the slices while in cache. The carry and AND trees are bitslice::carry_tree / and_tree
+// (shared with ABY3); a level's ANDs are Beaver ANDs (bitslice::beaver_open / beaver_close): the
+// servers open e = x ⊕ a and f = y ⊕ b and take e∧y_i ⊕ a_i∧f ⊕ c_i as their shares of x∧y.
+// Draw order per AND gate (the dealer mirrors each server): server 0 draws (a, b, c) from its stream
+// with the crypto producer, server 1 (a, b) from its own; the producer forms server 1's c one gate at
+// a time and sends a level's c rows in one message.
 //
 // Cost per server for n values of width k (k = 32 with the ring64 preset: 15 integral + 16
 // fractional + 1 sign bits; k + 1 for differences), online:
@@ -27,6 +34,7 @@
 
 #include "tfe/crypto/prg.hpp"
 #include "tfe/net/channel.hpp"
+#include "tfe/ring/bitslice.hpp"
 #include "tfe/tensor.hpp"
 
 #include <cstdint>
@@ -34,83 +42,65 @@
 
 namespace tfe {
 
-/// XOR-shared (or public) bits, bit-sliced: rows × words, row i = bit i of elements 0..n-1.
-struct bit_rows {
-  std::size_t rows = 0, words = 0;
-  xt::xarray<std::uint64_t> data;  // 1-D, rows * words
-
-  bit_rows() = default;
-  bit_rows(std::size_t r, std::size_t w) : rows(r), words(w), data(xt::zeros<std::uint64_t>(shape_t{r * w})) {}
-  std::uint64_t* row(std::size_t i) { return data.data() + i * words; }
-  const std::uint64_t* row(std::size_t i) const { return data.data() + i * words; }
-};
-
 template <class P>
 struct pond_compare {
   using R = typename P::ring;
   using T = ring_traits<R>;
   using parts_type = std::vector<ring_tensor<R>>;
   using session_type = session<P>;
+  using word = bitslice::word;
+  using rows = bitslice::rows;
   static constexpr std::size_t dealer = 2;
+  static constexpr std::size_t tw = bitslice::tile_words;
 
   /// Shares of [x < 0] as ring integers, for x in the `width`-bit two's-complement range.
   static parts_type sign_bit(session_type& s, const parts_type& x, const shape_t& shape, unsigned width) {
     if (s.id() > dealer) return {};
     auto scope = s.op_scope("pond_sign");
-    const std::size_t k = width;
+    const std::size_t k = width, n = shape_size(shape), W = bitslice::words_for(n);
     TFE_ENFORCE(k >= 2 && k <= T::bits, protocol_error, "sign bit width ", k, " is not in [2, ", T::bits, "]");
-    auto [c_bits, r_bits] = open_masked(s, x, shape, k);
-    const std::size_t W = c_bits.words;
+    if (s.id() == dealer) {
+      deal_masked(s, shape, k);
+      const std::vector<word*> none(k - 1, nullptr);
+      bitslice::carry_tree(none, none, [&](const bitslice::and_level& lv) { deal_gates(s, lv.size(), W); });
+      deal_bit(s, shape);
+      return {};
+    }
+    const bool first = s.id() == 0;
+    opened m = open_masked(s, x, shape, k);
     // b = ¬r: server 0 flips its share (a public NOT); p = c ⊕ b (server 0 adds the public c), g = c ∧ b.
-    bit_rows p(k, W), g(k, W);
-    for (std::size_t i = 0; i < k; ++i) {
-      const std::uint64_t* c = c_bits.row(i);
-      const std::uint64_t* r = r_bits.row(i);
-      std::uint64_t* pi = p.row(i);
-      std::uint64_t* gi = g.row(i);
-      for (std::size_t w = 0; w < W; ++w) {
-        std::uint64_t b = s.id() == 0 ? ~r[w] : r[w];
-        gi[w] = c[w] & b;
-        pi[w] = s.id() == 0 ? (c[w] ^ b) : b;
-      }
-    }
-    // Fold the carry-in 1 into position 0: carry out of bit 0 is g0 ∨ p0 = g0 ⊕ p0.
-    for (std::size_t w = 0; w < W; ++w) g.row(0)[w] ^= p.row(0)[w];
-    // Carry tree over positions 0..k-2; groups are (G rows, P rows), the lowest group needs no P.
-    std::vector<std::size_t> gi(k - 1);
-    for (std::size_t i = 0; i + 1 < k; ++i) gi[i] = i;
-    bit_rows G = select_rows(g, gi), Pr = select_rows(p, gi);
-    std::size_t groups = k - 1;
-    while (groups > 1) {
-      const std::size_t pairs = groups / 2;
-      // ANDs of this level: P_hi ∧ G_lo for every pair, P_hi ∧ P_lo for every pair but the lowest.
-      bit_rows lhs(2 * pairs - 1, W), rhs(2 * pairs - 1, W);
-      for (std::size_t j = 0; j < pairs; ++j) {
-        copy_row(lhs, j, Pr, 2 * j + 1);
-        copy_row(rhs, j, G, 2 * j);
-        if (j > 0) {
-          copy_row(lhs, pairs + j - 1, Pr, 2 * j + 1);
-          copy_row(rhs, pairs + j - 1, Pr, 2 * j);
+    // p overwrites the r rows (server 1's p is its r share as it is); g rows 0..k−2 are new.
+    rows g = rows::uninitialized(k - 1, W);
+    const R *mv = m.masked.data(), *th = m.theirs.data();
+    bitslice::slice<R>(n, k, [mv, th](std::size_t j) { return R(mv[j] + th[j]); }, [&](std::size_t w0, std::size_t t, const word* tile) {
+      for (std::size_t i = 0; i < k; ++i) {
+        const word* c = tile + i * tw;
+        word* r = m.r_bits.row(i) + w0;
+        if (i + 1 < k) {
+          word* gi = g.row(i) + w0;
+          if (first)
+            for (std::size_t u = 0; u < t; ++u) gi[u] = c[u] & ~r[u];
+          else
+            for (std::size_t u = 0; u < t; ++u) gi[u] = c[u] & r[u];
         }
+        if (first)
+          for (std::size_t u = 0; u < t; ++u) r[u] = c[u] ^ ~r[u];
       }
-      bit_rows prod = and_rows(s, lhs, rhs);
-      const std::size_t next = pairs + (groups % 2);
-      bit_rows G2(next, W), P2(next, W);
-      for (std::size_t j = 0; j < pairs; ++j) {
-        for (std::size_t w = 0; w < W; ++w) G2.row(j)[w] = G.row(2 * j + 1)[w] ^ prod.row(j)[w];
-        if (j > 0) copy_row(P2, j, prod, pairs + j - 1);
-      }
-      if (groups % 2) {
-        copy_row(G2, next - 1, G, groups - 1);
-        copy_row(P2, next - 1, Pr, groups - 1);
-      }
-      G = std::move(G2);
-      Pr = std::move(P2);
-      groups = next;
+      // Fold the carry-in 1 into position 0: the carry out of bit 0 is g_0 ∨ p_0 = g_0 ⊕ p_0.
+      for (std::size_t u = 0; u < t; ++u) g.row(0)[w0 + u] ^= m.r_bits.row(0)[w0 + u];
+    });
+    m.masked = ring_tensor<R>();  // c is no longer needed: free it for the allocations below
+    m.theirs = ring_tensor<R>();
+    // Carry tree over positions 0..k−2, groups (g_i, p_i); then sign = p_{k−1} ⊕ carry_{k−1}.
+    std::vector<word*> G(k - 1), Pr(k - 1);
+    for (std::size_t i = 0; i + 1 < k; ++i) {
+      G[i] = g.row(i);
+      Pr[i] = m.r_bits.row(i);
     }
-    // sign = p_{k-1} ⊕ carry_{k-1}
-    bit_rows sign(1, W);
-    for (std::size_t w = 0; w < W; ++w) sign.row(0)[w] = p.row(k - 1)[w] ^ G.row(0)[w];
+    gate_scratch sc;
+    const word* carry = bitslice::carry_tree(std::move(G), std::move(Pr), [&](const bitslice::and_level& lv) { and_gates(s, lv, W, sc); });
+    word* sign = m.r_bits.row(k - 1);
+    for (std::size_t w = 0; w < W; ++w) sign[w] ^= carry[w];
     return bits_to_arith(s, sign, shape);
   }
 
@@ -118,176 +108,175 @@ struct pond_compare {
   static parts_type zero_bit(session_type& s, const parts_type& x, const shape_t& shape, unsigned width) {
     if (s.id() > dealer) return {};
     auto scope = s.op_scope("pond_is_zero");
-    const std::size_t k = width;
-    auto [c_bits, r_bits] = open_masked(s, x, shape, k);
-    const std::size_t W = c_bits.words;
-    // q_i = ¬(c_i ⊕ r_i): server 0 applies the public c and the NOT.
-    bit_rows q(k, W);
-    for (std::size_t i = 0; i < k; ++i)
-      for (std::size_t w = 0; w < W; ++w)
-        q.row(i)[w] = s.id() == 0 ? ~(c_bits.row(i)[w] ^ r_bits.row(i)[w]) : r_bits.row(i)[w];
-    std::size_t rows = k;
-    while (rows > 1) {
-      const std::size_t pairs = rows / 2;
-      bit_rows lhs(pairs, W), rhs(pairs, W);
-      for (std::size_t j = 0; j < pairs; ++j) {
-        copy_row(lhs, j, q, 2 * j);
-        copy_row(rhs, j, q, 2 * j + 1);
-      }
-      bit_rows prod = and_rows(s, lhs, rhs);
-      const std::size_t next = pairs + rows % 2;
-      bit_rows q2(next, W);
-      for (std::size_t j = 0; j < pairs; ++j) copy_row(q2, j, prod, j);
-      if (rows % 2) copy_row(q2, next - 1, q, rows - 1);
-      q = std::move(q2);
-      rows = next;
+    const std::size_t k = width, n = shape_size(shape), W = bitslice::words_for(n);
+    if (s.id() == dealer) {
+      deal_masked(s, shape, k);
+      bitslice::and_tree(std::vector<word*>(k, nullptr), [&](const bitslice::and_level& lv) { deal_gates(s, lv.size(), W); });
+      deal_bit(s, shape);
+      return {};
     }
-    return bits_to_arith(s, q, shape);
+    opened m = open_masked(s, x, shape, k);
+    // q_i = ¬(c_i ⊕ r_i): server 0 applies the public c and the NOT (in place); server 1's q is its r share.
+    if (s.id() == 0) {
+      const R *mv = m.masked.data(), *th = m.theirs.data();
+      bitslice::slice<R>(n, k, [mv, th](std::size_t j) { return R(mv[j] + th[j]); }, [&](std::size_t w0, std::size_t t, const word* tile) {
+        for (std::size_t i = 0; i < k; ++i) {
+          const word* c = tile + i * tw;
+          word* r = m.r_bits.row(i) + w0;
+          for (std::size_t u = 0; u < t; ++u) r[u] = ~(c[u] ^ r[u]);
+        }
+      });
+    }
+    m.masked = ring_tensor<R>();  // c is no longer needed: free it for the allocations below
+    m.theirs = ring_tensor<R>();
+    std::vector<word*> q(k);
+    for (std::size_t i = 0; i < k; ++i) q[i] = m.r_bits.row(i);
+    gate_scratch sc;
+    const word* all = bitslice::and_tree(std::move(q), [&](const bitslice::and_level& lv) { and_gates(s, lv, W, sc); });
+    return bits_to_arith(s, all, shape);
   }
 
  private:
-  static std::size_t words_for(std::size_t n) { return (n + 63) / 64; }
+  /// A server's view after opening c = x + r: its share of the bits of r (k rows), and the two
+  /// halves of c (its own masked share x_i + r_i, sent, and the other server's), c = masked + theirs.
+  struct opened {
+    rows r_bits;
+    ring_tensor<R> masked, theirs;
+  };
 
-  static bit_rows select_rows(const bit_rows& b, const std::vector<std::size_t>& idx) {
-    bit_rows out(idx.size(), b.words);
-    for (std::size_t j = 0; j < idx.size(); ++j) copy_row(out, j, b, idx[j]);
-    return out;
-  }
-  static void copy_row(bit_rows& dst, std::size_t i, const bit_rows& src, std::size_t j) {
-    std::copy(src.row(j), src.row(j) + src.words, dst.row(i));
-  }
+  /// A level's a rows (and server 0's c rows), reused by the smaller levels after the first.
+  struct gate_scratch {
+    rows a, c;
+  };
 
-  /// Transposes a 64×64 bit matrix in place: afterwards bit j of a[i] is bit i of the old a[j]
-  /// (the recursive block-swap of Hacker's Delight, 6·32 word operations instead of 4096 bit moves).
-  static void transpose64(std::uint64_t a[64]) {
-    std::uint64_t m = 0x00000000FFFFFFFFULL;
-    for (int j = 32; j != 0; j >>= 1, m ^= (m << j)) {
-      for (int i = 0; i < 64; i = ((i | j) + 1) & ~j) {
-        const std::uint64_t t = ((a[i] >> j) ^ a[i | j]) & m;
-        a[i] ^= t << j;
-        a[i | j] ^= t;
-      }
-    }
-  }
-
-  /// Bit-slices the low k bits of every element.
-  static bit_rows to_rows(const ring_tensor<R>& v, std::size_t k) {
-    const std::size_t n = v.size(), W = words_for(n);
-    bit_rows out(k, W);
-    if constexpr (std::is_trivially_copyable_v<R>) {
-      // 64 elements at a time, one 64-bit slice of the ring word at a time.
-      std::uint64_t blk[64];
-      for (std::size_t w = 0; w < W; ++w) {
-        const std::size_t base = w * 64, cnt = std::min<std::size_t>(64, n - base);
-        for (std::size_t h = 0; 64 * h < k; ++h) {
-          for (std::size_t j = 0; j < cnt; ++j) blk[j] = static_cast<std::uint64_t>(v.data()[base + j] >> (64 * h));
-          for (std::size_t j = cnt; j < 64; ++j) blk[j] = 0;
-          transpose64(blk);
-          const std::size_t rows = std::min<std::size_t>(64, k - 64 * h);
-          for (std::size_t i = 0; i < rows; ++i) out.row(64 * h + i)[w] = blk[i];
-        }
-      }
-    } else {
-      for (std::size_t j = 0; j < n; ++j) {
-        const R x = v.data()[j];
-        const std::uint64_t m = std::uint64_t(1) << (j % 64);
-        for (std::size_t i = 0; i < k; ++i)
-          if (boost::multiprecision::bit_test(x, static_cast<unsigned>(i))) out.row(i)[j / 64] |= m;
-      }
-    }
-    return out;
-  }
-
-  static xt::xarray<std::uint64_t> words(prg& g, std::size_t n) { return g.template uniform<std::uint64_t>(shape_t{n}); }
-
-  static xt::xarray<std::uint64_t> recv_words(session_type& s, std::size_t from, std::size_t n) {
-    auto t = s.net().template recv<std::uint64_t>(from);
+  static xt::xarray<word> recv_words(session_type& s, std::size_t from, std::size_t n) {
+    auto t = s.net().template recv<word>(from);
     TFE_ENFORCE(t.size() == n, protocol_error, "expected ", n, " words from '", s.name_of(from), "' but got ", t.size());
     return t;
   }
 
-  /// The dealer deals r (arithmetic shares + XOR-shared low k bits); the servers open c = x + r.
-  /// Returns (public bits of c, this server's share of the bits of r); the dealer gets zero rows.
-  static std::pair<bit_rows, bit_rows> open_masked(session_type& s, const parts_type& x, const shape_t& shape, std::size_t k) {
-    const std::size_t n = shape_size(shape), W = words_for(n);
-    if (s.id() == dealer) {
-      ring_tensor<R> r = s.private_prg().template uniform<R>(shape);
-      auto r0 = s.pair_prg(0).template uniform<R>(shape);
-      s.net().send(1, ring_tensor<R>(r - r0));
-      bit_rows rb = to_rows(r, k);
-      auto rb0 = words(s.pair_prg(0), k * W);
-      s.net().send(1, xt::xarray<std::uint64_t>(rb.data ^ rb0));
-      return {bit_rows(k, W), bit_rows(k, W)};
-    }
-    ring_tensor<R> r_i = s.id() == 0 ? s.pair_prg(dealer).template uniform<R>(shape) : P::recv_checked(s, dealer, shape);
-    bit_rows rb(k, W);
-    rb.data = s.id() == 0 ? words(s.pair_prg(dealer), k * W) : recv_words(s, dealer, k * W);
-    const std::size_t other = 1 - s.id();
-    ring_tensor<R> masked = x.at(0) + r_i;
-    s.net().send(other, masked);
-    ring_tensor<R> c = masked + P::recv_checked(s, other, shape);
-    return {to_rows(c, k), std::move(rb)};
+  /// The dealer's half of open_masked: deals r as arithmetic shares (r_0 from the stream with server
+  /// 0, r − r_0 sent to server 1) and as XOR-shared bits of its low k bits (server 0's from the
+  /// stream, the bits ⊕ that share sent to server 1).
+  static void deal_masked(session_type& s, const shape_t& shape, std::size_t k) {
+    prg& g0 = s.pair_prg(0);
+    ring_tensor<R> r = s.private_prg().template uniform<R>(shape);
+    ring_tensor<R> r1 = g0.template uniform<R>(shape);  // r_0, turned into r_1 = r − r_0 in place
+    const std::size_t n = r.size();
+    for (std::size_t j = 0; j < n; ++j) r1.data()[j] = R(r.data()[j] - r1.data()[j]);
+    s.net().send(1, r1);
+    rows rb = bitslice::slice_rows(r, k);
+    g0.xor_bytes(rb.data.data(), rb.data.size() * sizeof(word));
+    s.net().send(1, rb.data);
   }
 
-  /// Row-wise AND of XOR-shared bits with dealt Beaver bit-triples: 1 round, both operands opened
-  /// in one message of 2·rows·words words per server; the dealer sends rows·words words to server 1.
-  static bit_rows and_rows(session_type& s, const bit_rows& lhs, const bit_rows& rhs) {
-    const std::size_t n = lhs.rows * lhs.words;
-    bit_rows out(lhs.rows, lhs.words);
-    if (s.id() == dealer) {
-      auto a0 = words(s.pair_prg(0), n), b0 = words(s.pair_prg(0), n), c0 = words(s.pair_prg(0), n);
-      auto a1 = words(s.pair_prg(1), n), b1 = words(s.pair_prg(1), n);
-      s.net().send(1, xt::xarray<std::uint64_t>(((a0 ^ a1) & (b0 ^ b1)) ^ c0));
-      return out;
+  /// The servers open c = x + r; see `opened`.
+  static opened open_masked(session_type& s, const parts_type& x, const shape_t& shape, std::size_t k) {
+    const std::size_t W = bitslice::words_for(shape_size(shape));
+    opened m;
+    if (s.id() == 0) {
+      prg& g = s.pair_prg(dealer);
+      m.masked = g.template uniform<R>(shape);
+      m.r_bits = rows::uninitialized(k, W);
+      g.fill_bytes(m.r_bits.data.data(), k * W * sizeof(word));
+    } else {
+      m.masked = P::recv_checked(s, dealer, shape);
+      m.r_bits.count = k;
+      m.r_bits.W = W;
+      m.r_bits.data = recv_words(s, dealer, k * W);
     }
-    auto a = words(s.pair_prg(dealer), n), b = words(s.pair_prg(dealer), n);
-    xt::xarray<std::uint64_t> c = s.id() == 0 ? words(s.pair_prg(dealer), n) : recv_words(s, dealer, n);
-    xt::xarray<std::uint64_t> ef = xt::zeros<std::uint64_t>(shape_t{2 * n});
-    for (std::size_t i = 0; i < n; ++i) {
-      ef.data()[i] = lhs.data.data()[i] ^ a.data()[i];
-      ef.data()[n + i] = rhs.data.data()[i] ^ b.data()[i];
+    const R* xi = x.at(0).data();
+    R* mv = m.masked.data();
+    for (std::size_t j = 0; j < m.masked.size(); ++j) mv[j] = R(mv[j] + xi[j]);  // x_i + r_i
+    const std::size_t other = 1 - s.id();
+    s.net().send(other, m.masked);
+    m.theirs = P::recv_checked(s, other, shape);
+    return m;
+  }
+
+  /// The dealer's half of a level of `gates` AND gates: per gate, (a_0, b_0, c_0) from the stream with
+  /// server 0 and (a_1, b_1) from the stream with server 1, and c_1 = (a_0 ⊕ a_1) ∧ (b_0 ⊕ b_1) ⊕ c_0
+  /// into the level's message to server 1 (rows·words words).
+  static void deal_gates(session_type& s, std::size_t gates, std::size_t W) {
+    prg& g0 = s.pair_prg(0);
+    prg& g1 = s.pair_prg(1);
+    auto msg = xt::xarray<word>::from_shape(shape_t{gates * W});
+    std::vector<word> ab(2 * W);
+    for (std::size_t r = 0; r < gates; ++r) {
+      word* c1 = msg.data() + r * W;
+      g0.fill_bytes(ab.data(), 2 * W * sizeof(word));
+      g0.fill_bytes(c1, W * sizeof(word));
+      g1.xor_bytes(ab.data(), 2 * W * sizeof(word));
+      for (std::size_t w = 0; w < W; ++w) c1[w] ^= ab[w] & ab[W + w];
     }
+    s.net().send(1, msg);
+  }
+
+  /// A level of Beaver ANDs at the servers: 1 round, both operands opened in one message of
+  /// 2·rows·words words per server; server 1 first receives the level's c rows from the dealer.
+  static void and_gates(session_type& s, const bitslice::and_level& lv, std::size_t W, gate_scratch& sc) {
+    const std::size_t m = lv.size();
+    const bool first = s.id() == 0;
+    prg& g = s.pair_prg(dealer);
+    if (sc.a.count < m) sc.a = rows::uninitialized(m, W);  // the first level is the largest
+    if (first && sc.c.count < m) sc.c = rows::uninitialized(m, W);
+    xt::xarray<word> c1;
+    if (!first) c1 = recv_words(s, dealer, m * W);
+    auto ef = bitslice::beaver_open(lv, W, sc.a.data.data(), [&](std::size_t i, word* a, word* f) {
+      g.fill_bytes(a, W * sizeof(word));
+      g.xor_bytes(f, W * sizeof(word));
+      if (first) g.fill_bytes(sc.c.row(i), W * sizeof(word));
+    });
     const std::size_t other = 1 - s.id();
     s.net().send(other, ef);
-    auto theirs = recv_words(s, other, 2 * n);
-    for (std::size_t i = 0; i < n; ++i) {
-      const std::uint64_t e = ef.data()[i] ^ theirs.data()[i], f = ef.data()[n + i] ^ theirs.data()[n + i];
-      std::uint64_t z = c.data()[i] ^ (e & b.data()[i]) ^ (a.data()[i] & f);
-      if (s.id() == 0) z ^= e & f;
-      out.data.data()[i] = z;
-    }
-    return out;
+    auto theirs = recv_words(s, other, ef.size());
+    bitslice::beaver_close(lv, W, sc.a.data.data(), first ? sc.c.data.data() : c1.data(), ef.data(), theirs.data());
+  }
+
+  /// The dealer's half of bits_to_arith: a random bit t, XOR-shared (t ⊕ t_0 to server 1) and as
+  /// arithmetic shares ([t] − [t]_0 to server 1).
+  static void deal_bit(session_type& s, const shape_t& shape) {
+    const std::size_t n = shape_size(shape), W = bitslice::words_for(n);
+    prg& g0 = s.pair_prg(0);
+    rows t = rows::uninitialized(1, W);
+    s.private_prg().fill_bytes(t.data.data(), W * sizeof(word));
+    xt::xarray<word> t1 = t.data;
+    g0.xor_bytes(t1.data(), W * sizeof(word));
+    s.net().send(1, t1);
+    ring_tensor<R> ta1 = g0.template uniform<R>(shape);  // [t]_0, turned into [t]_1 = t − [t]_0
+    R* tp = ta1.data();
+    const word* tb = t.row(0);
+    bitslice::for_each_bit(n, [tb](std::size_t w) { return tb[w]; }, [tp](std::size_t j, unsigned b) { tp[j] = R(R(b) - tp[j]); });
+    s.net().send(1, ta1);
   }
 
   /// XOR-shared bits (one row) to arithmetic shares of 0/1 with a dealt random bit t: 1 round,
-  /// the servers open u = b ⊕ t (one word per 64 values).
-  static parts_type bits_to_arith(session_type& s, const bit_rows& bits, const shape_t& shape) {
-    const std::size_t n = shape_size(shape), W = words_for(n);
-    if (s.id() == dealer) {
-      auto t = words(s.private_prg(), W);
-      auto t0 = words(s.pair_prg(0), W);
-      s.net().send(1, xt::xarray<std::uint64_t>(t ^ t0));
-      ring_tensor<R> ta(shape);
-      for (std::size_t j = 0; j < n; ++j) ta.data()[j] = ((t.data()[j / 64] >> (j % 64)) & 1u) ? T::one() : T::zero();
-      auto ta0 = s.pair_prg(0).template uniform<R>(shape);
-      s.net().send(1, ring_tensor<R>(ta - ta0));
-      return {};
+  /// the servers open u = b ⊕ t (one word per 64 values), then [b] = u + [t] − 2u[t].
+  static parts_type bits_to_arith(session_type& s, const word* bits, const shape_t& shape) {
+    const std::size_t n = shape_size(shape), W = bitslice::words_for(n);
+    xt::xarray<word> t;
+    ring_tensor<R> ta;
+    if (s.id() == 0) {
+      t = s.pair_prg(dealer).template uniform<word>(shape_t{W});
+      ta = s.pair_prg(dealer).template uniform<R>(shape);
+    } else {
+      t = recv_words(s, dealer, W);
+      ta = P::recv_checked(s, dealer, shape);
     }
-    auto t = s.id() == 0 ? words(s.pair_prg(dealer), W) : recv_words(s, dealer, W);
-    ring_tensor<R> ta = s.id() == 0 ? s.pair_prg(dealer).template uniform<R>(shape) : P::recv_checked(s, dealer, shape);
-    xt::xarray<std::uint64_t> u = xt::zeros<std::uint64_t>(shape_t{W});
-    for (std::size_t w = 0; w < W; ++w) u.data()[w] = bits.row(0)[w] ^ t.data()[w];
+    auto u = xt::xarray<word>::from_shape(shape_t{W});
+    for (std::size_t w = 0; w < W; ++w) u.data()[w] = bits[w] ^ t.data()[w];
     const std::size_t other = 1 - s.id();
     s.net().send(other, u);
     auto theirs = recv_words(s, other, W);
-    ring_tensor<R> out(shape);
-    for (std::size_t j = 0; j < n; ++j) {
-      const bool uj = ((u.data()[j / 64] ^ theirs.data()[j / 64]) >> (j % 64)) & 1u;
-      const R tj = ta.data()[j];
-      // [b] = u + [t] − 2u[t]
-      out.data()[j] = uj ? R((s.id() == 0 ? T::one() : T::zero()) - tj) : tj;
-    }
-    return {std::move(out)};
+    // u + [t] − 2u[t]: [t] where u = 0, [server 0] − [t] where u = 1 (in [t]'s storage).
+    const R lead = s.id() == 0 ? T::one() : T::zero();
+    R* tp = ta.data();
+    const word *um = u.data(), *ut = theirs.data();
+    bitslice::for_each_bit(n, [um, ut](std::size_t w) { return um[w] ^ ut[w]; }, [=](std::size_t j, unsigned b) {
+      const R tj = tp[j], mask = R(R(0) - R(b));
+      tp[j] = R(tj ^ ((tj ^ R(lead - tj)) & mask));
+    });
+    return {std::move(ta)};
   }
 };
 
