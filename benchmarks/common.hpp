@@ -25,6 +25,8 @@
 
 #include <CLI/CLI.hpp>
 
+#include <malloc.h>
+
 #include <time.h>
 
 #include <algorithm>
@@ -177,6 +179,17 @@ inline std::string to_json(const std::string& bench, const std::string& protocol
   return os.str();
 }
 
+/// glibc malloc settings for the benchmark process (unless --system-malloc): serve large tensors
+/// from the heap (mmap threshold 64 MiB) and keep freed memory (trim threshold 1 GiB) instead of
+/// returning it to the OS. With the defaults, each op's fresh multi-megabyte tensors and frames are
+/// new mappings whose pages fault on first touch (≈ 2.5 µs per 4 KiB page here), which was half of
+/// ABY3's ReLU time. A long-running player process can do the same (mallopt, or
+/// GLIBC_TUNABLES=glibc.malloc.mmap_threshold=...:glibc.malloc.trim_threshold=...).
+inline void keep_freed_memory() {
+  mallopt(M_MMAP_THRESHOLD, 64 << 20);
+  mallopt(M_TRIM_THRESHOLD, 1 << 30);
+}
+
 /// Command-line options shared by the benchmark binaries (CLI11).
 struct options {
   std::vector<std::string> protocols{"plain", "pond"};
@@ -188,6 +201,7 @@ struct options {
   /// Simulated networks to time each workload on, besides the real run: lan, wan, RTT_MS:MBITS.
   std::vector<std::string> networks{"lan", "wan"};
   tfe::launch_flags launch;
+  bool system_malloc = false;  // leave glibc's malloc settings alone (see keep_freed_memory)
 
   static options parse(int argc, char** argv, const std::string& description) {
     options o;
@@ -205,6 +219,9 @@ struct options {
     app.add_option("--networks", o.networks,
                    "simulated networks to time every workload on as well (default lan,wan; none: only the real run)")
         ->delimiter(',');
+    app.add_flag("--system-malloc", o.system_malloc,
+                 "keep glibc's default malloc settings (by default the benchmarks keep freed memory: see "
+                 "keep_freed_memory in benchmarks/common.hpp)");
     o.launch.add_to(app);
     try {
       app.parse(argc, argv);
@@ -217,6 +234,7 @@ struct options {
     TFE_ENFORCE(o.launch.simulate.empty(), tfe::config_error,
                 "benchmarks time simulated networks with --networks, not --simulate");
     if (o.networks.size() == 1 && o.networks[0] == "none") o.networks.clear();
+    if (!o.system_malloc) keep_freed_memory();
     for (const auto& n : o.networks) (void)tfe::network_model::parse(n);  // fail early on a bad name
     return o;
   }

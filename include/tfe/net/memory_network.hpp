@@ -4,14 +4,21 @@
 // (from, to) mailbox only, so a player can receive from peers in any order. close() marks the network
 // closed and wakes every waiting receiver, which then throws channel_error; this is how one failing
 // player releases all the others instead of leaving them blocked.
+//
+// Latency: a receive first polls its mailbox for a short while (yielding the core between polls, so
+// the sender can run even when players outnumber cores) before it sleeps on the condition variable:
+// a protocol round between threads then costs a few microseconds instead of two futex wake-ups.
 #pragma once
 
 #include "tfe/net/channel.hpp"
 
+#include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <memory>
 #include <mutex>
+#include <thread>
 
 namespace tfe {
 
@@ -29,6 +36,7 @@ class memory_network {
       std::lock_guard lock(b.mutex);
       if (b.closed) return;  // the receiver side is gone; the frame is dropped
       b.frames.push_back(std::move(f));
+      b.pending.fetch_add(1, std::memory_order_release);
     }
     b.ready.notify_one();
   }
@@ -37,11 +45,17 @@ class memory_network {
   frame pop(std::size_t from, std::size_t to, std::chrono::milliseconds timeout, const std::string& from_name,
             const std::string& to_name) {
     auto& b = box(from, to);
+    // Poll first (see the file comment); the frame is then taken under the lock as usual.
+    const auto spin_until = std::chrono::steady_clock::now() + spin_time;
+    while (b.pending.load(std::memory_order_acquire) == 0 && !b.closed.load(std::memory_order_acquire) &&
+           std::chrono::steady_clock::now() < spin_until)
+      std::this_thread::yield();
     std::unique_lock lock(b.mutex);
     bool ok = b.ready.wait_for(lock, timeout, [&] { return !b.frames.empty() || b.closed; });
     if (!b.frames.empty()) {
       frame f = std::move(b.frames.front());
       b.frames.pop_front();
+      b.pending.fetch_sub(1, std::memory_order_relaxed);
       return f;
     }
     if (b.closed)
@@ -69,8 +83,11 @@ class memory_network {
     std::mutex mutex;
     std::condition_variable ready;
     std::deque<frame> frames;
-    bool closed = false;
+    std::atomic<bool> closed{false};      // written under the mutex, also polled without it
+    std::atomic<std::size_t> pending{0};  // frames.size(), readable without the lock (polling)
   };
+  /// How long a receive polls before it sleeps.
+  static constexpr std::chrono::microseconds spin_time{50};
   mailbox& box(std::size_t from, std::size_t to) { return *m_boxes[from * m_n + to]; }
 
   std::size_t m_n;
