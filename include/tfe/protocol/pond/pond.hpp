@@ -146,7 +146,8 @@ struct pond {
 
   /// Beaver's bilinear product with a seed-compressed triple (a, b, c = op(a, b)):
   ///   servers open e = x − a and f = y − b (1 round, |x| + |y| elements each), then
-  ///   z_i = c_i + op(e, b_i) + op(a_i, f) + [i = 0]·op(e, f).
+  ///   z_i = c_i + op(e, b_i) + op(a_i, f) + [i = 0]·op(e, f)
+  ///       = c_i + op(e, b_i + [i = 0]·f) + op(a_i, f)     (two local products per server).
   /// The crypto producer sends c_1 = op(a0 + a1, b0 + b1) − c_0 to server 1 (|z| elements).
   /// A masked operand (see mask) brings its own a and e: it is not opened again, so a product with
   /// masked y costs |x| elements per server (and a fresh c from the crypto producer).
@@ -191,9 +192,20 @@ struct pond {
     }
     ring_tensor<R> e = xm ? xm->e : ring_tensor<R>(e_mine + recv_checked(s, other, xs));
     ring_tensor<R> f = ym ? ym->e : ring_tensor<R>(f_mine + recv_checked(s, other, ys));
-    ring_tensor<R> z = c + op(e, b) + op(a, f);
-    if (me == 0) z += op(e, f);
+    // Two local products per server: server 0 folds op(e, f) into op(e, b_0 + f) (bilinearity).
+    if (me == 0) add_to(b, f);
+    ring_tensor<R> z = op(e, b);
+    add_to(z, op(a, f));
+    add_to(z, c);
     return {std::move(z)};
+  }
+
+  /// t += u, elementwise and in place (same shape).
+  static void add_to(ring_tensor<R>& t, const ring_tensor<R>& u) {
+    TFE_ASSERT(t.size() == u.size());
+    R* tp = t.data();
+    const R* up = u.data();
+    for (std::size_t i = 0; i < t.size(); ++i) tp[i] = R(tp[i] + up[i]);
   }
 
   /// SecureML share-local truncation by f bits: 0 rounds, no communication.
