@@ -122,11 +122,11 @@ def targets(rows, matmul_rows, tcp_rows):
     # transport
     raw = {(t["params"].get("pattern"), t["params"].get("bytes")): t for t in tcp_rows if t["workload"] == "raw_tcp"}
     for t in tcp_rows:
-        if (t["workload"] in ("channel_plaintext", "channel_tls") and t["params"].get("pattern") == "ping_pong"
-                and t["params"].get("spin_wait_us", 50) != 0 and t["params"].get("bytes") == 8):
+        if (t["workload"] in ("channel_plaintext", "channel_tls") and t["params"].get("spin_wait_us", 50) != 0
+                and t["params"].get("bytes") == 8):
             ratio = t.get("ratio_to_raw")
             if ratio is not None:
-                line(f"loopback round, {t['workload']} ({t['params'].get('bytes')} B) vs raw TCP "
+                line(f"loopback round, {t['workload']} {t['params'].get('pattern')} ({t['params'].get('bytes')} B) vs raw TCP "
                      f"({t['us_per_round']:.1f} vs {raw.get(('ping_pong', t['params'].get('bytes')), {}).get('us_per_round', 0):.1f} µs)",
                      ratio, (2.0, "2×"), f"{ratio:.2f}×")
     # secure linear layers vs plaintext integer time per player
