@@ -21,9 +21,7 @@
 #pragma once
 
 #include <tfe/tfe.hpp>
-#include <tfe/net/launch.hpp>
-
-#include <CLI/CLI.hpp>
+#include <tfe/net/cli.hpp>
 
 #include <malloc.h>
 
@@ -223,14 +221,7 @@ struct options {
                  "keep glibc's default malloc settings (by default the benchmarks keep freed memory: see "
                  "keep_freed_memory in benchmarks/common.hpp)");
     o.launch.add_to(app);
-    try {
-      app.parse(argc, argv);
-    } catch (const CLI::CallForHelp& e) {
-      std::exit(app.exit(e));
-    } catch (const CLI::ParseError& e) {
-      throw std::invalid_argument("bad arguments: " + std::string(e.what()) + " (try --help)");
-    }
-    (void)o.launch.distributed();
+    tfe::parse_command_line(app, o.launch, argc, argv);
     TFE_ENFORCE(o.launch.simulate.empty(), tfe::config_error,
                 "benchmarks time simulated networks with --networks, not --simulate");
     if (o.networks.size() == 1 && o.networks[0] == "none") o.networks.clear();

@@ -3,9 +3,7 @@
 #pragma once
 
 #include <tfe/tfe.hpp>
-#include <tfe/net/launch.hpp>
-
-#include <CLI/CLI.hpp>
+#include <tfe/net/cli.hpp>
 
 #include <algorithm>
 #include <cmath>
@@ -80,14 +78,7 @@ struct flags {
     app.add_flag("--check", f.check, "exit 1 when the result is farther from the plain protocol than documented");
     f.launch.add_to(app);
     if (extra) extra(app);
-    try {
-      app.parse(argc, argv);
-    } catch (const CLI::CallForHelp& e) {
-      std::exit(app.exit(e));
-    } catch (const CLI::ParseError& e) {
-      throw std::invalid_argument("bad arguments: " + std::string(e.what()) + " (try --help)");
-    }
-    (void)f.launch.distributed();  // --hosts and --player go together
+    tfe::parse_command_line(app, f.launch, argc, argv);
     return f;
   }
 };

@@ -15,7 +15,7 @@
 // Exit status: 0 done; 3 a tfe::channel_error; 4 any other error (message on stderr as "error: ...").
 #include "test_tcp_common.hpp"
 
-#include "tfe/net/launch.hpp"
+#include "tfe/net/cli.hpp"
 
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
@@ -95,8 +95,8 @@ int main(int argc, char** argv) {
   app.add_option("--seed", cfg.seed, "insecure deterministic PRG seed (tests only)");
   app.add_option("--iterations", cfg.iterations, "products in the loop scenario");
   flags.add_to(app);
-  CLI11_PARSE(app, argc, argv);
   try {
+    tfe::parse_command_line(app, flags, argc, argv);
     if (cfg.protocol == "pond")
       run<tfe::pond<tfe::ring64>>(cfg, flags);
     else if (cfg.protocol == "plain")

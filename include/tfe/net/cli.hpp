@@ -1,0 +1,35 @@
+// tfe/net/cli.hpp: parsing a program's command line with CLI11, for programs that run as any player
+// (tfe::launch_flags). Include it only where you parse flags: it brings in CLI11 (Debian's libcli11-dev).
+//
+//   CLI::App app{"my program"};
+//   tfe::launch_flags launch;
+//   launch.add_to(app);
+//   app.add_option("--epochs", epochs, "...");
+//   tfe::parse_command_line(app, launch, argc, argv);
+#pragma once
+
+#include "tfe/net/launch.hpp"
+
+#include <CLI/CLI.hpp>
+
+#include <cstdlib>
+#include <stdexcept>
+#include <string>
+
+namespace tfe {
+
+/// Parses argc/argv with `app`, to which launch.add_to(app) was applied: --help prints the usage and
+/// exits 0; bad arguments throw std::invalid_argument naming the problem; --hosts without --player (or
+/// the reverse) throws config_error.
+inline void parse_command_line(CLI::App& app, const launch_flags& launch, int argc, char** argv) {
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    std::exit(app.exit(e));
+  } catch (const CLI::ParseError& e) {
+    throw std::invalid_argument("bad arguments: " + std::string(e.what()) + " (try --help)");
+  }
+  (void)launch.distributed();
+}
+
+}  // namespace tfe
