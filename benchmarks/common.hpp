@@ -29,8 +29,8 @@
 
 #include <algorithm>
 #include <cctype>
-#include <cmath>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <functional>
 #include <iostream>
@@ -75,20 +75,21 @@ struct player_result {
   std::optional<double> simulated_seconds;  // on a simulated network run
 };
 
+/// The wall time of a run: the largest per-player elapsed time.
+inline double wall_of(const std::vector<player_result>& players) {
+  double m = 0;
+  for (const auto& p : players) m = std::max(m, p.seconds);
+  return m;
+}
+
 struct run_result {
   std::vector<player_result> players;
   /// Largest simulated duration per simulated network (name -> seconds): "lan", "wan", ...
   std::vector<std::pair<std::string, double>> simulated;
   std::size_t repeats = 1;  // real runs; `players` is the median one
   double wall_min = 0;      // the fastest real run
-  double wall_seconds() const {
-    double m = 0;
-    for (const auto& p : players) m = std::max(m, p.seconds);
-    return m;
-  }
+  double wall_seconds() const { return wall_of(players); }
 };
-
-struct options;
 
 /// One run of a workload: `prepare(session)` shares inputs and returns a callable that does the
 /// timed work. The launch flags say where the players run and whether the network is simulated.
@@ -240,22 +241,17 @@ run_result run(const options& opt, const std::vector<std::string>& players, Prep
   // The real run: repeated (short workloads are noisy on a shared machine) and the median reported.
   std::vector<std::vector<player_result>> runs;
   runs.push_back(run_once<P>(opt.launch, players, prepare, trace));
-  auto wall = [](const std::vector<player_result>& ps) {
-    double m = 0;
-    for (const auto& p : ps) m = std::max(m, p.seconds);
-    return m;
-  };
   std::size_t reps = opt.repeat;
   if (reps == 0) {
     // Every player must repeat the same number of times: with one process per player, only --repeat.
-    const double first = wall(runs[0]);
+    const double first = wall_of(runs[0]);
     reps = opt.launch.distributed() ? 1 : first < 0.05 ? 7 : first < 0.5 ? 3 : 1;
   }
   for (std::size_t i = 1; i < reps; ++i) runs.push_back(run_once<P>(opt.launch, players, prepare, nullptr));
-  std::sort(runs.begin(), runs.end(), [&](const auto& a, const auto& b) { return wall(a) < wall(b); });
+  std::sort(runs.begin(), runs.end(), [](const auto& a, const auto& b) { return wall_of(a) < wall_of(b); });
   r.players = runs[runs.size() / 2];
   r.repeats = runs.size();
-  r.wall_min = wall(runs.front());
+  r.wall_min = wall_of(runs.front());
   for (const auto& net : opt.networks) {
     tfe::launch_flags sim = opt.launch;
     sim.simulate = net;

@@ -7,16 +7,17 @@
 // scripts/train_models.sh); the prediction client holds test images. The owner shares the model
 // (architecture public, weights private), the client its images (private), the servers compute the
 // logits on shares, and only the client receives them. Every player runs in this process on its own
-// thread, or each in its own process with --hosts/--player (bash scripts/launch_local.sh -- PROGRAM). The same program then runs on the plain protocol (the plaintext reference, a trusted party
-// computing in the clear with the same fixed point) and the demo prints both accuracies, how many
-// predictions agree, the time, and the bytes and rounds of every player.
+// thread, or each in its own process with --hosts/--player (bash scripts/launch_local.sh -- PROGRAM).
+// The client then runs the same program on the plain protocol (the plaintext reference, a trusted
+// party computing in the clear with the same fixed point) and prints both accuracies, how many
+// predictions agree, the time, and the bytes and rounds of every player it ran.
 // --check exits with status 1 unless at least 98% of the predictions agree with plaintext.
 #include "common.hpp"
 
 #include <tfe/nn/nn.hpp>
 
-#include <chrono>
 #include <algorithm>
+#include <chrono>
 #include <iomanip>
 
 #ifndef TFE_SOURCE_DIR
