@@ -48,24 +48,15 @@ inline double thread_cpu_seconds() {
 }
 
 /// Test data for benchmarks (not protocol randomness): splitmix64, values in [-range, range).
-class data_rng {
+class data_rng : tfe::keras::init_rng {
  public:
-  explicit data_rng(std::uint64_t seed) : m_state(seed) {}
-  double uniform(double range) {
-    std::uint64_t z = (m_state += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    z ^= z >> 31;
-    return (static_cast<double>(z >> 11) * 0x1.0p-53 * 2.0 - 1.0) * range;
-  }
+  using init_rng::init_rng;
+  double uniform(double range) { return (init_rng::uniform() * 2.0 - 1.0) * range; }
   xt::xarray<double> tensor(const tfe::shape_t& shape, double range) {
     xt::xarray<double> t = xt::zeros<double>(shape);
     for (auto& v : t) v = uniform(range);
     return t;
   }
-
- private:
-  std::uint64_t m_state;
 };
 
 struct player_result {

@@ -137,25 +137,16 @@ inline int report(const flags& f, const std::string& what, double diff, double b
 }
 
 /// A small deterministic data generator for the examples' synthetic data sets (NOT protocol
-/// randomness: the protocols draw theirs from tfe::prg). splitmix64 + Box-Muller.
-class data_rng {
+/// randomness: the protocols draw theirs from tfe::prg): the model owner's splitmix64 generator of
+/// tfe::keras, plus Box-Muller normals.
+class data_rng : public tfe::keras::init_rng {
  public:
-  explicit data_rng(std::uint64_t seed) : m_state(seed) {}
-  std::uint64_t next() {
-    std::uint64_t z = (m_state += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-  }
-  double uniform() { return static_cast<double>(next() >> 11) * 0x1.0p-53; }
+  using init_rng::init_rng;
   double normal() {
     double u1 = uniform(), u2 = uniform();
     if (u1 < 1e-300) u1 = 1e-300;
     return std::sqrt(-2.0 * std::log(u1)) * std::cos(6.283185307179586 * u2);
   }
-
- private:
-  std::uint64_t m_state;
 };
 
 }  // namespace examples

@@ -56,6 +56,20 @@ void run_memory(std::size_t n, const tfe::simulation_options& sim,
   for (std::size_t i = 0; i < n; ++i) CHECK_MESSAGE(errors[i].empty(), errors[i]);
 }
 
+/// k ping-pongs of n ring64 elements between players 0 (sends first) and 1.
+void ping_pong(tfe::channel& ch, std::size_t me, std::size_t n, std::size_t k) {
+  xt::xarray<ring64> x = xt::zeros<ring64>({n});
+  for (std::size_t i = 0; i < k; ++i) {
+    if (me == 0) {
+      ch.send<ring64>(1, x);
+      x = ch.recv<ring64>(1);
+    } else {
+      x = ch.recv<ring64>(0);
+      ch.send<ring64>(0, x);
+    }
+  }
+}
+
 }  // namespace
 
 TEST_CASE("simulated network: presets and parsing") {
@@ -82,16 +96,7 @@ TEST_CASE("simulated network: a ping-pong costs latency + size/bandwidth per mes
     std::vector<tfe::op_stats> stats(2);
     const auto wall0 = clock_type::now();
     run_memory(2, net_only(model), [&](tfe::simulated_channel& ch, std::size_t me) {
-      xt::xarray<ring64> x = xt::zeros<ring64>({n});
-      for (std::size_t i = 0; i < k; ++i) {
-        if (me == 0) {
-          ch.send<ring64>(1, x);
-          x = ch.recv<ring64>(1);
-        } else {
-          x = ch.recv<ring64>(0);
-          ch.send<ring64>(0, x);
-        }
-      }
+      ping_pong(ch, me, n, k);
       clock[me] = ch.elapsed_seconds();
       wait[me] = ch.network_wait_seconds();
       stats[me] = ch.stats().total;
@@ -181,16 +186,7 @@ TEST_CASE("simulated network: over TCP the clock is the same, whatever the real 
         o.connect_timeout = 5s;
         tfe::tcp_channel inner(hosts, names[me], o);
         tfe::simulated_channel ch(inner, net_only(wan));
-        xt::xarray<ring64> x = xt::zeros<ring64>({n});
-        for (std::size_t i = 0; i < k; ++i) {
-          if (me == 0) {
-            ch.send<ring64>(1, x);
-            x = ch.recv<ring64>(1);
-          } else {
-            x = ch.recv<ring64>(0);
-            ch.send<ring64>(0, x);
-          }
-        }
+        ping_pong(ch, me, n, k);
         clock[me] = ch.elapsed_seconds();
       } catch (const std::exception& e) {
         errors[me] = e.what();

@@ -51,35 +51,27 @@ struct loss_plan {
 /// Checks that a loss fits the model's final activation and output shape; throws config_error.
 inline loss_plan plan_loss(const loss_spec& loss, const std::string& last_activation, const shape_t& output_shape) {
   loss_plan p;
+  // A cross-entropy either applies `act` itself (from logits: the model ends linear) or reads the
+  // probabilities the model's final `act` produced.
+  auto cross_entropy = [&](const char* name, bool from_logits, const char* act) {
+    if (from_logits) {
+      TFE_ENFORCE(last_activation == "linear", config_error, name,
+                  "(from_logits=true) needs a model that ends without an activation, but the last activation is '",
+                  last_activation, "'");
+      p.needs = act;
+    } else {
+      TFE_ENFORCE(last_activation == act, config_error, name, "(from_logits=false) needs a model that ends with a ",
+                  act, " (or use from_logits=true), but the last activation is '", last_activation, "'");
+      p.skip_last_activation = true;
+    }
+  };
   std::visit(detail::overloaded{
                  [&](const MeanSquaredError&) {},
-                 [&](const BinaryCrossentropy& b) {
-                   if (b.from_logits) {
-                     TFE_ENFORCE(last_activation == "linear", config_error,
-                                 "BinaryCrossentropy(from_logits=true) needs a model that ends without an activation, "
-                                 "but the last activation is '", last_activation, "'");
-                     p.needs = "sigmoid";
-                   } else {
-                     TFE_ENFORCE(last_activation == "sigmoid", config_error,
-                                 "BinaryCrossentropy(from_logits=false) needs a model that ends with a sigmoid "
-                                 "(or use from_logits=true), but the last activation is '", last_activation, "'");
-                     p.skip_last_activation = true;
-                   }
-                 },
+                 [&](const BinaryCrossentropy& b) { cross_entropy("BinaryCrossentropy", b.from_logits, "sigmoid"); },
                  [&](const CategoricalCrossentropy& c) {
                    TFE_ENFORCE(output_shape.size() == 1 && output_shape[0] >= 2, config_error,
                                "CategoricalCrossentropy needs an output of shape (classes,), got ", shape_str(output_shape));
-                   if (c.from_logits) {
-                     TFE_ENFORCE(last_activation == "linear", config_error,
-                                 "CategoricalCrossentropy(from_logits=true) needs a model that ends without an "
-                                 "activation, but the last activation is '", last_activation, "'");
-                     p.needs = "softmax";
-                   } else {
-                     TFE_ENFORCE(last_activation == "softmax", config_error,
-                                 "CategoricalCrossentropy(from_logits=false) needs a model that ends with a softmax "
-                                 "(or use from_logits=true), but the last activation is '", last_activation, "'");
-                     p.skip_last_activation = true;
-                   }
+                   cross_entropy("CategoricalCrossentropy", c.from_logits, "softmax");
                  }},
              loss);
   return p;

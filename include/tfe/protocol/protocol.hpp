@@ -58,4 +58,21 @@ concept protocol = requires(session<P>& s, const session<P>& cs, const std::vect
   { P::mask(s, parts, shape) } -> std::convertible_to<typename P::mask_type>;
 };
 
+/// The masking hooks of a protocol that opens nothing in a product (plain, ABY3): an operand's mask
+/// is empty and a product with masked operands is the ordinary bilinear product. P derives from
+/// unmasked_products<P>.
+template <class P>
+struct unmasked_products {
+  struct mask_type {};
+  template <class S, class Parts>
+  static mask_type mask(S&, const Parts&, const shape_t&) {
+    return {};
+  }
+  template <class S, class Parts, class Op>
+  static Parts bilinear_masked(S& s, const Parts* x, const mask_type*, const Parts* y, const mask_type*,
+                               const shape_t& xs, const shape_t& ys, const shape_t& zs, Op&& op) {
+    return P::bilinear(s, *x, *y, xs, ys, zs, op);
+  }
+};
+
 }  // namespace tfe

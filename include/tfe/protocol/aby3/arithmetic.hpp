@@ -56,7 +56,8 @@
 namespace tfe {
 
 template <class R>
-struct aby3 {
+struct aby3 : unmasked_products<aby3<R>> {
+  using typename unmasked_products<aby3<R>>::mask_type;
   static_assert(std::is_same_v<R, ring64> || std::is_same_v<R, ring128>, "aby3 is implemented for ring64 and ring128");
 
   using ring = R;
@@ -235,15 +236,6 @@ struct aby3 {
     ring_tensor<R> z = local_product(s, x, y, zs, op);
     s.net().send(prev(me), z);
     return {std::move(z), recv_checked(s, next(me), zs)};
-  }
-
-  /// ABY3 needs no masks (nothing is opened in a product): an empty mask, products as usual.
-  struct mask_type {};
-  static mask_type mask(session_type&, const parts_type&, const shape_t&) { return {}; }
-  template <class Op>
-  static parts_type bilinear_masked(session_type& s, const parts_type* x, const mask_type*, const parts_type* y,
-                                    const mask_type*, const shape_t& xs, const shape_t& ys, const shape_t& zs, Op&& op) {
-    return bilinear(s, *x, *y, xs, ys, zs, op);
   }
 
   /// The fixed-point product op(x, y) / 2^f in ONE round (ABY3 §5.1.1, Π_trunc1 fused with the

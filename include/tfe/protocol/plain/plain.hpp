@@ -20,7 +20,7 @@
 namespace tfe {
 
 template <class R>
-struct plain {
+struct plain : unmasked_products<plain<R>> {
   using ring = R;
   using parts_type = std::vector<ring_tensor<R>>;
   using session_type = session<plain>;
@@ -86,14 +86,6 @@ struct plain {
     return {op(x.at(0), y.at(0))};
   }
 
-  /// plain needs no masks: a masked operand is the operand itself.
-  struct mask_type {};
-  static mask_type mask(session_type&, const parts_type&, const shape_t&) { return {}; }
-  template <class Op>
-  static parts_type bilinear_masked(session_type& s, const parts_type* x, const mask_type*, const parts_type* y,
-                                    const mask_type*, const shape_t& xs, const shape_t& ys, const shape_t& zs, Op&& op) {
-    return bilinear(s, *x, *y, xs, ys, zs, op);
-  }
 
   /// Exact truncation: floor(x / 2^f). No communication.
   static parts_type truncate(session_type& s, const parts_type& x, const shape_t&) {
