@@ -157,6 +157,21 @@ struct bit_counts {
   double freq(unsigned b) const { return static_cast<double>(ones[b]) / static_cast<double>(total); }
 };
 
+/// The 64-bit words of every frame a player received in `phase`.
+inline bit_counts received_words(const std::vector<record>& log, const std::string& phase) {
+  bit_counts bc;
+  for (const auto& rec : log) {
+    if (rec.sent || rec.phase != phase) continue;
+    const auto [p, len] = payload(rec.f);
+    for (std::size_t off = 0; off + 8 <= len; off += 8) {
+      std::uint64_t w;
+      std::memcpy(&w, p + off, 8);
+      bc.add(w);
+    }
+  }
+  return bc;
+}
+
 /// Checks that every bit is set in 47% to 53% of the words.
 inline void check_uniform_bits(const bit_counts& bc, const std::string& what) {
   CAPTURE(what);

@@ -6,7 +6,9 @@
 //      program using every kind of op: products, truncation, relu, comparisons, conversions, reveals;
 //  (c) a server's view differs between two runs on the same inputs (fresh randomness), frame by frame;
 //  (d) every word a server receives during relu / less / equal / a2b looks uniform, bit by bit,
-//      whatever the input (x = 0 or x = 1000).
+//      whatever the input (x = 0 or x = 1000);
+//  (e) so does every word a server receives in a product or AND with a constant (trivially shared)
+//      operand, which only the zero sharing before the reshare re-randomizes.
 #include "recording_channel.hpp"
 
 #include <cmath>
@@ -201,16 +203,7 @@ TEST_CASE("(d) every word a server receives in relu, less, equal, a2b and produc
     }).logs;
     for (std::size_t srv : {S0, S1, S2})
       for (const std::string phase : {"relu", "less", "equal", "a2b", "mul"}) {
-        bit_counts bc;
-        for (const auto& rec : logs[srv]) {
-          if (rec.sent || rec.phase != phase) continue;
-          const auto [p, len] = payload(rec.f);
-          for (std::size_t off = 0; off + 8 <= len; off += 8) {
-            std::uint64_t w;
-            std::memcpy(&w, p + off, 8);
-            bc.add(w);
-          }
-        }
+        const bit_counts bc = received_words(logs[srv], phase);
         if (bc.total == 0) {  // server 0 receives nothing in the sign and zero tests, server 1 nothing in x·x
           CHECK(((srv == S0 && (phase == "less" || phase == "equal")) || (srv == S1 && phase == "mul")));
           continue;
@@ -218,4 +211,36 @@ TEST_CASE("(d) every word a server receives in relu, less, equal, a2b and produc
         check_uniform_bits(bc, players[srv] + ", " + phase + ", x = " + std::to_string(value));
       }
   }
+}
+
+// ---- (e) the zero sharing before every reshare ---------------------------------------------------
+// A product whose operand is a trivial sharing (a public constant made private: components
+// (c, 0, 0)) leaves server 1's local product z_1 = 0 and the others' multiples of c, so only the
+// 3-out-of-3 zero sharing α (arithmetic) / β (boolean) added before the reshare makes what a server
+// receives uniform. Removing either makes this test fail (checked: without α, server 0 and 2 receive
+// words whose 16 low bits are zero; without β, server 0 receives only zeros from server 1).
+
+TEST_CASE("(e) products and ANDs with a constant operand are re-randomized before the reshare") {
+  using R = tfe::ring64;
+  using P = tfe::aby3<R>;
+  const std::size_t n = std::size_t(1) << 14;
+  const auto logs = run_recorded<P>(players, [&](tfe::session<P>& s, recording_channel& ch) {
+    ch.phase = "input";
+    auto x = s.define_private_input("alice", [&] { return xt::xarray<double>(xt::ones<double>({n}) * 1000.0); });
+    auto bits = a2b(x);
+    ch.phase = "mul_const";
+    (void)(x * tfe::to_private(s.constant(xt::ones<double>({n}) * 3.0)));
+    ch.phase = "and_const";
+    (void)(bits & public_bits(s, tfe::ring_tensor<R>(xt::ones<R>({n}) * R(0xF0F0F0F0F0F0F0F0ull))));
+    ch.phase = "done";
+  }).logs;
+  for (std::size_t srv : {S0, S1, S2})
+    for (const std::string phase : {"mul_const", "and_const"}) {
+      const bit_counts bc = received_words(logs[srv], phase);
+      if (bc.total == 0) {  // the fused truncated product sends nothing to server 1
+        CHECK((srv == S1 && phase == "mul_const"));
+        continue;
+      }
+      check_uniform_bits(bc, players[srv] + ", " + phase);
+    }
 }

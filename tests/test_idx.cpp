@@ -1,6 +1,8 @@
 // tests/test_idx.cpp: the IDX reader (io/idx.hpp) on small generated files, and its errors.
 #include <doctest/doctest.h>
 
+#include "temp_dir.hpp"
+
 #include "tfe/io/idx.hpp"
 
 #include <cstdio>
@@ -15,18 +17,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-struct temp_dir {
-  fs::path path;
-  temp_dir() {
-    path = fs::temp_directory_path() / ("tfe_test_idx_" + std::to_string(::getpid()));
-    fs::create_directories(path);
-  }
-  ~temp_dir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  std::string file(const std::string& name) const { return (path / name).string(); }
-};
+using tfe_test::temp_dir;
 
 void write_raw(const std::string& path, const std::vector<unsigned char>& bytes) {
   std::ofstream out(path, std::ios::binary);
@@ -48,7 +39,7 @@ bool contains(const std::string& s, const std::string& part) { return s.find(par
 }  // namespace
 
 TEST_CASE("IDX: write and read back, gzip and uncompressed") {
-  temp_dir dir;
+  temp_dir dir{"tfe_test_idx"};
   xt::xarray<std::uint8_t> images = xt::zeros<std::uint8_t>({5, 3, 4});
   for (std::size_t i = 0; i < images.size(); ++i) images.data()[i] = static_cast<std::uint8_t>((i * 37) % 256);
   for (bool gz : {true, false}) {
@@ -66,7 +57,7 @@ TEST_CASE("IDX: write and read back, gzip and uncompressed") {
 }
 
 TEST_CASE("IDX: big-endian integer and float types") {
-  temp_dir dir;
+  temp_dir dir{"tfe_test_idx"};
   // i16 values {-2, 300}, shape (2,)
   write_raw(dir.file("i16"), {0, 0, 0x0B, 1, 0, 0, 0, 2, 0xFF, 0xFE, 0x01, 0x2C});
   auto a = tfe::io::read_idx(dir.file("i16"));
@@ -82,7 +73,7 @@ TEST_CASE("IDX: big-endian integer and float types") {
 }
 
 TEST_CASE("IDX: clear errors for bad files") {
-  temp_dir dir;
+  temp_dir dir{"tfe_test_idx"};
   CHECK(contains(error_of([&] { (void)tfe::io::read_idx(dir.file("missing.gz")); }), "no such file"));
   CHECK(contains(error_of([&] { (void)tfe::io::read_idx(dir.path.string()); }), "is a directory"));
 

@@ -1,6 +1,7 @@
 // tests/test_nn_io.cpp: .npy/.npz, weight and model files (round trips and every documented error),
 // sharing a model from its owner, the player helpers, and the clear errors of the keras API.
 #include "nn_reference.hpp"
+#include "temp_dir.hpp"
 
 #include <filesystem>
 #include <fstream>
@@ -13,18 +14,7 @@ using namespace nn_test;
 namespace fs = std::filesystem;
 using pond64 = tfe::pond<tfe::ring64>;
 
-struct temp_dir {
-  fs::path path;
-  temp_dir() {
-    path = fs::temp_directory_path() / ("tfe_test_nn_io_" + std::to_string(::getpid()));
-    fs::create_directories(path);
-  }
-  ~temp_dir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  std::string file(const std::string& name) const { return (path / name).string(); }
-};
+using tfe_test::temp_dir;
 
 template <class E, class F>
 std::string error_of(F&& f) {
@@ -60,7 +50,7 @@ std::string slurp(const std::string& p) { return tfe::io::read_file_bytes(p); }
 }  // namespace
 
 TEST_CASE("npy: round trip through xtensor's writer, and numpy's other layouts") {
-  temp_dir dir;
+  temp_dir dir{"tfe_test_nn_io"};
   dvec a = {{1.5, -2.25, 3.0}, {0.0, 1e-3, -7.0}};
   tfe::io::save_npy(dir.file("a.npy"), a, tfe::io::npy_dtype::f8);
   CHECK(tfe::io::load_npy(dir.file("a.npy")) == a);
@@ -93,7 +83,7 @@ TEST_CASE("npy: round trip through xtensor's writer, and numpy's other layouts")
 }
 
 TEST_CASE("npz: stored and deflated archives, CRC and format errors") {
-  temp_dir dir;
+  temp_dir dir{"tfe_test_nn_io"};
   tfe::io::named_arrays arrays{{"x", dvec{1, 2, 3}}, {"layer/kernel", dvec{{0.5, 0.25}}}};
   for (bool compress : {true, false}) {
     tfe::io::save_npz(dir.file("a.npz"), arrays, tfe::io::npy_dtype::f8, compress);
@@ -149,7 +139,7 @@ TEST_CASE("architecture: names, shape inference, JSON round trip, errors naming 
 }
 
 TEST_CASE("model files: save/load round trip and the weights-only file") {
-  temp_dir dir;
+  temp_dir dir{"tfe_test_nn_io"};
   const auto arch = small_cnn();
   const auto w = random_weights(arch, 1);
   keras::save_model_file(dir.file("m.npz"), arch, w, tfe::io::npy_dtype::f8);
@@ -165,7 +155,7 @@ TEST_CASE("model files: save/load round trip and the weights-only file") {
 }
 
 TEST_CASE("model files: bad files give clear errors naming the file and the problem") {
-  temp_dir dir;
+  temp_dir dir{"tfe_test_nn_io"};
   const auto arch = keras::resolve_names(small_cnn());
   const auto w = random_weights(arch, 2);
   keras::save_weights_file(dir.file("weights.npz"), arch, w);
@@ -217,7 +207,7 @@ TEST_CASE("model files: bad files give clear errors naming the file and the prob
 }
 
 TEST_CASE("share_model: the owner's file, shared under pond, predicts like the plaintext reference") {
-  temp_dir dir;
+  temp_dir dir{"tfe_test_nn_io"};
   const auto arch = small_cnn();
   const auto w = random_weights(arch, 3);
   keras::save_model_file(dir.file("m.npz"), arch, w, tfe::io::npy_dtype::f8);

@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <mutex>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -136,4 +137,29 @@ TEST_CASE("an unknown player name in define_private_input is a protocol_error na
   } catch (...) {
   }
   CHECK(clock_type::now() - t0 < 10s);
+}
+
+TEST_CASE("an out-of-range private input: only its owner's error names the value (in-memory network)") {
+  const std::vector<std::string> names = {"server0", "alice", "bob"};
+  std::vector<std::string> errors(names.size());
+  std::mutex m;
+  auto err = expect_player_error(names, [&](S& s) {
+    try {
+      auto x = s.define_private_input("alice", [] { return xt::xarray<double>{1.0, 123456789.5}; });
+      (void)s.reveal_to("bob", x);
+    } catch (const std::exception& e) {
+      std::lock_guard lock(m);
+      errors[s.id()] = e.what();
+      throw;
+    }
+  });
+  REQUIRE(err);
+  CHECK(err->player() == "alice");
+  CHECK_THROWS_AS(err->rethrow_original(), tfe::encoding_error);
+  CHECK_MESSAGE(contains(errors[1], "123456789.5"), errors[1]);  // the owner's own message names the value
+  for (std::size_t p : {0, 2}) {
+    CAPTURE(names[p]);
+    CHECK(!errors[p].empty());  // released by the closed network
+    CHECK_MESSAGE(!contains(errors[p], "123456789"), errors[p]);
+  }
 }

@@ -197,8 +197,30 @@ TEST_CASE("scripts/launch_local.sh: every player a process; a failing player mak
     auto [rc, t] = run("", "--scenario fail", "fail");
     CHECK(rc != 0);
     CHECK_MESSAGE(contains(t, "[bob] error: bob: bob gives up"), t);
-    CHECK_MESSAGE(contains(t, "player 'bob' aborted the computation: bob gives up"), t);
+    // bob's own message stays with bob: the others learn that he failed and the kind of error.
+    CHECK_MESSAGE(contains(t, "player 'bob' aborted the computation: std::runtime_error"), t);
+    CHECK_MESSAGE(!contains(t, "aborted the computation: bob gives up"), t);
     CHECK_MESSAGE(contains(t, "launch_local: FAILED"), t);
+  }
+  SUBCASE("an out-of-range private input: only its owner's error names the value") {
+    auto [rc, t] = run("", "--scenario bad-input", "bad-input");
+    CHECK(rc != 0);
+    std::size_t alice_lines = 0, other_lines = 0, others_naming_alice = 0;
+    std::istringstream lines(t);
+    for (std::string line; std::getline(lines, line);) {
+      if (!contains(line, "error")) continue;
+      if (line.rfind("[alice]", 0) == 0) {
+        ++alice_lines;
+        CHECK_MESSAGE(contains(line, "123456789.5"), line);  // the owner sees the whole message
+      } else if (line.rfind("[", 0) == 0) {
+        ++other_lines;
+        CHECK_MESSAGE(!contains(line, "123456789"), line);  // nobody else sees the value
+        others_naming_alice += contains(line, "player 'alice' aborted the computation: tfe::encoding_error");
+      }
+    }
+    CHECK_MESSAGE(alice_lines >= 1, t);
+    CHECK_MESSAGE(other_lines >= 4, t);
+    CHECK_MESSAGE(others_naming_alice >= 4, t);
   }
 }
 

@@ -27,6 +27,7 @@ class player_error : public error {
   player_error(std::string player, std::exception_ptr original, const std::string& what)
       : error(detail::concat("player '", player, "': ", what)), m_player(std::move(player)), m_original(original) {}
   const std::string& player() const { return m_player; }
+  const char* kind() const noexcept override { return "tfe::player_error"; }
   /// Rethrows the exception the player threw, with its own type.
   [[noreturn]] void rethrow_original() const { std::rethrow_exception(m_original); }
 

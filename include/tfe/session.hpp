@@ -15,6 +15,7 @@
 #pragma once
 
 #include "tfe/crypto/prg.hpp"
+#include "tfe/detail/shape_limits.hpp"
 #include "tfe/net/channel.hpp"
 #include "tfe/ring/fixed_point.hpp"
 #include "tfe/tensor.hpp"
@@ -176,6 +177,9 @@ class session {
 
  private:
   /// The shape of a private input is public: the owner sends it to every player, in one small frame.
+  /// A received shape is untrusted (docs/security.md): at most 64 axes, each an exact non-negative
+  /// integer, and its element count (checked_shape_size, no overflow) at most max_input_elements()
+  /// before any share is allocated; otherwise channel_error naming the owner.
   shape_t distribute_shape(std::size_t owner, const shape_t& shape) {
     if (id() == owner) {
       ring_tensor<ring> s = xt::zeros<ring>(shape_t{shape.size()});
@@ -185,10 +189,27 @@ class session {
       return shape;
     }
     ring_tensor<ring> s = m_ch->template recv<ring>(owner);
-    TFE_ENFORCE(s.dimension() == 1 && s.size() <= 64, channel_error, "malformed shape from '", name_of(owner), "'");
+    const std::string where = "malformed input shape from '" + name_of(owner) + "'";
+    TFE_ENFORCE(s.dimension() == 1 && s.size() <= 64, channel_error, where, ": ", s.dimension(), " axes and ",
+                s.size(), " entries (a list of at most 64 dimensions was expected)");
+    const std::size_t limit = max_input_elements();
     shape_t out(s.size());
-    for (std::size_t i = 0; i < s.size(); ++i) out[i] = static_cast<std::size_t>(ring_traits<ring>::to_double(s(i)));
+    for (std::size_t i = 0; i < s.size(); ++i) {
+      // Negative (two's complement) or above the limit: refused before the cast, which would be UB.
+      const double d = ring_traits<ring>::to_double(s(i));
+      TFE_ENFORCE(d >= 0 && d <= static_cast<double>(limit), channel_error, where, ": dimension ", i, " is ",
+                  ring_traits<ring>::to_string(s(i)), " (at most ", limit, ")");
+      out[i] = static_cast<std::size_t>(d);
+    }
+    (void)checked_shape_size<channel_error>(out, where, "announced shape", limit);
     return out;
+  }
+
+  /// The largest element count of a private input announced by a peer: max_tensor_elements (2^32),
+  /// lowered to what one frame can carry (channel_options::max_frame_bytes / ring bytes), since the
+  /// shares of a larger input could not be sent anyway.
+  std::size_t max_input_elements() const {
+    return std::min<std::size_t>(max_tensor_elements, m_ch->options().max_frame_bytes / ring_traits<ring>::bytes);
   }
 
   private_type share_one(std::size_t owner, const std::optional<xt::xarray<double>>& value) {

@@ -10,6 +10,9 @@
 // sample: the conformance sample of test_tcp_common.hpp (input, mul, matmul, relu, add, reveal);
 //         every player here writes PREFIX.NAME.json: its outputs revealed to alice and the public matmul.
 // fail:   bob throws "bob gives up" after giving his input; everybody else must fail naming bob.
+// bad-input: alice's input holds 123456789.5 (out of the fixed-point range): she fails with an
+//         encoding_error naming the value; everybody else must fail naming alice and the error's kind
+//         only, never the value.
 // loop:   after the set-up every player here writes PREFIX.NAME.ready, then the protocol's players run
 //         N private products (one round each; alice and bob, who have no part in them, finish at once).
 // Exit status: 0 done; 3 a tfe::channel_error; 4 any other error (message on stderr as "error: ...").
@@ -63,6 +66,14 @@ void run(const settings& cfg, const tfe::launch_flags& flags) {
           (void)s.reveal_to("alice", Y * Y);
         },
         base);
+  } else if (cfg.scenario == "bad-input") {
+    tfe::run_program<P>(
+        flags, players,
+        [](auto& s) {
+          auto X = s.define_private_input("alice", [] { return xt::xarray<double>{1.0, -2.0, 3.0, 123456789.5}; });
+          (void)s.reveal_to("bob", X * X);
+        },
+        base);
   } else if (cfg.scenario == "loop") {
     tfe::run_program<P>(
         flags, players,
@@ -79,7 +90,7 @@ void run(const settings& cfg, const tfe::launch_flags& flags) {
         },
         base);
   } else {
-    throw std::invalid_argument("unknown scenario '" + cfg.scenario + "' (sample, fail, loop)");
+    throw std::invalid_argument("unknown scenario '" + cfg.scenario + "' (sample, fail, bad-input, loop)");
   }
 }
 
@@ -89,7 +100,7 @@ int main(int argc, char** argv) {
   settings cfg;
   tfe::launch_flags flags;
   CLI::App app{"one player of a tfe test program"};
-  app.add_option("--scenario", cfg.scenario, "sample, fail or loop");
+  app.add_option("--scenario", cfg.scenario, "sample, fail, bad-input or loop");
   app.add_option("--protocol", cfg.protocol, "plain, pond, securenn or aby3 (ring64)");
   app.add_option("--out", cfg.out, "prefix of the output files");
   app.add_option("--seed", cfg.seed, "insecure deterministic PRG seed (tests only)");

@@ -14,6 +14,7 @@ class file_error : public error {
  public:
   file_error(const std::string& path, const std::string& problem) : error(path + ": " + problem), m_path(path) {}
   const std::string& path() const { return m_path; }
+  const char* kind() const noexcept override { return "tfe::file_error"; }
 
  private:
   std::string m_path;

@@ -13,10 +13,18 @@
 // The data set comes from the Debian package dataset-fashion-mnist (scripts/setup.sh installs it):
 // /usr/share/datasets/fashion-mnist/{train,t10k}-{images-idx3,labels-idx1}-ubyte.gz, or the directory
 // in $TFE_FASHION_MNIST_DIR. The library never downloads anything.
+//
+// Untrusted input (docs/security.md): the dimensions in the header are never trusted. Their product
+// is checked (checked_shape_size: no overflow, at most max_tensor_elements = 2^32 elements), and the
+// declared data must fit the file before anything is allocated: an uncompressed file must hold the
+// bytes after its header, a gzip file at most max_deflate_ratio (1032) times its size. The data are
+// then read in chunks of at most 64 MiB, so memory grows only with the bytes really present.
 #pragma once
 
+#include "tfe/detail/shape_limits.hpp"
 #include "tfe/detail/xtensor.hpp"
 #include "tfe/io/file_error.hpp"
+#include "tfe/io/limits.hpp"
 
 #include <zlib.h>
 
@@ -91,6 +99,15 @@ class gz_reader {
     return done;
   }
   const std::string& path() const { return m_path; }
+  /// True when the file is not gzip-compressed (valid once something has been read).
+  bool direct() const { return gzdirect(m_file) == 1; }
+  /// The size of the file on disk.
+  std::uint64_t file_bytes() const {
+    std::error_code ec;
+    const auto n = std::filesystem::file_size(m_path, ec);
+    if (ec) throw file_error(m_path, "cannot get the file size: " + ec.message());
+    return n;
+  }
 
  private:
   std::string m_path;
@@ -150,15 +167,29 @@ inline std::pair<idx_header, std::vector<unsigned char>> read_idx_raw(const std:
   idx_header h = read_idx_header(in);
   const bool limited = max_items != 0 && max_items < h.shape[0];
   if (limited) h.shape[0] = max_items;
-  std::size_t count = 1;
-  for (auto d : h.shape) {
-    if (d != 0 && count > std::numeric_limits<std::size_t>::max() / 8 / d)
-      throw file_error(path, "IDX dimensions " + shape_str(h.shape) + " are too large");
-    count *= d;
-  }
+  // At most 2^32 elements of at most 8 bytes: `bytes` cannot overflow.
+  const std::size_t count = checked_shape_size<file_error>(h.shape, path, "IDX header dimensions");
   const std::size_t bytes = count * idx_type_size(h.type);
-  std::vector<unsigned char> body(bytes);
-  const std::size_t got = in.read(body.data(), bytes);
+  // The declared size must fit the file before anything is allocated.
+  const std::uint64_t header = 4 + 4 * h.shape.size(), on_disk = in.file_bytes();
+  if (in.direct() && bytes > (on_disk > header ? on_disk - header : 0))
+    throw file_error(path, "truncated IDX data: IDX header dimensions " + shape_str(h.shape) + " declare " +
+                               std::to_string(bytes) + " bytes but the file holds only " +
+                               std::to_string(on_disk > header ? on_disk - header : 0) + " bytes after its header");
+  if (!in.direct() && bytes / max_deflate_ratio > on_disk)
+    throw file_error(path, "IDX header dimensions " + shape_str(h.shape) + " declare " + std::to_string(bytes) +
+                               " bytes but the gzip file (" + std::to_string(on_disk) + " bytes) cannot hold them (at most " +
+                               std::to_string(max_deflate_ratio) + " times its size)");
+  // Read in chunks: the buffer grows only with the data really present.
+  std::vector<unsigned char> body;
+  std::size_t got = 0;
+  while (got < bytes) {
+    const std::size_t n = std::min<std::size_t>(bytes - got, std::size_t(64) << 20);
+    body.resize(got + n);
+    const std::size_t r = in.read(body.data() + got, n);
+    got += r;
+    if (r < n) break;
+  }
   if (got < bytes)
     throw file_error(path, "truncated IDX data: the header announces shape " + shape_str(h.shape) + " (" +
                                std::to_string(bytes) + " bytes) but only " + std::to_string(got) + " bytes follow");

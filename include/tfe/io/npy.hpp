@@ -11,10 +11,21 @@
 // fields understood; numpy.load reads what save_npz writes (entries are deflated, as
 // numpy.savez_compressed does, unless compress = false). Archive members that are not .npy files
 // (a model file's architecture.json) are reachable through read_zip.
+//
+// Untrusted input (docs/security.md): sizes in a file are never trusted.
+//   .npy  the shape's element count is computed with checked_shape_size (no overflow, at most
+//         max_tensor_elements = 2^32) and must fit the bytes that really follow the header; each
+//         dimension has at most 19 digits.
+//   zip   every field read stays inside its record (central directory, zip64 extra field, local
+//         header) and every offset/size inside the file; a deflated entry may declare at most
+//         max_deflate_ratio (1032, deflate's maximum) times its compressed size and at most
+//         max_zip_entry_bytes (2 GiB); inflation grows its buffer with the data really produced.
 #pragma once
 
+#include "tfe/detail/shape_limits.hpp"
 #include "tfe/detail/xtensor.hpp"
 #include "tfe/io/file_error.hpp"
+#include "tfe/io/limits.hpp"
 
 #include <xtensor/xnpy.hpp>
 #include <zlib.h>
@@ -78,6 +89,7 @@ inline shape_t npy_shape(const std::string& tuple, const std::string& where) {
     std::size_t j = i;
     while (j < tuple.size() && tuple[j] >= '0' && tuple[j] <= '9') ++j;
     if (j == i) throw file_error(where, "malformed npy shape " + tuple);
+    if (j - i > 19) throw file_error(where, "npy header field 'shape' " + tuple + " has a dimension that is too large");
     shape.push_back(static_cast<std::size_t>(std::stoull(tuple.substr(i, j - i))));
     i = j;
   }
@@ -141,7 +153,10 @@ inline xt::xarray<double> from_npy(const std::string& bytes, const std::string& 
   if (kind == 'u' && width == 8) load = &detail::load_scalar<std::uint64_t>;
   if (!load || (order != '<' && order != '>' && order != '|' && order != '='))
     throw file_error(where, "unsupported npy dtype '" + descr + "' (real and integer types only)");
-  const std::size_t count = shape_size(shape), need = count * width, start = hstart + hlen;
+  // Checked product (at most max_tensor_elements, so count * width cannot overflow either): a shape
+  // whose product wraps around must not pass the size check below.
+  const std::size_t count = checked_shape_size<file_error>(shape, where, "npy header field 'shape'");
+  const std::size_t need = count * width, start = hstart + hlen;
   if (bytes.size() - start < need)
     throw file_error(where, "truncated .npy data: shape " + shape_str(shape) + " of '" + descr + "' needs " +
                                 std::to_string(need) + " bytes but " + std::to_string(bytes.size() - start) + " follow");
@@ -229,19 +244,37 @@ inline std::string deflate_raw(const std::string& in, const std::string& where) 
   return out;
 }
 
+/// Inflates exactly `size` bytes (checked against the compressed size by the caller). The output buffer
+/// grows with the data really produced, so a stream shorter than declared never costs `size` bytes.
 inline std::string inflate_raw(const std::string& in, std::size_t size, const std::string& where) {
   z_stream zs{};
   if (inflateInit2(&zs, -15) != Z_OK) throw file_error(where, "zlib inflateInit2 failed");
-  std::string out(size, '\0');
-  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
-  zs.avail_in = static_cast<uInt>(in.size());
-  zs.next_out = reinterpret_cast<Bytef*>(out.data());
-  zs.avail_out = static_cast<uInt>(out.size());
-  const int rc = inflate(&zs, Z_FINISH);
+  constexpr std::size_t chunk = std::size_t(1) << 30;  // zlib counts in 32-bit uInt
+  std::string out(std::min<std::size_t>(size, std::size_t(1) << 20), '\0');
+  std::size_t in_off = 0;
+  int rc = Z_OK;
+  while (rc != Z_STREAM_END) {
+    if (zs.avail_in == 0 && in_off < in.size()) {
+      const std::size_t n = std::min(in.size() - in_off, chunk);
+      zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data() + in_off));
+      zs.avail_in = static_cast<uInt>(n);
+      in_off += n;
+    }
+    const std::size_t produced = zs.total_out;
+    if (produced == out.size())  // grow geometrically up to `size`, then one spare byte to detect more
+      out.resize(out.size() >= size ? size + 1 : std::min(size, std::max<std::size_t>(2 * out.size(), 1u << 20)));
+    zs.next_out = reinterpret_cast<Bytef*>(out.data() + produced);
+    zs.avail_out = static_cast<uInt>(std::min(out.size() - produced, chunk));
+    rc = inflate(&zs, Z_NO_FLUSH);
+    if ((rc != Z_OK && rc != Z_STREAM_END) || zs.total_out > size) break;
+  }
   const std::size_t produced = zs.total_out;
   const std::string msg = zs.msg ? zs.msg : "code " + std::to_string(rc);
   inflateEnd(&zs);
-  if (rc != Z_STREAM_END || produced != size) throw file_error(where, "corrupt deflate data (zlib: " + msg + ")");
+  if (rc != Z_STREAM_END || produced != size)
+    throw file_error(where, "corrupt deflate data (zlib: " + msg + "; " + std::to_string(produced) + " bytes where " +
+                                std::to_string(size) + " were declared)");
+  out.resize(size);
   return out;
 }
 
@@ -344,19 +377,32 @@ inline std::vector<zip_entry> read_zip(const std::string& path) {
     std::uint64_t local = get32(z, at + 42);
     need(at + 46, nlen + xlen + clen, "central directory entry");
     std::string name = z.substr(at + 46, nlen);
-    // zip64 extra field: the 0xFFFFFFFF fields, in the order usize, csize, offset.
-    for (std::size_t x = at + 46 + nlen; x + 4 <= at + 46 + nlen + xlen;) {
+    const std::string where = path + ":" + name;
+    // Extra fields: each (id, len, data) must end inside the record's extra area. zip64 (id 1): the
+    // 0xFFFFFFFF fields, in the order usize, csize, offset, each 8 bytes inside the field.
+    const std::size_t xend = at + 46 + nlen + xlen;
+    for (std::size_t x = at + 46 + nlen; x < xend;) {
+      if (xend - x < 4) throw file_error(where, "zip extra field header runs past its central directory record");
       const std::uint32_t id = get16(z, x), len = get16(z, x + 2);
+      if (len > xend - x - 4)
+        throw file_error(where, "zip extra field (id " + std::to_string(id) + ") declares " + std::to_string(len) +
+                                    " bytes, past the end of its central directory record");
       if (id == 0x0001) {
         std::size_t p = x + 4;
-        if (usize == 0xFFFFFFFFu && p + 8 <= x + 4 + len) usize = detail::get64(z, p), p += 8;
-        if (csize == 0xFFFFFFFFu && p + 8 <= x + 4 + len) csize = detail::get64(z, p), p += 8;
-        if (local == 0xFFFFFFFFu && p + 8 <= x + 4 + len) local = detail::get64(z, p), p += 8;
+        const std::size_t fend = x + 4 + len;
+        auto field = [&](std::uint64_t& v) {
+          if (v != 0xFFFFFFFFu) return;
+          if (fend - p < 8) throw file_error(where, "zip64 extra field too short for its 8-byte sizes");
+          v = detail::get64(z, p);
+          p += 8;
+        };
+        field(usize);
+        field(csize);
+        field(local);
       }
       x += 4 + len;
     }
     at += 46 + nlen + xlen + clen;
-    const std::string where = path + ":" + name;
     if (flags & 1u) throw file_error(where, "encrypted zip entries are not supported");
     need(local, 30, "local header");
     if (get32(z, local) != 0x04034b50) throw file_error(where, "corrupt zip local header");
@@ -367,7 +413,15 @@ inline std::vector<zip_entry> read_zip(const std::string& path) {
       if (csize != usize) throw file_error(where, "stored entry with different sizes");
       data = std::move(packed);
     } else if (method == 8) {
-      data = detail::inflate_raw(packed, usize, where);
+      // A declared size is a promise of the file: cap it by what the compressed bytes can produce.
+      if (usize / max_deflate_ratio > csize || (usize > 0 && csize == 0))
+        throw file_error(where, "declared uncompressed size " + std::to_string(usize) + " exceeds " +
+                                    std::to_string(max_deflate_ratio) + " times the compressed size " +
+                                    std::to_string(csize) + " (deflate's maximum ratio)");
+      if (usize > max_zip_entry_bytes)
+        throw file_error(where, "declared uncompressed size " + std::to_string(usize) + " exceeds the limit of " +
+                                    std::to_string(max_zip_entry_bytes) + " bytes per entry");
+      data = detail::inflate_raw(packed, static_cast<std::size_t>(usize), where);
     } else {
       throw file_error(where, "unsupported zip compression method " + std::to_string(method) + " (only store and deflate)");
     }

@@ -6,10 +6,13 @@
 // u64 length prefix in front of the frame; the in-memory network moves the vector as it is.
 // Decoding checks everything (magic, kind, element width, that the declared shape matches the length)
 // and throws channel_error naming the problem: a malformed frame must never cause a crash or an
-// unbounded allocation.
+// unbounded allocation. The declared shape's element count is computed with checked_shape_size: no
+// overflow, every dimension and the product at most max_tensor_elements (2^32), else channel_error
+// naming the peer.
 #pragma once
 
 #include "tfe/config.hpp"
+#include "tfe/detail/shape_limits.hpp"
 #include "tfe/detail/xtensor.hpp"
 #include "tfe/ring/ring_traits.hpp"
 
@@ -98,15 +101,10 @@ inline std::pair<shape_t, std::size_t> parse_header(const frame& f, std::uint8_t
   std::size_t head = frame_header_bytes(nd);
   TFE_ENFORCE(f.size() >= head, channel_error, "malformed frame from '", from, "': truncated shape");
   shape_t shape(nd);
-  std::size_t count = 1;
-  const std::size_t max_count = (f.size() - head) / want_width;
-  for (std::size_t i = 0; i < nd; ++i) {
-    shape[i] = get_u64(f.data() + frame_fixed_header + 8 * i);
-    // Bound the running product by what the payload can hold, so it can never overflow.
-    TFE_ENFORCE(shape[i] == 0 || count <= max_count / shape[i], channel_error,
-                "malformed frame from '", from, "': declared shape does not fit the frame length");
-    count *= shape[i];
-  }
+  for (std::size_t i = 0; i < nd; ++i) shape[i] = get_u64(f.data() + frame_fixed_header + 8 * i);
+  // Checked product: at most max_tensor_elements, so count * want_width (a u8) cannot overflow.
+  const std::size_t count = checked_shape_size<channel_error>(shape, "malformed frame from '" + from + "'",
+                                                              "declared shape");
   TFE_ENFORCE(f.size() - head == count * want_width, channel_error, "malformed frame from '", from,
               "': shape ", shape_str(shape), " needs ", count * want_width, " payload bytes but the frame has ",
               f.size() - head);

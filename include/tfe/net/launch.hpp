@@ -13,8 +13,9 @@
 //
 // run_player builds the tcp_channel (and the simulated network decorator when asked), the session,
 // runs the program, and closes the channel with a goodbye. When the program throws, it aborts the
-// channel with the exception's message, so every other player fails at once with
-// "player 'NAME' aborted the computation: ...", and rethrows the original exception.
+// channel, so every other player fails at once with "player 'NAME' aborted the computation: KIND
+// (...)", and rethrows the original exception. Peers learn only the kind of error (config.hpp,
+// public_failure_reason): the message may hold a private value and stays with this player.
 //
 // Flags (launch_flags::add_to):
 //   --hosts FILE            hosts file (net/hosts.hpp); without it every player runs in this process
@@ -75,7 +76,7 @@ auto run_player(const hosts_config& hosts, const std::string& player, F&& progra
       return r;
     }
   } catch (const std::exception& e) {
-    ch.abort(e.what());
+    ch.abort(public_failure_reason(e));  // peers learn the kind of error, never the message
     throw;
   } catch (...) {
     ch.abort("unknown exception");

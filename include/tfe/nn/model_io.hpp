@@ -14,6 +14,9 @@
 // architecture, has malformed JSON, a missing or unexpected entry -> tfe::file_error; a weight whose
 // shape differs from what the architecture needs -> tfe::shape_error; an architecture whose layers do
 // not fit together -> tfe::shape_error / tfe::config_error, each prefixed with the path.
+// Sizes are capped (nn/spec_limits.hpp, docs/security.md): at most max_model_layers (4096) layers,
+// max_model_axes (8) input axes, max_model_elements (2^28) elements per tensor and size option; the
+// .npz reader caps declared sizes (io/npy.hpp). A JSON architecture from a peer gets the same checks.
 //
 // In a session, the owner of a model shares it: the architecture is public (every player needs the
 // shapes to run the same program; the owner sends the JSON to everybody), the weights are private

@@ -11,10 +11,13 @@
 // sent to every player (shapes are public) and turned into runnable layers by keras::Sequential<P>
 // (nn/sequential.hpp). Shapes exclude the batch dimension, as in Keras. Errors: a layer that does not
 // fit its input throws tfe::shape_error naming the layer; a bad option throws tfe::config_error.
+// Sizes are capped (nn/spec_limits.hpp: layers, axes, elements per tensor), checked without overflow.
 #pragma once
 
 #include "tfe/config.hpp"
+#include "tfe/detail/shape_limits.hpp"
 #include "tfe/detail/xtensor.hpp"
+#include "tfe/nn/spec_limits.hpp"
 #include "tfe/ring/tensor_ops.hpp"
 
 #include <nlohmann/json.hpp>
@@ -215,6 +218,8 @@ inline shape_t pool_shape(const layer_spec& l, const shape_t& in, std::array<std
                           std::array<std::size_t, 2> strides, const std::string& pad) {
   need_image(l, in);
   if (strides[0] == 0 || strides[1] == 0) strides = pool;
+  (void)checked_shape_size(shape_t{pool[0], pool[1]}, where(l), "pool_size", max_model_elements);
+  (void)checked_shape_size(shape_t{strides[0], strides[1]}, where(l), "strides", max_model_elements);
   try {
     auto g = ring_ops::conv2d_geometry(in[0], in[1], pool[0], pool[1], strides[0], strides[1],
                                        parse_padding(pad, layer_name(l)));
@@ -231,18 +236,23 @@ inline shape_t pool_shape(const layer_spec& l, const shape_t& in, std::array<std
 inline shape_t output_shape(const layer_spec& l, const shape_t& in) {
   using detail::where;
   for (auto d : in) TFE_ENFORCE(d > 0, shape_error, where(l), ": input shape ", shape_str(in), " has an empty dimension");
+  (void)checked_shape_size(in, where(l), "input shape", max_model_elements);
   detail::check_activation(activation_of(l), layer_name(l));
-  return std::visit(
+  shape_t out = std::visit(
       detail::overloaded{
           [&](const Dense& d) -> shape_t {
             TFE_ENFORCE(d.units > 0, config_error, where(l), ": units must be positive");
             TFE_ENFORCE(in.size() == 1, shape_error, where(l), " needs a flat input of shape (features,), got ",
                         shape_str(in), ": add a Flatten layer before it");
+            (void)checked_shape_size(shape_t{in[0], d.units}, where(l), "kernel shape", max_model_elements);
             return {d.units};
           },
           [&](const Conv2D& c) -> shape_t {
             TFE_ENFORCE(c.filters > 0, config_error, where(l), ": filters must be positive");
             detail::need_image(l, in);
+            (void)checked_shape_size(shape_t{c.kernel_size[0], c.kernel_size[1], in[2], c.filters}, where(l),
+                                     "kernel shape", max_model_elements);
+            (void)checked_shape_size(shape_t{c.strides[0], c.strides[1]}, where(l), "strides", max_model_elements);
             try {
               auto g = ring_ops::conv2d_geometry(in[0], in[1], c.kernel_size[0], c.kernel_size[1], c.strides[0],
                                                  c.strides[1], detail::parse_padding(c.padding, c.name));
@@ -260,8 +270,9 @@ inline shape_t output_shape(const layer_spec& l, const shape_t& in) {
           [&](const Flatten&) -> shape_t { return {shape_size(in)}; },
           [&](const Reshape& r) -> shape_t {
             TFE_ENFORCE(!r.target_shape.empty(), config_error, where(l), ": empty target_shape");
-            shape_t out(r.target_shape.size());
-            std::size_t known = 1;
+            TFE_ENFORCE(r.target_shape.size() <= max_model_axes, shape_error, where(l), ": target_shape has ",
+                        r.target_shape.size(), " axes, above the limit of ", max_model_axes);
+            shape_t out(r.target_shape.size()), known_dims;
             int infer = -1;
             for (std::size_t i = 0; i < out.size(); ++i) {
               if (r.target_shape[i] == -1) {
@@ -270,9 +281,11 @@ inline shape_t output_shape(const layer_spec& l, const shape_t& in) {
               } else {
                 TFE_ENFORCE(r.target_shape[i] > 0, shape_error, where(l), ": bad dimension ", r.target_shape[i]);
                 out[i] = static_cast<std::size_t>(r.target_shape[i]);
-                known *= out[i];
+                known_dims.push_back(out[i]);
               }
             }
+            // Checked: a product that wraps around to 0 must not reach the division below.
+            const std::size_t known = checked_shape_size(known_dims, where(l), "target_shape", max_model_elements);
             if (infer >= 0) {
               TFE_ENFORCE(shape_size(in) % known == 0, shape_error, where(l), ": cannot reshape ", shape_str(in),
                           " with a -1 dimension");
@@ -293,6 +306,8 @@ inline shape_t output_shape(const layer_spec& l, const shape_t& in) {
             return in;
           }},
       l);
+  (void)checked_shape_size(out, where(l), "output shape", max_model_elements);
+  return out;
 }
 
 /// Output shapes of every layer, in order (checks the whole architecture).
@@ -440,22 +455,24 @@ inline layer_spec layer_from_json(const nlohmann::json& j, const std::string& wh
     const std::string cls = j.at("class_name").get<std::string>();
     const nlohmann::json c = j.contains("config") ? j.at("config") : nlohmann::json::object();
     using detail::get_opt;
+    // Size options: non-negative integers within max_model_elements, else config_error naming the field.
+    const std::string at = where + ": layer '" + c.value("name", std::string()) + "' (" + cls + ")";
     auto named = [&](auto spec) {
       get_opt(c, "name", spec.name);
       return layer_spec(std::move(spec));
     };
     if (cls == "Dense") {
       Dense d;
-      d.units = c.at("units").get<std::size_t>();
+      d.units = detail::json_size(c.at("units"), at, "units");
       get_opt(c, "activation", d.activation);
       get_opt(c, "use_bias", d.use_bias);
       return named(d);
     }
     if (cls == "Conv2D") {
       Conv2D k;
-      k.filters = c.at("filters").get<std::size_t>();
-      get_opt(c, "kernel_size", k.kernel_size);
-      get_opt(c, "strides", k.strides);
+      k.filters = detail::json_size(c.at("filters"), at, "filters");
+      detail::json_pair_opt(c, "kernel_size", k.kernel_size, at);
+      detail::json_pair_opt(c, "strides", k.strides, at);
       get_opt(c, "padding", k.padding);
       get_opt(c, "activation", k.activation);
       get_opt(c, "use_bias", k.use_bias);
@@ -464,8 +481,8 @@ inline layer_spec layer_from_json(const nlohmann::json& j, const std::string& wh
     if (cls == "MaxPooling2D" || cls == "AveragePooling2D") {
       std::array<std::size_t, 2> pool{2, 2}, strides{0, 0};
       std::string pad = "valid";
-      get_opt(c, "pool_size", pool);
-      get_opt(c, "strides", strides);
+      detail::json_pair_opt(c, "pool_size", pool, at);
+      detail::json_pair_opt(c, "strides", strides, at);
       get_opt(c, "padding", pad);
       if (cls == "MaxPooling2D") return named(MaxPooling2D{pool, strides, pad, {}});
       return named(AveragePooling2D{pool, strides, pad, {}});
@@ -494,8 +511,18 @@ inline architecture architecture_from_json(const nlohmann::json& j, const std::s
     TFE_ENFORCE(j.value("version", 0) == 1, config_error, where, ": unsupported architecture version ",
                 j.value("version", 0));
     architecture a;
-    a.input_shape = j.at("input_shape").get<shape_t>();
-    for (const auto& l : j.at("layers")) a.layers.push_back(layer_from_json(l, where));
+    const auto& shape = j.at("input_shape");
+    TFE_ENFORCE(shape.is_array() && shape.size() <= max_model_axes, config_error, where,
+                ": field 'input_shape' must be a list of at most ", max_model_axes, " dimensions, got ", shape.dump());
+    for (std::size_t i = 0; i < shape.size(); ++i)
+      a.input_shape.push_back(detail::json_size(shape[i], where, "input_shape[" + std::to_string(i) + "]"));
+    TFE_ENFORCE(shape_size_within(a.input_shape, max_model_elements).has_value(), config_error, where,
+                ": field 'input_shape' ", shape_str(a.input_shape), " has more than ", max_model_elements, " elements");
+    const auto& layers = j.at("layers");
+    TFE_ENFORCE(layers.is_array() && layers.size() <= max_model_layers, config_error, where,
+                ": field 'layers' must be a list of at most ", max_model_layers, " layers, got ",
+                layers.is_array() ? std::to_string(layers.size()) + " layers" : layers.type_name());
+    for (const auto& l : layers) a.layers.push_back(layer_from_json(l, where));
     return a;
   } catch (const nlohmann::json::exception& e) {
     throw config_error(where + ": malformed architecture (" + e.what() + ")");

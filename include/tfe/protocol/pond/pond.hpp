@@ -10,7 +10,9 @@
 //   input from a non-server owner: owner sends n elements to server1 (server0's share comes from the
 //     PRG stream it shares with the owner); from a server: no share traffic at all. In both cases the
 //     owner also sends the (public) shape, ndim elements, to every other player (session.hpp).
-//   reveal to a server: the other server sends n; to another player: both servers send n.
+//   reveal to a server: the other server sends n; to another player: both servers send n, re-randomized
+//     with a mask from their pairwise stream (x_0 + r, x_1 − r) so that the crypto producer, which
+//     dealt the triples, learns nothing but x.
 //   bilinear op z = op(x, y) (elementwise product, matmul, conv2d), Beaver (1991) with seed-compressed
 //     triples: server i derives a_i, b_i (server 0 also c_0) from the stream it shares with the crypto
 //     producer, which sends only c_1 = op(a, b) − c_0 to server 1 (|z| elements, offline-able).
@@ -90,6 +92,12 @@ struct pond {
     return {};
   }
 
+  /// Reveals x to `receiver`. To a server, the other server sends its share. To any other player
+  /// (the crypto producer, SecureNN's helper, an input/output player) the servers first re-randomize:
+  /// server 0 sends x_0 + r and server 1 sends x_1 − r, with r fresh from their pairwise stream. The
+  /// crypto producer dealt the triple (a_i, b_i, c_i) of the product that made x, so an unmasked x_1
+  /// would give it z_1 − c_1 = e·b_1 + f·a_1, a linear relation in the secret operands; masked, each
+  /// share it receives is uniform and only their sum, x, is learned. No extra round, no extra bytes.
   template <class S>
   static std::optional<ring_tensor<R>> reveal(S& s, const parts_type& x, const shape_t& shape, std::size_t receiver) {
     const std::size_t me = s.id();
@@ -98,7 +106,7 @@ struct pond {
       if (me == receiver) return ring_tensor<R>(x.at(0) + recv_checked(s, 1 - receiver, shape));
       return std::nullopt;
     }
-    if (me < 2) s.net().send(receiver, x.at(0));
+    if (me < 2) s.net().send(receiver, rerandomized_share(s, x, shape));
     if (me == receiver) {
       auto a = recv_checked(s, 0, shape);
       auto b = recv_checked(s, 1, shape);
@@ -107,16 +115,29 @@ struct pond {
     return std::nullopt;
   }
 
+  /// Every player learns x: the servers exchange their shares, and send the re-randomized pair of
+  /// reveal() (one r for all non-server receivers, who all learn the same x) to every other player.
   template <class S>
   static ring_tensor<R> reveal_all(S& s, const parts_type& x, const shape_t& shape) {
     const std::size_t me = s.id();
     if (me < 2) {
-      for (std::size_t p = 0; p < s.num_players(); ++p)
-        if (p != me) s.net().send(p, x.at(0));
+      s.net().send(1 - me, x.at(0));
+      if (s.num_players() > 2) {
+        const ring_tensor<R> masked = rerandomized_share(s, x, shape);
+        for (std::size_t p = 2; p < s.num_players(); ++p) s.net().send(p, masked);
+      }
       return ring_tensor<R>(x.at(0) + recv_checked(s, 1 - me, shape));
     }
     auto a = recv_checked(s, 0, shape);
     return ring_tensor<R>(a + recv_checked(s, 1, shape));
+  }
+
+  /// A server's share re-randomized for a player that is not a server: x_0 + r at server 0, x_1 − r
+  /// at server 1, r drawn from the servers' pairwise stream (both draw it, in the same order).
+  template <class S>
+  static ring_tensor<R> rerandomized_share(S& s, const parts_type& x, const shape_t& shape) {
+    const ring_tensor<R> r = s.pair_prg(1 - s.id()).template uniform<R>(shape);
+    return s.id() == 0 ? ring_tensor<R>(x.at(0) + r) : ring_tensor<R>(x.at(0) - r);
   }
 
   /// A masked operand: its Beaver mask a and the opened e = x − a, kept to be reused in many
