@@ -8,9 +8,9 @@
 // values; ReLU on 2^14, 10^6 and 2^20 values; 2×2 max pooling on 128×24×24×16; sigmoid (23 pieces and
 // 3 pieces) on 10^5 values. Every player runs in this process (one thread each) over the in-memory
 // network, or one player per process with --hosts/--player. Each JSON line carries the measured bytes
-// and rounds per player and, for Pond, SecureNN and ABY3, the theoretical ones (benchmarks/theory.hpp).
+// and rounds per player and, for Pond, SecureNN and ABY3, the theoretical ones: the protocol's cost
+// model P::cost_model (protocol/{pond,securenn,aby3}/costs.hpp), the same functions test_*_costs assert.
 #include "common.hpp"
-#include "theory.hpp"
 
 namespace {
 
@@ -20,11 +20,17 @@ template <class P>
 void micro(const bench::options& opt, const std::string& pname, tfe::trace_recorder* trace) {
   using R = typename P::ring;
   const auto players = P::default_players();
-  const auto model = bench::model_for<P>(pname);
-  const double k = tfe::fixed_point_config::preset<R>().used_bits();  // sign width of relu (fixed-point range)
+  const std::uint64_t k = tfe::fixed_point_config::preset<R>().used_bits();  // sign width of relu (fixed-point range)
+  // The theoretical cost cost_of(P::cost_model) of a workload; none for a protocol without a model (plain).
+  auto theory = [&](auto cost_of) -> bench::theory {
+    if constexpr (requires { typename P::cost_model; })
+      return bench::theory::of(cost_of(typename P::cost_model{}), players);
+    else
+      return {};
+  };
   auto emit = [&](const std::string& workload, const std::string& params, const bench::run_result& r,
-                  const bench::cost& c) {
-    std::cout << bench::to_json("micro", pname, workload, params, r, bench::theory::of(c, players)) << std::endl;
+                  const bench::theory& th) {
+    std::cout << bench::to_json("micro", pname, workload, params, r, th) << std::endl;
   };
   auto n_param = [](std::size_t n) { return "\"n\":" + std::to_string(n); };
   const std::size_t big = opt.quick ? 1 << 14 : 1000000;
@@ -37,8 +43,7 @@ void micro(const bench::options& opt, const std::string& pname, tfe::trace_recor
       auto y = s.define_private_input(players[0], [&] { return rng.tensor({n}, 100.0); });
       return [&s, x, y] { (void)(x * y); };
     }, trace);
-    const double dn = static_cast<double>(n);
-    emit("mul", n_param(n), r, model.product(dn, 2 * dn));
+    emit("mul", n_param(n), r, theory([&](auto m) { return m.mul(n); }));
   }
   for (auto [a, kk, b] : {std::array<std::size_t, 3>{128, 784, 128}, std::array<std::size_t, 3>{512, 512, 512}}) {
     if (!opt.wants("matmul") || (opt.quick && a == 512)) continue;
@@ -49,7 +54,7 @@ void micro(const bench::options& opt, const std::string& pname, tfe::trace_recor
       return [&s, x, y] { (void)tfe::matmul(x, y); };
     }, trace);
     emit("matmul", "\"shape\":\"" + std::to_string(a) + "x" + std::to_string(kk) + "x" + std::to_string(b) + "\"", r,
-         model.product(static_cast<double>(a * b), static_cast<double>(a * kk + kk * b)));
+         theory([&](auto m) { return m.matmul(a, kk, b); }));
   }
   if (opt.wants("truncation")) {
     const std::size_t n = big;
@@ -58,7 +63,7 @@ void micro(const bench::options& opt, const std::string& pname, tfe::trace_recor
       auto x = s.define_private_input(players[0], [&] { return rng.tensor({n}, 100.0); });
       return [&s, x] { (void)tfe::truncate(x); };
     }, trace);
-    emit("truncation", n_param(n), r, model.truncation(static_cast<double>(n)));
+    emit("truncation", n_param(n), r, theory([&](auto m) { return m.truncation(n); }));
   }
   for (std::size_t n : {std::size_t(1) << 14, std::size_t(1000000), std::size_t(1) << 20}) {
     if (!opt.wants("relu") || (opt.quick && n > (1 << 14))) continue;
@@ -67,8 +72,7 @@ void micro(const bench::options& opt, const std::string& pname, tfe::trace_recor
       auto x = s.define_private_input(players[0], [&] { return rng.tensor({n}, 100.0); });
       return [&s, x] { (void)tfe::relu(x); };
     }, trace);
-    const double dn = static_cast<double>(n);
-    emit("relu", n_param(n), r, model.sign_then_product(dn, k, dn));
+    emit("relu", n_param(n), r, theory([&](auto m) { return m.relu(n, k); }));
   }
   if (opt.wants("maxpool")) {
     const std::size_t batch = opt.quick ? 8 : 128;
@@ -78,25 +82,26 @@ void micro(const bench::options& opt, const std::string& pname, tfe::trace_recor
       return [&s, x] { (void)tfe::max_pool2d(x, {2, 2}); };
     }, trace);
     emit("maxpool2x2", "\"shape\":\"" + std::to_string(batch) + "x24x24x16\"", r,
-         model.max_pool_2x2(static_cast<double>(batch * 24 * 24 * 16), k));
+         theory([&](auto m) { return m.max_pool_2x2(batch * 24 * 24 * 16, k); }));
   }
   if (opt.wants("sigmoid")) {
     const std::size_t n = opt.quick ? 1 << 12 : 100000;
-    const double dn = static_cast<double>(n);
     // piecewise linear: one sign test of the pieces' differences x − b_j (width k + 1), one product
     auto r = bench::run<P>(opt, players, [&](auto& s) {
       bench::data_rng rng(6);
       auto x = s.define_private_input(players[0], [&] { return rng.tensor({n}, 10.0); });
       return [&s, x] { (void)tfe::sigmoid(x); };
     }, trace);
+    const std::size_t pieces = tfe::detail::sigmoid_breakpoints.size();
     emit("sigmoid", n_param(n) + ",\"pieces\":23", r,
-         model.sign_then_product(dn * static_cast<double>(tfe::detail::sigmoid_breakpoints.size()), k + 1, dn));
+         theory([&](auto m) { return m.sign_then_product(pieces * n, k + 1, n); }));
     auto r3 = bench::run<P>(opt, players, [&](auto& s) {
       bench::data_rng rng(6);
       auto x = s.define_private_input(players[0], [&] { return rng.tensor({n}, 10.0); });
       return [&s, x] { (void)tfe::sigmoid_3piece(x); };
     }, trace);
-    emit("sigmoid_3piece", n_param(n) + ",\"pieces\":3", r3, model.sign_then_product(2 * dn, k + 1, dn));
+    emit("sigmoid_3piece", n_param(n) + ",\"pieces\":3", r3,
+         theory([&](auto m) { return m.sign_then_product(2 * n, k + 1, n); }));
   }
 }
 

@@ -22,6 +22,7 @@
 
 #include <tfe/tfe.hpp>
 #include <tfe/net/cli.hpp>
+#include <tfe/protocol/costs.hpp>
 
 #include <malloc.h>
 
@@ -119,14 +120,13 @@ std::vector<player_result> run_once(const tfe::launch_flags& launch, const std::
 
 /// Theoretical cost of a run, per player name (bytes sent and rounds); empty when not documented.
 struct theory {
-  std::vector<std::pair<std::string, std::pair<double, double>>> per_player;  // name -> (bytes, rounds)
+  std::vector<std::pair<std::string, std::pair<std::uint64_t, std::uint64_t>>> per_player;  // name -> (bytes, rounds)
 
-  /// From per-player costs in player order (benchmarks/theory.hpp).
-  template <class Cost>
-  static theory of(const Cost& c, const std::vector<std::string>& players) {
+  /// From a protocol's cost model (protocol/*/costs.hpp), its players in P::default_players() order.
+  static theory of(const tfe::costs::op_cost& c, const std::vector<std::string>& players) {
     theory t;
-    for (std::size_t i = 0; i < c.size() && i < players.size(); ++i)
-      t.per_player.push_back({players[i], {c[i].bytes, c[i].rounds}});
+    for (std::size_t i = 0; i < c.player.size() && i < players.size(); ++i)
+      t.per_player.push_back({players[i], {c.player[i].bytes_sent, c.player[i].rounds}});
     return t;
   }
 };
@@ -162,7 +162,7 @@ inline std::string to_json(const std::string& bench, const std::string& protocol
        << ",\"rounds\":" << p.stats.rounds;
     for (const auto& [name, cost] : th.per_player)
       if (name == p.name)
-        os << ",\"theory_bytes\":" << std::llround(cost.first) << ",\"theory_rounds\":" << std::llround(cost.second);
+        os << ",\"theory_bytes\":" << cost.first << ",\"theory_rounds\":" << cost.second;
     os << "}";
   }
   os << "]}";

@@ -1,10 +1,9 @@
-// tests/test_securenn_costs.cpp: SecureNN's communication, checked exactly against the costs
-// DOCUMENTED in protocol/securenn/*.hpp (payload bytes, messages and rounds per player as defined in
-// net/statistics.hpp), plus the latency in message hops (the critical path, what the paper's tables
-// call rounds), measured with a channel that stamps every message with a Lamport clock.
-//
-// Notation: n elements, ℓ ring bits, E = ℓ/8 bytes per ring element, Z(m) = 8·⌈m/8⌉ bytes for a
-// message of m Z_p values (one byte each, packed in 64-bit words).
+// tests/test_securenn_costs.cpp: SecureNN's communication, checked exactly against its cost model
+// protocol/securenn/costs.hpp (securenn_costs<R>: payload bytes, messages and rounds per player as
+// defined in net/statistics.hpp), plus the latency in message hops (the critical path, what the
+// paper's tables call rounds), measured with a channel that stamps every message with a Lamport clock.
+// Every expected figure comes from the model; the literal figures below pin the model to the ones
+// securenn.hpp states (ring64: DReLU 3968 bits / 8 hops, ReLU 4288 / 9, ...).
 //
 // The figures are printed (MESSAGE) next to the paper's Table 1 (bits per element over all players,
 // log p counted as 8 bits; rounds = hops): run this test with -s to see them.
@@ -113,80 +112,23 @@ std::vector<measured> run_measured(F program) {
   return out;
 }
 
-// ---- expected figures (from the comments in protocol/securenn/) -----------------------------------
+// ---- expected figures: the cost model ----------------------------------------------------------------
 
-struct expect {
-  std::uint64_t bytes_sent = 0, bytes_received = 0, messages_sent = 0, messages_received = 0, rounds = 0;
-  expect& operator+=(const expect& o) {
-    bytes_sent += o.bytes_sent;
-    bytes_received += o.bytes_received;
-    messages_sent += o.messages_sent;
-    messages_received += o.messages_received;
-    rounds += o.rounds;
-    return *this;
-  }
-};
-/// One op's figures for the three protocol players, and its critical path.
-struct cost {
-  expect s0, s1, h;
-  std::uint64_t hops = 0;
-  /// Ops run one after the other (rounds add: every op's first send follows a receive, hops add).
-  cost& operator+=(const cost& o) {
-    s0 += o.s0;
-    s1 += o.s1;
-    h += o.h;
-    hops += o.hops;
-    return *this;
-  }
-  std::uint64_t total_bytes() const { return s0.bytes_sent + s1.bytes_sent + h.bytes_sent; }
-};
+using expect = tfe::costs::player_cost;
+using tfe::costs::op_cost;
 
-std::uint64_t Z(std::uint64_t m) { return 8 * ((m + 7) / 8); }
-
-struct formulas {
-  std::uint64_t n, ell, E;
-
-  // private_compare.hpp: each server sends the helper one message of Z(n·k); 1 round, 1 hop.
-  cost private_compare(std::uint64_t k) const {
-    const std::uint64_t d = Z(n * k);
-    return {{d, 0, 1, 0, 1}, {d, 0, 1, 0, 1}, {0, 2 * d, 0, 2, 0}, 1};
-  }
-  // share_convert.hpp
-  cost share_convert() const {
-    const std::uint64_t d = Z(n * ell);
-    return {{n * E + d, 0, 2, 0, 1},
-            {n * E + d, d + 2 * n * E, 2, 3, 2},
-            {d + 2 * n * E, 2 * n * E + 2 * d, 3, 4, 2},
-            4};
-  }
-  // compute_msb.hpp (standalone: the dealing is its first hop)
-  cost compute_msb() const {
-    const std::uint64_t d = Z(n * ell);
-    return {{n * E + d + 2 * n * E, 3 * n * E, 4, 3, 2},
-            {n * E + d + 2 * n * E, 3 * n * E + (d + 2 * n * E) + 2 * n * E, 4, 8, 3},
-            {d + 4 * n * E, 2 * d, 5, 2, 2},
-            5};
-  }
-  // drelu.hpp: the paper's DReLU (ShareConvert + ComputeMSB, the dealing in ShareConvert's 2nd round)
-  cost drelu() const {
-    const std::uint64_t d = Z(n * ell);
-    return {{4 * n * E + 2 * d, 3 * n * E, 6, 3, 2},
-            {4 * n * E + 2 * d, 3 * n * E + 2 * d + 6 * n * E, 6, 11, 5},
-            {2 * d + 6 * n * E, 2 * n * E + 4 * d, 8, 6, 3},
-            8};
-  }
-  // drelu.hpp: drelu_full
-  cost drelu_full() const {
-    const std::uint64_t d = Z(n * (ell - 1));
-    return {{n * E + d, 0, 2, 0, 1}, {n * E + d, d + n * E, 2, 2, 2}, {d + n * E, 2 * n * E + 2 * d, 2, 4, 2}, 4};
-  }
-  // pond.hpp: an elementwise Beaver product of n elements (e, f both ways; c_1 to server 1), 1 hop.
-  // Rounds as counted: a send that follows the player's previous send (no receive in between) opens
-  // no round, so server 0 and the helper count 0 when the op before ended with their send.
-  cost product(std::uint64_t s0_rounds, std::uint64_t helper_rounds) const {
-    return {{2 * n * E, 2 * n * E, 2, 2, s0_rounds}, {2 * n * E, 3 * n * E, 2, 3, 1}, {n * E, 0, 1, 0, helper_rounds}, 1};
-  }
-};
+// The model pinned to securenn.hpp's table (bits per element over all players, n = 64; hops).
+constexpr std::uint64_t bits_per_element(const op_cost& c) { return 8 * c.total_bytes() / 64; }
+using M64 = tfe::securenn_costs<tfe::ring64>;
+static_assert(bits_per_element(M64::private_compare(64, 64)) == 1024 && M64::private_compare(64, 64).latency == 1);
+static_assert(bits_per_element(M64::share_convert(64)) == 1792 && M64::share_convert(64).latency == 4);
+static_assert(bits_per_element(M64::compute_msb(64)) == 2176 && M64::compute_msb(64).latency == 5);
+static_assert(bits_per_element(M64::drelu(64)) == 3968 && M64::drelu(64).latency == 8);
+static_assert(bits_per_element(M64::relu(64, 32)) == 4288 && M64::relu(64, 32).latency == 9);
+static_assert(bits_per_element(M64::drelu_full(64)) == 1704 && M64::drelu_full(64).latency == 4);
+static_assert(bits_per_element(tfe::securenn_costs<tfe::ring128>::drelu(64)) == 7936);
+static_assert(M64::relu(64, 32).player[0].bytes_sent == 176 * 64);  // per server and value: 176 bytes
+static_assert(M64::max_pool_2x2(256, 32).latency == 18);             // 2x2: 18 hops (the paper's scan: 27)
 
 void check_stats(const op_stats& got, const expect& e, const std::string& what) {
   INFO(what, ": got ", got);
@@ -197,14 +139,14 @@ void check_stats(const op_stats& got, const expect& e, const std::string& what) 
   CHECK(got.rounds == e.rounds);
 }
 
-void check_op(const std::vector<measured>& st, const std::string& tag, const cost& c) {
-  check_stats(st[S0].stats.tag(tag), c.s0, tag + ": server0");
-  check_stats(st[S1].stats.tag(tag), c.s1, tag + ": server1");
-  check_stats(st[H].stats.tag(tag), c.h, tag + ": helper");
+void check_op(const std::vector<measured>& st, const std::string& tag, const op_cost& c) {
+  check_stats(st[S0].stats.tag(tag), c.player[S0], tag + ": server0");
+  check_stats(st[S1].stats.tag(tag), c.player[S1], tag + ": server1");
+  check_stats(st[H].stats.tag(tag), c.player[H], tag + ": helper");
   std::uint64_t hops = 0;
   for (std::size_t p = 0; p < 3; ++p) hops = std::max(hops, st[p].hops.at(tag));
   INFO(tag, ": critical path");
-  CHECK(hops == c.hops);
+  CHECK(hops == c.latency);
   // Alice (an input player) takes no part.
   const auto& a = st[ALICE].stats.tag(tag);
   CHECK(a.bytes_sent + a.bytes_received + a.messages_sent + a.messages_received == 0);
@@ -219,10 +161,11 @@ xt::xarray<double> values(std::size_t n, const tfe::shape_t& shape) {
 template <class R>
 void check_costs(std::size_t n_) {
   using P = tfe::securenn<R>;
-  const std::uint64_t n = n_, ell = tfe::ring_traits<R>::bits, E = ell / 8;
+  using M = typename P::cost_model;
+  const std::uint64_t n = n_, ell = M::ell;
+  const std::uint64_t k = tfe::fixed_point_config::preset<R>().used_bits();
   CAPTURE(n);
   CAPTURE(ell);
-  const formulas f{n, ell, E};
   // Max pooling: 2x2 windows over a (1, 2h, 2, 1) image, h windows; levels of h·2 then h·1 pairs.
   const std::size_t pool_h = n_ / 2;
   auto st = run_measured<P>([&](auto& s, auto& measure) {
@@ -258,66 +201,46 @@ void check_costs(std::size_t n_) {
     measure("t:max_pool", [&] { (void)tfe::max_pool2d(img, {2, 2}); });
   });
 
-  check_op(st, "t:pc", f.private_compare(ell));
-  check_op(st, "t:sc", f.share_convert());
-  check_op(st, "t:msb", f.compute_msb());
-  check_op(st, "t:drelu", f.drelu());
-  check_op(st, "t:drelu_full", f.drelu_full());
-  // relu = sign bit (the paper's DReLU at width used_bits) + one product; the helper's c_1 follows
-  // its β' send directly (same round); server 0 received e, f last (new round).
-  cost relu = f.drelu();
-  relu += f.product(1, 0);
+  check_op(st, "t:pc", M::private_compare(n, ell));
+  check_op(st, "t:sc", M::share_convert(n));
+  check_op(st, "t:msb", M::compute_msb(n));
+  check_op(st, "t:drelu", M::drelu(n));
+  check_op(st, "t:drelu_full", M::drelu_full(n));
+  // relu = sign bit (the paper's DReLU at width used_bits) + one product.
+  const op_cost relu = M::relu(n, k);
   check_op(st, "t:relu", relu);
-  // With the full-ring DReLU server 0 never receives, so its e, f continue its single round.
-  cost relu_full = f.drelu_full();
-  relu_full += f.product(0, 0);
-  check_op(st, "t:relu_full", relu_full);
-  // less = the sign bit alone.
-  check_op(st, "t:less", f.drelu());
-  // equal = DReLU over (x − y, y − x) (2n values) + one product of n.
-  {
-    const formulas f2{2 * n, ell, E};
-    cost eq = f2.drelu();
-    eq += f.product(1, 0);
-    check_op(st, "t:equal", eq);
-  }
-  // max pool 2x2 over pool_h windows: level 1 compares 2·pool_h pairs, level 2 pool_h pairs.
-  {
-    cost mp;
-    for (std::uint64_t m : {2 * static_cast<std::uint64_t>(pool_h), static_cast<std::uint64_t>(pool_h)}) {
-      const formulas fl{m, ell, E};
-      mp += fl.drelu();
-      mp += fl.product(1, 0);
-    }
-    check_op(st, "t:max_pool", mp);
-  }
+  check_op(st, "t:relu_full", M::relu(n, ell));
+  check_op(st, "t:less", M::less(n, k));
+  check_op(st, "t:equal", M::equal(n, k));
+  // max pool 2x2 over pool_h windows (4·pool_h inputs).
+  check_op(st, "t:max_pool", M::max_pool_2x2(4 * static_cast<std::uint64_t>(pool_h), k));
 
   // The paper's Table 1, for the record (bits per element over all players, log p = 8; rounds).
   if (n % 64 == 0) {
     const double L = static_cast<double>(ell), lp = 8.0, nn = static_cast<double>(n);
-    auto per = [&](const cost& c) { return 8.0 * static_cast<double>(c.total_bytes()) / nn; };
+    auto per = [&](const op_cost& c) { return 8.0 * static_cast<double>(c.total_bytes()) / nn; };
     struct row {
       std::string name;
-      cost c;
+      op_cost c;
       double paper_bits;
       int paper_rounds;
     };
     const std::vector<row> rows = {
-        {"PrivateCompare", f.private_compare(ell), 2 * L * lp, 1},
-        {"ShareConvert", f.share_convert(), 4 * L * lp + 6 * L, 4},
-        {"ComputeMSB", f.compute_msb(), 4 * L * lp + 13 * L, 5},
-        {"DReLU", f.drelu(), 8 * L * lp + 19 * L, 8},
+        {"PrivateCompare", M::private_compare(n, ell), 2 * L * lp, 1},
+        {"ShareConvert", M::share_convert(n), 4 * L * lp + 6 * L, 4},
+        {"ComputeMSB", M::compute_msb(n), 4 * L * lp + 13 * L, 5},
+        {"DReLU", M::drelu(n), 8 * L * lp + 19 * L, 8},
         {"ReLU", relu, 8 * L * lp + 24 * L, 10},
     };
     for (const auto& r : rows) {
-      MESSAGE(tfe::ring_traits<R>::name(), " ", r.name, ": ", per(r.c), " bits/element in total, ", r.c.hops,
+      MESSAGE(tfe::ring_traits<R>::name(), " ", r.name, ": ", per(r.c), " bits/element in total, ", r.c.latency,
               " hops; paper: ", r.paper_bits, " bits, ", r.paper_rounds, " rounds");
       // Seed compression only ever removes traffic; hops never exceed the paper's rounds.
       CHECK(per(r.c) <= r.paper_bits);
-      CHECK(r.c.hops <= static_cast<std::uint64_t>(r.paper_rounds));
+      CHECK(r.c.latency <= static_cast<std::uint64_t>(r.paper_rounds));
     }
-    MESSAGE(tfe::ring_traits<R>::name(), " DReLU (full ring, ours): ", per(f.drelu_full()), " bits/element, ",
-            f.drelu_full().hops, " hops");
+    MESSAGE(tfe::ring_traits<R>::name(), " DReLU (full ring, ours): ", per(M::drelu_full(n)), " bits/element, ",
+            M::drelu_full(n).latency, " hops");
   }
 }
 

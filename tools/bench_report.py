@@ -4,7 +4,7 @@
 usage: tools/bench_report.py RESULTS.jsonl OUT_MD PLOT_DIR [MACHINE.json] [ANALYSIS.md]
 
 Writes OUT_MD: the machine, the commands, the issue's targets against the measurements, every micro
-workload's measured bytes and rounds next to the theoretical cost (benchmarks/theory.hpp), one results
+workload's measured bytes and rounds next to the theoretical cost (protocol/*/costs.hpp), one results
 table per protocol (wall time, LAN and WAN simulated times, CPU, bytes and rounds per player), the
 transport round trip, and PNG plots made with matplotlib (Debian's python3-matplotlib) in PLOT_DIR:
 time and bytes per protocol and workload, time as the batch grows, and real vs LAN vs WAN time.
@@ -337,9 +337,10 @@ def main():
     if analysis:
         md += [analysis.strip(), ""]
     md += ["## Measured bytes and rounds against the theoretical cost", "",
-           "The theoretical figures are computed by `benchmarks/theory.hpp` from the cost formulas in the protocol "
-           "headers (the tests `test_*_costs` assert the same formulas op by op). Rounds are counted per player "
-           "as `net/statistics.hpp` defines them: a send that follows a receive starts a round.", "",
+           "The theoretical figures are the protocols' cost models, "
+           "`include/tfe/protocol/{pond,securenn,aby3}/costs.hpp` (constexpr functions beside the code; the tests "
+           "`test_*_costs` assert the same functions op by op against measured statistics). Rounds are counted per "
+           "player as `net/statistics.hpp` defines them: a send that follows a receive starts a round.", "",
            theory_table(rows), "", "## Results per protocol", results_tables(rows), ""]
     if matmul_rows:
         md += ["## Plaintext ring matmul kernel (`bench_ring_matmul`)", "", matmul_table(matmul_rows), ""]

@@ -21,7 +21,8 @@
 // α_i = F_{i,i+1} − F_{i−1,i} is a 3-out-of-3 sharing of zero that costs no communication
 // (α_0 + α_1 + α_2 = 0): it re-randomizes every product before it is reshared.
 //
-// Costs per server (n = elements, E = ℓ/8 bytes; "rounds" = latency in message hops):
+// Costs per server (n = elements, E = ℓ/8 bytes; "rounds" = latency in message hops; as code, asserted
+// by tests/test_aby3_costs.cpp: aby3/costs.hpp, aby3<R>::cost_model):
 //   input, owner = server o:   o sends n·E to server o+2; 1 round. (x_{o+1} from F_{o,o+1}, x_{o+2}
 //                              from the servers' stream, x_o = x − x_{o+1} − x_{o+2} sent to o+2.)
 //   input, owner an input player: the owner sends n·E to server 1 and n·E to server 2 (2 messages),
@@ -42,6 +43,7 @@
 
 #include "tfe/crypto/prg.hpp"
 #include "tfe/protocol/aby3/compare.hpp"
+#include "tfe/protocol/aby3/costs.hpp"
 #include "tfe/protocol/protocol.hpp"
 #include "tfe/ring/fixed_point.hpp"
 #include "tfe/session.hpp"
@@ -69,6 +71,7 @@ struct aby3 : unmasked_products<aby3<R>> {
   static std::string name() { return "aby3<" + ring_traits<R>::name() + ">"; }
   static std::string roles() { return "server0, server1, server2, then input/output players"; }
   static std::vector<std::string> default_players() { return {"server0", "server1", "server2"}; }
+  using cost_model = aby3_costs<R>;  // bytes, messages, rounds and latency per op (aby3/costs.hpp)
 
   static constexpr std::size_t next(std::size_t i) { return (i + 1) % 3; }
   static constexpr std::size_t prev(std::size_t i) { return (i + 2) % 3; }

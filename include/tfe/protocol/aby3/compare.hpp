@@ -48,7 +48,7 @@
 // then t², y_0. So server 0 forms c² one gate at a time in cache, server 1 draws m tile by tile as
 // its leaves need it, and servers 1 and 2 draw a level's triples when the level runs.
 //
-// Cost for n values of width k, W = ⌈n/64⌉ words per row (8 bytes each), E = ℓ/8:
+// Cost for n values of width k, W = ⌈n/64⌉ words per row (8 bytes each), E = ℓ/8 (as code: aby3/costs.hpp):
 //   sign: positions q = k − 1, pairs p = ⌊q/2⌋, singles s = q mod 2, groups g = p + s,
 //         monomial rows M_r = 3p + s + 1, AND gates A = Σ_levels (2·⌊g_l/2⌋ − 1), levels L = ⌈log2 g⌉
 //   zero: positions k,     p = ⌊k/2⌋,   s = k mod 2,   g = p + s,   M_r = 3p + s,     A = g − 1, L = ⌈log2 g⌉

@@ -22,7 +22,7 @@
 // a time and sends a level's c rows in one message.
 //
 // Cost per server for n values of width k (k = 32 with the ring64 preset: 15 integral + 16
-// fractional + 1 sign bits; k + 1 for differences), online:
+// fractional + 1 sign bits; k + 1 for differences), online (as code: pond/costs.hpp, bit_test):
 //   rounds: 1 (open c) + ⌈log2(k − 1)⌉ (carry tree) + 1 (bit to arithmetic) = 7 for k = 32 or 33
 //   bytes:  n·ℓ/8 (c) + 2·A(k)·n/8 (AND gates, A(32) = 55) + n/8 (u)  ≈ 8 + 13.75 + 0.125 bytes
 //           per value for ring64, rounded up to whole 64-bit words per row.

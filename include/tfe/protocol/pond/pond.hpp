@@ -6,7 +6,7 @@
 // TensorFlow using Secure Computation", 2018, the protocol behind TF Encrypted's Pond).
 // A value x is held as x = x0 + x1 mod 2^ℓ, server i holding x_i (one part).
 //
-// Costs (per player, n = elements):
+// Costs (per player, n = elements; as code, asserted by the tests: pond/costs.hpp, cost_model):
 //   input from a non-server owner: owner sends n elements to server1 (server0's share comes from the
 //     PRG stream it shares with the owner); from a server: no share traffic at all. In both cases the
 //     owner also sends the (public) shape, ndim elements, to every other player (session.hpp).
@@ -22,6 +22,7 @@
 #pragma once
 
 #include "tfe/protocol/pond/compare.hpp"
+#include "tfe/protocol/pond/costs.hpp"
 #include "tfe/protocol/protocol.hpp"
 #include "tfe/session.hpp"
 
@@ -43,6 +44,7 @@ struct pond {
   static std::string name() { return "pond<" + ring_traits<R>::name() + ">"; }
   static std::string roles() { return "server0, server1, crypto-producer, then input/output players"; }
   static std::vector<std::string> default_players() { return {"server0", "server1", "crypto-producer"}; }
+  using cost_model = pond_costs<R>;  // bytes, messages and rounds per op (pond/costs.hpp)
 
   struct state {
     state() = default;

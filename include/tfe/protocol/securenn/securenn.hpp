@@ -20,7 +20,7 @@
 // bits as the values travel one per byte; latency in message hops on the critical path, which is what
 // the paper's "rounds" count). Measured and asserted by tests/test_securenn_costs.cpp
 // (build it and run `test_securenn_costs -s` to print the table; the per-player bytes, messages and
-// rounds of every op are derived in the headers named):
+// rounds of every op are derived in the headers named, and written as code in securenn/costs.hpp):
 //
 //   op (ring64, ℓ = 64)           here: bits / hops     paper: bits / rounds     header
 //   PrivateCompare (k = ℓ)        1024 / 1              2ℓ·log p = 1024 / 1      private_compare.hpp
@@ -43,6 +43,7 @@
 
 #include "tfe/protocol/pond/pond.hpp"
 #include "tfe/protocol/protocol.hpp"
+#include "tfe/protocol/securenn/costs.hpp"
 #include "tfe/protocol/securenn/drelu.hpp"
 
 #include <string>
@@ -61,6 +62,7 @@ struct securenn : pond<R> {
   static std::string name() { return "securenn<" + ring_traits<R>::name() + ">"; }
   static std::string roles() { return "server0, server1, helper, then input/output players"; }
   static std::vector<std::string> default_players() { return {"server0", "server1", "helper"}; }
+  using cost_model = securenn_costs<R>;  // bytes, messages, rounds and hops per op (securenn/costs.hpp)
 
   /// Shares of [x < 0] as integers 0/1 for x in the width-bit range: 1 − DReLU(x).
   /// Cost: drelu.hpp (the paper's DReLU for width ≤ ℓ − 1, drelu_full for width = ℓ).
