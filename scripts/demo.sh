@@ -17,7 +17,7 @@ export CCACHE_NOHASHDIR=1
 
 target="${TFE_DEMO_TARGET:-fashion_mnist_demo}"
 build_dir="${TFE_BUILD_DIR:-build}"
-configure_args=(-S . -B "$build_dir" -DCMAKE_BUILD_TYPE=Release -DTFE_BUILD_EXAMPLES=ON)
+configure_args=(-S . -B "$build_dir" -DCMAKE_BUILD_TYPE=Release -DTFE_BUILD_EXAMPLES=ON -DTFE_PROGRAM_OPT_FLAGS=)
 if command -v ccache >/dev/null 2>&1; then
   configure_args+=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
 fi

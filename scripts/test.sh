@@ -8,12 +8,17 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 bash scripts/setup.sh
 
-# ccache keys on relative paths below the checkout, so a fresh clone elsewhere (CI) reuses the cache.
+# ccache keys on relative paths below the checkout, so a fresh clone elsewhere (CI) reuses the cache;
+# the sloppiness lets it cache units built with the precompiled headers (TFE_PCH).
 export CCACHE_BASEDIR="$PWD"
 export CCACHE_NOHASHDIR=1
+export CCACHE_SLOPPINESS="${CCACHE_SLOPPINESS:-pch_defines,time_macros,include_file_mtime,include_file_ctime}"
 
 build_dir="${TFE_BUILD_DIR:-build}"
-configure_args=(-S . -B "$build_dir" -DCMAKE_BUILD_TYPE=Release -DTFE_BUILD_TESTS=ON)
+# What the tests need: the tests and the examples (they run as ctest tests, on small inputs, so at
+# -O1). The benchmarks are not tests: .ci/run builds them after the tests (scripts/build_benchmarks.sh).
+configure_args=(-S . -B "$build_dir" -DCMAKE_BUILD_TYPE=Release -DTFE_BUILD_TESTS=ON -DTFE_BUILD_EXAMPLES=ON
+                -DTFE_BUILD_BENCHMARKS=OFF -DTFE_PROGRAM_OPT_FLAGS=-O1)
 have_ccache=0
 if command -v ccache >/dev/null 2>&1; then
   have_ccache=1
