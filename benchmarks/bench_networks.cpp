@@ -141,6 +141,8 @@ int main(int argc, char** argv) try {
     networks<P>(opt, name, trace);
   });
   return 0;
+} catch (const tfe::exit_request& e) {  // --help, --list-players
+  return e.code();
 } catch (const std::exception& e) {
   std::cerr << "error: " << e.what() << "\n";
   return 2;

@@ -17,7 +17,7 @@
 //    "bytes":8,"spin_wait_us":50},"wall_s":<seconds per round>,"us_per_round":...,"ratio_to_raw":...,
 //    "rounds":1000,"batches":5,"players":[]}
 // where ratio_to_raw divides by the raw TCP ping-pong of the same size; a human summary goes to stderr.
-#include <tfe/net/launch.hpp>
+#include <tfe/runtime/launch.hpp>
 #include <tfe/net/memory_network.hpp>
 
 #include <CLI/CLI.hpp>

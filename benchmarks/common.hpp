@@ -10,7 +10,7 @@
 //
 // Networks. Each workload runs once for real (wall time, CPU, bytes, rounds, trace), then once per
 // simulated network of --networks (default lan,wan; "none" for no simulation) over the channel
-// decorator of tfe/net/simulated_network.hpp in its virtual-clock mode: a player's clock advances by
+// decorator of tfe/runtime/simulated_network.hpp in its virtual-clock mode: a player's clock advances by
 // its own CPU time and by waiting for messages that arrive after latency + size/bandwidth, so
 // lan_s / wan_s are the largest per-player simulated durations of the timed part (what the run
 // would take with one machine per player on that network).
@@ -21,7 +21,9 @@
 #pragma once
 
 #include <tfe/tfe.hpp>
-#include <tfe/net/cli.hpp>
+#include <tfe/keras.hpp>
+#include <tfe/protocol/registry.hpp>
+#include <tfe/runtime/cli.hpp>
 #include <tfe/protocol/costs.hpp>
 
 #include <malloc.h>
@@ -264,20 +266,10 @@ inline std::string trace_path(const options& opt, const std::string& protocol) {
   return opt.trace_file.substr(0, dot) + "_" + protocol + opt.trace_file.substr(dot);
 }
 
-/// Calls f.template operator()<P>(name) for each protocol name given.
+/// Calls f.template operator()<P>(name) for each protocol name given (tfe/protocol/registry.hpp).
 template <class F>
 void for_protocols(const std::vector<std::string>& names, F&& f) {
-  for (const auto& n : names) {
-    if (n == "plain") f.template operator()<tfe::plain<tfe::ring64>>(n);
-    else if (n == "plain128") f.template operator()<tfe::plain<tfe::ring128>>(n);
-    else if (n == "pond") f.template operator()<tfe::pond<tfe::ring64>>(n);
-    else if (n == "pond128") f.template operator()<tfe::pond<tfe::ring128>>(n);
-    else if (n == "securenn") f.template operator()<tfe::securenn<tfe::ring64>>(n);
-    else if (n == "securenn128") f.template operator()<tfe::securenn<tfe::ring128>>(n);
-    else if (n == "aby3") f.template operator()<tfe::aby3<tfe::ring64>>(n);
-    else if (n == "aby3_128") f.template operator()<tfe::aby3<tfe::ring128>>(n);
-    else throw std::invalid_argument("unknown protocol '" + n + "' (known: plain, pond, securenn, aby3, each also with 128)");
-  }
+  for (const auto& n : names) tfe::with_protocol(n, [&]<class P>() { f.template operator()<P>(n); });
 }
 
 /// Runs f.template operator()<P>(name, trace) for each protocol of the options, with a trace

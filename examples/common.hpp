@@ -3,7 +3,9 @@
 #pragma once
 
 #include <tfe/tfe.hpp>
-#include <tfe/net/cli.hpp>
+#include <tfe/keras.hpp>
+#include <tfe/protocol/registry.hpp>
+#include <tfe/runtime/cli.hpp>
 
 #include <algorithm>
 #include <cmath>
@@ -16,18 +18,11 @@
 
 namespace examples {
 
-/// Calls f.template operator()<P>() for the protocol named on the command line.
+/// Calls f.template operator()<P>() for the protocol named on the command line (the library's one
+/// name → type table, tfe/protocol/registry.hpp).
 template <class F>
 void with_protocol(const std::string& name, F&& f) {
-  if (name == "pond") return f.template operator()<tfe::pond<tfe::ring64>>();
-  if (name == "pond128") return f.template operator()<tfe::pond<tfe::ring128>>();
-  if (name == "plain") return f.template operator()<tfe::plain<tfe::ring64>>();
-  if (name == "plain128") return f.template operator()<tfe::plain<tfe::ring128>>();
-  if (name == "aby3") return f.template operator()<tfe::aby3<tfe::ring64>>();
-  if (name == "aby3_128") return f.template operator()<tfe::aby3<tfe::ring128>>();
-  if (name == "securenn") return f.template operator()<tfe::securenn<tfe::ring64>>();
-  if (name == "securenn128") return f.template operator()<tfe::securenn<tfe::ring128>>();
-  throw std::invalid_argument("unknown protocol '" + name + "' (known: pond, pond128, plain, plain128, aby3, aby3_128, securenn, securenn128)");
+  tfe::with_protocol(name, std::forward<F>(f));
 }
 
 /// The players of a program under P: the protocol's own (P::default_players(), e.g. Pond's two
@@ -48,7 +43,7 @@ struct flags {
   std::string protocol = "pond";
   bool check = false;  // exit non-zero when the difference from plain exceeds the bound
   bool small = false;  // small inputs (for ctest)
-  /// One process per player (tfe/net/launch.hpp): --hosts FILE --player NAME, --insecure-plaintext,
+  /// One process per player (tfe/runtime/launch.hpp): --hosts FILE --player NAME, --insecure-plaintext,
   /// --simulate lan|wan, ...; without --hosts every player runs in this process.
   tfe::launch_flags launch;
 
@@ -73,7 +68,7 @@ struct flags {
     CLI::App app{"a tfe example; every player runs in this process unless --hosts/--player say otherwise "
                  "(scripts/launch_local.sh -- PROGRAM ARGS runs every player as a process on 127.0.0.1)"};
     app.add_option("--protocol", f.protocol,
-                   "pond|pond128|plain|plain128|aby3|aby3_128|securenn|securenn128 (default " + default_protocol + ")");
+                   tfe::protocol_names_str() + " (default " + default_protocol + ")");
     app.add_flag("--small", f.small, "small inputs (ctest)");
     app.add_flag("--check", f.check, "exit 1 when the result is farther from the plain protocol than documented");
     f.launch.add_to(app);

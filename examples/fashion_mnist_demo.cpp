@@ -159,6 +159,8 @@ int main(int argc, char** argv) try {
     }
   });
   return rc;
+} catch (const tfe::exit_request& e) {  // --help, --list-players
+  return e.code();
 } catch (const std::exception& e) {
   std::cerr << "error: " << e.what() << "\n";
   return 2;

@@ -124,6 +124,8 @@ int main(int argc, char** argv) try {
     rc |= examples::report(f, "model weights", examples::max_abs_diff(enc.w, ref.w), 1e-3);
   });
   return rc;
+} catch (const tfe::exit_request& e) {  // --help, --list-players
+  return e.code();
 } catch (const std::exception& e) {
   std::cerr << "error: " << e.what() << "\n";
   return 2;

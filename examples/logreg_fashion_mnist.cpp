@@ -135,6 +135,8 @@ int main(int argc, char** argv) try {
     rc = examples::check_training(st.f, diff, 0.02, acc_enc, acc_ref);
   });
   return rc;
+} catch (const tfe::exit_request& e) {  // --help, --list-players
+  return e.code();
 } catch (const std::exception& e) {
   std::cerr << "error: " << e.what() << "\n";
   return 2;

@@ -157,6 +157,8 @@ int main(int argc, char** argv) try {
     rc = examples::report(f, "logits", examples::max_abs_diff(enc, ref), 0.01);
   });
   return rc;
+} catch (const tfe::exit_request& e) {  // --help, --list-players
+  return e.code();
 } catch (const std::exception& e) {
   std::cerr << "error: " << e.what() << "\n";
   return 2;

@@ -115,6 +115,8 @@ int main(int argc, char** argv) try {
   if (st.model != "mlp")
     train_one("cnn", cnn(), st, train, test, st.epochs ? st.epochs : 5, st.batch ? st.batch : 64, st.lr ? st.lr : 0.05);
   return 0;
+} catch (const tfe::exit_request& e) {  // --help, --list-players
+  return e.code();
 } catch (const std::exception& e) {
   std::cerr << "error: " << e.what() << "\n";
   return 2;

@@ -7,6 +7,7 @@
 
 #include "tfe/nn/nn.hpp"
 #include "tfe/tfe.hpp"
+#include "tfe/keras.hpp"
 
 // The protocols that joined after plain and Pond, when present in this tree (NN_TEST_SECURENN,
 // NN_TEST_ABY3 say which).

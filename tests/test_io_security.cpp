@@ -11,7 +11,7 @@
 #include "tfe/net/frame.hpp"
 #include "tfe/nn/model_io.hpp"
 #include "tfe/protocol/plain/plain.hpp"
-#include "tfe/runner.hpp"
+#include "tfe/runtime/runner.hpp"
 
 #include <zlib.h>
 

@@ -3,7 +3,7 @@
 #include <doctest/doctest.h>
 
 #include "tfe/protocol/plain/plain.hpp"
-#include "tfe/runner.hpp"
+#include "tfe/runtime/runner.hpp"
 
 #include <atomic>
 #include <optional>

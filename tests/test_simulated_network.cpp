@@ -5,8 +5,8 @@
 #include <doctest/doctest.h>
 
 #include "test_tcp_common.hpp"
-#include "tfe/net/launch.hpp"
-#include "tfe/net/simulated_network.hpp"
+#include "tfe/runtime/launch.hpp"
+#include "tfe/runtime/simulated_network.hpp"
 
 #include <time.h>
 

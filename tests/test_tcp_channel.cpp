@@ -6,7 +6,7 @@
 #include <doctest/doctest.h>
 
 #include "test_tcp_common.hpp"
-#include "tfe/net/launch.hpp"
+#include "tfe/runtime/launch.hpp"
 #include "tfe/net/tcp_channel.hpp"
 
 #include <atomic>

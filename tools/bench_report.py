@@ -314,7 +314,7 @@ def main():
           "protocol name says 128). Times are wall-clock seconds of the timed part (input sharing excluded), "
           "the largest over the players; CPU is per player thread; bytes and rounds are per player. "
           "**LAN** and **WAN** are the times the same run takes on a simulated network (10 Gbit/s with "
-          "0.2 ms round trip; 100 Mbit/s with 40 ms), from the virtual clock of `tfe/net/simulated_network.hpp`: "
+          "0.2 ms round trip; 100 Mbit/s with 40 ms), from the virtual clock of `tfe/runtime/simulated_network.hpp`: "
           "each player's own CPU time plus waiting for messages delayed by latency and bandwidth.", "",
           "## Machine", ""]
     if machine:

@@ -8,13 +8,9 @@
 #include <string>
 #include <utility>
 
-#define TFE_VERSION_MAJOR 0
-#define TFE_VERSION_MINOR 1
-#define TFE_VERSION_PATCH 0
+#include "tfe/version.hpp"
 
 namespace tfe {
-
-inline constexpr const char* version = "0.1.0";
 
 /// Base of every exception tfe throws on purpose.
 class error : public std::runtime_error {
@@ -78,7 +74,7 @@ std::string concat(Args&&... args) {
 /// message stays with the player that raised it, because it may carry a private value (an
 /// out-of-range input names the value and its index). A channel_error is about the transport (a
 /// peer that timed out or left): its message is passed on, so that every player reports the root
-/// cause. Used by run_player (net/launch.hpp).
+/// cause. Used by run_player (runtime/launch.hpp).
 inline std::string public_failure_reason(const std::exception& e) {
   const char* kind = "an exception";
   if (const auto* t = dynamic_cast<const error*>(&e)) {

@@ -1,11 +1,12 @@
-// tfe/tfe.hpp: the umbrella header: everything a program needs.
+// tfe/tfe.hpp: the core umbrella header: rings, sessions, the protocols, the ops and the in-memory
+// runner. Opt-in beside it: tfe/keras.hpp (models, layers, model and dataset files),
+// tfe/runtime/launch.hpp (one player per process over TCP/TLS) and tfe/runtime/cli.hpp (CLI11).
 #pragma once
 
 #include "tfe/config.hpp"
 #include "tfe/crypto/prg.hpp"
 #include "tfe/net/channel.hpp"
 #include "tfe/net/memory_network.hpp"
-#include "tfe/nn/nn.hpp"
 #include "tfe/ops/arithmetic.hpp"
 #include "tfe/ops/conv.hpp"
 #include "tfe/ops/masked.hpp"
@@ -20,6 +21,6 @@
 #include "tfe/ring/fixed_point.hpp"
 #include "tfe/ring/ring_traits.hpp"
 #include "tfe/ring/tensor_ops.hpp"
-#include "tfe/runner.hpp"
+#include "tfe/runtime/runner.hpp"
 #include "tfe/session.hpp"
 #include "tfe/tensor.hpp"

@@ -18,7 +18,7 @@
 // Exit status: 0 done; 3 a tfe::channel_error; 4 any other error (message on stderr as "error: ...").
 #include "test_tcp_common.hpp"
 
-#include "tfe/net/cli.hpp"
+#include "tfe/runtime/cli.hpp"
 
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
@@ -123,6 +123,8 @@ int main(int argc, char** argv) {
     else
       throw std::invalid_argument("unknown protocol '" + cfg.protocol + "' (plain, pond, securenn, aby3)");
     return 0;
+  } catch (const tfe::exit_request& e) {  // --help, --list-players
+    return e.code();
   } catch (const tfe::channel_error& e) {
     std::cerr << "error: " << (flags.player.empty() ? "" : flags.player + ": ") << e.what() << std::endl;
     return 3;

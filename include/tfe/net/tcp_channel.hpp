@@ -4,7 +4,7 @@
 //   tfe::tcp_channel ch(hosts, "server1", tcp_opts, channel_opts);   // connects to every player
 //   tfe::session<tfe::pond<tfe::ring64>> s(ch);                       // then as with any channel
 //
-// (tfe::run_player in net/launch.hpp does this and more.) The constructor builds the full mesh
+// (tfe::run_player in runtime/launch.hpp does this and more.) The constructor builds the full mesh
 // (tcp_mesh.hpp: retries until tcp_options::connect_timeout, TLS with mutual authentication, a
 // handshake that checks run id, player list and program) and throws channel_error listing what is
 // missing when it cannot. After that:

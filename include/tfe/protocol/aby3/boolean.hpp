@@ -22,6 +22,7 @@
 #pragma once
 
 #include "tfe/protocol/aby3/arithmetic.hpp"
+#include "tfe/ring/tensor_ops.hpp"
 
 #include <optional>
 #include <utility>

@@ -1,4 +1,4 @@
-// tfe/runner.hpp: run_local: every player of a program on its own thread over the in-memory network.
+// tfe/runtime/runner.hpp: run_local: every player of a program on its own thread over the in-memory network.
 //
 //   auto results = tfe::run_local<tfe::pond<tfe::ring64>>(
 //       {"server0", "server1", "crypto-producer", "model-owner", "prediction-client"},

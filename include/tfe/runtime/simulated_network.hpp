@@ -1,4 +1,4 @@
-// tfe/net/simulated_network.hpp: a channel decorator that simulates a network's latency and bandwidth,
+// tfe/runtime/simulated_network.hpp: a channel decorator that simulates a network's latency and bandwidth,
 // over any channel (the in-memory network, TCP), so a program can report its time on a LAN or a WAN.
 //
 //   tfe::simulated_channel sim(inner, {tfe::network_model::wan()});
@@ -27,7 +27,7 @@
 
 #include "tfe/net/channel.hpp"
 #include "tfe/net/memory_network.hpp"
-#include "tfe/runner.hpp"
+#include "tfe/runtime/runner.hpp"
 #include "tfe/session.hpp"
 
 #include <time.h>

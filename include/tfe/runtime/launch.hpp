@@ -1,4 +1,4 @@
-// tfe/net/launch.hpp: running one player of a program in this process over TCP (run_player), and the
+// tfe/runtime/launch.hpp: running one player of a program in this process over TCP (run_player), and the
 // command-line flags that let any program run either every player here or just one of them.
 //
 //   // one process per player: the same binary started once per player
@@ -25,16 +25,16 @@
 //   --connect-timeout SEC   deadline for connecting to every player (default 30)
 //   --timeout SEC           receive timeout (default 60)
 //   --simulate NET          simulated network: lan, wan, or RTT_MS:MBITS (virtual clock, no sleeping)
-//   --list-players          print the program's players, one per line, and exit (launch_local.sh)
+//   --list-players          print the program's players, one per line, and throw exit_request(0)
 #pragma once
 
 #include "tfe/net/hosts.hpp"
-#include "tfe/net/simulated_network.hpp"
+#include "tfe/runtime/simulated_network.hpp"
 #include "tfe/net/tcp_channel.hpp"
-#include "tfe/runner.hpp"
+#include "tfe/runtime/runner.hpp"
 #include "tfe/session.hpp"
 
-#include <cstdlib>
+#include <exception>
 #include <iostream>
 #include <optional>
 #include <string>
@@ -42,6 +42,19 @@
 #include <vector>
 
 namespace tfe {
+
+/// Thrown instead of exiting when the command line asks only for information (--help,
+/// --list-players): the program's main catches it and returns code(). Library code never calls
+/// std::exit, so a program (or a test) that embeds tfe keeps control of its process.
+class exit_request : public std::exception {
+ public:
+  explicit exit_request(int code) : m_code(code) {}
+  int code() const noexcept { return m_code; }
+  const char* what() const noexcept override { return "the command line asked only for information"; }
+
+ private:
+  int m_code;
+};
 
 struct launch_options {
   session_options session;
@@ -146,7 +159,7 @@ struct launch_flags {
 
 /// Runs `program` for every player in this process (no --hosts), or for the --player only, over TCP.
 /// Returns one optional result per player (in player order): all present in the first case, only the
-/// local player's in the second. With --list-players, prints the players and exits.
+/// local player's in the second. With --list-players, prints the players and throws exit_request(0).
 template <class P, class F>
 auto run_program(const launch_flags& flags, const std::vector<std::string>& players, F&& program,
                  launch_options base = {}) {
@@ -154,7 +167,7 @@ auto run_program(const launch_flags& flags, const std::vector<std::string>& play
   if (flags.list_players) {
     for (const auto& p : players) std::cout << p << "\n";
     std::cout.flush();
-    std::exit(0);
+    throw exit_request(0);
   }
   launch_options opts = flags.options(std::move(base));
   const std::size_t k = flags.computations++;
