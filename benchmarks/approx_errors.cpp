@@ -26,11 +26,11 @@
 namespace {
 
 struct spec {
-  std::string name;   // function (and statistics tag)
-  std::string tag;    // statistics tag when it differs
-  std::string domain; // human-readable
-  std::string metric; // "relative", "absolute" or "exact"
-  double alpha = 0;   // relative: absolute slack in steps 2^-f
+  std::string name;    // function (and statistics tag)
+  std::string tag;     // statistics tag when it differs
+  std::string domain;  // human-readable
+  std::string metric;  // "relative", "absolute" or "exact"
+  double alpha = 0;    // relative: absolute slack in steps 2^-f
   std::function<xt::xarray<double>(std::size_t)> grid;
   std::function<double(double)> ref;
   std::size_t thresholds = 0, products = 0, product_rounds = 0;
@@ -84,9 +84,10 @@ std::vector<spec> specs(const tfe::fixed_point_config& c) {
   std::vector<spec> s;
   s.push_back({"sigmoid", "", "[-40, 40] (whole line)", "absolute", 0, lin(-40, 40), sig, 23, 1, 1});
   s.push_back({"sigmoid_3piece", "", "[-40, 40] (whole line)", "absolute", 0, lin(-40, 40), sig, 2, 1, 1});
-  s.push_back({"tanh", "", "[-20, 20] (whole line)", "absolute", 0, lin(-20, 20), [](double v) { return std::tanh(v); }, 23, 1, 1});
-  s.push_back({"exp", "", "[-f ln2, (I-1/2) ln2) = [" + fmt(-f * ln2) + ", " + fmt((I - 0.5) * ln2) + ")", "relative", 2,
-               lin(-f * ln2, (I - 0.5) * ln2 - 2 * u), [](double v) { return std::exp(v); }, exp_edges, 8, 4});
+  s.push_back({"tanh", "", "[-20, 20] (whole line)", "absolute", 0, lin(-20, 20), [](double v) { return std::tanh(v); },
+               23, 1, 1});
+  s.push_back({"exp", "", "[-f ln2, (I-1/2) ln2) = [" + fmt(-f * ln2) + ", " + fmt((I - 0.5) * ln2) + ")", "relative",
+               2, lin(-f * ln2, (I - 0.5) * ln2 - 2 * u), [](double v) { return std::exp(v); }, exp_edges, 8, 4});
   s.push_back({"reciprocal", "", "[2^" + std::to_string(j_lo) + ", 2^I)", "relative", 2, logs(j_lo, I),
                [](double v) { return 1 / v; }, static_cast<std::size_t>(I - 1 - j_lo + 1), 2 * nr + 3, 2 * nr + 1});
   s.push_back({"inv_sqrt", "", "[2^-f, 2^I)", "relative", 2, logs(-f, I), [](double v) { return 1 / std::sqrt(v); },
@@ -97,7 +98,8 @@ std::vector<spec> specs(const tfe::fixed_point_config& c) {
                static_cast<std::size_t>(f + I + 1), 8, 4});
   const double r = c.bound() - 1;
   s.push_back({"abs", "", "(-2^I, 2^I)", "exact", 0, lin(-r, r), [](double v) { return std::fabs(v); }, 1, 1, 1});
-  s.push_back({"sign", "signum", "(-2^I, 2^I)", "exact", 0, lin(-r, r), [](double v) { return v < 0 ? -1.0 : 1.0; }, 1, 0, 0});
+  s.push_back(
+      {"sign", "signum", "(-2^I, 2^I)", "exact", 0, lin(-r, r), [](double v) { return v < 0 ? -1.0 : 1.0; }, 1, 0, 0});
   s.push_back({"clip", "", "(-2^I, 2^I), clip(x, -3.5, 2.25)", "exact", 0, lin(-r, r),
                [](double v) { return std::clamp(v, -3.5, 2.25); }, 2, 2, 1});
   s.push_back({"min", "", "(-2^I, 2^I), min over rows of 8", "exact", 0, lin(-r, r), nullptr, 1, 1, 3, 8});
@@ -129,37 +131,42 @@ result measure(const spec& sp, std::size_t points) {
   const std::string tag = sp.tag.empty() ? sp.name : sp.tag;
   tfe::run_options opt;
   opt.session.insecure_deterministic_seed = 11;
-  auto rs = tfe::run_local<P>(P::default_players(), [&](auto& s) {
-    result r;
-    const auto& c = s.fixed_point();
-    const double u = c.resolution();
-    for (std::size_t b = 0; b < xs.size(); b += chunk) {
-      const std::size_t e = std::min(xs.size(), b + chunk);
-      xt::xarray<double> part = xt::view(xs, xt::range(b, e));
-      if (sp.group > 1) part.reshape({part.size() / sp.group, sp.group});
-      auto x = s.define_private_input("server0", [&] { return part; });
-      auto y = s.reveal_to("server0", apply<P>(sp.name, x));
-      if (!y) continue;
-      for (std::size_t i = 0; i < y->size(); ++i) {
-        double want;
-        if (sp.group > 1) {
-          want = 1e300;
-          for (std::size_t k = 0; k < sp.group; ++k) want = std::min(want, std::nearbyint(part.data()[i * sp.group + k] / u) * u);
-        } else {
-          want = sp.ref(std::nearbyint(part.data()[i] / u) * u);
+  auto rs = tfe::run_local<P>(
+      P::default_players(),
+      [&](auto& s) {
+        result r;
+        const auto& c = s.fixed_point();
+        const double u = c.resolution();
+        for (std::size_t b = 0; b < xs.size(); b += chunk) {
+          const std::size_t e = std::min(xs.size(), b + chunk);
+          xt::xarray<double> part = xt::view(xs, xt::range(b, e));
+          if (sp.group > 1) part.reshape({part.size() / sp.group, sp.group});
+          auto x = s.define_private_input("server0", [&] { return part; });
+          auto y = s.reveal_to("server0", apply<P>(sp.name, x));
+          if (!y) continue;
+          for (std::size_t i = 0; i < y->size(); ++i) {
+            double want;
+            if (sp.group > 1) {
+              want = 1e300;
+              for (std::size_t k = 0; k < sp.group; ++k)
+                want = std::min(want, std::nearbyint(part.data()[i * sp.group + k] / u) * u);
+            } else {
+              want = sp.ref(std::nearbyint(part.data()[i] / u) * u);
+            }
+            const double err = std::fabs(y->data()[i] - want);
+            r.max_abs = std::max(r.max_abs, err);
+            if (sp.metric == "relative") {
+              r.rho = std::max(r.rho, std::max(0.0, err - sp.alpha * u) / std::fabs(want));
+              const double xq = std::nearbyint(part.data()[i] / u) * u;
+              if (sp.name == "exp" && xq >= -10 && xq <= 10 && want >= 200 * u)
+                r.rel_1pct = std::max(r.rel_1pct, err / want);
+            }
+          }
         }
-        const double err = std::fabs(y->data()[i] - want);
-        r.max_abs = std::max(r.max_abs, err);
-        if (sp.metric == "relative") {
-          r.rho = std::max(r.rho, std::max(0.0, err - sp.alpha * u) / std::fabs(want));
-          const double xq = std::nearbyint(part.data()[i] / u) * u;
-          if (sp.name == "exp" && xq >= -10 && xq <= 10 && want >= 200 * u) r.rel_1pct = std::max(r.rel_1pct, err / want);
-        }
-      }
-    }
-    r.server = s.stats().tag(tag);
-    return r;
-  }, opt);
+        r.server = s.stats().tag(tag);
+        return r;
+      },
+      opt);
   result out = rs[0];
   if (rs.size() > 2) out.dealer = rs[2].server;
   return out;
@@ -197,29 +204,41 @@ void softmax_lines(const std::string& pname, std::size_t rows) {
     for (auto& v : xs) v = ud(gen);
     tfe::run_options opt;
     opt.session.insecure_deterministic_seed = 11;
-    auto rs = tfe::run_local<P>(P::default_players(), [&](auto& s) {
-      result r;
-      const double u = s.fixed_point().resolution();
-      auto x = s.define_private_input("server0", [&] { return xs; });
-      auto y = s.reveal_to("server0", tfe::softmax(x));
-      if (y)
-        for (std::size_t i = 0; i < rows; ++i) {
-          double mx = -1e300, tot = 0;
-          for (std::size_t j = 0; j < n; ++j) mx = std::max(mx, std::nearbyint(xs(i, j) / u) * u);
-          for (std::size_t j = 0; j < n; ++j) tot += std::exp(std::nearbyint(xs(i, j) / u) * u - mx);
-          for (std::size_t j = 0; j < n; ++j)
-            r.max_abs = std::max(r.max_abs, std::fabs((*y)(i, j) - std::exp(std::nearbyint(xs(i, j) / u) * u - mx) / tot));
-        }
-      r.server = s.stats().tag("softmax");
-      return r;
-    }, opt);
+    auto rs = tfe::run_local<P>(
+        P::default_players(),
+        [&](auto& s) {
+          result r;
+          const double u = s.fixed_point().resolution();
+          auto x = s.define_private_input("server0", [&] { return xs; });
+          auto y = s.reveal_to("server0", tfe::softmax(x));
+          if (y)
+            for (std::size_t i = 0; i < rows; ++i) {
+              double mx = -1e300, tot = 0;
+              for (std::size_t j = 0; j < n; ++j) mx = std::max(mx, std::nearbyint(xs(i, j) / u) * u);
+              for (std::size_t j = 0; j < n; ++j) tot += std::exp(std::nearbyint(xs(i, j) / u) * u - mx);
+              for (std::size_t j = 0; j < n; ++j)
+                r.max_abs =
+                    std::max(r.max_abs, std::fabs((*y)(i, j) - std::exp(std::nearbyint(xs(i, j) / u) * u - mx) / tot));
+            }
+          r.server = s.stats().tag("softmax");
+          return r;
+        },
+        opt);
     result r = rs[0];
     if (rs.size() > 2) r.dealer = rs[2].server;
     const auto c = tfe::fixed_point_config::preset<typename P::ring>();
     unsigned levels = 0;
     while ((std::size_t(1) << levels) < n) ++levels;
-    spec sp{"softmax", "", "rows of " + std::to_string(n) + " logits uniform in [-" + fmt(spread) + ", " + fmt(spread) + "]",
-            "absolute", 0, nullptr, nullptr, 0, 0, 0};
+    spec sp{"softmax",
+            "",
+            "rows of " + std::to_string(n) + " logits uniform in [-" + fmt(spread) + ", " + fmt(spread) + "]",
+            "absolute",
+            0,
+            nullptr,
+            nullptr,
+            0,
+            0,
+            0};
     // per logit: the max tournament (< 1 sign test and product), exp's thresholds on x − max ≥ −f·ln2,
     // the reciprocal's ⌊log2 n⌋ per row
     std::size_t exp_edges = 1;
@@ -248,8 +267,10 @@ int main(int argc, char** argv) {
   std::string protocols = "plain64,plain128,pond64,pond128";
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string a = argv[i];
-    if (a == "--points") points = std::stoul(argv[i + 1]);
-    else if (a == "--protocol") protocols = argv[i + 1];
+    if (a == "--points")
+      points = std::stoul(argv[i + 1]);
+    else if (a == "--protocol")
+      protocols = argv[i + 1];
     else {
       std::cerr << "usage: approx_errors [--points N] [--protocol plain64,plain128,pond64,pond128]\n";
       return 2;

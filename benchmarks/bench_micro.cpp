@@ -37,69 +37,90 @@ void micro(const bench::options& opt, const std::string& pname, tfe::trace_recor
 
   if (opt.wants("mul")) {
     const std::size_t n = big;
-    auto r = bench::run<P>(opt, players, [&](auto& s) {
-      bench::data_rng rng(1);
-      auto x = s.define_private_input(players[0], [&] { return rng.tensor({n}, 100.0); });
-      auto y = s.define_private_input(players[0], [&] { return rng.tensor({n}, 100.0); });
-      return [&s, x, y] { (void)(x * y); };
-    }, trace);
+    auto r = bench::run<P>(
+        opt, players,
+        [&](auto& s) {
+          bench::data_rng rng(1);
+          auto x = s.define_private_input(players[0], [&] { return rng.tensor({n}, 100.0); });
+          auto y = s.define_private_input(players[0], [&] { return rng.tensor({n}, 100.0); });
+          return [&s, x, y] { (void)(x * y); };
+        },
+        trace);
     emit("mul", n_param(n), r, theory([&](auto m) { return m.mul(n); }));
   }
   for (auto [a, kk, b] : {std::array<std::size_t, 3>{128, 784, 128}, std::array<std::size_t, 3>{512, 512, 512}}) {
     if (!opt.wants("matmul") || (opt.quick && a == 512)) continue;
-    auto r = bench::run<P>(opt, players, [&](auto& s) {
-      bench::data_rng rng(2);
-      auto x = s.define_private_input(players[0], [&] { return rng.tensor({a, kk}, 1.0); });
-      auto y = s.define_private_input(players[0], [&] { return rng.tensor({kk, b}, 1.0); });
-      return [&s, x, y] { (void)tfe::matmul(x, y); };
-    }, trace);
+    auto r = bench::run<P>(
+        opt, players,
+        [&](auto& s) {
+          bench::data_rng rng(2);
+          auto x = s.define_private_input(players[0], [&] { return rng.tensor({a, kk}, 1.0); });
+          auto y = s.define_private_input(players[0], [&] { return rng.tensor({kk, b}, 1.0); });
+          return [&s, x, y] { (void)tfe::matmul(x, y); };
+        },
+        trace);
     emit("matmul", "\"shape\":\"" + std::to_string(a) + "x" + std::to_string(kk) + "x" + std::to_string(b) + "\"", r,
          theory([&](auto m) { return m.matmul(a, kk, b); }));
   }
   if (opt.wants("truncation")) {
     const std::size_t n = big;
-    auto r = bench::run<P>(opt, players, [&](auto& s) {
-      bench::data_rng rng(3);
-      auto x = s.define_private_input(players[0], [&] { return rng.tensor({n}, 100.0); });
-      return [&s, x] { (void)tfe::truncate(x); };
-    }, trace);
+    auto r = bench::run<P>(
+        opt, players,
+        [&](auto& s) {
+          bench::data_rng rng(3);
+          auto x = s.define_private_input(players[0], [&] { return rng.tensor({n}, 100.0); });
+          return [&s, x] { (void)tfe::truncate(x); };
+        },
+        trace);
     emit("truncation", n_param(n), r, theory([&](auto m) { return m.truncation(n); }));
   }
   for (std::size_t n : {std::size_t(1) << 14, std::size_t(1000000), std::size_t(1) << 20}) {
     if (!opt.wants("relu") || (opt.quick && n > (1 << 14))) continue;
-    auto r = bench::run<P>(opt, players, [&](auto& s) {
-      bench::data_rng rng(4);
-      auto x = s.define_private_input(players[0], [&] { return rng.tensor({n}, 100.0); });
-      return [&s, x] { (void)tfe::relu(x); };
-    }, trace);
+    auto r = bench::run<P>(
+        opt, players,
+        [&](auto& s) {
+          bench::data_rng rng(4);
+          auto x = s.define_private_input(players[0], [&] { return rng.tensor({n}, 100.0); });
+          return [&s, x] { (void)tfe::relu(x); };
+        },
+        trace);
     emit("relu", n_param(n), r, theory([&](auto m) { return m.relu(n, k); }));
   }
   if (opt.wants("maxpool")) {
     const std::size_t batch = opt.quick ? 8 : 128;
-    auto r = bench::run<P>(opt, players, [&](auto& s) {
-      bench::data_rng rng(5);
-      auto x = s.define_private_input(players[0], [&] { return rng.tensor({batch, 24, 24, 16}, 10.0); });
-      return [&s, x] { (void)tfe::max_pool2d(x, {2, 2}); };
-    }, trace);
+    auto r = bench::run<P>(
+        opt, players,
+        [&](auto& s) {
+          bench::data_rng rng(5);
+          auto x = s.define_private_input(players[0], [&] { return rng.tensor({batch, 24, 24, 16}, 10.0); });
+          return [&s, x] { (void)tfe::max_pool2d(x, {2, 2}); };
+        },
+        trace);
     emit("maxpool2x2", "\"shape\":\"" + std::to_string(batch) + "x24x24x16\"", r,
          theory([&](auto m) { return m.max_pool_2x2(batch * 24 * 24 * 16, k); }));
   }
   if (opt.wants("sigmoid")) {
     const std::size_t n = opt.quick ? 1 << 12 : 100000;
     // piecewise linear: one sign test of the pieces' differences x − b_j (width k + 1), one product
-    auto r = bench::run<P>(opt, players, [&](auto& s) {
-      bench::data_rng rng(6);
-      auto x = s.define_private_input(players[0], [&] { return rng.tensor({n}, 10.0); });
-      return [&s, x] { (void)tfe::sigmoid(x); };
-    }, trace);
+    auto r = bench::run<P>(
+        opt, players,
+        [&](auto& s) {
+          bench::data_rng rng(6);
+          auto x = s.define_private_input(players[0], [&] { return rng.tensor({n}, 10.0); });
+          return [&s, x] { (void)tfe::sigmoid(x); };
+        },
+        trace);
     const std::size_t pieces = tfe::detail::sigmoid_breakpoints.size();
     emit("sigmoid", n_param(n) + ",\"pieces\":23", r,
          theory([&](auto m) { return m.sign_then_product(pieces * n, k + 1, n); }));
-    auto r3 = bench::run<P>(opt, players, [&](auto& s) {
-      bench::data_rng rng(6);
-      auto x = s.define_private_input(players[0], [&] { return rng.tensor({n}, 10.0); });
-      return [&s, x] { (void)tfe::sigmoid_3piece(x); };
-    }, trace);
+    auto r3 = bench::run<P>(
+        opt, players,
+        [&](auto& s) {
+          bench::data_rng rng(6);
+          auto x = s.define_private_input(players[0], [&] { return rng.tensor({n}, 10.0); });
+          return [&s, x] { (void)tfe::sigmoid_3piece(x); };
+        },
+        trace);
     emit("sigmoid_3piece", n_param(n) + ",\"pieces\":3", r3,
          theory([&](auto m) { return m.sign_then_product(2 * n, k + 1, n); }));
   }
@@ -109,9 +130,8 @@ void micro(const bench::options& opt, const std::string& pname, tfe::trace_recor
 
 int main(int argc, char** argv) try {
   auto opt = bench::options::parse(argc, argv, "tfe micro benchmarks (JSON lines on stdout)");
-  bench::for_each_protocol(opt, [&]<class P>(const std::string& name, tfe::trace_recorder* trace) {
-    micro<P>(opt, name, trace);
-  });
+  bench::for_each_protocol(
+      opt, [&]<class P>(const std::string& name, tfe::trace_recorder* trace) { micro<P>(opt, name, trace); });
   return 0;
 } catch (const tfe::exit_request& e) {  // --help, --list-players
   return e.code();

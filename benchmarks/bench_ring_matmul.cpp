@@ -24,8 +24,7 @@ namespace {
 
 /// The textbook triple loop, i-j-k order with a dot product per output (strided walk down B).
 template <class R>
-__attribute__((noinline)) void naive_ijk(const R* a, const R* b, R* c, std::size_t n, std::size_t k,
-                                         std::size_t m) {
+__attribute__((noinline)) void naive_ijk(const R* a, const R* b, R* c, std::size_t n, std::size_t k, std::size_t m) {
   for (std::size_t i = 0; i < n; ++i)
     for (std::size_t j = 0; j < m; ++j) {
       R s(0);
@@ -35,8 +34,7 @@ __attribute__((noinline)) void naive_ijk(const R* a, const R* b, R* c, std::size
 }
 
 template <class R>
-__attribute__((noinline)) void tfe_kernel(const R* a, const R* b, R* c, std::size_t n,
-                                          std::size_t k, std::size_t m) {
+__attribute__((noinline)) void tfe_kernel(const R* a, const R* b, R* c, std::size_t n, std::size_t k, std::size_t m) {
   tfe::matmul_kernel(a, b, c, n, k, m);
 }
 
@@ -54,8 +52,8 @@ struct timing {
 };
 
 template <class R, class F>
-timing best_of(F f, const std::vector<R>& a, const std::vector<R>& b, std::size_t n, std::size_t k,
-               std::size_t m, int runs) {
+timing best_of(F f, const std::vector<R>& a, const std::vector<R>& b, std::size_t n, std::size_t k, std::size_t m,
+               int runs) {
   std::vector<R> c(n * m);
   timing t{1e300, 0};
   for (int r = 0; r < runs; ++r) {
@@ -69,14 +67,13 @@ timing best_of(F f, const std::vector<R>& a, const std::vector<R>& b, std::size_
   return t;
 }
 
-void print_line(const char* variant, const std::string& ring, std::size_t n, std::size_t k,
-                std::size_t m, const timing& t) {
+void print_line(const char* variant, const std::string& ring, std::size_t n, std::size_t k, std::size_t m,
+                const timing& t) {
   const double macs = double(n) * double(k) * double(m);
   std::printf(
       "{\"bench\":\"ring_matmul\",\"variant\":\"%s\",\"ring\":\"%s\",\"n\":%zu,\"k\":%zu,\"m\":%zu,"
       "\"seconds\":%.6f,\"gmacs\":%.3f,\"checksum\":\"%016llx\"}\n",
-      variant, ring.c_str(), n, k, m, t.seconds, macs / t.seconds / 1e9,
-      static_cast<unsigned long long>(t.sum));
+      variant, ring.c_str(), n, k, m, t.seconds, macs / t.seconds / 1e9, static_cast<unsigned long long>(t.sum));
 }
 
 /// Times both variants on one shape; returns false when their results differ.
@@ -97,8 +94,7 @@ bool run(std::size_t n, std::size_t k, std::size_t m, int naive_runs, int kernel
   std::printf(
       "{\"bench\":\"ring_matmul\",\"variant\":\"speedup\",\"ring\":\"%s\",\"n\":%zu,\"k\":%zu,"
       "\"m\":%zu,\"speedup\":%.2f,\"results_match\":%s}\n",
-      ring.c_str(), n, k, m, naive.seconds / fast.seconds,
-      naive.sum == fast.sum ? "true" : "false");
+      ring.c_str(), n, k, m, naive.seconds / fast.seconds, naive.sum == fast.sum ? "true" : "false");
   std::fflush(stdout);
   return naive.sum == fast.sum;
 }

@@ -17,8 +17,8 @@
 //    "bytes":8,"spin_wait_us":50},"wall_s":<seconds per round>,"us_per_round":...,"ratio_to_raw":...,
 //    "rounds":1000,"batches":5,"players":[]}
 // where ratio_to_raw divides by the raw TCP ping-pong of the same size; a human summary goes to stderr.
-#include <tfe/runtime/launch.hpp>
 #include <tfe/net/memory_network.hpp>
+#include <tfe/runtime/launch.hpp>
 
 #include <CLI/CLI.hpp>
 
@@ -182,20 +182,18 @@ costs over_tcp(const config& c, std::size_t elements, const std::filesystem::pat
   o.spin_wait = spin;
   tfe::channel_options co;
   co.recv_timeout = 30s;
-  return channel_costs(c, elements, [&](std::size_t me) {
-    return std::make_unique<tfe::tcp_channel>(hosts, names2[me], o, co);
-  });
+  return channel_costs(c, elements,
+                       [&](std::size_t me) { return std::make_unique<tfe::tcp_channel>(hosts, names2[me], o, co); });
 }
 
 costs over_memory(const config& c, std::size_t elements) {
   tfe::memory_network net(2);
-  return channel_costs(c, elements, [&](std::size_t me) {
-    return std::make_unique<tfe::memory_channel>(net, me, names2);
-  });
+  return channel_costs(c, elements,
+                       [&](std::size_t me) { return std::make_unique<tfe::memory_channel>(net, me, names2); });
 }
 
-void report(const config& c, const std::string& workload, const std::string& pattern, std::size_t bytes,
-            long spin_us, double seconds, double raw_seconds) {
+void report(const config& c, const std::string& workload, const std::string& pattern, std::size_t bytes, long spin_us,
+            double seconds, double raw_seconds) {
   std::ostringstream os;
   os.precision(6);
   os << "{\"bench\":\"tcp_roundtrip\",\"protocol\":\"transport\",\"workload\":\"" << workload
@@ -220,8 +218,9 @@ int main(int argc, char** argv) {
   c.source_dir = TFE_SOURCE_DIR;
 #endif
   bool quick = false;
-  CLI::App app{"Loopback round-trip cost of a protocol round over tfe::tcp_channel (plaintext and TLS) and "
-               "memory_channel against a raw TCP ping-pong; one JSON line per measurement on stdout."};
+  CLI::App app{
+      "Loopback round-trip cost of a protocol round over tfe::tcp_channel (plaintext and TLS) and "
+      "memory_channel against a raw TCP ping-pong; one JSON line per measurement on stdout."};
   app.add_flag("--quick", quick, "fewer rounds (3 batches of 200): a smoke run");
   app.add_option("--source-dir", c.source_dir, "the tfe source tree (for scripts/make_certs.sh, TLS)")
       ->capture_default_str();
@@ -242,7 +241,8 @@ int main(int argc, char** argv) {
       auto both = [&](const std::string& workload, long spin_us, const costs& k) {
         report(c, workload, "ping_pong", bytes, spin_us, k.ping, raw);
         report(c, workload, "exchange", bytes, spin_us, k.exchange, raw);
-        if (bytes == 8 && spin_us != 0 && workload != "memory") target_worst = std::max({target_worst, k.ping / raw, k.exchange / raw});
+        if (bytes == 8 && spin_us != 0 && workload != "memory")
+          target_worst = std::max({target_worst, k.ping / raw, k.exchange / raw});
       };
       both("channel_plaintext", 50, over_tcp(c, elements, {}, 50us));
       if (bytes == 8) both("channel_plaintext", 0, over_tcp(c, elements, {}, 0us));

@@ -20,11 +20,11 @@
 // player as a process on 127.0.0.1.
 #pragma once
 
-#include <tfe/tfe.hpp>
 #include <tfe/keras.hpp>
+#include <tfe/protocol/costs.hpp>
 #include <tfe/protocol/registry.hpp>
 #include <tfe/runtime/cli.hpp>
-#include <tfe/protocol/costs.hpp>
+#include <tfe/tfe.hpp>
 
 #include <malloc.h>
 
@@ -163,8 +163,7 @@ inline std::string to_json(const std::string& bench, const std::string& protocol
        << ",\"bytes_received\":" << p.stats.bytes_received << ",\"messages_sent\":" << p.stats.messages_sent
        << ",\"rounds\":" << p.stats.rounds;
     for (const auto& [name, cost] : th.per_player)
-      if (name == p.name)
-        os << ",\"theory_bytes\":" << cost.first << ",\"theory_rounds\":" << cost.second;
+      if (name == p.name) os << ",\"theory_bytes\":" << cost.first << ",\"theory_rounds\":" << cost.second;
     os << "}";
   }
   os << "]}";
@@ -198,16 +197,18 @@ struct options {
   static options parse(int argc, char** argv, const std::string& description) {
     options o;
     CLI::App app{description};
-    app.add_option("--protocol", o.protocols, "protocols, comma-separated: plain, pond, securenn, aby3, plain128, "
-                                              "pond128, securenn128, aby3_128")
+    app.add_option("--protocol", o.protocols,
+                   "protocols, comma-separated: plain, pond, securenn, aby3, plain128, "
+                   "pond128, securenn128, aby3_128")
         ->delimiter(',');
     app.add_option("--filter", o.filter, "run only the workloads whose name contains this");
     app.add_option("--trace", o.trace_file,
                    "write a Chrome trace (Perfetto, chrome://tracing) of the real runs; with several protocols, one "
                    "file each: FILE_<protocol>.json");
     app.add_flag("--quick", o.quick, "small sizes (smoke run)");
-    app.add_option("--repeat", o.repeat, "real runs per workload, median reported (default: 7 below 50 ms, 3 below "
-                                         "0.5 s, else 1; with --hosts: 1)");
+    app.add_option("--repeat", o.repeat,
+                   "real runs per workload, median reported (default: 7 below 50 ms, 3 below "
+                   "0.5 s, else 1; with --hosts: 1)");
     app.add_option("--networks", o.networks,
                    "simulated networks to time every workload on as well (default lan,wan; none: only the real run)")
         ->delimiter(',');

@@ -2,10 +2,10 @@
 // comparison with the plaintext reference protocol.
 #pragma once
 
-#include <tfe/tfe.hpp>
 #include <tfe/keras.hpp>
 #include <tfe/protocol/registry.hpp>
 #include <tfe/runtime/cli.hpp>
+#include <tfe/tfe.hpp>
 
 #include <algorithm>
 #include <cmath>
@@ -65,10 +65,10 @@ struct flags {
                      const std::string& default_protocol = "pond") {
     flags f;
     f.protocol = default_protocol;
-    CLI::App app{"a tfe example; every player runs in this process unless --hosts/--player say otherwise "
-                 "(scripts/launch_local.sh -- PROGRAM ARGS runs every player as a process on 127.0.0.1)"};
-    app.add_option("--protocol", f.protocol,
-                   tfe::protocol_names_str() + " (default " + default_protocol + ")");
+    CLI::App app{
+        "a tfe example; every player runs in this process unless --hosts/--player say otherwise "
+        "(scripts/launch_local.sh -- PROGRAM ARGS runs every player as a process on 127.0.0.1)"};
+    app.add_option("--protocol", f.protocol, tfe::protocol_names_str() + " (default " + default_protocol + ")");
     app.add_flag("--small", f.small, "small inputs (ctest)");
     app.add_flag("--check", f.check, "exit 1 when the result is farther from the plain protocol than documented");
     f.launch.add_to(app);
@@ -122,8 +122,8 @@ inline int check_training(const flags& f, double weight_diff, double weight_boun
 
 /// Prints the difference from plain and returns the exit code under --check.
 inline int report(const flags& f, const std::string& what, double diff, double bound) {
-  std::cout << "largest absolute difference from the plain protocol (" << what << "): " << diff << " (bound "
-            << bound << ")\n";
+  std::cout << "largest absolute difference from the plain protocol (" << what << "): " << diff << " (bound " << bound
+            << ")\n";
   if (f.check && !(diff <= bound)) {
     std::cerr << "FAILED: difference " << diff << " exceeds the documented bound " << bound << "\n";
     return 1;

@@ -20,8 +20,8 @@ namespace examples {
 inline tfe::keras::architecture fashion_mnist_mlp() {
   namespace keras = tfe::keras;
   return {{28, 28, 1},
-          {keras::Flatten{}, keras::Dense{.units = 128, .activation = "relu"}, keras::Dense{.units = 128, .activation = "relu"},
-           keras::Dense{.units = 10}}};
+          {keras::Flatten{}, keras::Dense{.units = 128, .activation = "relu"},
+           keras::Dense{.units = 128, .activation = "relu"}, keras::Dense{.units = 10}}};
 }
 
 /// A training set's rows as batches of (images (B, 28, 28, 1), one-hot labels (B, 10)), in a fresh

@@ -95,12 +95,15 @@ struct options {
 
 options parse(int argc, char** argv) {
   options o;
-  o.f = examples::flags::parse(argc, argv, [&](CLI::App& app) {
-    app.add_option("--model", o.model, "mlp or cnn (default cnn)")->check(CLI::IsMember({"mlp", "cnn"}));
-    app.add_option("--images", o.images, "test images to classify (default 1000, --small 32)");
-    app.add_option("--batch", o.batch, "prediction batch size (default 100)")->check(CLI::PositiveNumber);
-    app.add_option("--models", o.models_dir, "directory of the model files (default: the source tree's models/)");
-  }, default_protocol);
+  o.f = examples::flags::parse(
+      argc, argv,
+      [&](CLI::App& app) {
+        app.add_option("--model", o.model, "mlp or cnn (default cnn)")->check(CLI::IsMember({"mlp", "cnn"}));
+        app.add_option("--images", o.images, "test images to classify (default 1000, --small 32)");
+        app.add_option("--batch", o.batch, "prediction batch size (default 100)")->check(CLI::PositiveNumber);
+        app.add_option("--models", o.models_dir, "directory of the model files (default: the source tree's models/)");
+      },
+      default_protocol);
   if (o.images == 0) o.images = o.f.small ? 32 : 1000;
   return o;
 }
@@ -123,8 +126,8 @@ int main(int argc, char** argv) try {
   examples::with_protocol(o.f.protocol, [&]<class P>() {
     auto enc = run<P>(o.f, owner, test.images, o.batch);
     std::cout << "Fashion-MNIST private prediction: " << o.model << " model (" << path << ", "
-              << keras::count_params(file.arch) << " parameters), " << test.labels.size() << " test images in batches of "
-              << o.batch << ", " << P::name() << ", "
+              << keras::count_params(file.arch) << " parameters), " << test.labels.size()
+              << " test images in batches of " << o.batch << ", " << P::name() << ", "
               << (o.f.all_here() ? "every player in this process\n" : "this process runs " + o.f.launch.player + "\n");
     if (!enc.here) {
       const std::size_t me = std::find(enc.players.begin(), enc.players.end(), o.f.launch.player) - enc.players.begin();
@@ -143,9 +146,11 @@ int main(int argc, char** argv) try {
               << ", the same fixed point in the clear)\n"
               << "  " << agree << "/" << pe.size() << " predictions agree; largest logit difference "
               << std::setprecision(5) << examples::max_abs_diff(enc.logits, ref.logits) << "\n"
-              << std::setprecision(2) << "  time: " << enc.seconds << " s encrypted, " << ref.seconds << " s plaintext\n"
+              << std::setprecision(2) << "  time: " << enc.seconds << " s encrypted, " << ref.seconds
+              << " s plaintext\n"
               << "  " << std::left << std::setw(20) << "player" << std::setw(16) << "bytes sent" << std::setw(16)
-              << "bytes received" << "rounds\n";
+              << "bytes received"
+              << "rounds\n";
     for (std::size_t p = 0; p < enc.players.size(); ++p) {
       if (!o.f.runs_here(enc.players[p])) continue;
       const auto& t = enc.stats[p].total;

@@ -86,7 +86,8 @@ void federated_training(Session& s, std::vector<data_owner>& data_owners, model_
     auto aggregated = tfe::add_n(model_grads) / static_cast<double>(model_grads.size());
 
     // reveal only the aggregated gradient to the model owner
-    s.define_output(model.player_name, [&](const xt::xarray<double>& g) { model.update_model(g); }, aggregated);
+    s.define_output(
+        model.player_name, [&](const xt::xarray<double>& g) { model.update_model(g); }, aggregated);
   }
 }
 
@@ -112,7 +113,8 @@ int main(int argc, char** argv) try {
     auto ref = run<examples::reference_of<P>>(f.local(), base, iterations);
     std::cout << "secure aggregation with " << P::name() << ", " << base.owners.size() << " data owners\n";
     for (std::size_t i = 0; i < enc.losses.size(); i += std::max<std::size_t>(1, enc.losses.size() / 8))
-      std::cout << "  iteration " << i + 1 << ": validation loss " << enc.losses[i] << " (plain " << ref.losses[i] << ")\n";
+      std::cout << "  iteration " << i + 1 << ": validation loss " << enc.losses[i] << " (plain " << ref.losses[i]
+                << ")\n";
     std::cout << "  final loss " << enc.losses.back() << " (plain " << ref.losses.back() << ", first "
               << enc.losses.front() << ")\n";
     if (!(enc.losses.back() < 0.5 * enc.losses.front())) {

@@ -53,8 +53,10 @@ struct model_owner {
 template <class Session>
 void joint_training(Session& s, const data_owner& owner0, const data_owner& owner1, model_owner& model, int epochs,
                     std::size_t batch) {
-  auto [x_train_0, y_train_0] = s.define_private_input(owner0.player_name, [&] { return owner0.provide_training_data(); });
-  auto [x_train_1, y_train_1] = s.define_private_input(owner1.player_name, [&] { return owner1.provide_training_data(); });
+  auto [x_train_0, y_train_0] =
+      s.define_private_input(owner0.player_name, [&] { return owner0.provide_training_data(); });
+  auto [x_train_1, y_train_1] =
+      s.define_private_input(owner1.player_name, [&] { return owner1.provide_training_data(); });
 
   auto x_train = tfe::concat({x_train_0, x_train_1}, 0);
   auto y_train = tfe::concat({y_train_0, y_train_1}, 0);
@@ -74,15 +76,16 @@ void joint_training(Session& s, const data_owner& owner0, const data_owner& owne
       w = w - grad_w * lr;
       b = b - tfe::mean(err, {0}) * lr;
     }
-  s.define_output(model.player_name, [&](const std::vector<xt::xarray<double>>& wb) { model.receive_weights(wb); },
-                  std::vector{w, b});
+  s.define_output(
+      model.player_name, [&](const std::vector<xt::xarray<double>>& wb) { model.receive_weights(wb); },
+      std::vector{w, b});
 }
 
 template <class P>
 model_owner run(const examples::flags& f, const data_owner& o0, const data_owner& o1, int epochs, std::size_t batch) {
   model_owner model;
   examples::run<P>(f, examples::players<P>({o0.player_name, o1.player_name, model.player_name}),
-                    [&](auto& s) { joint_training(s, o0, o1, model, epochs, batch); });
+                   [&](auto& s) { joint_training(s, o0, o1, model, epochs, batch); });
   return model;
 }
 

@@ -88,20 +88,22 @@ void train(tfe::session<P>& s, const data_owner& a, const data_owner& b, model_o
   opt.max_batches = st.batches;
   opt.report_to = owner.player_name();
   opt.verbose = verbose;
-  model.fit(std::min(a.batches(), b.batches()), [&](std::size_t, std::size_t k) {
-    auto [xa, ya] = s.define_private_input(a.player_name(), [&] { return a.provide_batch(k); });
-    auto [xb, yb] = s.define_private_input(b.player_name(), [&] { return b.provide_batch(k); });
-    return std::pair{tfe::concat({xa, xb}, 0), tfe::concat({ya, yb}, 0)};  // the joint batch, on shares
-  }, opt);
+  model.fit(
+      std::min(a.batches(), b.batches()),
+      [&](std::size_t, std::size_t k) {
+        auto [xa, ya] = s.define_private_input(a.player_name(), [&] { return a.provide_batch(k); });
+        auto [xb, yb] = s.define_private_input(b.player_name(), [&] { return b.provide_batch(k); });
+        return std::pair{tfe::concat({xa, xb}, 0), tfe::concat({ya, yb}, 0)};  // the joint batch, on shares
+      },
+      opt);
   model.get_weights(owner.player_name(), [&](const std::vector<xt::xarray<double>>& w) { owner.receive_weights(w); });
 }
 
 template <class P>
-model_owner run(const examples::flags& f, const data_owner& a, const data_owner& b, const settings& st,
-                bool verbose) {
+model_owner run(const examples::flags& f, const data_owner& a, const data_owner& b, const settings& st, bool verbose) {
   model_owner owner;
   examples::run<P>(f, examples::players<P>({a.player_name(), b.player_name(), owner.player_name()}),
-                    [&](auto& s) { train(s, a, b, owner, st, verbose); });
+                   [&](auto& s) { train(s, a, b, owner, st, verbose); });
   return owner;
 }
 
@@ -109,11 +111,14 @@ model_owner run(const examples::flags& f, const data_owner& a, const data_owner&
 
 int main(int argc, char** argv) try {
   settings st;
-  st.f = examples::flags::parse(argc, argv, [&](CLI::App& app) {
-    app.add_option("--epochs", st.epochs, "epochs (default 1)");
-    app.add_option("--batches", st.batches, "stop each epoch after N batches (default: all)");
-    app.add_option("--lr", st.lr, "learning rate (default 0.1)");
-  }, default_protocol);
+  st.f = examples::flags::parse(
+      argc, argv,
+      [&](CLI::App& app) {
+        app.add_option("--epochs", st.epochs, "epochs (default 1)");
+        app.add_option("--batches", st.batches, "stop each epoch after N batches (default: all)");
+        app.add_option("--lr", st.lr, "learning rate (default 0.1)");
+      },
+      default_protocol);
   auto train_set = tfe::io::load_fashion_mnist("train");
   auto test_set = tfe::io::load_fashion_mnist("test");
   const data_owner a("data-owner-0", select(train_set, 0, 2)), b("data-owner-1", select(train_set, 1, 2));
@@ -122,9 +127,9 @@ int main(int argc, char** argv) try {
   examples::with_protocol(st.f.protocol, [&]<class P>() {
     if (!st.f.launch.list_players)
       std::cout << "Logistic regression, " << tfe::io::fashion_mnist_classes[class_a] << " against "
-              << tfe::io::fashion_mnist_classes[class_b] << ": " << a.player_name() << " holds " << a.data.y.shape()[0]
-              << " images, " << b.player_name() << " " << b.data.y.shape()[0] << "; joint batches of " << 2 * half_batch
-              << " under " << P::name() << "\n";
+                << tfe::io::fashion_mnist_classes[class_b] << ": " << a.player_name() << " holds "
+                << a.data.y.shape()[0] << " images, " << b.player_name() << " " << b.data.y.shape()[0]
+                << "; joint batches of " << 2 * half_batch << " under " << P::name() << "\n";
     auto enc = run<P>(st.f, a, b, st, true);
     if (examples::done_elsewhere(st.f, enc.player_name())) return;
     auto ref = run<examples::reference_of<P>>(st.f.local(), a, b, st, false);

@@ -48,8 +48,8 @@ struct model_owner {
       return w;
     };
     auto& p = params;
-    p = {init(dim, hidden), xt::zeros<double>({hidden}), init(hidden, hidden), xt::zeros<double>({hidden}),
-         init(hidden, classes), xt::zeros<double>({classes})};
+    p = {init(dim, hidden),           xt::zeros<double>({hidden}), init(hidden, hidden),
+         xt::zeros<double>({hidden}), init(hidden, classes),       xt::zeros<double>({classes})};
     const double lr = 0.05;
     const std::size_t n = d.x.shape()[0], batch = 32;
     for (int epoch = 0; epoch < 20; ++epoch)
@@ -70,7 +70,12 @@ struct model_owner {
         xt::xarray<double> gw1 = dmatmul(xt::transpose(h0), g1), gb1 = xt::sum(g1, {0});
         xt::xarray<double> g0 = dmatmul(g1, xt::transpose(p[2])) * (z0 > 0.0);
         xt::xarray<double> gw0 = dmatmul(xt::transpose(x), g0), gb0 = xt::sum(g0, {0});
-        p[0] -= lr * gw0; p[1] -= lr * gb0; p[2] -= lr * gw1; p[3] -= lr * gb1; p[4] -= lr * gw2; p[5] -= lr * gb2;
+        p[0] -= lr * gw0;
+        p[1] -= lr * gb0;
+        p[2] -= lr * gw1;
+        p[3] -= lr * gb1;
+        p[4] -= lr * gw2;
+        p[5] -= lr * gb2;
       }
   }
 };
@@ -103,7 +108,8 @@ void private_prediction(Session& s, const model_owner& owner, prediction_client&
   auto logits = tfe::matmul(layer1, w2) + b2;
 
   // send results back to the client, decrypt, and run receive_output locally
-  s.define_output("prediction-client", [&](const xt::xarray<double>& l) { client.receive_output(l); }, logits);
+  s.define_output(
+      "prediction-client", [&](const xt::xarray<double>& l) { client.receive_output(l); }, logits);
 }
 
 /// Runs the program under P as the flags say (every player here, or only --player over TCP) and
@@ -149,8 +155,8 @@ int main(int argc, char** argv) try {
     std::size_t agree = 0;
     for (std::size_t i = 0; i < pe.size(); ++i) agree += pe[i] == pr[i];
     std::cout << "private prediction of " << n_test << " inputs with " << P::name() << " in " << secs << " s\n"
-              << "  accuracy encrypted " << accuracy(pe, test.y) << ", plain " << accuracy(pr, test.y) << "; "
-              << agree << "/" << n_test << " predictions agree\n";
+              << "  accuracy encrypted " << accuracy(pe, test.y) << ", plain " << accuracy(pr, test.y) << "; " << agree
+              << "/" << n_test << " predictions agree\n";
     if (f.all_here())
       std::cout << "  server0 sent " << st.total.bytes_sent << " bytes in " << st.total.rounds << " rounds\n";
     // Three layers of fixed-point products with f = 16 fractional bits stay well inside 0.01.

@@ -63,26 +63,27 @@ template <class P>
 void train(tfe::session<P>& s, data_owner& data, model_owner& owner, const settings& st, bool verbose) {
   keras::Sequential<P> model(s, examples::fashion_mnist_mlp());
   model.initialize(owner.player_name(), st.seed);
-  model.compile(keras::CategoricalCrossentropy{.from_logits = true}, keras::SGD{.learning_rate = st.lr, .momentum = 0.9});
+  model.compile(keras::CategoricalCrossentropy{.from_logits = true},
+                keras::SGD{.learning_rate = st.lr, .momentum = 0.9});
   keras::fit_options opt;
   opt.epochs = st.epochs;
   opt.max_batches = st.batches;
   opt.report_to = owner.player_name();
   opt.verbose = verbose;
-  model.fit(data.batches(), [&](std::size_t e, std::size_t b) {
-    return data.private_input(s, &data_owner::provide_batch, e, b);
-  }, opt);
+  model.fit(
+      data.batches(),
+      [&](std::size_t e, std::size_t b) { return data.private_input(s, &data_owner::provide_batch, e, b); }, opt);
   model.get_weights(owner.player_name(), [&](const std::vector<xt::xarray<double>>& w) { owner.receive_weights(w); });
 }
 
 template <class P>
-std::pair<model_owner, double> run(const examples::flags& f, const tfe::io::image_dataset& train_set, const settings& st,
-                                   bool verbose) {
+std::pair<model_owner, double> run(const examples::flags& f, const tfe::io::image_dataset& train_set,
+                                   const settings& st, bool verbose) {
   data_owner data(train_set, st.batch, st.seed);
   model_owner owner;
   const auto t0 = std::chrono::steady_clock::now();
   examples::run<P>(f, examples::players<P>({data.player_name(), owner.player_name()}),
-                    [&](auto& s) { train(s, data, owner, st, verbose); });
+                   [&](auto& s) { train(s, data, owner, st, verbose); });
   return {std::move(owner), std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count()};
 }
 
@@ -105,13 +106,17 @@ double test_accuracy(const std::vector<xt::xarray<double>>& weights, const tfe::
 
 int main(int argc, char** argv) try {
   settings st;
-  st.f = examples::flags::parse(argc, argv, [&](CLI::App& app) {
-    app.add_option("--epochs", st.epochs, "epochs (default 1)");
-    app.add_option("--batches", st.batches, "stop each epoch after N batches (default: all)");
-    app.add_option("--batch", st.batch, "batch size")->check(CLI::PositiveNumber);
-    app.add_option("--lr", st.lr, "learning rate");
-    app.add_option("--seed", st.seed, "seed of the initial weights and the batch order (data, not protocol randomness)");
-  }, default_protocol);
+  st.f = examples::flags::parse(
+      argc, argv,
+      [&](CLI::App& app) {
+        app.add_option("--epochs", st.epochs, "epochs (default 1)");
+        app.add_option("--batches", st.batches, "stop each epoch after N batches (default: all)");
+        app.add_option("--batch", st.batch, "batch size")->check(CLI::PositiveNumber);
+        app.add_option("--lr", st.lr, "learning rate");
+        app.add_option("--seed", st.seed,
+                       "seed of the initial weights and the batch order (data, not protocol randomness)");
+      },
+      default_protocol);
   const std::size_t needed = st.batches ? st.batches * st.batch : 0;  // read only what the run uses
   auto train_set = tfe::io::load_fashion_mnist("train", needed);
   auto test = tfe::io::load_fashion_mnist("test");
@@ -119,9 +124,10 @@ int main(int argc, char** argv) try {
   examples::with_protocol(st.f.protocol, [&]<class P>() {
     if (!st.f.launch.list_players)
       std::cout << "Encrypted training of the Fashion-MNIST MLP (784-128-128-10) under " << P::name() << ": "
-              << st.epochs << " epoch(s) of " << (st.batches ? std::min(st.batches, (train_set.labels.size() + st.batch - 1) / st.batch)
-                                                            : (train_set.labels.size() + st.batch - 1) / st.batch)
-              << " batches of " << st.batch << ", SGD lr " << st.lr << " momentum 0.9, seed " << st.seed << "\n";
+                << st.epochs << " epoch(s) of "
+                << (st.batches ? std::min(st.batches, (train_set.labels.size() + st.batch - 1) / st.batch)
+                               : (train_set.labels.size() + st.batch - 1) / st.batch)
+                << " batches of " << st.batch << ", SGD lr " << st.lr << " momentum 0.9, seed " << st.seed << "\n";
     auto [enc, enc_s] = run<P>(st.f, train_set, st, true);
     if (examples::done_elsewhere(st.f, enc.player_name())) return;
     std::cout << "the same training on " << examples::reference_of<P>::name() << " (the plaintext reference)...\n";

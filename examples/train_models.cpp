@@ -48,7 +48,8 @@ double train_one(const std::string& name, const keras::architecture& arch, const
     keras::Sequential<plain64> model(s, arch);
     if (name == "mlp" || name == "cnn") std::cout << model.summary();
     model.initialize("model-owner", st.seed);
-    model.compile(keras::CategoricalCrossentropy{.from_logits = true}, keras::SGD{.learning_rate = lr, .momentum = 0.9, .decay = decay});
+    model.compile(keras::CategoricalCrossentropy{.from_logits = true},
+                  keras::SGD{.learning_rate = lr, .momentum = 0.9, .decay = decay});
     const std::size_t batches = rows.count(bs);
     keras::fit_options opt;
     opt.epochs = epochs;
@@ -62,9 +63,12 @@ double train_one(const std::string& name, const keras::architecture& arch, const
                   << std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() << " s)\n"
                   << std::flush;
     };
-    model.fit(batches, [&](std::size_t e, std::size_t b) {
-      return s.define_private_input("model-owner", [&] { return rows.batch(e, b, bs); });
-    }, opt);
+    model.fit(
+        batches,
+        [&](std::size_t e, std::size_t b) {
+          return s.define_private_input("model-owner", [&] { return rows.batch(e, b, bs); });
+        },
+        opt);
     auto x = s.define_private_input("model-owner", [&] { return test.images; });
     auto y = s.define_private_input("model-owner", [&] { return tfe::io::one_hot(test.labels, 10); });
     auto ev = model.evaluate(x, y, "model-owner", 500);
@@ -88,15 +92,24 @@ int main(int argc, char** argv) try {
       if (i + 1 >= argc) throw std::invalid_argument("missing value after " + a);
       return argv[++i];
     };
-    if (a == "--model") st.model = next();
-    else if (a == "--epochs") st.epochs = std::stoul(next());
-    else if (a == "--seed") st.seed = std::stoull(next());
-    else if (a == "--out") st.out = next();
-    else if (a == "--train") st.train = std::stoul(next());
-    else if (a == "--test") st.test = std::stoul(next());
-    else if (a == "--batch") st.batch = std::stoul(next());
-    else if (a == "--lr") st.lr = std::stod(next());
-    else if (a == "--decay") st.decay = std::stod(next());
+    if (a == "--model")
+      st.model = next();
+    else if (a == "--epochs")
+      st.epochs = std::stoul(next());
+    else if (a == "--seed")
+      st.seed = std::stoull(next());
+    else if (a == "--out")
+      st.out = next();
+    else if (a == "--train")
+      st.train = std::stoul(next());
+    else if (a == "--test")
+      st.test = std::stoul(next());
+    else if (a == "--batch")
+      st.batch = std::stoul(next());
+    else if (a == "--lr")
+      st.lr = std::stod(next());
+    else if (a == "--decay")
+      st.decay = std::stod(next());
     else if (a == "--help" || a == "-h") {
       std::cout << "usage: train_models [--model mlp|cnn|all] [--epochs N] [--seed S] [--out DIR] [--train N] "
                    "[--test N] [--batch B] [--lr LR] [--decay D]\n";
@@ -110,8 +123,8 @@ int main(int argc, char** argv) try {
   auto train = tfe::io::load_fashion_mnist("train", st.train);
   auto test = tfe::io::load_fashion_mnist("test", st.test);
   if (st.model != "cnn")
-    train_one("mlp", examples::fashion_mnist_mlp(), st, train, test, st.epochs ? st.epochs : 10, st.batch ? st.batch : 64,
-              st.lr ? st.lr : 0.05);
+    train_one("mlp", examples::fashion_mnist_mlp(), st, train, test, st.epochs ? st.epochs : 10,
+              st.batch ? st.batch : 64, st.lr ? st.lr : 0.05);
   if (st.model != "mlp")
     train_one("cnn", cnn(), st, train, test, st.epochs ? st.epochs : 5, st.batch ? st.batch : 64, st.lr ? st.lr : 0.05);
   return 0;

@@ -8,7 +8,7 @@ packages=(
   xtensor-dev xtl-dev libxsimd-dev
   libboost-dev libssl-dev libasio-dev
   doctest-dev nlohmann-json3-dev libcli11-dev zlib1g-dev
-  openssl python3
+  openssl python3 clang-format
   dataset-fashion-mnist
 )
 # Optional packages for reference tools; install with TFE_SETUP_EXTRAS=1.

@@ -5,9 +5,9 @@
 
 #include <doctest/doctest.h>
 
+#include "tfe/keras.hpp"
 #include "tfe/nn/nn.hpp"
 #include "tfe/tfe.hpp"
-#include "tfe/keras.hpp"
 
 // The protocols that joined after plain and Pond, when present in this tree (NN_TEST_SECURENN,
 // NN_TEST_ABY3 say which).
@@ -68,7 +68,8 @@ inline geometry geom(std::size_t h, std::size_t w, std::size_t kh, std::size_t k
                      bool same) {
   if (!same) return {(h - kh) / sh + 1, (w - kw) / sw + 1, 0, 0};
   const std::size_t oh = (h + sh - 1) / sh, ow = (w + sw - 1) / sw;
-  const long th = std::max<long>(0, long((oh - 1) * sh + kh) - long(h)), tw = std::max<long>(0, long((ow - 1) * sw + kw) - long(w));
+  const long th = std::max<long>(0, long((oh - 1) * sh + kh) - long(h)),
+             tw = std::max<long>(0, long((ow - 1) * sw + kw) - long(w));
   return {oh, ow, std::size_t(th / 2), std::size_t(tw / 2)};
 }
 
@@ -93,7 +94,8 @@ inline dvec ref_conv(const dvec& x, const dvec& w, const dvec* b, std::array<std
   return y;
 }
 
-inline dvec ref_pool(const dvec& x, std::array<std::size_t, 2> pool, std::array<std::size_t, 2> st, bool same, bool is_max) {
+inline dvec ref_pool(const dvec& x, std::array<std::size_t, 2> pool, std::array<std::size_t, 2> st, bool same,
+                     bool is_max) {
   if (st[0] == 0) st = pool;
   const std::size_t n = x.shape()[0], h = x.shape()[1], wd = x.shape()[2], c = x.shape()[3];
   auto g = geom(h, wd, pool[0], pool[1], st[0], st[1], same);
@@ -139,7 +141,9 @@ inline dvec ref_layer(const keras::layer_spec& l, const dvec& x, const std::vect
   dvec z = std::visit(
       keras::detail::overloaded{
           [&](const Dense& d) { return ref_dense(x, w[0], d.use_bias ? &w[1] : nullptr); },
-          [&](const Conv2D& c) { return ref_conv(x, w[0], c.use_bias ? &w[1] : nullptr, c.strides, c.padding == "same"); },
+          [&](const Conv2D& c) {
+            return ref_conv(x, w[0], c.use_bias ? &w[1] : nullptr, c.strides, c.padding == "same");
+          },
           [&](const MaxPooling2D& p) { return ref_pool(x, p.pool_size, p.strides, p.padding == "same", true); },
           [&](const AveragePooling2D& p) { return ref_pool(x, p.pool_size, p.strides, p.padding == "same", false); },
           [&](const GlobalAveragePooling2D&) {
@@ -205,7 +209,8 @@ inline tfe::run_options deterministic() {
 /// Runs every runtime layer of `arch` forward (training mode) and backward under P; alice provides
 /// the weights (file layout), x and dy, and receives y, dx and the gradients.
 template <class P>
-layer_result run_layers(const keras::architecture& arch, const std::vector<dvec>& weights, const dvec& x, const dvec& dy) {
+layer_result run_layers(const keras::architecture& arch, const std::vector<dvec>& weights, const dvec& x,
+                        const dvec& dy) {
   auto players = P::default_players();
   players.push_back("alice");
   layer_result r;
@@ -222,11 +227,14 @@ layer_result run_layers(const keras::architecture& arch, const std::vector<dvec>
         std::vector<tensor> out{cur, g};
         for (auto* v : m.variables())
           if (v->trainable) out.push_back(v->grad);
-        s.define_output("alice", [&](const std::vector<dvec>& v) {
-          r.y = v[0];
-          r.dx = v[1];
-          r.grads.assign(v.begin() + 2, v.end());
-        }, out);
+        s.define_output(
+            "alice",
+            [&](const std::vector<dvec>& v) {
+              r.y = v[0];
+              r.dx = v[1];
+              r.grads.assign(v.begin() + 2, v.end());
+            },
+            out);
       },
       deterministic());
   return r;

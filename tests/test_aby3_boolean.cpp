@@ -40,10 +40,10 @@ std::string mismatch(const tfe::ring_tensor<R>& a, const tfe::ring_tensor<R>& b)
       return "element " + std::to_string(i) + ": " + T::to_string(a.data()[i]) + " != " + T::to_string(b.data()[i]);
   return "";
 }
-#define CHECK_SAME(a, b)                    \
-  do {                                      \
+#define CHECK_SAME(a, b)                       \
+  do {                                         \
     const std::string m_ = mismatch((a), (b)); \
-    CHECK_MESSAGE(m_.empty(), m_);          \
+    CHECK_MESSAGE(m_.empty(), m_);             \
   } while (false)
 
 /// n random words with the edges planted at the front.
@@ -55,8 +55,8 @@ tfe::ring_tensor<R> words(std::size_t n, std::uint64_t seed) {
   for (std::size_t i = 0; i < n; ++i) v(i) = random_word<R>(rng);
   const auto cfg = tfe::fixed_point_config::preset<R>();
   const R top_fixed = (R(1) << (cfg.int_bits + cfg.frac_bits)) - 1;
-  const std::vector<R> edges = {R(0),          R(1),         R(~R(0)), R(~R(0) >> 1), R(R(1) << (T::bits - 1)),
-                                top_fixed,     R(0) - top_fixed, R(2),  R(0) - R(2)};
+  const std::vector<R> edges = {
+      R(0), R(1), R(~R(0)), R(~R(0) >> 1), R(R(1) << (T::bits - 1)), top_fixed, R(0) - top_fixed, R(2), R(0) - R(2)};
   for (std::size_t i = 0; i < edges.size() && i < n; ++i) v(i) = edges[i];
   return v;
 }
@@ -234,8 +234,8 @@ TEST_CASE_TEMPLATE("boolean AND, OR, batched ANDs and the Kogge-Stone adder matc
   const auto a = words<R>(n, 11), b = words<R>(n, 12), c2 = words<R>(n, 13);
   // Adder edge pairs: carries through every position, and wrap-around.
   tfe::ring_tensor<R> ea = a, eb = b;
-  ea(0) = R(~R(0)), eb(0) = R(1);               // −1 + 1 = 0: carry chain through all ℓ bits
-  ea(1) = R(~R(0) >> 1), eb(1) = R(1);          // max positive + 1 = most negative
+  ea(0) = R(~R(0)), eb(0) = R(1);       // −1 + 1 = 0: carry chain through all ℓ bits
+  ea(1) = R(~R(0) >> 1), eb(1) = R(1);  // max positive + 1 = most negative
   ea(2) = R(R(1) << (sizeof(R) * 8 - 1)), eb(2) = R(R(1) << (sizeof(R) * 8 - 1));  // min + min = 0
   ea(3) = R(0), eb(3) = R(0);
   auto r = run<R>([&](auto& s, collector<R>& c) {

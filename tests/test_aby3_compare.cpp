@@ -33,9 +33,14 @@ tfe::ring_tensor<R> values(const tfe::shape_t& shape, unsigned k, std::uint64_t 
     // keep the low k bits and sign-extend: a uniform value of the k-bit range
     w = T::shr_arith(T::shl(w, T::bits - k), T::bits - k);
     switch (rng() % 8) {
-      case 0: w = R(0); break;                                // zeros (the zero test needs many)
-      case 1: w = T::from_int(static_cast<std::int64_t>(rng() % 3) - 1); break;  // −1, 0, 1
-      default: break;
+      case 0:
+        w = R(0);
+        break;  // zeros (the zero test needs many)
+      case 1:
+        w = T::from_int(static_cast<std::int64_t>(rng() % 3) - 1);
+        break;  // −1, 0, 1
+      default:
+        break;
     }
     v.data()[i] = w;
   }
@@ -153,9 +158,10 @@ TEST_CASE("sign_bit and zero_bit reject widths outside the ring") {
     bool threw = false;
     try {
       tfe::run_local<P>(players, [&](tfe::session<P>& s) {
-        auto x = s.share_encoded(ALICE, s.id() == ALICE ? std::optional<tfe::ring_tensor<tfe::ring64>>(
-                                                               tfe::ring_tensor<tfe::ring64>(xt::zeros<tfe::ring64>({4})))
-                                                         : std::nullopt);
+        auto x =
+            s.share_encoded(ALICE, s.id() == ALICE ? std::optional<tfe::ring_tensor<tfe::ring64>>(
+                                                         tfe::ring_tensor<tfe::ring64>(xt::zeros<tfe::ring64>({4})))
+                                                   : std::nullopt);
         if (bad == 0 || bad == 65) (void)P::zero_bit(s, x.parts(), x.shape(), bad);
         (void)P::sign_bit(s, x.parts(), x.shape(), bad);
       });

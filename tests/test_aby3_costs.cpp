@@ -89,7 +89,7 @@ class lamport_channel final : public tfe::channel {
 };
 
 struct measured {
-  std::vector<statistics> stats;                // per player
+  std::vector<statistics> stats;                 // per player
   std::map<std::string, std::uint64_t> latency;  // per phase, over all players
 };
 
@@ -166,13 +166,15 @@ void check_stats(const op_stats& got, const expect& e, const std::string& what) 
 }
 
 bool silent(const op_stats& s) {
-  return s.bytes_sent == 0 && s.bytes_received == 0 && s.messages_sent == 0 && s.messages_received == 0 && s.rounds == 0;
+  return s.bytes_sent == 0 && s.bytes_received == 0 && s.messages_sent == 0 && s.messages_received == 0 &&
+         s.rounds == 0;
 }
 
 /// The three servers' statistics under `tag` against an op's model, its latency, and the input
 /// players' silence.
 void check_op(const measured& m, const std::string& tag, const op_cost& c) {
-  for (std::size_t p : {S0, S1, S2}) check_stats(m.stats[p].tag(tag), c.player[p], tag + ": server" + std::to_string(p));
+  for (std::size_t p : {S0, S1, S2})
+    check_stats(m.stats[p].tag(tag), c.player[p], tag + ": server" + std::to_string(p));
   CHECK(silent(m.stats[ALICE].tag(tag)));
   CHECK(silent(m.stats[BOB].tag(tag)));
   auto it = m.latency.find(tag);
@@ -181,9 +183,9 @@ void check_op(const measured& m, const std::string& tag, const op_cost& c) {
 }
 
 // Shapes of the bilinear ops.
-constexpr std::uint64_t MA = 13, MK = 17, MB = 5;                              // (MA×MK)·(MK×MB)
+constexpr std::uint64_t MA = 13, MK = 17, MB = 5;                                // (MA×MK)·(MK×MB)
 constexpr std::uint64_t CN = 1, CH = 8, CW = 8, CC = 3, FH = 3, FW = 3, FO = 4;  // NHWC input, HWIO filter
-constexpr std::uint64_t OH = CH - FH + 1, OW = CW - FW + 1;                     // VALID, stride 1
+constexpr std::uint64_t OH = CH - FH + 1, OW = CW - FW + 1;                      // VALID, stride 1
 
 template <class R>
 measured run_program(std::size_t n) {
@@ -299,11 +301,11 @@ void check_costs(std::size_t n_) {
   for (std::size_t p = 0; p < NP; ++p) {
     CAPTURE(p);
     for (const auto& [outer, inner] : std::map<std::string, std::string>{{"t:mul", "mul"},
-                                                                        {"t:matmul", "matmul"},
-                                                                        {"t:conv2d", "conv2d"},
-                                                                        {"t:less", "less"},
-                                                                        {"t:equal", "equal"},
-                                                                        {"t:b2a", "aby3_b2a"}}) {
+                                                                         {"t:matmul", "matmul"},
+                                                                         {"t:conv2d", "conv2d"},
+                                                                         {"t:less", "less"},
+                                                                         {"t:equal", "equal"},
+                                                                         {"t:b2a", "aby3_b2a"}}) {
       INFO(outer, " vs ", inner, ": ", st[p].tag(outer), " / ", st[p].tag(inner));
       CHECK(st[p].tag(inner).calls == 1);
       const auto& a = st[p].tag(outer);
@@ -357,8 +359,8 @@ void check_costs(std::size_t n_) {
       CAPTURE(p);
       const double relu = static_cast<double>(st[p].tag("t:relu").bytes_sent) / static_cast<double>(n);
       const double sign = relu - 8.0;
-      MESSAGE("ring64 relu, server", p, ": ", relu, " bytes per value (sign ", sign, "), latency ",
-              latency("t:relu"), " rounds");
+      MESSAGE("ring64 relu, server", p, ": ", relu, " bytes per value (sign ", sign, "), latency ", latency("t:relu"),
+              " rounds");
       CHECK(relu <= 32.0);
       CHECK(sign <= 24.0);
     }
@@ -414,8 +416,8 @@ void check_costs(std::size_t n_) {
   // ---- input/output players take no part in the computation ------------------------------------------
   for (std::size_t p : {ALICE, BOB}) {
     CAPTURE(p);
-    for (const char* tag : {"t:mul", "t:matmul", "t:conv2d", "t:relu", "t:less", "t:equal", "t:a2b", "t:and",
-                            "t:b2a", "t:bit_inject"}) {
+    for (const char* tag :
+         {"t:mul", "t:matmul", "t:conv2d", "t:relu", "t:less", "t:equal", "t:a2b", "t:and", "t:b2a", "t:bit_inject"}) {
       INFO(tag, ": ", st[p].tag(tag));
       CHECK(silent(st[p].tag(tag)));
     }

@@ -38,8 +38,8 @@ void add_around(std::vector<R>& out, R v) {
 
 // ---- (a) shares ------------------------------------------------------------------------------------
 
-TEST_CASE_TEMPLATE("(a) server parts of an input are not the plaintext, replicated, and fresh each run", R,
-                   tfe::ring64, tfe::ring128) {
+TEST_CASE_TEMPLATE("(a) server parts of an input are not the plaintext, replicated, and fresh each run", R, tfe::ring64,
+                   tfe::ring128) {
   using P = tfe::aby3<R>;
   const std::size_t n = 512;
   xt::xarray<double> x = xt::zeros<double>({n});
@@ -48,7 +48,8 @@ TEST_CASE_TEMPLATE("(a) server parts of an input are not the plaintext, replicat
   for (const std::string owner : {"alice", "server0", "server1", "server2"}) {
     CAPTURE(owner);
     auto run = [&] {
-      return tfe::run_local<P>(players, [&](auto& s) { return s.define_private_input(owner, [&] { return x; }).parts(); });
+      return tfe::run_local<P>(players,
+                               [&](auto& s) { return s.define_private_input(owner, [&] { return x; }).parts(); });
     };
     const auto r1 = run(), r2 = run();
     for (std::size_t p : {ALICE, BOB}) CHECK(r1[p].empty());
@@ -142,8 +143,8 @@ TEST_CASE_TEMPLATE("(b)(c) no server receives a plaintext; a server's view diffe
         bytes += payload_size(rec.f);
         hits += occurrences<R>(rec.f, secrets);
       }
-    MESSAGE(players[srv], " received ", frames / 2, " frames, ", bytes / 2, " payload bytes per run; plaintext occurrences: ",
-            hits);
+    MESSAGE(players[srv], " received ", frames / 2, " frames, ", bytes / 2,
+            " payload bytes per run; plaintext occurrences: ", hits);
     CHECK(hits == 0);
     CHECK(frames > 0);
     // (c) the same frames arrive in both runs (the program is deterministic), with other contents.
@@ -185,22 +186,23 @@ TEST_CASE("(d) every word a server receives in relu, less, equal, a2b and produc
   using P = tfe::aby3<tfe::ring64>;
   const std::size_t n = std::size_t(1) << 14;
   for (double value : {0.0, 1000.0}) {
-    const auto logs = run_recorded<P>(players, [&](tfe::session<P>& s, recording_channel& ch) {
-      ch.phase = "input";
-      auto x = s.define_private_input("alice", [&] { return xt::xarray<double>(xt::ones<double>({n}) * value); });
-      auto y = s.define_private_input("alice", [&] { return xt::xarray<double>(xt::ones<double>({n}) * 0.5); });
-      ch.phase = "relu";
-      (void)tfe::relu(x);
-      ch.phase = "less";
-      (void)tfe::less(x, y);
-      ch.phase = "equal";
-      (void)tfe::equal(x, y);
-      ch.phase = "a2b";
-      (void)a2b(x);
-      ch.phase = "mul";
-      (void)(x * x);
-      ch.phase = "done";
-    }).logs;
+    const auto logs =
+        run_recorded<P>(players, [&](tfe::session<P>& s, recording_channel& ch) {
+          ch.phase = "input";
+          auto x = s.define_private_input("alice", [&] { return xt::xarray<double>(xt::ones<double>({n}) * value); });
+          auto y = s.define_private_input("alice", [&] { return xt::xarray<double>(xt::ones<double>({n}) * 0.5); });
+          ch.phase = "relu";
+          (void)tfe::relu(x);
+          ch.phase = "less";
+          (void)tfe::less(x, y);
+          ch.phase = "equal";
+          (void)tfe::equal(x, y);
+          ch.phase = "a2b";
+          (void)a2b(x);
+          ch.phase = "mul";
+          (void)(x * x);
+          ch.phase = "done";
+        }).logs;
     for (std::size_t srv : {S0, S1, S2})
       for (const std::string phase : {"relu", "less", "equal", "a2b", "mul"}) {
         const bit_counts bc = received_words(logs[srv], phase);
@@ -224,16 +226,17 @@ TEST_CASE("(e) products and ANDs with a constant operand are re-randomized befor
   using R = tfe::ring64;
   using P = tfe::aby3<R>;
   const std::size_t n = std::size_t(1) << 14;
-  const auto logs = run_recorded<P>(players, [&](tfe::session<P>& s, recording_channel& ch) {
-    ch.phase = "input";
-    auto x = s.define_private_input("alice", [&] { return xt::xarray<double>(xt::ones<double>({n}) * 1000.0); });
-    auto bits = a2b(x);
-    ch.phase = "mul_const";
-    (void)(x * tfe::to_private(s.constant(xt::ones<double>({n}) * 3.0)));
-    ch.phase = "and_const";
-    (void)(bits & public_bits(s, tfe::ring_tensor<R>(xt::ones<R>({n}) * R(0xF0F0F0F0F0F0F0F0ull))));
-    ch.phase = "done";
-  }).logs;
+  const auto logs =
+      run_recorded<P>(players, [&](tfe::session<P>& s, recording_channel& ch) {
+        ch.phase = "input";
+        auto x = s.define_private_input("alice", [&] { return xt::xarray<double>(xt::ones<double>({n}) * 1000.0); });
+        auto bits = a2b(x);
+        ch.phase = "mul_const";
+        (void)(x * tfe::to_private(s.constant(xt::ones<double>({n}) * 3.0)));
+        ch.phase = "and_const";
+        (void)(bits & public_bits(s, tfe::ring_tensor<R>(xt::ones<R>({n}) * R(0xF0F0F0F0F0F0F0F0ull))));
+        ch.phase = "done";
+      }).logs;
   for (std::size_t srv : {S0, S1, S2})
     for (const std::string phase : {"mul_const", "and_const"}) {
       const bit_counts bc = received_words(logs[srv], phase);

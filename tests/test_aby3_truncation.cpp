@@ -42,7 +42,8 @@ R value_at(const std::vector<std::vector<tfe::ring_tensor<R>>>& parts, std::size
 
 /// Compares truncated results with the exact z (as signed integers) they came from.
 template <class R>
-trunc_result evaluate(const std::vector<std::vector<tfe::ring_tensor<R>>>& parts, const std::vector<int128>& z, unsigned f) {
+trunc_result evaluate(const std::vector<std::vector<tfe::ring_tensor<R>>>& parts, const std::vector<int128>& z,
+                      unsigned f) {
   using T = tfe::ring_traits<R>;
   trunc_result r;
   r.n = z.size();
@@ -69,10 +70,11 @@ trunc_result evaluate(const std::vector<std::vector<tfe::ring_tensor<R>>>& parts
 }
 
 void report(const std::string& what, const trunc_result& r, unsigned ell) {
-  const double documented = static_cast<double>(r.n) * std::ldexp(1.0, static_cast<int>(r.bits) + 1 - static_cast<int>(ell));
+  const double documented =
+      static_cast<double>(r.n) * std::ldexp(1.0, static_cast<int>(r.bits) + 1 - static_cast<int>(ell));
   MESSAGE(what, ": n = ", r.n, ", |z| < 2^", r.bits, ", failures = ", r.failures, " (rate ",
-          static_cast<double>(r.failures) / static_cast<double>(r.n), "), expected Σ|z|/2^ℓ = ",
-          static_cast<double>(r.expected), ", documented bound n·2^(b+1−ℓ) = ", documented,
+          static_cast<double>(r.failures) / static_cast<double>(r.n),
+          "), expected Σ|z|/2^ℓ = ", static_cast<double>(r.expected), ", documented bound n·2^(b+1−ℓ) = ", documented,
           ", max error otherwise = ", r.max_error, " ulp");
 }
 
@@ -149,7 +151,8 @@ TEST_CASE("aby3<ring64> fused product: the failure rate follows Σ|z|/2^ℓ (pro
   const std::size_t n = std::size_t(1) << 18;
   for (unsigned scale : {6u, 9u}) {
     CAPTURE(scale);
-    const auto r = fused_products<tfe::ring64>(sample(n, 0.0, 181.0, 3 + scale), sample(n, 0.0, 181.0, 4 + scale), scale);
+    const auto r =
+        fused_products<tfe::ring64>(sample(n, 0.0, 181.0, 3 + scale), sample(n, 0.0, 181.0, 4 + scale), scale);
     report("ring64 fused, scaled by 2^" + std::to_string(scale), r, 64);
     CHECK(r.bits >= 47 + scale - 1);
     CHECK(r.expected > 20);  // large enough to measure

@@ -62,10 +62,12 @@ xt::xarray<double> grid(double a, std::size_t n, const tfe::fixed_point_config& 
 }
 
 template <class Ref>
-double max_error(const xt::xarray<double>& xs, const xt::xarray<double>& ys, Ref ref, const tfe::fixed_point_config& c) {
+double max_error(const xt::xarray<double>& xs, const xt::xarray<double>& ys, Ref ref,
+                 const tfe::fixed_point_config& c) {
   REQUIRE(ys.size() == xs.size());
   double worst = 0;
-  for (std::size_t i = 0; i < xs.size(); ++i) worst = std::max(worst, std::fabs(ys.data()[i] - ref(quantize(xs.data()[i], c))));
+  for (std::size_t i = 0; i < xs.size(); ++i)
+    worst = std::max(worst, std::fabs(ys.data()[i] - ref(quantize(xs.data()[i], c))));
   return worst;
 }
 
@@ -87,7 +89,8 @@ std::uint64_t pond_sign_rounds(unsigned k) {
 TEST_CASE_TEMPLATE("sigmoid: 23 pieces, error <= 0.00299 + 2^-(f-1) on the whole line", P, plain64, pond64, pond128) {
   const auto c = preset<P>();
   auto xs = grid(40, points<P>(40001), c);
-  auto [y, st] = eval<P>(xs, [](auto& x) { return tfe::sigmoid(x); }, "sigmoid");
+  auto [y, st] = eval<P>(
+      xs, [](auto& x) { return tfe::sigmoid(x); }, "sigmoid");
   CHECK(max_error(xs, y, sigma, c) <= 0.00299 + 2 * c.resolution());
   // One batched sign test (differences: used_bits() + 1) and one product round.
   if constexpr (is_pond<P>) CHECK(st.rounds == pond_sign_rounds(c.used_bits() + 1) + 1);
@@ -96,19 +99,23 @@ TEST_CASE_TEMPLATE("sigmoid: 23 pieces, error <= 0.00299 + 2^-(f-1) on the whole
 TEST_CASE_TEMPLATE("sigmoid_3piece: 0 / 0.5 + x/4 / 1, error 0.1193 against the sigmoid", P, plain64, pond64, pond128) {
   const auto c = preset<P>();
   auto xs = grid(20, points<P>(20001), c);
-  auto [y, st] = eval<P>(xs, [](auto& x) { return tfe::sigmoid_3piece(x); }, "sigmoid_3piece");
+  auto [y, st] = eval<P>(
+      xs, [](auto& x) { return tfe::sigmoid_3piece(x); }, "sigmoid_3piece");
   CHECK(max_error(xs, y, sigma, c) <= 0.1193 + 2 * c.resolution());
   CHECK(max_error(xs, y, sigma, c) >= 0.1192);
   // It IS the clipped line, up to one truncation.
-  CHECK(max_error(xs, y, [](double v) { return std::clamp(0.5 + v / 4, 0.0, 1.0); }, c) <= 2 * c.resolution());
+  CHECK(max_error(
+            xs, y, [](double v) { return std::clamp(0.5 + v / 4, 0.0, 1.0); }, c) <= 2 * c.resolution());
   if constexpr (is_pond<P>) CHECK(st.rounds == pond_sign_rounds(c.used_bits() + 1) + 1);
 }
 
 TEST_CASE_TEMPLATE("tanh = 2 sigmoid(2x) - 1: error <= 0.0060 + 2^-(f-1)", P, plain64, pond64, pond128) {
   const auto c = preset<P>();
   auto xs = grid(20, points<P>(40001), c);
-  auto [y, st] = eval<P>(xs, [](auto& x) { return tfe::tanh(x); }, "tanh");
-  CHECK(max_error(xs, y, [](double v) { return std::tanh(v); }, c) <= 0.0060 + 2 * c.resolution());
+  auto [y, st] = eval<P>(
+      xs, [](auto& x) { return tfe::tanh(x); }, "tanh");
+  CHECK(max_error(
+            xs, y, [](double v) { return std::tanh(v); }, c) <= 0.0060 + 2 * c.resolution());
   if constexpr (is_pond<P>) CHECK(st.rounds == pond_sign_rounds(c.used_bits() + 1) + 1);
   // The same function as 2·sigmoid(2x) − 1 (which doubles sigmoid's fixed-point error), where 2x fits.
   xt::xarray<double> inner = xt::linspace<double>(-20, 20, 4001);
@@ -120,17 +127,23 @@ TEST_CASE_TEMPLATE("tanh = 2 sigmoid(2x) - 1: error <= 0.0060 + 2^-(f-1)", P, pl
 TEST_CASE_TEMPLATE("abs, sign, clip: exact over the whole range", P, plain64, pond64, pond128) {
   const auto c = preset<P>();
   auto xs = grid(c.bound() - 1, points<P>(20001), c);
-  auto [ya, sa] = eval<P>(xs, [](auto& x) { return tfe::abs(x); }, "abs");
-  CHECK(max_error(xs, ya, [](double v) { return std::fabs(v); }, c) == 0);
-  auto [ys, ss] = eval<P>(xs, [](auto& x) { return tfe::sign(x); }, "signum");
-  CHECK(max_error(xs, ys, [](double v) { return v < 0 ? -1.0 : 1.0; }, c) == 0);  // sign(0) = +1
+  auto [ya, sa] = eval<P>(
+      xs, [](auto& x) { return tfe::abs(x); }, "abs");
+  CHECK(max_error(
+            xs, ya, [](double v) { return std::fabs(v); }, c) == 0);
+  auto [ys, ss] = eval<P>(
+      xs, [](auto& x) { return tfe::sign(x); }, "signum");
+  CHECK(max_error(
+            xs, ys, [](double v) { return v < 0 ? -1.0 : 1.0; }, c) == 0);  // sign(0) = +1
   if constexpr (is_pond<P>) {
     CHECK(sa.rounds == pond_sign_rounds(c.used_bits()) + 1);  // sign test + one product
     CHECK(ss.rounds == pond_sign_rounds(c.used_bits()));      // sign test only
   }
-  for (auto [lo, hi] : {std::pair{-3.5, 2.25}, std::pair{0.0, 6.0}, std::pair{1.0, 1.0}, std::pair{-(c.bound() - 2), 100.0}}) {
+  for (auto [lo, hi] :
+       {std::pair{-3.5, 2.25}, std::pair{0.0, 6.0}, std::pair{1.0, 1.0}, std::pair{-(c.bound() - 2), 100.0}}) {
     auto [yc, sc] = eval<P>(xs, [lo = lo, hi = hi](auto& x) { return tfe::clip(x, lo, hi); });
-    CHECK(max_error(xs, yc, [lo = lo, hi = hi](double v) { return std::clamp(v, lo, hi); }, c) == 0);
+    CHECK(max_error(
+              xs, yc, [lo = lo, hi = hi](double v) { return std::clamp(v, lo, hi); }, c) == 0);
   }
   CHECK_THROWS(eval<P>(xs, [](auto& x) { return tfe::clip(x, 1.0, 0.0); }));
 }
@@ -147,9 +160,9 @@ TEST_CASE_TEMPLATE("minimum (with broadcasting) and min along an axis: exact", P
         auto x = s.define_private_input("server0", [&] { return a; });
         auto row = s.define_private_input("server0", [] { return xt::xarray<double>{0.0, 2.5, -1.0, 1.0, 0.0}; });
         std::vector<std::optional<xt::xarray<double>>> out;
-        out.push_back(s.reveal_to("server0", tfe::minimum(x, row)));   // broadcast (3,5) with (5)
-        out.push_back(s.reveal_to("server0", tfe::min(x, -1)));        // along the last axis
-        out.push_back(s.reveal_to("server0", tfe::min(x, 0)));         // along the first axis
+        out.push_back(s.reveal_to("server0", tfe::minimum(x, row)));  // broadcast (3,5) with (5)
+        out.push_back(s.reveal_to("server0", tfe::min(x, -1)));       // along the last axis
+        out.push_back(s.reveal_to("server0", tfe::min(x, 0)));        // along the first axis
         out.push_back(s.reveal_to("server0", tfe::minimum(row, row)));
         return out;
       },

@@ -56,7 +56,6 @@ std::size_t points() {
   return tfe::ring_traits<typename P::ring>::bits > 64 ? 8001 : 20001;
 }
 
-
 /// The largest encodable value below 2^I (in a double).
 double largest(const tfe::fixed_point_config& c) {
   return std::min(c.bound() - c.resolution(), std::nextafter(c.bound(), 0.0));
@@ -113,13 +112,13 @@ void check_bound(const char* what, const xt::xarray<double>& xs, const xt::xarra
   CHECK(worst <= 0);
 }
 
-
 template <class P>
 void check_exp(const tfe::fixed_point_config& c, std::size_t n) {
   const double f = c.frac_bits, top = c.int_bits - 0.5, ulp = c.resolution();
   xt::xarray<double> grid = xt::linspace<double>(-f * std::log(2.0), top * std::log(2.0) - 2 * ulp, n);
   auto y = eval<P>(c, grid, [](auto& x) { return tfe::exp(x); });
-  check_bound("exp", grid, y, [](double v) { return std::exp(v); }, exp_bound(c), c);
+  check_bound(
+      "exp", grid, y, [](double v) { return std::exp(v); }, exp_bound(c), c);
 
   // The brief's target: relative error ≤ 1% on [−10, 10] wherever the output has 200 steps (all of it
   // for ring128; x ≥ −5.8 for ring64, below which the 2 steps of absolute error dominate).
@@ -144,7 +143,8 @@ void check_reciprocal(const tfe::fixed_point_config& c, std::size_t n) {
   const int j_lo = std::max(1 - static_cast<int>(c.int_bits), -static_cast<int>(c.frac_bits));
   auto grid = log_grid(j_lo, c.int_bits, n, c);
   auto y = eval<P>(c, grid, [](auto& x) { return tfe::reciprocal(x); });
-  check_bound("reciprocal", grid, y, [](double v) { return 1 / v; }, newton_bound(c), c);
+  check_bound(
+      "reciprocal", grid, y, [](double v) { return 1 / v; }, newton_bound(c), c);
 
   // Below the domain (including 0 and negatives): 2^-j_lo; the largest inputs give ~0, not garbage.
   const double sat = std::exp2(-j_lo), big = largest(c);
@@ -160,14 +160,17 @@ void check_inv_sqrt(const tfe::fixed_point_config& c, std::size_t n) {
   const double f = c.frac_bits, ulp = c.resolution();
   auto grid = log_grid(-f, c.int_bits, n, c);
   auto yi = eval<P>(c, grid, [](auto& x) { return tfe::inv_sqrt(x); });
-  check_bound("inv_sqrt", grid, yi, [](double v) { return 1 / std::sqrt(v); }, newton_bound(c), c);
+  check_bound(
+      "inv_sqrt", grid, yi, [](double v) { return 1 / std::sqrt(v); }, newton_bound(c), c);
   auto ys = eval<P>(c, grid, [](auto& x) { return tfe::sqrt(x); });
-  check_bound("sqrt", grid, ys, [](double v) { return std::sqrt(v); }, sqrt_bound(c), c);
+  check_bound(
+      "sqrt", grid, ys, [](double v) { return std::sqrt(v); }, sqrt_bound(c), c);
 
   // x ≤ 0: inv_sqrt gives 2^(f/2) (its value at 2^-f), sqrt gives 0.
   xt::xarray<double> out = {0.0, -ulp, -1.0, -(c.bound() - 1)};
   auto yo = eval<P>(c, out, [](auto& x) { return tfe::inv_sqrt(x); });
-  for (std::size_t k = 0; k < out.size(); ++k) CHECK(yo(k) == doctest::Approx(std::exp2(f / 2)).epsilon(newton_bound(c).rho));
+  for (std::size_t k = 0; k < out.size(); ++k)
+    CHECK(yo(k) == doctest::Approx(std::exp2(f / 2)).epsilon(newton_bound(c).rho));
   auto so = eval<P>(c, out, [](auto& x) { return tfe::sqrt(x); });
   for (std::size_t k = 0; k < out.size(); ++k) CHECK(std::fabs(so(k)) <= 2 * ulp);
 }
@@ -186,7 +189,8 @@ void check_log(const tfe::fixed_point_config& c, std::size_t n) {
   xt::xarray<double> all = xt::zeros<double>({pts.size()});
   std::copy(pts.begin(), pts.end(), all.begin());
   auto y = eval<P>(c, all, [](auto& x) { return tfe::log(x); });
-  check_bound("log", all, y, [](double v) { return std::log(v); }, log_bound(c), c);
+  check_bound(
+      "log", all, y, [](double v) { return std::log(v); }, log_bound(c), c);
   CHECK(std::fabs(eval<P>(c, xt::xarray<double>{1.0}, [](auto& x) { return tfe::log(x); })(0)) <= 2 * ulp);
 
   // x ≤ 0: −(f+1)·ln2, below every value in the domain.
@@ -225,15 +229,16 @@ void check_softmax(const tfe::fixed_point_config& c, std::vector<std::size_t> sh
       }
       sum_err = std::max(sum_err, std::fabs(got - 1));
     }
-  INFO("shape " << tfe::shape_str(tfe::shape_of(xs)) << " axis " << axis << " spread " << spread << ": max error " << worst
-                << ", max |sum − 1| " << sum_err);
+  INFO("shape " << tfe::shape_str(tfe::shape_of(xs)) << " axis " << axis << " spread " << spread << ": max error "
+                << worst << ", max |sum − 1| " << sum_err);
   CHECK(worst <= softmax_bound(c));
   CHECK(sum_err <= static_cast<double>(n) * softmax_bound(c));
 }
 
 }  // namespace
 
-TEST_CASE_TEMPLATE("exp: relative error over [-f ln2, (I - 1/2) ln2], saturation outside", P, plain64, pond64, pond128) {
+TEST_CASE_TEMPLATE("exp: relative error over [-f ln2, (I - 1/2) ln2], saturation outside", P, plain64, pond64,
+                   pond128) {
   check_exp<P>(preset<P>(), points<P>());
 }
 
@@ -246,7 +251,8 @@ TEST_CASE_TEMPLATE("reciprocal with a known range [lo, hi]", P, plain64, pond64,
   for (auto [lo, hi] : {std::pair{1.0, 10.0}, std::pair{0.3, 0.4}, std::pair{0.01, 3000.0}}) {
     xt::xarray<double> grid = xt::linspace<double>(lo, hi, 5001);
     auto y = eval<P>(c, grid, [lo = lo, hi = hi](auto& x) { return tfe::reciprocal(x, lo, hi); });
-    check_bound("reciprocal(lo, hi)", grid, y, [](double v) { return 1 / v; }, newton_bound(c), c);
+    check_bound(
+        "reciprocal(lo, hi)", grid, y, [](double v) { return 1 / v; }, newton_bound(c), c);
   }
   // [0.3, 0.4] lies in one octave: no sign test at all.
   tfe::run_local<P>(P::default_players(), [](auto& s) {
@@ -261,8 +267,10 @@ TEST_CASE_TEMPLATE("reciprocal with a known range [lo, hi]", P, plain64, pond64,
   } catch (const tfe::player_error& e) {
     CHECK_THROWS_AS(e.rethrow_original(), tfe::encoding_error);
   }
-  CHECK_THROWS_AS(eval<P>(c, xt::xarray<double>{1.0}, [](auto& x) { return tfe::reciprocal(x, 0.0, 1.0); }), tfe::player_error);
-  CHECK_THROWS_AS(eval<P>(c, xt::xarray<double>{1.0}, [](auto& x) { return tfe::inv_sqrt(x, -1.0, 1.0); }), tfe::player_error);
+  CHECK_THROWS_AS(eval<P>(c, xt::xarray<double>{1.0}, [](auto& x) { return tfe::reciprocal(x, 0.0, 1.0); }),
+                  tfe::player_error);
+  CHECK_THROWS_AS(eval<P>(c, xt::xarray<double>{1.0}, [](auto& x) { return tfe::inv_sqrt(x, -1.0, 1.0); }),
+                  tfe::player_error);
 }
 
 TEST_CASE_TEMPLATE("inv_sqrt and sqrt over [2^-f, 2^I), and x <= 0", P, plain64, pond64, pond128) {
@@ -271,7 +279,8 @@ TEST_CASE_TEMPLATE("inv_sqrt and sqrt over [2^-f, 2^I), and x <= 0", P, plain64,
   // With a known range (layer-norm variances, say): fewer thresholds, same error.
   xt::xarray<double> g2 = xt::linspace<double>(0.5, 100.0, 5001);
   auto y2 = eval<P>(c, g2, [](auto& x) { return tfe::inv_sqrt(x, 0.5, 100.0); });
-  check_bound("inv_sqrt(lo, hi)", g2, y2, [](double v) { return 1 / std::sqrt(v); }, newton_bound(c), c);
+  check_bound(
+      "inv_sqrt(lo, hi)", g2, y2, [](double v) { return 1 / std::sqrt(v); }, newton_bound(c), c);
 }
 
 TEST_CASE_TEMPLATE("log: absolute error over [2^-f, 2^I), and x <= 0", P, plain64, pond64, pond128) {

@@ -161,8 +161,9 @@ TEST_CASE("validate rejects configs too wide for the ring") {
 
 TEST_CASE_TEMPLATE("truncate is floor division by 2^bits", R, ring64, ring128) {
   using T = ring_traits<R>;
-  const std::vector<std::int64_t> xs = {0, 1, 7, 8, 9, -1, -7, -8, -9, 65535, 65536, -65535, -65536, -65537,
-                                        INT64_MAX, INT64_MIN, 123456789012, -123456789012};
+  const std::vector<std::int64_t> xs = {
+      0,     1,     7,      8,      9,      -1,        -7,        -8,           -9,
+      65535, 65536, -65535, -65536, -65537, INT64_MAX, INT64_MIN, 123456789012, -123456789012};
   xt::xarray<R> t = xt::zeros<R>({xs.size()});
   for (std::size_t i = 0; i < xs.size(); ++i) t(i) = T::from_int(xs[i]);
   for (unsigned bits : {1u, 3u, 16u, 40u}) {

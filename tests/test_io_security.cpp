@@ -93,7 +93,7 @@ std::string zip_bytes(const std::string& name, const std::string& packed, std::u
   le(z, 45, 2), le(z, 45, 2), le(z, 0, 2), le(z, method, 2), le(z, 0, 2), le(z, 0x21, 2);
   le(z, crc, 4), le(z, csize, 4), le(z, usize, 4);
   le(z, name.size(), 2), le(z, extra.size(), 2), le(z, 0, 2);  // name, extra, comment lengths
-  le(z, 0, 2), le(z, 0, 2), le(z, 0, 4), le(z, 0, 4);           // disk, attributes, local offset 0
+  le(z, 0, 2), le(z, 0, 2), le(z, 0, 4), le(z, 0, 4);          // disk, attributes, local offset 0
   z += name + extra;
   const std::size_t cd_size = z.size() - cd;
   le(z, 0x06054b50, 4);
@@ -146,7 +146,8 @@ TEST_CASE(".npy: a shape whose product wraps around is refused (C and Fortran or
 TEST_CASE(".npy: a dimension too large for 64 bits is a file_error (not std::out_of_range)") {
   temp_dir dir{"tfe_test_io_security"};
   const std::string path = dir.file("digits.npy");
-  write_bytes(path, npy_bytes("{'descr': '<f8', 'fortran_order': False, 'shape': (123456789012345678901234567890,), }", ""));
+  write_bytes(path,
+              npy_bytes("{'descr': '<f8', 'fortran_order': False, 'shape': (123456789012345678901234567890,), }", ""));
   const std::string m = error_of<tfe::file_error>([&] { (void)tfe::io::load_npy(path); });
   CHECK(contains(m, path));
   CHECK(contains(m, "'shape'"));
@@ -315,8 +316,9 @@ TEST_CASE("model file: input_shape and layer count and size options are capped (
   const std::string head = R"({"format": "tfe.keras.Sequential", "version": 1, )";
   SUBCASE("input_shape whose product wraps") {
     // 65536^4 = 2^64 wraps to 0: Flatten produced (0,) and the model loaded.
-    const std::string wrap = model_file(
-        dir, "input.npz", head + R"("input_shape": [65536, 65536, 65536, 65536], "layers": [{"class_name": "Flatten"}]})");
+    const std::string wrap =
+        model_file(dir, "input.npz",
+                   head + R"("input_shape": [65536, 65536, 65536, 65536], "layers": [{"class_name": "Flatten"}]})");
     const std::string m = error_of<tfe::config_error>([&] { (void)tfe::keras::load_model_file(wrap); });
     CHECK(contains(m, wrap));
     CHECK(contains(m, "field 'input_shape'"));
@@ -342,8 +344,10 @@ TEST_CASE("model file: input_shape and layer count and size options are capped (
 
 TEST_CASE("share_model: an architecture from a peer is capped too (config_error naming the peer)") {
   std::string layers;
-  for (std::size_t i = 0; i <= tfe::keras::max_model_layers; ++i) layers += std::string(i ? "," : "") + R"({"class_name": "ReLU"})";
-  const std::string json = R"({"format": "tfe.keras.Sequential", "version": 1, "input_shape": [4], "layers": [)" + layers + "]}";
+  for (std::size_t i = 0; i <= tfe::keras::max_model_layers; ++i)
+    layers += std::string(i ? "," : "") + R"({"class_name": "ReLU"})";
+  const std::string json =
+      R"({"format": "tfe.keras.Sequential", "version": 1, "input_shape": [4], "layers": [)" + layers + "]}";
   tfe::run_options opts;
   opts.channel.recv_timeout = std::chrono::seconds(5);
   std::string m;
@@ -355,7 +359,8 @@ TEST_CASE("share_model: an architecture from a peer is capped too (config_error 
             s.net().send_bytes(0, std::vector<std::uint8_t>(json.begin(), json.end()));
             return;
           }
-          (void)tfe::keras::share_model(s, "mallory", []() -> tfe::keras::saved_model { throw std::logic_error("unused"); });
+          (void)tfe::keras::share_model(s, "mallory",
+                                        []() -> tfe::keras::saved_model { throw std::logic_error("unused"); });
         },
         opts);
     FAIL("the architecture was accepted");

@@ -41,7 +41,7 @@ std::vector<dvec> random_weights(const keras::architecture& arch, std::uint64_t 
   std::vector<dvec> w;
   for (const auto& s : keras::weight_specs(keras::resolve_names(arch)))
     w.push_back(s.name.find("variance") != std::string::npos ? random_array(s.shape, rng, 0.5, 1.5)
-                                                              : random_array(s.shape, rng));
+                                                             : random_array(s.shape, rng));
   return w;
 }
 
@@ -70,14 +70,17 @@ TEST_CASE("npy: round trip through xtensor's writer, and numpy's other layouts")
     if (major != 1) out += std::string(2, '\0');
     return out + h + body;
   };
-  auto be = npy(1, "{'descr': '>i2', 'fortran_order': False, 'shape': (3,), }", std::string("\xFF\xFE\x01\x2C\x00\x05", 6));
+  auto be =
+      npy(1, "{'descr': '>i2', 'fortran_order': False, 'shape': (3,), }", std::string("\xFF\xFE\x01\x2C\x00\x05", 6));
   CHECK(tfe::io::from_npy(be, "be") == dvec{-2, 300, 5});
   // Fortran order (2, 3) of uint8: column-major bytes 1 4 2 5 3 6 -> [[1 2 3] [4 5 6]].
   auto fo = npy(2, "{'descr': '|u1', 'fortran_order': True, 'shape': (2, 3), }", "\x01\x04\x02\x05\x03\x06");
   CHECK(tfe::io::from_npy(fo, "fo") == dvec{{1, 2, 3}, {4, 5, 6}});
-  CHECK(contains(error_of<tfe::file_error>([&] { (void)tfe::io::from_npy("garbage!!!!!", "g.npy"); }), "g.npy: not a .npy file"));
+  CHECK(contains(error_of<tfe::file_error>([&] { (void)tfe::io::from_npy("garbage!!!!!", "g.npy"); }),
+                 "g.npy: not a .npy file"));
   auto cplx = npy(1, "{'descr': '<c16', 'fortran_order': False, 'shape': (1,), }", std::string(16, '\0'));
-  CHECK(contains(error_of<tfe::file_error>([&] { (void)tfe::io::from_npy(cplx, "c"); }), "unsupported npy dtype '<c16'"));
+  CHECK(
+      contains(error_of<tfe::file_error>([&] { (void)tfe::io::from_npy(cplx, "c"); }), "unsupported npy dtype '<c16'"));
   auto cut = npy(1, "{'descr': '<f8', 'fortran_order': False, 'shape': (4,), }", std::string(16, '\0'));
   CHECK(contains(error_of<tfe::file_error>([&] { (void)tfe::io::from_npy(cut, "t"); }), "truncated .npy data"));
 }
@@ -103,7 +106,8 @@ TEST_CASE("npz: stored and deflated archives, CRC and format errors") {
   tfe::io::write_file_bytes(dir.file("bad.npz"), z);
   CHECK(contains(error_of<tfe::file_error>([&] { (void)tfe::io::load_npz(dir.file("bad.npz")); }), "CRC-32 mismatch"));
   tfe::io::write_file_bytes(dir.file("junk.npz"), std::string(100, 'j'));
-  CHECK(contains(error_of<tfe::file_error>([&] { (void)tfe::io::load_npz(dir.file("junk.npz")); }), "not a zip/npz archive"));
+  CHECK(contains(error_of<tfe::file_error>([&] { (void)tfe::io::load_npz(dir.file("junk.npz")); }),
+                 "not a zip/npz archive"));
   CHECK(contains(error_of<tfe::file_error>([&] { (void)tfe::io::load_npz(dir.file("none.npz")); }), "cannot open"));
 }
 
@@ -124,16 +128,20 @@ TEST_CASE("architecture: names, shape inference, JSON round trip, errors naming 
   CHECK(contains(m, "layer 'dense' (Dense) needs a flat input"));
   CHECK(contains(m, "Flatten"));
   CHECK(contains(error_of<tfe::shape_error>([] {
-                   (void)keras::infer_shapes(keras::resolve_names({{4, 4, 1}, {keras::Conv2D{.filters = 1, .kernel_size = {5, 5}}}}));
+                   (void)keras::infer_shapes(
+                       keras::resolve_names({{4, 4, 1}, {keras::Conv2D{.filters = 1, .kernel_size = {5, 5}}}}));
                  }),
                  "layer 'conv2d' (Conv2D)"));
+  CHECK(contains(
+      error_of<tfe::config_error>([] {
+        (void)keras::infer_shapes(keras::resolve_names({{4}, {keras::Dense{.units = 3, .activation = "tanh"}}}));
+      }),
+      "unknown activation 'tanh'"));
   CHECK(contains(error_of<tfe::config_error>([] {
-                   (void)keras::infer_shapes(keras::resolve_names({{4}, {keras::Dense{.units = 3, .activation = "tanh"}}}));
-                 }),
-                 "unknown activation 'tanh'"));
-  CHECK(contains(error_of<tfe::config_error>([] {
-                   (void)keras::architecture_from_json(nlohmann::json::parse(R"({"format": "tfe.keras.Sequential", "version": 1,
-                     "input_shape": [3], "layers": [{"class_name": "LSTM", "config": {}}]})"), "f.json");
+                   (void)keras::architecture_from_json(
+                       nlohmann::json::parse(R"({"format": "tfe.keras.Sequential", "version": 1,
+                     "input_shape": [3], "layers": [{"class_name": "LSTM", "config": {}}]})"),
+                       "f.json");
                  }),
                  "unknown layer class_name 'LSTM'"));
 }
@@ -171,7 +179,8 @@ TEST_CASE("model files: bad files give clear errors naming the file and the prob
     return dir.file("edited.npz");
   };
   auto bad_json = entries([](auto& e) { e[0].data = "{not json"; });
-  CHECK(contains(error_of<tfe::file_error>([&] { (void)keras::load_model_file(bad_json); }), "architecture.json is not valid JSON"));
+  CHECK(contains(error_of<tfe::file_error>([&] { (void)keras::load_model_file(bad_json); }),
+                 "architecture.json is not valid JSON"));
 
   auto missing = entries([](auto& e) { e.erase(e.begin() + 1); });  // architecture stays, conv2d/kernel goes
   auto mm = error_of<tfe::file_error>([&] { (void)keras::load_model_file(missing); });
@@ -179,7 +188,8 @@ TEST_CASE("model files: bad files give clear errors naming the file and the prob
   CHECK(contains(mm, "(3, 3, 1, 2)"));
 
   auto extra = entries([](auto& e) { e.push_back({"notes.txt", "hello"}); });
-  CHECK(contains(error_of<tfe::file_error>([&] { (void)keras::load_model_file(extra); }), "unexpected entry 'notes.txt'"));
+  CHECK(contains(error_of<tfe::file_error>([&] { (void)keras::load_model_file(extra); }),
+                 "unexpected entry 'notes.txt'"));
 
   auto reshaped = entries([&](auto& e) { e[1].data = tfe::io::to_npy(xt::zeros<double>({3, 3, 1, 4})); });
   auto sm = error_of<tfe::shape_error>([&] { (void)keras::load_model_file(reshaped); });
@@ -196,14 +206,14 @@ TEST_CASE("model files: bad files give clear errors naming the file and the prob
   CHECK(contains(am, "layer 'conv2d' (Conv2D) needs an image input"));
 
   auto other = dir.file("other.npz");
-  keras::save_weights_file(other, {{4}, {keras::Dense{.units = 3}}}, {xt::zeros<double>({4, 3}), xt::zeros<double>({3})});
+  keras::save_weights_file(other, {{4}, {keras::Dense{.units = 3}}},
+                           {xt::zeros<double>({4, 3}), xt::zeros<double>({3})});
   auto om = error_of<tfe::file_error>([&] { (void)keras::load_weights_file(other, arch); });
   CAPTURE(om);
   CHECK(contains(om, "missing weight 'conv2d/kernel'"));
-  CHECK(contains(error_of<tfe::shape_error>([&] {
-                   keras::save_weights_file(dir.file("x.npz"), arch, {xt::zeros<double>({1})});
-                 }),
-                 "1 weight tensors for a model with 8"));
+  CHECK(contains(
+      error_of<tfe::shape_error>([&] { keras::save_weights_file(dir.file("x.npz"), arch, {xt::zeros<double>({1})}); }),
+      "1 weight tensors for a model with 8"));
 }
 
 TEST_CASE("share_model: the owner's file, shared under pond, predicts like the plaintext reference") {
@@ -226,13 +236,16 @@ TEST_CASE("share_model: the owner's file, shared under pond, predicts like the p
   players.push_back("client");
   dvec logits_saved;
   std::string weights_path = dir.file("saved.npz");
-  tfe::run_local<pond64>(players, [&](auto& s) {
-    auto model = keras::load_model(s, "model-owner", dir.file("m.npz"));  // read at the owner only
-    CHECK(model.count_params() == keras::count_params(arch));
-    auto px = c.private_input(s, &client::provide_input);
-    c.private_output(s, &client::receive_output, model.predict(px, 2));
-    keras::save_model(model, "model-owner", weights_path);  // revealed to the owner, who writes it
-  }, deterministic());
+  tfe::run_local<pond64>(
+      players,
+      [&](auto& s) {
+        auto model = keras::load_model(s, "model-owner", dir.file("m.npz"));  // read at the owner only
+        CHECK(model.count_params() == keras::count_params(arch));
+        auto px = c.private_input(s, &client::provide_input);
+        c.private_output(s, &client::receive_output, model.predict(px, 2));
+        keras::save_model(model, "model-owner", weights_path);  // revealed to the owner, who writes it
+      },
+      deterministic());
   // The plaintext reference: every layer in doubles, each with its own weights.
   const auto a = keras::resolve_names(arch);
   dvec cur = x;
@@ -272,12 +285,14 @@ TEST_CASE("keras errors: shapes, owners, compile and protocol checks") {
     auto x = s.define_private_input("alice", [] { return dvec(xt::zeros<double>({2, 5})); });
     CHECK(contains(error_of<tfe::protocol_error>([&] { (void)m.predict(x); }), "no weights yet"));
     m.initialize("alice", 1);
-    CHECK(contains(error_of<tfe::shape_error>([&] { (void)m.predict(x); }), "expects inputs of shape (batch, 4) but got (2, 5)"));
+    CHECK(contains(error_of<tfe::shape_error>([&] { (void)m.predict(x); }),
+                   "expects inputs of shape (batch, 4) but got (2, 5)"));
     CHECK(contains(error_of<tfe::config_error>([&] { (void)m.fit(x, x, {}); }), "call compile() first"));
     CHECK(contains(error_of<tfe::config_error>([&] { m.compile(keras::CategoricalCrossentropy{}, keras::SGD{}); }),
                    "needs a model that ends with a softmax"));
-    CHECK(contains(error_of<tfe::config_error>([&] { m.compile(keras::MeanSquaredError{}, keras::SGD{.learning_rate = -1}); }),
-                   "learning rate must be positive"));
+    CHECK(contains(
+        error_of<tfe::config_error>([&] { m.compile(keras::MeanSquaredError{}, keras::SGD{.learning_rate = -1}); }),
+        "learning rate must be positive"));
     CHECK(contains(error_of<tfe::protocol_error>([&] { (void)m.layers()[0]->backward(x, true); }),
                    "backward without a forward pass"));
   });

@@ -10,7 +10,7 @@ using namespace nn_test;
 struct layer_case {
   std::string label;
   keras::layer_spec spec;
-  shape_t in;        ///< without the batch dimension
+  shape_t in;         ///< without the batch dimension
   double tol = 2e-3;  ///< plain vs double reference (fixed-point and approximation error)
 };
 
@@ -22,7 +22,9 @@ std::vector<layer_case> cases() {
       {"dense_nobias_sigmoid", Dense{.units = 3, .activation = "sigmoid", .use_bias = false}, {6}, 1e-2},
       {"dense_softmax", Dense{.units = 4, .activation = "softmax"}, {6}, 2e-3},
       {"conv_valid_relu", Conv2D{.filters = 3, .kernel_size = {3, 3}, .activation = "relu"}, {5, 5, 2}},
-      {"conv_same_stride2", Conv2D{.filters = 2, .kernel_size = {3, 3}, .strides = {2, 2}, .padding = "same"}, {5, 5, 2}},
+      {"conv_same_stride2",
+       Conv2D{.filters = 2, .kernel_size = {3, 3}, .strides = {2, 2}, .padding = "same"},
+       {5, 5, 2}},
       {"maxpool_2x2", MaxPooling2D{}, {4, 4, 3}},
       {"maxpool_3x3_s2_same", MaxPooling2D{.pool_size = {3, 3}, .strides = {2, 2}, .padding = "same"}, {5, 5, 2}},
       {"avgpool_2x2", AveragePooling2D{}, {4, 4, 3}},

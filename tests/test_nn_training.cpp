@@ -116,10 +116,11 @@ TEST_CASE("keras training: aby3<ring64> follows plain") { check_secure_training<
 
 TEST_CASE("keras training: softmax + categorical cross-entropy equals from_logits") {
   auto [x, y] = blobs(128, 9);
-  keras::architecture soft{{8}, {keras::Dense{.units = 16, .activation = "relu"}, keras::Dense{.units = 3, .activation = "softmax"}}};
+  keras::architecture soft{
+      {8}, {keras::Dense{.units = 16, .activation = "relu"}, keras::Dense{.units = 3, .activation = "softmax"}}};
   auto a = train<plain64>(soft, keras::CategoricalCrossentropy{}, keras::SGD{.learning_rate = 0.1}, x, y, 32, 4);
-  auto b = train<plain64>(mlp_arch(), keras::CategoricalCrossentropy{.from_logits = true}, keras::SGD{.learning_rate = 0.1},
-                          x, y, 32, 4);
+  auto b = train<plain64>(mlp_arch(), keras::CategoricalCrossentropy{.from_logits = true},
+                          keras::SGD{.learning_rate = 0.1}, x, y, 32, 4);
   for (std::size_t i = 0; i < a.weights.size(); ++i) CHECK(max_diff(a.weights[i], b.weights[i]) < 1e-3);
   for (std::size_t i = 0; i < 4; ++i) CHECK(std::fabs(a.losses[i] - b.losses[i]) < 1e-3);
 }
@@ -131,8 +132,8 @@ TEST_CASE("keras training: SGD with momentum and decay against a double-precisio
   dvec x = random_array({6, 2}, rng), y = random_array({6, 1}, rng);
   auto w0 = keras::initial_weights(keras::resolve_names(arch), 7);
   const double lr = 0.2, mu = 0.5, decay = 1.0;
-  auto r = train<plain64>(arch, keras::MeanSquaredError{}, keras::SGD{.learning_rate = lr, .momentum = mu, .decay = decay},
-                          x, y, 2, 3);
+  auto r = train<plain64>(arch, keras::MeanSquaredError{},
+                          keras::SGD{.learning_rate = lr, .momentum = mu, .decay = decay}, x, y, 2, 3);
   dvec w = w0[0], vw = xt::zeros<double>({std::size_t(2), std::size_t(1)});
   double b = w0[1](0), vb = 0;
   std::vector<double> losses;
@@ -163,27 +164,31 @@ TEST_CASE("keras training: logistic regression with a sigmoid and binary cross-e
   dvec y = xt::zeros<double>({x.shape()[0], std::size_t(1)});
   for (std::size_t i = 0; i < y.size(); ++i) y(i, 0) = y3(i, 0);  // class 0 against the rest
   keras::architecture arch{{8}, {keras::Dense{.units = 1, .activation = "sigmoid"}}};
-  auto r = train<tfe::pond<tfe::ring64>>(arch, keras::BinaryCrossentropy{}, keras::SGD{.learning_rate = 0.5}, x, y, 32, 8);
+  auto r =
+      train<tfe::pond<tfe::ring64>>(arch, keras::BinaryCrossentropy{}, keras::SGD{.learning_rate = 0.5}, x, y, 32, 8);
   auto p = train<plain64>(arch, keras::BinaryCrossentropy{}, keras::SGD{.learning_rate = 0.5}, x, y, 32, 8);
   CHECK(r.losses.back() < r.losses.front());
   CHECK(mean_of(r.accuracies, 5, 8) > 0.85);
   for (std::size_t i = 0; i < r.weights.size(); ++i) CHECK(max_diff(r.weights[i], p.weights[i]) < 0.01);
   // From logits gives the same steps (the sigmoid is inside the loss).
   keras::architecture logits{{8}, {keras::Dense{.units = 1}}};
-  auto q = train<plain64>(logits, keras::BinaryCrossentropy{.from_logits = true}, keras::SGD{.learning_rate = 0.5}, x, y, 32, 8);
+  auto q = train<plain64>(logits, keras::BinaryCrossentropy{.from_logits = true}, keras::SGD{.learning_rate = 0.5}, x,
+                          y, 32, 8);
   for (std::size_t i = 0; i < q.weights.size(); ++i) CHECK(max_diff(q.weights[i], p.weights[i]) < 1e-3);
 }
 
 TEST_CASE("keras training: a small CNN under pond follows plain") {
   std::mt19937_64 rng(3);
   const std::size_t n = 48;
-  dvec x = xt::zeros<double>({n, std::size_t(6), std::size_t(6), std::size_t(1)}), y = xt::zeros<double>({n, std::size_t(2)});
+  dvec x = xt::zeros<double>({n, std::size_t(6), std::size_t(6), std::size_t(1)}),
+       y = xt::zeros<double>({n, std::size_t(2)});
   for (std::size_t i = 0; i < n; ++i) {
     const std::size_t c = i % 2;  // class 1: a bright vertical bar, class 0: a horizontal one
     y(i, c) = 1;
     for (std::size_t a = 0; a < 6; ++a)
       for (std::size_t b = 0; b < 6; ++b)
-        x(i, a, b, 0) = 0.2 * std::uniform_real_distribution<double>(0, 1)(rng) + ((c ? b : a) == 2 + i % 2 ? 1.0 : 0.0);
+        x(i, a, b, 0) =
+            0.2 * std::uniform_real_distribution<double>(0, 1)(rng) + ((c ? b : a) == 2 + i % 2 ? 1.0 : 0.0);
   }
   keras::architecture arch{{6, 6, 1},
                            {keras::Conv2D{.filters = 2, .kernel_size = {3, 3}, .padding = "same", .activation = "relu"},
@@ -204,8 +209,8 @@ TEST_CASE("keras training: Adam (needs tfe::inv_sqrt) decreases the loss on plai
     return;
   }
   auto [x, y] = blobs(320, 5);
-  auto r = train<plain64>(mlp_arch(), keras::CategoricalCrossentropy{.from_logits = true}, keras::Adam{.learning_rate = 0.02},
-                          x, y, 32, 10);
+  auto r = train<plain64>(mlp_arch(), keras::CategoricalCrossentropy{.from_logits = true},
+                          keras::Adam{.learning_rate = 0.02}, x, y, 32, 10);
   CHECK(mean_of(r.losses, 7, 10) < 0.7 * mean_of(r.losses, 0, 3));
   auto q = train<tfe::pond<tfe::ring64>>(mlp_arch(), keras::CategoricalCrossentropy{.from_logits = true},
                                          keras::Adam{.learning_rate = 0.02}, x, y, 32, 10);
@@ -223,18 +228,22 @@ TEST_CASE("keras: predict and evaluate") {
   dvec plain_logits;
   std::optional<keras::evaluation> ev;
   auto weights = keras::initial_weights(keras::resolve_names(mlp_arch()), 3);
-  tfe::run_local<tfe::pond<tfe::ring64>>(players, [&](auto& s) {
-    keras::Sequential<tfe::pond<tfe::ring64>> model(s, mlp_arch());
-    model.set_weights("alice", [&] { return weights; });
-    model.compile(keras::CategoricalCrossentropy{.from_logits = true}, keras::SGD{});
-    auto px = s.define_private_input("alice", [&] { return x; });
-    auto py = s.define_private_input("alice", [&] { return y; });
-    auto logits = model.predict(px, 24);  // three batches, the last one smaller
-    s.define_output("alice", [&](const dvec& l) { plain_logits = l; }, logits);
-    auto e = model.evaluate(px, py, "alice", 40);
-    if (s.name() == "alice") ev = e;
-    if (s.name() != "alice") CHECK(!e.accuracy.has_value());  // nobody else learns it
-  }, deterministic());
+  tfe::run_local<tfe::pond<tfe::ring64>>(
+      players,
+      [&](auto& s) {
+        keras::Sequential<tfe::pond<tfe::ring64>> model(s, mlp_arch());
+        model.set_weights("alice", [&] { return weights; });
+        model.compile(keras::CategoricalCrossentropy{.from_logits = true}, keras::SGD{});
+        auto px = s.define_private_input("alice", [&] { return x; });
+        auto py = s.define_private_input("alice", [&] { return y; });
+        auto logits = model.predict(px, 24);  // three batches, the last one smaller
+        s.define_output(
+            "alice", [&](const dvec& l) { plain_logits = l; }, logits);
+        auto e = model.evaluate(px, py, "alice", 40);
+        if (s.name() == "alice") ev = e;
+        if (s.name() != "alice") CHECK(!e.accuracy.has_value());  // nobody else learns it
+      },
+      deterministic());
   dvec h = xt::maximum(ref_dense(x, weights[0], &weights[1]), 0.0);
   dvec ref = ref_dense(h, weights[2], &weights[3]);
   CHECK(max_diff(plain_logits, ref) < 1e-3);

@@ -45,12 +45,14 @@ void check_frames_1d(const op_stats& got, const std::string& what) {
 }
 
 bool same(const op_stats& a, const op_stats& b) {
-  return a.bytes_sent == b.bytes_sent && a.bytes_received == b.bytes_received && a.frame_bytes_sent == b.frame_bytes_sent &&
-         a.messages_sent == b.messages_sent && a.messages_received == b.messages_received && a.rounds == b.rounds;
+  return a.bytes_sent == b.bytes_sent && a.bytes_received == b.bytes_received &&
+         a.frame_bytes_sent == b.frame_bytes_sent && a.messages_sent == b.messages_sent &&
+         a.messages_received == b.messages_received && a.rounds == b.rounds;
 }
 
 bool silent(const op_stats& s) {
-  return s.bytes_sent == 0 && s.bytes_received == 0 && s.messages_sent == 0 && s.messages_received == 0 && s.rounds == 0;
+  return s.bytes_sent == 0 && s.bytes_received == 0 && s.messages_sent == 0 && s.messages_received == 0 &&
+         s.rounds == 0;
 }
 
 /// The three protocol players' statistics under `tag` against an op's model.
@@ -67,13 +69,13 @@ static_assert(tfe::costs::carry_tree(31).ands == 55 && tfe::costs::carry_tree(31
 static_assert(M64::sign(64, 32).player[0].rounds == 7 && M64::sign(64, 33).player[0].rounds == 7);
 static_assert(M64::relu(64, 32).player[0].bytes_sent * 1000 == 37875 * 64);  // 8 + 13.75 + 0.125 + 16
 static_assert(M64::relu(64, 32).player[0].rounds == 8);
-static_assert(M64::relu(64, 32).player[2].rounds == 1);                          // the producer: one round
+static_assert(M64::relu(64, 32).player[2].rounds == 1);  // the producer: one round
 static_assert(M64::mul(64).player[0].bytes_sent == 2 * 64 * 8 && M64::mul(64).player[2].bytes_sent == 64 * 8);
 
 // Shapes of the bilinear ops.
-constexpr std::uint64_t MA = 13, MK = 17, MB = 5;                              // (MA×MK)·(MK×MB)
+constexpr std::uint64_t MA = 13, MK = 17, MB = 5;                                // (MA×MK)·(MK×MB)
 constexpr std::uint64_t CN = 1, CH = 8, CW = 8, CC = 3, FH = 3, FW = 3, FO = 4;  // NHWC input, HWIO filter
-constexpr std::uint64_t OH = CH - FH + 1, OW = CW - FW + 1;                     // VALID, stride 1
+constexpr std::uint64_t OH = CH - FH + 1, OW = CW - FW + 1;                      // VALID, stride 1
 
 /// Every measured op runs inside its own test scope "t:<op>" (scopes nest, so the op's own tag, entered
 /// once in this program, must show exactly the same figures).
@@ -153,9 +155,12 @@ void check_costs(std::size_t n_) {
   // The measured test scope and the op's own tag agree (each op is entered once in the program).
   for (std::size_t p = 0; p < P; ++p) {
     CAPTURE(p);
-    for (const auto& [outer, inner] : std::map<std::string, std::string>{
-             {"t:mul", "mul"}, {"t:matmul", "matmul"}, {"t:conv2d", "conv2d"}, {"t:relu", "relu"}, {"t:less", "less"},
-             {"t:equal", "equal"}}) {
+    for (const auto& [outer, inner] : std::map<std::string, std::string>{{"t:mul", "mul"},
+                                                                         {"t:matmul", "matmul"},
+                                                                         {"t:conv2d", "conv2d"},
+                                                                         {"t:relu", "relu"},
+                                                                         {"t:less", "less"},
+                                                                         {"t:equal", "equal"}}) {
       INFO(outer, " vs ", inner, ": ", st[p].tag(outer), " / ", st[p].tag(inner));
       CHECK(st[p].tag(inner).calls == 1);
       CHECK(same(st[p].tag(outer), st[p].tag(inner)));
@@ -190,8 +195,7 @@ void check_costs(std::size_t n_) {
   if (ell == 64 && n >= 4096) {
     // The targets, per value and per server.
     const double per_value = static_cast<double>(s0.tag("t:relu").bytes_sent) / static_cast<double>(n);
-    MESSAGE("relu ring64 n=", n, ": ", per_value, " bytes per value per server, ", s0.tag("t:relu").rounds,
-            " rounds");
+    MESSAGE("relu ring64 n=", n, ": ", per_value, " bytes per value per server, ", s0.tag("t:relu").rounds, " rounds");
     CHECK(per_value <= 48.0);
     CHECK(s0.tag("t:relu").rounds <= 6 + 4);  // log2(64) + 4
   }
@@ -209,7 +213,8 @@ void check_costs(std::size_t n_) {
   // ---- input/output players take no part in the computation ------------------------------------------
   for (std::size_t p : {ALICE, BOB}) {
     CAPTURE(p);
-    for (const char* tag : {"t:mul", "t:matmul", "t:conv2d", "t:relu", "t:less", "t:equal", "beaver", "sign", "is_zero"}) {
+    for (const char* tag :
+         {"t:mul", "t:matmul", "t:conv2d", "t:relu", "t:less", "t:equal", "beaver", "sign", "is_zero"}) {
       INFO(tag, ": ", st[p].tag(tag));
       CHECK(silent(st[p].tag(tag)));
     }

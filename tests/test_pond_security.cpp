@@ -50,7 +50,7 @@ TEST_CASE_TEMPLATE("(a) server shares of an input are not the plaintext and are 
     };
     const auto parts1 = run(), parts2 = run();
     for (std::size_t p : {CP, ALICE, BOB}) CHECK(parts1[p].empty());  // nobody else holds a part
-    REQUIRE(parts1[S0].size() == 1);  // one additive share per server
+    REQUIRE(parts1[S0].size() == 1);                                  // one additive share per server
     REQUIRE(parts1[S1].size() == 1);
     REQUIRE(parts2[S0].size() == 1);
     REQUIRE(parts2[S1].size() == 1);
@@ -77,8 +77,8 @@ TEST_CASE_TEMPLATE("(a) server shares of an input are not the plaintext and are 
 
 // ---- (b) what every player receives ---------------------------------------------------------------
 
-TEST_CASE_TEMPLATE("(b) no server and not the crypto producer receives an input or output in the clear", R,
-                   tfe::ring64, tfe::ring128) {
+TEST_CASE_TEMPLATE("(b) no server and not the crypto producer receives an input or output in the clear", R, tfe::ring64,
+                   tfe::ring128) {
   using P = tfe::pond<R>;
   const std::size_t n = 1000;
   const double xv = 123.25;
@@ -188,9 +188,9 @@ TEST_CASE_TEMPLATE("(b) no server and not the crypto producer receives an input 
 namespace {
 
 struct received_view {
-  bit_counts masked;  // server0's masked share x0 + r0 of c, as server1 receives it
-  bit_counts c;       // the opened c = x + r
-  bit_counts all;     // every 64-bit word server1 receives in the phase, from anyone
+  bit_counts masked;                         // server0's masked share x0 + r0 of c, as server1 receives it
+  bit_counts c;                              // the opened c = x + r
+  bit_counts all;                            // every 64-bit word server1 receives in the phase, from anyone
   std::array<std::uint64_t, 256> c_byte2{};  // histogram of bits 16..23 of c (the input's low integral bits)
 };
 
@@ -267,7 +267,8 @@ TEST_CASE("(c) what server1 receives during relu and less is uniform, for very d
       // Chi-square with 255 degrees of freedom (mean 255, sd ≈ 22.6); 400 is > 6 sd.
       double chi2 = 0;
       const double expected = static_cast<double>(n) / 256.0;
-      for (std::uint64_t c : v.c_byte2) chi2 += (static_cast<double>(c) - expected) * (static_cast<double>(c) - expected) / expected;
+      for (std::uint64_t c : v.c_byte2)
+        chi2 += (static_cast<double>(c) - expected) * (static_cast<double>(c) - expected) / expected;
       CAPTURE(what);
       CHECK(chi2 < 400.0);
     }

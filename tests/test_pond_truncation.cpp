@@ -38,7 +38,8 @@ struct synthetic_result {
 /// n values uniform in [−2^b, 2^b), shared with a uniform x1, truncated by f with truncate_share.
 synthetic_result synthetic(unsigned b, std::size_t n, unsigned f, std::uint64_t seed) {
   std::mt19937_64 rng(seed);
-  xt::xarray<tfe::ring64> x0 = xt::zeros<tfe::ring64>({n}), x1 = xt::zeros<tfe::ring64>({n}), x = xt::zeros<tfe::ring64>({n});
+  xt::xarray<tfe::ring64> x0 = xt::zeros<tfe::ring64>({n}), x1 = xt::zeros<tfe::ring64>({n}),
+                          x = xt::zeros<tfe::ring64>({n});
   for (std::size_t i = 0; i < n; ++i) {
     const std::int64_t v = static_cast<std::int64_t>(rng() >> (63 - b)) - (std::int64_t(1) << b);
     x(i) = static_cast<tfe::ring64>(v);
@@ -60,7 +61,8 @@ synthetic_result synthetic(unsigned b, std::size_t n, unsigned f, std::uint64_t 
     r.overflow_predicted_failures += overflow;
     r.failures_matching_overflow += (!ok && overflow);
     const int128 big = int128(1) << (64 - f);
-    if (!ok && ((d >= big - 1 && d <= big + 1) || (d >= -big - 1 && d <= -big + 1))) ++r.failures_off_by_2_pow_l_minus_f;
+    if (!ok && ((d >= big - 1 && d <= big + 1) || (d >= -big - 1 && d <= -big + 1)))
+      ++r.failures_off_by_2_pow_l_minus_f;
     r.expected += std::ldexp(static_cast<long double>(v < 0 ? -v : v), -64);
   }
   return r;
@@ -72,12 +74,12 @@ const std::vector<std::string> players = {"server0", "server1", "crypto-producer
 
 struct product_result {
   std::uint64_t n = 0;
-  std::uint64_t failures = 0;                    // |result − X·Y/2^2f| > 2^-10
-  std::uint64_t nonfailures_within_bound = 0;    // ≤ 2 ulp + encoding error
+  std::uint64_t failures = 0;                       // |result − X·Y/2^2f| > 2^-10
+  std::uint64_t nonfailures_within_bound = 0;       // ≤ 2 ulp + encoding error
   std::uint64_t nonfailures_floor_or_plus_one = 0;  // ring result = floor(X·Y/2^f) + {0, 1} exactly
   std::uint64_t failures_off_by_2_pow_l_minus_f = 0;
   double max_nonfailure_error = 0;
-  long double expected = 0;  // Σ |X·Y| / 2^ℓ
+  long double expected = 0;   // Σ |X·Y| / 2^ℓ
   unsigned product_bits = 0;  // b: every |X·Y| < 2^b
 };
 
@@ -145,11 +147,12 @@ xt::xarray<double> sample(std::size_t n, double lo, double hi, std::uint64_t see
 }
 
 void report(const std::string& what, const product_result& r, unsigned ell) {
-  const double documented = static_cast<double>(r.n) * std::ldexp(1.0, static_cast<int>(r.product_bits) + 1 - static_cast<int>(ell));
+  const double documented =
+      static_cast<double>(r.n) * std::ldexp(1.0, static_cast<int>(r.product_bits) + 1 - static_cast<int>(ell));
   MESSAGE(what, ": n = ", r.n, ", product bits b = ", r.product_bits, ", failures = ", r.failures, " (rate ",
-          static_cast<double>(r.failures) / static_cast<double>(r.n), "), expected count sum|X*Y|/2^l = ",
-          static_cast<double>(r.expected), ", documented bound n*2^(b+1-l) = ", documented,
-          ", max normal-case error = ", r.max_nonfailure_error);
+          static_cast<double>(r.failures) / static_cast<double>(r.n),
+          "), expected count sum|X*Y|/2^l = ", static_cast<double>(r.expected),
+          ", documented bound n*2^(b+1-l) = ", documented, ", max normal-case error = ", r.max_nonfailure_error);
 }
 
 void check_normal_case(const product_result& r) {
@@ -168,8 +171,9 @@ TEST_CASE("truncate_share: failures are exactly the signed overflows of the shar
     const auto r = synthetic(b, n, f, 1000 + b);
     const double bound = static_cast<double>(n) * std::ldexp(1.0, static_cast<int>(b) + 1 - 64);
     const double expected = static_cast<double>(r.expected);
-    MESSAGE("b = ", b, ": ", r.failures, " failures in ", n, " (rate ", static_cast<double>(r.failures) / static_cast<double>(n),
-            "), expected Σ|x|/2^64 = ", expected, ", documented bound n·2^(b+1-64) = ", bound);
+    MESSAGE("b = ", b, ": ", r.failures, " failures in ", n, " (rate ",
+            static_cast<double>(r.failures) / static_cast<double>(n), "), expected Σ|x|/2^64 = ", expected,
+            ", documented bound n·2^(b+1-64) = ", bound);
     CHECK(r.failures + r.correct_floor_or_plus_one == n);
     CHECK(r.failures == r.overflow_predicted_failures);  // the mechanism, exactly
     CHECK(r.failures_matching_overflow == r.failures);

@@ -143,8 +143,8 @@ void check_dealer_view() {
 
 }  // namespace
 
-TEST_CASE_TEMPLATE("a product revealed to the triple dealer is re-randomized: Pond's crypto producer", R,
-                   tfe::ring64, tfe::ring128) {
+TEST_CASE_TEMPLATE("a product revealed to the triple dealer is re-randomized: Pond's crypto producer", R, tfe::ring64,
+                   tfe::ring128) {
   check_dealer_view<tfe::pond<R>>();
 }
 

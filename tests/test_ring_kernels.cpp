@@ -89,8 +89,8 @@ void naive_matmul(const R* a, const R* b, R* c, std::size_t n, std::size_t k, st
 
 /// Direct TensorFlow-style convolution with explicit zero padding (no im2col).
 template <class R>
-ring_tensor<R> direct_conv2d(const ring_tensor<R>& x, const ring_tensor<R>& w, std::size_t sh,
-                             std::size_t sw, const ro::conv_geometry& g) {
+ring_tensor<R> direct_conv2d(const ring_tensor<R>& x, const ring_tensor<R>& w, std::size_t sh, std::size_t sw,
+                             const ro::conv_geometry& g) {
   const std::size_t nb = x.shape()[0], h = x.shape()[1], wd = x.shape()[2], ci = x.shape()[3];
   const std::size_t kh = w.shape()[0], kw = w.shape()[1], co = w.shape()[3];
   ring_tensor<R> out = zeros<R>({nb, g.out_h, g.out_w, co});
@@ -104,8 +104,7 @@ ring_tensor<R> direct_conv2d(const ring_tensor<R>& x, const ring_tensor<R>& w, s
               const long y = long(oy * sh + dy) - long(g.pad_top);
               const long xx = long(ox * sw + dx) - long(g.pad_left);
               if (y < 0 || xx < 0 || y >= long(h) || xx >= long(wd)) continue;
-              for (std::size_t c = 0; c < ci; ++c)
-                s += R(x(n, std::size_t(y), std::size_t(xx), c) * w(dy, dx, c, o));
+              for (std::size_t c = 0; c < ci; ++c) s += R(x(n, std::size_t(y), std::size_t(xx), c) * w(dy, dx, c, o));
             }
           out(n, oy, ox, o) = s;
         }
@@ -114,8 +113,7 @@ ring_tensor<R> direct_conv2d(const ring_tensor<R>& x, const ring_tensor<R>& w, s
 
 }  // namespace
 
-TEST_CASE_TEMPLATE("matmul_kernel matches the textbook loop, with wrap-around", R, ring64, ring128,
-                   ring256) {
+TEST_CASE_TEMPLATE("matmul_kernel matches the textbook loop, with wrap-around", R, ring64, ring128, ring256) {
   test_rng g(42);
   const std::vector<std::array<std::size_t, 3>> sizes = {
       {1, 1, 1},      {7, 13, 5},  {65, 129, 33},
@@ -156,8 +154,7 @@ TEST_CASE("matmul_kernel: empty operands and wider Boost rings") {
   CHECK(same(ro::matmul(a, b), expect));
 }
 
-TEST_CASE_TEMPLATE("elementwise ops agree with ring_traits, including negative values", R, ring64,
-                   ring128, ring256) {
+TEST_CASE_TEMPLATE("elementwise ops agree with ring_traits, including negative values", R, ring64, ring128, ring256) {
   using T = ring_traits<R>;
   test_rng g(7);
   auto a = random_tensor<R>({4, 33}, g);
@@ -211,8 +208,7 @@ TEST_CASE_TEMPLATE("sum wraps mod 2^bits and follows keepdims", R, ring64, ring1
         for (std::size_t k = 0; k < 5; ++k) out(r0 ? 0 : i, r1 ? 0 : j, r2 ? 0 : k) += a(i, j, k);
     return out;
   };
-  const std::vector<std::vector<std::size_t>> axes_list = {{0},    {1},       {2}, {0, 2},
-                                                           {2, 0}, {0, 1, 2}, {}};
+  const std::vector<std::vector<std::size_t>> axes_list = {{0}, {1}, {2}, {0, 2}, {2, 0}, {0, 1, 2}, {}};
   for (const auto& axes : axes_list) {
     bool r[3] = {false, false, false};
     for (auto ax : axes) r[ax] = true;
@@ -298,8 +294,7 @@ TEST_CASE("conv2d_geometry follows TensorFlow's SAME and VALID rules") {
   CHECK_THROWS_AS(ro::conv2d_geometry(5, 5, 3, 3, 0, 1, padding::same), shape_error);
 }
 
-TEST_CASE_TEMPLATE("conv2d equals a direct convolution (SAME/VALID, strides 1 and 2)", R, ring64,
-                   ring128, ring256) {
+TEST_CASE_TEMPLATE("conv2d equals a direct convolution (SAME/VALID, strides 1 and 2)", R, ring64, ring128, ring256) {
   using ro::padding;
   test_rng g(99);
   struct conv_case {
@@ -323,10 +318,8 @@ TEST_CASE_TEMPLATE("conv2d equals a direct convolution (SAME/VALID, strides 1 an
         const auto got = ro::conv2d(x, w, {s, s}, pad);
         CHECK(same(got, direct_conv2d(x, w, s, s, geo)));
         // im2col @ reshaped filter is the same thing spelled out.
-        const auto cols =
-            ro::im2col(x, cc.w[0], cc.w[1], s, s, geo.pad_top, geo.pad_left, geo.out_h, geo.out_w);
-        CHECK(tfe::shape_of(cols) ==
-              shape_t{cc.x[0] * geo.out_h * geo.out_w, cc.w[0] * cc.w[1] * cc.x[3]});
+        const auto cols = ro::im2col(x, cc.w[0], cc.w[1], s, s, geo.pad_top, geo.pad_left, geo.out_h, geo.out_w);
+        CHECK(tfe::shape_of(cols) == shape_t{cc.x[0] * geo.out_h * geo.out_w, cc.w[0] * cc.w[1] * cc.x[3]});
         const auto flat = ro::matmul(cols, ro::reshape(w, {cc.w[0] * cc.w[1] * cc.w[2], cc.w[3]}));
         CHECK(same(ro::reshape(flat, tfe::shape_of(got)), got));
       }
@@ -369,12 +362,10 @@ TEST_CASE("shape errors name the operation and the shapes") {
 
   const auto x = random_tensor<ring64>({1, 5, 5, 3}, g), w = random_tensor<ring64>({3, 3, 4, 2}, g);
   CHECK_THROWS_WITH_AS(ro::conv2d(x, w, {1, 1}, ro::padding::same),
-                       doctest::Contains("conv2d: input has 3 channels but filter expects 4"),
-                       shape_error);
+                       doctest::Contains("conv2d: input has 3 channels but filter expects 4"), shape_error);
   CHECK_THROWS_AS(ro::conv2d(a, w, {1, 1}, ro::padding::same), shape_error);
   CHECK_THROWS_AS(ro::conv2d(x, a, {1, 1}, ro::padding::same), shape_error);
-  CHECK_THROWS_AS(ro::conv2d(x, random_tensor<ring64>({7, 7, 3, 1}, g), {1, 1}, ro::padding::valid),
-                  shape_error);
+  CHECK_THROWS_AS(ro::conv2d(x, random_tensor<ring64>({7, 7, 3, 1}, g), {1, 1}, ro::padding::valid), shape_error);
   CHECK_THROWS_AS(ro::im2col(a, 1, 1, 1, 1, 0, 0, 2, 3), shape_error);
   CHECK_THROWS_AS(ro::col2im(a, {1, 5, 5, 3}, 3, 3, 1, 1, 1, 1, 5, 5), shape_error);
 }

@@ -83,8 +83,17 @@ cpp_int floor_div_pow2(const cpp_int& s, unsigned n) {
 template <class R>
 std::vector<cpp_int> sample_values(std::mt19937_64& gen, std::size_t n_random) {
   const cpp_int m = modulus<R>();
-  std::vector<cpp_int> v = {0, 1, 2, 3, m - 1, m - 2, cpp_int(1) << (K<R> - 1), (cpp_int(1) << (K<R> - 1)) - 1,
-                            (cpp_int(1) << (K<R> - 1)) + 1, cpp_int(1) << 32, m - (cpp_int(1) << 32)};
+  std::vector<cpp_int> v = {0,
+                            1,
+                            2,
+                            3,
+                            m - 1,
+                            m - 2,
+                            cpp_int(1) << (K<R> - 1),
+                            (cpp_int(1) << (K<R> - 1)) - 1,
+                            (cpp_int(1) << (K<R> - 1)) + 1,
+                            cpp_int(1) << 32,
+                            m - (cpp_int(1) << 32)};
   for (std::size_t i = 0; i < n_random; ++i) {
     cpp_int c = 0;
     for (unsigned limb = 0; limb < K<R> / 64; ++limb) c = (c << 64) | cpp_int(gen());
@@ -117,7 +126,8 @@ TEST_CASE_TEMPLATE("ring arithmetic wraps mod 2^k like the cpp_int reference", R
     ++checked;
   }
   // All pairs of edge values.
-  const std::array<cpp_int, 5> edges = {0, 1, modulus<R>() - 1, cpp_int(1) << (K<R> - 1), (cpp_int(1) << (K<R> - 1)) - 1};
+  const std::array<cpp_int, 5> edges = {0, 1, modulus<R>() - 1, cpp_int(1) << (K<R> - 1),
+                                        (cpp_int(1) << (K<R> - 1)) - 1};
   for (const auto& ca : edges) {
     for (const auto& cb : edges) {
       const R a = from_ref<R>(ca), b = from_ref<R>(cb);
@@ -160,9 +170,9 @@ TEST_CASE_TEMPLATE("shifts, msb and bit agree with the reference", R, ring64, ri
     }
   }
   // Spot values a reader can check by hand.
-  CHECK(to_ref<R>(T::shr_arith(T::from_int(-1), 3)) == modulus<R>() - 1);     // floor(-1/8) = -1
-  CHECK(to_ref<R>(T::shr_arith(T::from_int(-9), 3)) == modulus<R>() - 2);     // floor(-9/8) = -2
-  CHECK(to_ref<R>(T::shr_arith(T::from_int(-8), 3)) == modulus<R>() - 1);     // exact: -1
+  CHECK(to_ref<R>(T::shr_arith(T::from_int(-1), 3)) == modulus<R>() - 1);  // floor(-1/8) = -1
+  CHECK(to_ref<R>(T::shr_arith(T::from_int(-9), 3)) == modulus<R>() - 2);  // floor(-9/8) = -2
+  CHECK(to_ref<R>(T::shr_arith(T::from_int(-8), 3)) == modulus<R>() - 1);  // exact: -1
   CHECK(to_ref<R>(T::shr_arith(T::from_int(9), 3)) == 1);
   CHECK(to_ref<R>(T::shr_logical(T::from_int(-1), K<R> - 1)) == 1);
 }
@@ -219,8 +229,7 @@ TEST_CASE_TEMPLATE("store / load use the little-endian byte layout and round tri
     CHECK(buf[0] == 0xAB);  // no write outside the element
     CHECK(buf[T::bytes + 1] == 0xAB);
     bool layout_ok = true;
-    for (std::size_t i = 0; i < T::bytes; ++i)
-      layout_ok = layout_ok && cpp_int(buf[i + 1]) == ((c >> (8 * i)) & 0xff);
+    for (std::size_t i = 0; i < T::bytes; ++i) layout_ok = layout_ok && cpp_int(buf[i + 1]) == ((c >> (8 * i)) & 0xff);
     CHECK(layout_ok);
     CHECK(to_ref<R>(T::load(buf.data() + 1)) == c);
   }

@@ -89,9 +89,10 @@ TEST_CASE("a throwing player becomes player_error, and the others are released p
   CHECK(elapsed < 10s);  // a hang check: well under the 30 s receive timeout
 
   // player_error is a tfe::error, so generic handlers catch it.
-  CHECK_THROWS_AS(tfe::run_local<P>(names, [](S& s) {
-    if (s.id() == 2) throw std::runtime_error("plain runtime_error");
-  }),
+  CHECK_THROWS_AS(tfe::run_local<P>(names,
+                                    [](S& s) {
+                                      if (s.id() == 2) throw std::runtime_error("plain runtime_error");
+                                    }),
                   tfe::error);
   // A non-std exception is still reported.
   auto odd = expect_player_error(names, [](S& s) {
@@ -134,8 +135,7 @@ TEST_CASE("an unknown player name in define_private_input is a protocol_error na
   } catch (const tfe::protocol_error& e) {
     CHECK(contains(e.what(), "mallory"));
     CHECK(contains(e.what(), "server0"));  // the known players are listed
-  } catch (...) {
-  }
+  } catch (...) {}
   CHECK(clock_type::now() - t0 < 10s);
 }
 

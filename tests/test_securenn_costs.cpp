@@ -16,8 +16,8 @@
 #include <deque>
 #include <exception>
 #include <map>
-#include <stdexcept>
 #include <mutex>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
@@ -128,7 +128,7 @@ static_assert(bits_per_element(M64::relu(64, 32)) == 4288 && M64::relu(64, 32).l
 static_assert(bits_per_element(M64::drelu_full(64)) == 1704 && M64::drelu_full(64).latency == 4);
 static_assert(bits_per_element(tfe::securenn_costs<tfe::ring128>::drelu(64)) == 7936);
 static_assert(M64::relu(64, 32).player[0].bytes_sent == 176 * 64);  // per server and value: 176 bytes
-static_assert(M64::max_pool_2x2(256, 32).latency == 18);             // 2x2: 18 hops (the paper's scan: 27)
+static_assert(M64::max_pool_2x2(256, 32).latency == 18);            // 2x2: 18 hops (the paper's scan: 27)
 
 void check_stats(const op_stats& got, const expect& e, const std::string& what) {
   INFO(what, ": got ", got);

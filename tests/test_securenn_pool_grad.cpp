@@ -27,7 +27,8 @@ struct geometry {
 };
 
 geometry geom(const pool_case& c) {
-  auto g = tfe::ring_ops::conv2d_geometry(c.x_shape[1], c.x_shape[2], c.pool[0], c.pool[1], c.strides[0], c.strides[1], c.pad);
+  auto g = tfe::ring_ops::conv2d_geometry(c.x_shape[1], c.x_shape[2], c.pool[0], c.pool[1], c.strides[0], c.strides[1],
+                                          c.pad);
   return {g.out_h, g.out_w, g.pad_top, g.pad_left};
 }
 
@@ -142,11 +143,13 @@ TEST_CASE("max_pool2d_backward: non-square pool") {
 
 TEST_CASE("max_pool2d_backward_from_argmax: shape errors name the shapes") {
   using P = tfe::plain<tfe::ring64>;
-  CHECK_THROWS_AS(tfe::run_local<P>({"server0"},
-                                    [](auto& s) {
-                                      auto x = s.define_private_input("server0", [] { return dvec(xt::zeros<double>({1, 4, 4, 1})); });
-                                      auto dy = s.define_private_input("server0", [] { return dvec(xt::zeros<double>({1, 3, 2, 1})); });
-                                      (void)tfe::max_pool2d_backward(x, dy, {2, 2});
-                                    }),
-                  tfe::player_error);
+  CHECK_THROWS_AS(
+      tfe::run_local<P>(
+          {"server0"},
+          [](auto& s) {
+            auto x = s.define_private_input("server0", [] { return dvec(xt::zeros<double>({1, 4, 4, 1})); });
+            auto dy = s.define_private_input("server0", [] { return dvec(xt::zeros<double>({1, 3, 2, 1})); });
+            (void)tfe::max_pool2d_backward(x, dy, {2, 2});
+          }),
+      tfe::player_error);
 }

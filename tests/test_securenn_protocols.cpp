@@ -56,7 +56,7 @@ std::pair<vec<R>, vec<R>> share(const vec<R>& v, std::mt19937_64& g) {
 template <class R>
 vec<R> values(std::mt19937_64& g, unsigned width, std::size_t random_count) {
   using T = tfe::ring_traits<R>;
-  const R hi = R(T::shl(R(1), width - 1) - 1);  // 2^(w−1) − 1
+  const R hi = R(T::shl(R(1), width - 1) - 1);   // 2^(w−1) − 1
   const R lo = T::neg(T::shl(R(1), width - 1));  // −2^(w−1)
   vec<R> v = {R(0), R(1), T::neg(R(1)), R(2), T::neg(R(2)), hi, lo, R(hi - 1), R(lo + 1)};
   if (width > 17) {
@@ -146,7 +146,11 @@ template <class R>
 void check_share_convert() {
   using F = sd::odd_ring<R>;
   std::mt19937_64 g(77);
-  vec<R> v = {R(0), R(1), R(2), R(~R(0) - 1) /* L − 2 */, R(R(1) << (tfe::ring_traits<R>::bits - 1)),
+  vec<R> v = {R(0),
+              R(1),
+              R(2),
+              R(~R(0) - 1) /* L − 2 */,
+              R(R(1) << (tfe::ring_traits<R>::bits - 1)),
               R((R(1) << (tfe::ring_traits<R>::bits - 1)) - 1)};
   for (int i = 0; i < 500; ++i) {
     R x = rnd<R>(g);
@@ -184,7 +188,7 @@ TEST_CASE("ShareConvert: shares of a in Z_L become shares of a in Z_{L-1} (ring6
 TEST_CASE("Z_{L-1} arithmetic wraps by one") {
   using F = sd::odd_ring<tfe::ring64>;
   const tfe::ring64 top = ~tfe::ring64(0);
-  CHECK(F::add(top - 1, 1) == 0);          // (L − 2) + 1 = L − 1 ≡ 0
+  CHECK(F::add(top - 1, 1) == 0);  // (L − 2) + 1 = L − 1 ≡ 0
   CHECK(F::add(top - 1, 2) == 1);
   CHECK(F::add(top - 1, top - 1) == top - 2);  // 2(L − 2) = 2L − 4 ≡ L − 3
   CHECK(F::neg(5) == top - 5);
@@ -365,10 +369,13 @@ void check_api_edges() {
     // Shapes the protocol must also take: a 0-d tensor and an empty one.
     auto scalar = tfe::reshape(tfe::slice(x, 0, 1, 2), {});
     auto empty = tfe::slice(x, 0, 0, 0);
-    std::vector<tfe::private_tensor<P>> outs = {tfe::relu(x), tfe::relu(x, tfe::sign_width::full), tfe::relu_derivative(x),
+    std::vector<tfe::private_tensor<P>> outs = {tfe::relu(x),
+                                                tfe::relu(x, tfe::sign_width::full),
+                                                tfe::relu_derivative(x),
                                                 tfe::relu_derivative(x, tfe::sign_width::full),
                                                 tfe::equal(x, tfe::to_private(s.constant(xt::zeros<double>({n})))),
-                                                tfe::relu(-scalar), tfe::relu(empty)};
+                                                tfe::relu(-scalar),
+                                                tfe::relu(empty)};
     std::vector<xt::xarray<double>> got;
     for (const auto& o : outs) {
       auto v = s.reveal_to("alice", o);

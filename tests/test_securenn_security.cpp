@@ -95,20 +95,22 @@ double chi2_limit(double dof) {
   const double z = 6.0, a = 2.0 / (9.0 * dof);
   return dof * std::pow(1.0 - a + z * std::sqrt(a), 3.0);
 }
-std::vector<double> uniform_probs(std::size_t cells) { return std::vector<double>(cells, 1.0 / static_cast<double>(cells)); }
+std::vector<double> uniform_probs(std::size_t cells) {
+  return std::vector<double>(cells, 1.0 / static_cast<double>(cells));
+}
 
 // ---- what the helper received in the paper's DReLU ---------------------------------------------------
 
 struct helper_view {
-  std::vector<double> bit_ones = std::vector<double>(ell, 0);  // ã_j: ones per bit position
-  double openings = 0;                                          // how many ã_j
-  std::vector<double> raw = std::vector<double>(p, 0);          // raw PrivateCompare shares over Z_p
-  std::vector<double> nonzero = std::vector<double>(p, 0);      // reconstructed nonzero d values
-  std::vector<double> zero_pos = std::vector<double>(ell, 0);   // position of the zero (permuted)
+  std::vector<double> bit_ones = std::vector<double>(ell, 0);             // ã_j: ones per bit position
+  double openings = 0;                                                    // how many ã_j
+  std::vector<double> raw = std::vector<double>(p, 0);                    // raw PrivateCompare shares over Z_p
+  std::vector<double> nonzero = std::vector<double>(p, 0);                // reconstructed nonzero d values
+  std::vector<double> zero_pos = std::vector<double>(ell, 0);             // position of the zero (permuted)
   std::vector<double> zero_pos_unpermuted = std::vector<double>(ell, 0);  // highest differing bit
   double elements = 0, with_zero = 0;
-  double fits = 0, fit_total = 0;                               // (c) on the recorded traffic
-  double sim_fits = 0, sim_total = 0;                           // (c) on a simulated transcript
+  double fits = 0, fit_total = 0;      // (c) on the recorded traffic
+  double sim_fits = 0, sim_total = 0;  // (c) on a simulated transcript
 };
 
 /// (c): does some received pair (d0_i, d1_i) satisfy d0·c1 = d1·c0 for the shares (c0, c1)?
@@ -304,8 +306,8 @@ TEST_CASE("the helper's view is independent of the inputs, and the zero's positi
   for (const auto* v : {&va, &vb}) {
     const double rate = v->fits / v->fit_total, sim_rate = v->sim_fits / v->sim_total;
     const double sd_ = std::sqrt(q * (1 - q) / v->fit_total);
-    INFO("a true guess fits: ", rate, " of ", v->fit_total, " elements (chance ", q, ", sd ", sd_, "); without re-randomization ",
-         sim_rate);
+    INFO("a true guess fits: ", rate, " of ", v->fit_total, " elements (chance ", q, ", sd ", sd_,
+         "); without re-randomization ", sim_rate);
     CHECK(std::fabs(rate - q) < 6 * sd_);
     CHECK(sim_rate == 1.0);
   }

@@ -250,9 +250,9 @@ TEST_CASE("simulated network: local computation counts when count_compute is on"
     clock[me] = ch.elapsed_seconds();
     compute[me] = ch.compute_seconds();
   });
-  CHECK(compute[0] >= 0.030);       // the thread's CPU time, not the wall time
-  CHECK(clock[1] >= compute[0]);    // the receiver could not get it before it was computed
-  CHECK(compute[1] < compute[0]);   // the receiver only waited
+  CHECK(compute[0] >= 0.030);      // the thread's CPU time, not the wall time
+  CHECK(clock[1] >= compute[0]);   // the receiver could not get it before it was computed
+  CHECK(compute[1] < compute[0]);  // the receiver only waited
 }
 
 TEST_CASE("simulated network: the real-delay mode sleeps") {

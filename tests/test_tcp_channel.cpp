@@ -6,8 +6,8 @@
 #include <doctest/doctest.h>
 
 #include "test_tcp_common.hpp"
-#include "tfe/runtime/launch.hpp"
 #include "tfe/net/tcp_channel.hpp"
+#include "tfe/runtime/launch.hpp"
 
 #include <atomic>
 #include <chrono>
@@ -21,7 +21,9 @@ using namespace tfe_tcp_test;
 using clock_type = std::chrono::steady_clock;
 using tfe::ring64;
 
-[[maybe_unused]] bool contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
+[[maybe_unused]] bool contains(const std::string& s, const std::string& part) {
+  return s.find(part) != std::string::npos;
+}
 
 struct outcome {
   bool ok = false;
@@ -349,8 +351,9 @@ TEST_CASE("tcp: oversized and malformed frames from an authenticated peer end in
     });
     t.join();
     CHECK(res[0].channel_error);
-    CHECK_MESSAGE(contains(res[0].error, "frame of 1099511627776 bytes from 'p1' exceeds the maximum frame size of 1048576"),
-                  res[0].error);
+    CHECK_MESSAGE(
+        contains(res[0].error, "frame of 1099511627776 bytes from 'p1' exceeds the maximum frame size of 1048576"),
+        res[0].error);
     CHECK(res[0].seconds < 2.5);
   }
   SUBCASE("a frame whose content is garbage fails to parse") {
@@ -455,7 +458,8 @@ TEST_CASE("tcp: a client with a wrong certificate is rejected") {
       res = run_players(1, [&](std::size_t) { tfe::tcp_channel ch(hosts, "p1", fast(false, 1500ms), short_recv()); });
     });
     // mallory holds a certificate from the right CA and claims to be p0 (below the channel's own check)
-    tfe::tls_context mallory({(dir / "ca.pem").string(), (dir / "mallory.pem").string(), (dir / "mallory.key").string()});
+    tfe::tls_context mallory(
+        {(dir / "ca.pem").string(), (dir / "mallory.pem").string(), (dir / "mallory.key").string()});
     auto opts = fast(false, 1200ms);
     opts.run_id = hosts.run_id;
     std::string mallory_error;
@@ -466,8 +470,9 @@ TEST_CASE("tcp: a client with a wrong certificate is rejected") {
     }
     p1.join();
     CHECK_MESSAGE(contains(mallory_error, "rejected by 'p1'"), mallory_error);
-    CHECK_MESSAGE(contains(res[0].error, "the peer claims to be 'p0' but its certificate (/CN=mallory) names 'mallory'"),
-                  res[0].error);
+    CHECK_MESSAGE(
+        contains(res[0].error, "the peer claims to be 'p0' but its certificate (/CN=mallory) names 'mallory'"),
+        res[0].error);
   }
   SUBCASE("a pinned fingerprint that does not match") {
     auto hosts = make_hosts(names2, dir);
@@ -535,8 +540,9 @@ TEST_CASE("tcp: after set-up, a silent, leaving, aborting or failing peer ends i
     });
     for (std::size_t i : {0, 2}) {
       CHECK(res[i].channel_error);
-      CHECK_MESSAGE(contains(res[i].error, "player 'p1' aborted the computation: 'p1' left the computation with an exception"),
-                    res[i].error);
+      CHECK_MESSAGE(
+          contains(res[i].error, "player 'p1' aborted the computation: 'p1' left the computation with an exception"),
+          res[i].error);
       CHECK(res[i].seconds < 2.0);
     }
   }
@@ -555,11 +561,13 @@ TEST_CASE("run_player: the sample program over TLS in threads equals run_local; 
   SUBCASE("results") {
     std::vector<sample_result> got(names.size());
     auto res = run_players(names.size(), [&](std::size_t me) {
-      got[me] = tfe::run_player<P>(hosts, names[me], [](auto& s) { return sample_program(s); }, opts);
+      got[me] = tfe::run_player<P>(
+          hosts, names[me], [](auto& s) { return sample_program(s); }, opts);
     });
     tfe::run_options ro;
     ro.session.insecure_deterministic_seed = 11;
-    auto ref = tfe::run_local<P>(names, [](auto& s) { return sample_program(s); }, ro);
+    auto ref = tfe::run_local<P>(
+        names, [](auto& s) { return sample_program(s); }, ro);
     const auto expected = sample_expected();
     for (std::size_t i = 0; i < names.size(); ++i) {
       CAPTURE(names[i]);
@@ -578,12 +586,15 @@ TEST_CASE("run_player: the sample program over TLS in threads equals run_local; 
   }
   SUBCASE("bob fails after giving his input: everybody else fails at once naming bob") {
     auto res = run_players(names.size(), [&](std::size_t me) {
-      tfe::run_player<P>(hosts, names[me], [](auto& s) {
-        sample_inputs in;
-        auto Y = s.define_private_input("bob", [&] { return in.y; });
-        if (s.name() == "bob") throw std::runtime_error("bob ran out of memory");
-        (void)s.reveal_to("alice", Y * Y);
-      }, opts);
+      tfe::run_player<P>(
+          hosts, names[me],
+          [](auto& s) {
+            sample_inputs in;
+            auto Y = s.define_private_input("bob", [&] { return in.y; });
+            if (s.name() == "bob") throw std::runtime_error("bob ran out of memory");
+            (void)s.reveal_to("alice", Y * Y);
+          },
+          opts);
     });
     for (std::size_t i = 0; i < names.size(); ++i) {
       CAPTURE(names[i]);

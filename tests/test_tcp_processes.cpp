@@ -108,8 +108,8 @@ std::vector<child> start_players(const tfe::hosts_config& hosts, const std::file
     child c;
     c.name = p.name;
     c.log = dir / (p.name + ".log");
-    std::vector<std::string> argv = {TFE_TCP_PLAYER, "--hosts", (dir / "hosts.json").string(), "--player", p.name,
-                                     "--out", (dir / "out").string()};
+    std::vector<std::string> argv = {TFE_TCP_PLAYER, "--hosts", (dir / "hosts.json").string(), "--player",
+                                     p.name,         "--out",   (dir / "out").string()};
     argv.insert(argv.end(), extra.begin(), extra.end());
     c.pid = spawn(argv, c.log);
     cs.push_back(std::move(c));
@@ -131,14 +131,16 @@ void check_sample_over_processes(const std::string& protocol) {
   const auto dir = scratch_dir("tcp-proc-" + protocol);
   make_certs(dir / "certs", names);
   auto hosts = make_hosts(names, dir / "certs", "proc-" + protocol);
-  auto cs = start_players(hosts, dir, {"--scenario", "sample", "--protocol", protocol, "--seed", "7",
-                                       "--timeout", "30", "--connect-timeout", "30"});
+  auto cs = start_players(
+      hosts, dir,
+      {"--scenario", "sample", "--protocol", protocol, "--seed", "7", "--timeout", "30", "--connect-timeout", "30"});
   REQUIRE(wait_all(cs, 90s));
   for (const auto& c : cs) CHECK_MESSAGE(c.exited_with(0), c.describe());
 
   tfe::run_options ro;
   ro.session.insecure_deterministic_seed = 7;
-  auto ref = tfe::run_local<P>(names, [](auto& s) { return sample_program(s); }, ro);
+  auto ref = tfe::run_local<P>(
+      names, [](auto& s) { return sample_program(s); }, ro);
   const auto expected = sample_expected();
   for (std::size_t i = 0; i < names.size(); ++i) {
     CAPTURE(names[i]);
@@ -239,8 +241,9 @@ TEST_CASE("processes: a player killed mid-computation, or one that stops answeri
     const auto sub = dir / how;
     std::filesystem::create_directories(sub);
     auto hosts = make_hosts(names, dir / "certs", "kill-" + how);
-    auto cs = start_players(hosts, sub, {"--scenario", "loop", "--iterations", "100000000", "--protocol", "pond",
-                                         "--timeout", "2", "--connect-timeout", "30"});
+    auto cs = start_players(hosts, sub,
+                            {"--scenario", "loop", "--iterations", "100000000", "--protocol", "pond", "--timeout", "2",
+                             "--connect-timeout", "30"});
     const auto t0 = clock_type::now();
     while (!ready(sub) && clock_type::now() - t0 < 60s) std::this_thread::sleep_for(10ms);
     REQUIRE(ready(sub));
@@ -270,7 +273,8 @@ TEST_CASE("processes: a player killed mid-computation, or one that stops answeri
       CHECK(after < (how == "SIGKILL" ? 2.0 : 5.0));
       if (how == "SIGSTOP") CHECK_MESSAGE(contains(log, "received nothing from 'server1' within 2000 ms"), log);
       if (how == "SIGKILL") {
-        const bool names_it = contains(log, "lost its connection to 'server1'") || contains(log, "sending to 'server1'");
+        const bool names_it =
+            contains(log, "lost its connection to 'server1'") || contains(log, "sending to 'server1'");
         CHECK_MESSAGE(names_it, log);
       }
     }

@@ -94,8 +94,8 @@ inline std::string public_failure_reason(const std::exception& e) {
 
 /// TFE_ENFORCE(cond, error_type, message parts...): throws error_type with the message when cond is
 /// false. Used for every check on user input; never compiled out.
-#define TFE_ENFORCE(cond, error_type, ...)                          \
-  do {                                                              \
+#define TFE_ENFORCE(cond, error_type, ...)                             \
+  do {                                                                 \
     if (!(cond)) throw error_type(::tfe::detail::concat(__VA_ARGS__)); \
   } while (false)
 

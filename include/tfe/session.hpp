@@ -190,8 +190,8 @@ class session {
     }
     ring_tensor<ring> s = m_ch->template recv<ring>(owner);
     const std::string where = "malformed input shape from '" + name_of(owner) + "'";
-    TFE_ENFORCE(s.dimension() == 1 && s.size() <= 64, channel_error, where, ": ", s.dimension(), " axes and ",
-                s.size(), " entries (a list of at most 64 dimensions was expected)");
+    TFE_ENFORCE(s.dimension() == 1 && s.size() <= 64, channel_error, where, ": ", s.dimension(), " axes and ", s.size(),
+                " entries (a list of at most 64 dimensions was expected)");
     const std::size_t limit = max_input_elements();
     shape_t out(s.size());
     for (std::size_t i = 0; i < s.size(); ++i) {
@@ -222,9 +222,8 @@ class session {
   auto share_tuple(std::size_t owner, const std::optional<T>& values, std::index_sequence<I...>) {
     // Evaluate in order: every player must share the elements in the same sequence.
     std::tuple<decltype((void)I, private_type())...> out;
-    ((std::get<I>(out) = share_one(owner, values ? std::optional<xt::xarray<double>>(
-                                                       xt::xarray<double>(std::get<I>(*values)))
-                                                 : std::nullopt)),
+    ((std::get<I>(out) = share_one(
+          owner, values ? std::optional<xt::xarray<double>>(xt::xarray<double>(std::get<I>(*values))) : std::nullopt)),
      ...);
     return out;
   }

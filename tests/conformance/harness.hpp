@@ -224,7 +224,8 @@ inline comparison compare(const dvec& got, const dvec& expected, const dvec& tol
   os << std::setprecision(17);
   if (shape_of(got) != shape_of(expected)) {
     r.ok = false;
-    os << "shape mismatch: got " << tfe::shape_str(shape_of(got)) << ", expected " << tfe::shape_str(shape_of(expected));
+    os << "shape mismatch: got " << tfe::shape_str(shape_of(got)) << ", expected "
+       << tfe::shape_str(shape_of(expected));
     r.message = os.str();
     return r;
   }
@@ -242,25 +243,27 @@ inline comparison compare(const dvec& got, const dvec& expected, const dvec& tol
   }
   if (bad == 0) return r;
   r.ok = false;
-  os << bad << " of " << got.size() << " elements out of tolerance; worst at " << index_str(unravel(worst, shape_of(got)))
-     << " of shape " << tfe::shape_str(shape_of(got)) << ": got " << got.data()[worst] << ", expected "
-     << expected.data()[worst] << ", |diff| " << std::fabs(got.data()[worst] - expected.data()[worst]) << " > tol "
-     << t.data()[worst];
+  os << bad << " of " << got.size() << " elements out of tolerance; worst at "
+     << index_str(unravel(worst, shape_of(got))) << " of shape " << tfe::shape_str(shape_of(got)) << ": got "
+     << got.data()[worst] << ", expected " << expected.data()[worst] << ", |diff| "
+     << std::fabs(got.data()[worst] - expected.data()[worst]) << " > tol " << t.data()[worst];
   r.message = os.str();
   return r;
 }
-inline comparison compare(const dvec& got, const dvec& expected, double tol) { return compare(got, expected, dvec(tol)); }
+inline comparison compare(const dvec& got, const dvec& expected, double tol) {
+  return compare(got, expected, dvec(tol));
+}
 
 /// CHECK that `got` matches `expected` within `tol` (a double or a broadcastable array).
-#define TFE_CHECK_CLOSE(got, expected, tol)                                            \
-  do {                                                                                 \
+#define TFE_CHECK_CLOSE(got, expected, tol)                                                              \
+  do {                                                                                                   \
     const ::tfe_conformance::comparison tfe_cmp_ = ::tfe_conformance::compare((got), (expected), (tol)); \
-    CHECK_MESSAGE(tfe_cmp_.ok, tfe_cmp_.message);                                      \
+    CHECK_MESSAGE(tfe_cmp_.ok, tfe_cmp_.message);                                                        \
   } while (false)
 
 /// CHECK that `got` matches an approx (value and error bound).
-#define TFE_CHECK_APPROX(got, ref)                 \
-  do {                                             \
+#define TFE_CHECK_APPROX(got, ref)                    \
+  do {                                                \
     const ::tfe_conformance::approx tfe_ref_ = (ref); \
     TFE_CHECK_CLOSE((got), tfe_ref_.v, tfe_ref_.e);   \
   } while (false)
@@ -284,9 +287,7 @@ inline approx input(const dvec& x, const fixed_model& m, bool on_grid = false) {
 /// Broadcast both to a common shape (numpy rules).
 inline std::pair<approx, approx> broadcast2(const approx& a, const approx& b) {
   auto shape = tfe::detail::broadcast_shapes(shape_of(a.v), shape_of(b.v), "reference");
-  auto bc = [&](const approx& x) {
-    return approx{dvec(xt::broadcast(x.v, shape)), dvec(xt::broadcast(x.e, shape))};
-  };
+  auto bc = [&](const approx& x) { return approx{dvec(xt::broadcast(x.v, shape)), dvec(xt::broadcast(x.e, shape))}; };
   return {bc(a), bc(b)};
 }
 
@@ -450,7 +451,8 @@ inline approx conv2d_ref(const approx& x, const approx& w, std::array<std::size_
 /// Pooling windows, TensorFlow semantics: only in-image elements take part. `reduce(values)`
 /// receives the in-image values of one window of one channel.
 template <class F>
-dvec pool_ref(const dvec& x, std::array<std::size_t, 2> pool, std::array<std::size_t, 2> strides, bool same, F&& reduce) {
+dvec pool_ref(const dvec& x, std::array<std::size_t, 2> pool, std::array<std::size_t, 2> strides, bool same,
+              F&& reduce) {
   const std::size_t N = x.shape()[0], H = x.shape()[1], W = x.shape()[2], C = x.shape()[3];
   const geometry gh = geometry_1d(H, pool[0], strides[0], same), gw = geometry_1d(W, pool[1], strides[1], same);
   dvec out = full({N, gh.out, gw.out, C}, 0.0);
@@ -489,12 +491,18 @@ struct io {
   tfe::session<P>& s;
 
   /// A private input provided by alice / bob (the provider runs at that player only).
-  tfe::private_tensor<P> alice(const dvec& v) { return s.define_private_input("alice", [&v] { return v; }); }
-  tfe::private_tensor<P> bob(const dvec& v) { return s.define_private_input("bob", [&v] { return v; }); }
+  tfe::private_tensor<P> alice(const dvec& v) {
+    return s.define_private_input("alice", [&v] { return v; });
+  }
+  tfe::private_tensor<P> bob(const dvec& v) {
+    return s.define_private_input("bob", [&v] { return v; });
+  }
   /// A public constant (every player encodes it).
   tfe::public_tensor<P> constant(const dvec& v) { return s.constant(v); }
   /// A public input bob sends to everybody.
-  tfe::public_tensor<P> public_bob(const dvec& v) { return s.define_public_input("bob", [&v] { return v; }); }
+  tfe::public_tensor<P> public_bob(const dvec& v) {
+    return s.define_public_input("bob", [&v] { return v; });
+  }
 };
 
 template <class P>
@@ -525,8 +533,7 @@ std::vector<dvec> run_revealed(const program<P>& prog, std::uint64_t seed = curr
         result r;
         for (const auto& t : outs) {
           auto v = s.reveal_to("alice", t);
-          if (v)
-            r.values.push_back(std::move(*v));
+          if (v) r.values.push_back(std::move(*v));
           if (v && s.name() != "alice") ++r.leaked;
         }
         return r;
@@ -550,7 +557,7 @@ dvec run_one(const std::function<tfe::private_tensor<P>(io<P>&)>& prog, std::uin
 
 /// The outcome of a program expected to fail.
 struct failure {
-  bool threw = false;          ///< run_local threw tfe::player_error
+  bool threw = false;             ///< run_local threw tfe::player_error
   bool original_matches = false;  ///< ... whose original exception has the expected type E
   std::string player, what;
 };
@@ -574,8 +581,7 @@ failure run_failing(const std::function<void(io<P>&)>& prog) {
       e.rethrow_original();
     } catch (const E&) {
       f.original_matches = true;
-    } catch (...) {
-    }
+    } catch (...) {}
   }
   return f;
 }

@@ -26,7 +26,7 @@ using ctx = io<P>;
 
 /// Per-test setup: the fixed-point model `m` of P's ring and the test-data generator `g`, seeded from
 /// `name` (the seed is printed with every failing check).
-#define TFE_CONFORMANCE_SETUP(name)                                      \
+#define TFE_CONFORMANCE_SETUP(name)                                       \
   const ::tfe_conformance::fixed_model m = ::tfe_conformance::model<P>(); \
-  ::tfe_conformance::data_gen g((name), m);                              \
+  ::tfe_conformance::data_gen g((name), m);                               \
   INFO("protocol " TFE_CONFORMANCE_STR(TFE_CONFORMANCE_PROTOCOL) ", test-data seed ", g.seed())

@@ -48,7 +48,8 @@ void run(const settings& cfg, const tfe::launch_flags& flags) {
   base.session.insecure_deterministic_seed = cfg.seed;  // reproducible: a test compares with run_local
   const auto players = sample_players<P>();
   if (cfg.scenario == "sample") {
-    auto results = tfe::run_program<P>(flags, players, [](auto& s) { return sample_program(s); }, base);
+    auto results = tfe::run_program<P>(
+        flags, players, [](auto& s) { return sample_program(s); }, base);
     for (std::size_t i = 0; i < players.size(); ++i) {
       if (!results[i]) continue;
       nlohmann::json j = {{"player", players[i]}, {"public_matmul", to_json(results[i]->public_matmul)}};

@@ -64,8 +64,7 @@ struct evp_cipher_ctx_deleter {
 /// Built-in rings whose in-memory layout is exactly ring_traits<R>::load's little-endian byte layout,
 /// so keystream bytes can be written straight into the tensor's storage.
 template <class R>
-inline constexpr bool prg_memcpy_ring =
-    std::is_same_v<R, ring64> || std::is_same_v<R, ring128>;
+inline constexpr bool prg_memcpy_ring = std::is_same_v<R, ring64> || std::is_same_v<R, ring128>;
 
 }  // namespace detail
 
@@ -192,8 +191,7 @@ class prg {
     std::vector<std::uint8_t> buf((n + 7) / 8);
     fill_bytes(buf.data(), buf.size());
     R* dst = out.data();
-    for (std::size_t i = 0; i < n; ++i)
-      dst[i] = ring_traits<R>::from_uint((buf[i / 8] >> (i % 8)) & 1U);
+    for (std::size_t i = 0; i < n; ++i) dst[i] = ring_traits<R>::from_uint((buf[i / 8] >> (i % 8)) & 1U);
     OPENSSL_cleanse(buf.data(), buf.size());
     return out;
   }
@@ -219,8 +217,7 @@ class prg {
       }
     }
     // threshold = 2^(8w) mod bound, computed without overflowing for w = 8 (0 - bound = 2^64 - bound).
-    const std::uint64_t threshold =
-        w == 8 ? (std::uint64_t{0} - bound) % bound : (std::uint64_t{1} << (8 * w)) % bound;
+    const std::uint64_t threshold = w == 8 ? (std::uint64_t{0} - bound) % bound : (std::uint64_t{1} << (8 * w)) % bound;
     const double accept = 1.0 - static_cast<double>(threshold) / std::ldexp(1.0, static_cast<int>(8 * w));
     const std::size_t max_draws = std::max<std::size_t>(1, chunk_bytes / w);
 
@@ -264,8 +261,8 @@ class prg {
       if (EVP_EncryptUpdate(m_ctx.get(), p, &out_len, p, static_cast<int>(len)) != 1)
         detail::throw_openssl_error("EVP_EncryptUpdate");
       // CTR is a stream mode: it must return exactly what it was given, never buffer.
-      TFE_ENFORCE(out_len == static_cast<int>(len), error, "prg: EVP_EncryptUpdate returned ",
-                  out_len, " bytes for ", len);
+      TFE_ENFORCE(out_len == static_cast<int>(len), error, "prg: EVP_EncryptUpdate returned ", out_len, " bytes for ",
+                  len);
       m_bytes_generated += len;
       p += len;
       n -= len;

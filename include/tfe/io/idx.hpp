@@ -31,8 +31,8 @@
 #include <algorithm>
 #include <array>
 #include <cerrno>
-#include <cstdio>
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -49,11 +49,15 @@ enum class idx_type : std::uint8_t { u8 = 0x08, i8 = 0x09, i16 = 0x0B, i32 = 0x0
 inline std::size_t idx_type_size(idx_type t) {
   switch (t) {
     case idx_type::u8:
-    case idx_type::i8: return 1;
-    case idx_type::i16: return 2;
+    case idx_type::i8:
+      return 1;
+    case idx_type::i16:
+      return 2;
     case idx_type::i32:
-    case idx_type::f32: return 4;
-    case idx_type::f64: return 8;
+    case idx_type::f32:
+      return 4;
+    case idx_type::f64:
+      return 8;
   }
   return 0;
 }
@@ -91,7 +95,8 @@ class gz_reader {
       if (got < 0) {
         int code = 0;
         const char* msg = gzerror(m_file, &code);
-        throw file_error(m_path, std::string("corrupt or unreadable compressed data (") + (msg ? msg : "zlib error") + ")");
+        throw file_error(m_path,
+                         std::string("corrupt or unreadable compressed data (") + (msg ? msg : "zlib error") + ")");
       }
       if (got == 0) break;
       done += static_cast<std::size_t>(got);
@@ -151,12 +156,18 @@ T from_be(const unsigned char* p) {
 
 inline double element(idx_type t, const unsigned char* p) {
   switch (t) {
-    case idx_type::u8: return p[0];
-    case idx_type::i8: return static_cast<std::int8_t>(p[0]);
-    case idx_type::i16: return from_be<std::int16_t>(p);
-    case idx_type::i32: return from_be<std::int32_t>(p);
-    case idx_type::f32: return from_be<float>(p);
-    case idx_type::f64: return from_be<double>(p);
+    case idx_type::u8:
+      return p[0];
+    case idx_type::i8:
+      return static_cast<std::int8_t>(p[0]);
+    case idx_type::i16:
+      return from_be<std::int16_t>(p);
+    case idx_type::i32:
+      return from_be<std::int32_t>(p);
+    case idx_type::f32:
+      return from_be<float>(p);
+    case idx_type::f64:
+      return from_be<double>(p);
   }
   return 0;
 }
@@ -178,8 +189,9 @@ inline std::pair<idx_header, std::vector<unsigned char>> read_idx_raw(const std:
                                std::to_string(on_disk > header ? on_disk - header : 0) + " bytes after its header");
   if (!in.direct() && bytes / max_deflate_ratio > on_disk)
     throw file_error(path, "IDX header dimensions " + shape_str(h.shape) + " declare " + std::to_string(bytes) +
-                               " bytes but the gzip file (" + std::to_string(on_disk) + " bytes) cannot hold them (at most " +
-                               std::to_string(max_deflate_ratio) + " times its size)");
+                               " bytes but the gzip file (" + std::to_string(on_disk) +
+                               " bytes) cannot hold them (at most " + std::to_string(max_deflate_ratio) +
+                               " times its size)");
   // Read in chunks: the buffer grows only with the data really present.
   std::vector<unsigned char> body;
   std::size_t got = 0;
@@ -195,7 +207,8 @@ inline std::pair<idx_header, std::vector<unsigned char>> read_idx_raw(const std:
                                std::to_string(bytes) + " bytes) but only " + std::to_string(got) + " bytes follow");
   if (!limited) {
     unsigned char extra;
-    if (in.read(&extra, 1) != 0) throw file_error(path, "trailing bytes after the IDX data of shape " + shape_str(h.shape));
+    if (in.read(&extra, 1) != 0)
+      throw file_error(path, "trailing bytes after the IDX data of shape " + shape_str(h.shape));
   }
   return {std::move(h), std::move(body)};
 }
@@ -270,8 +283,9 @@ inline image_dataset load_fashion_mnist(const std::string& split, std::size_t li
   for (const auto& p : {img_path, lbl_path}) {
     std::error_code ec;
     if (!std::filesystem::exists(p, ec))
-      throw file_error(p, "Fashion-MNIST not found: install the Debian package dataset-fashion-mnist "
-                          "(bash scripts/setup.sh does) or set TFE_FASHION_MNIST_DIR");
+      throw file_error(p,
+                       "Fashion-MNIST not found: install the Debian package dataset-fashion-mnist "
+                       "(bash scripts/setup.sh does) or set TFE_FASHION_MNIST_DIR");
   }
   auto raw = read_idx_u8(img_path, limit);
   auto labels = read_idx_u8(lbl_path, limit);

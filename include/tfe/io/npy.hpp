@@ -27,8 +27,8 @@
 #include "tfe/io/file_error.hpp"
 #include "tfe/io/limits.hpp"
 
-#include <xtensor/xnpy.hpp>
 #include <zlib.h>
+#include <xtensor/xnpy.hpp>
 
 #include <algorithm>
 #include <cstdint>
@@ -110,7 +110,8 @@ double load_scalar(const unsigned char* p, bool swap) {
 /// Parses .npy bytes into doubles; `where` names the file (or archive entry) in errors.
 inline xt::xarray<double> from_npy(const std::string& bytes, const std::string& where) {
   static const char magic[] = "\x93NUMPY";
-  if (bytes.size() < 10 || bytes.compare(0, 6, magic, 6) != 0) throw file_error(where, "not a .npy file (bad magic string)");
+  if (bytes.size() < 10 || bytes.compare(0, 6, magic, 6) != 0)
+    throw file_error(where, "not a .npy file (bad magic string)");
   const auto* u = reinterpret_cast<const unsigned char*>(bytes.data());
   const unsigned major = u[6];
   std::size_t hlen = 0, hstart = 0;
@@ -159,7 +160,8 @@ inline xt::xarray<double> from_npy(const std::string& bytes, const std::string& 
   const std::size_t need = count * width, start = hstart + hlen;
   if (bytes.size() - start < need)
     throw file_error(where, "truncated .npy data: shape " + shape_str(shape) + " of '" + descr + "' needs " +
-                                std::to_string(need) + " bytes but " + std::to_string(bytes.size() - start) + " follow");
+                                std::to_string(need) + " bytes but " + std::to_string(bytes.size() - start) +
+                                " follow");
   const auto* body = u + start;
   xt::xarray<double> out = xt::xarray<double>::from_shape(shape);
   if (fortran == "True" && shape.size() > 1) {
@@ -288,7 +290,8 @@ inline void write_zip(const std::string& path, const std::vector<zip_entry>& ent
   std::string out, central;
   for (const auto& e : entries) {
     if (e.name.empty() || e.name.size() > 0xFFFF) throw file_error(path, "bad archive entry name '" + e.name + "'");
-    if (e.data.size() >= 0xFFFFFFFFu) throw file_error(path, "entry '" + e.name + "' is too large (zip64 is not written)");
+    if (e.data.size() >= 0xFFFFFFFFu)
+      throw file_error(path, "entry '" + e.name + "' is too large (zip64 is not written)");
     const std::uint32_t crc = detail::crc32_of(e.data);
     std::string packed = compress ? detail::deflate_raw(e.data, path) : e.data;
     std::uint32_t method = compress ? 8 : 0;
@@ -298,16 +301,16 @@ inline void write_zip(const std::string& path, const std::vector<zip_entry>& ent
     }
     const std::uint32_t offset = static_cast<std::uint32_t>(out.size());
     auto common = [&](std::string& s) {
-      put16(s, 20);                                   // version needed: 2.0
-      put16(s, 0);                                    // flags
-      put16(s, method);                               // compression
-      put16(s, 0);                                    // time 00:00:00
-      put16(s, (0 << 9) | (1 << 5) | 1);              // date 1980-01-01
+      put16(s, 20);                       // version needed: 2.0
+      put16(s, 0);                        // flags
+      put16(s, method);                   // compression
+      put16(s, 0);                        // time 00:00:00
+      put16(s, (0 << 9) | (1 << 5) | 1);  // date 1980-01-01
       put32(s, crc);
       put32(s, static_cast<std::uint32_t>(packed.size()));
       put32(s, static_cast<std::uint32_t>(e.data.size()));
       put16(s, static_cast<std::uint32_t>(e.name.size()));
-      put16(s, 0);                                    // extra length
+      put16(s, 0);  // extra length
     };
     put32(out, 0x04034b50);
     common(out);
@@ -316,10 +319,10 @@ inline void write_zip(const std::string& path, const std::vector<zip_entry>& ent
     put32(central, 0x02014b50);
     put16(central, 20);  // version made by
     common(central);
-    put16(central, 0);   // comment length
-    put16(central, 0);   // disk number
-    put16(central, 0);   // internal attributes
-    put32(central, 0);   // external attributes
+    put16(central, 0);  // comment length
+    put16(central, 0);  // disk number
+    put16(central, 0);  // internal attributes
+    put32(central, 0);  // external attributes
     put32(central, offset);
     central += e.name;
     if (out.size() >= 0xFFFFFFFFu) throw file_error(path, "archive too large (zip64 is not written)");
@@ -423,7 +426,8 @@ inline std::vector<zip_entry> read_zip(const std::string& path) {
                                     std::to_string(max_zip_entry_bytes) + " bytes per entry");
       data = detail::inflate_raw(packed, static_cast<std::size_t>(usize), where);
     } else {
-      throw file_error(where, "unsupported zip compression method " + std::to_string(method) + " (only store and deflate)");
+      throw file_error(where,
+                       "unsupported zip compression method " + std::to_string(method) + " (only store and deflate)");
     }
     if (detail::crc32_of(data) != crc) throw file_error(where, "CRC-32 mismatch (the archive is corrupt)");
     out.push_back({std::move(name), std::move(data)});

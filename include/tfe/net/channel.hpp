@@ -41,8 +41,8 @@ class channel {
   channel(std::size_t self, std::vector<std::string> names, channel_options options = {})
       : m_self(self), m_names(std::move(names)), m_options(options) {
     TFE_ENFORCE(!m_names.empty(), config_error, "a channel needs at least one player");
-    TFE_ENFORCE(m_self < m_names.size(), config_error, "player index ", m_self, " out of range for ",
-                m_names.size(), " players");
+    TFE_ENFORCE(m_self < m_names.size(), config_error, "player index ", m_self, " out of range for ", m_names.size(),
+                " players");
   }
   virtual ~channel() = default;
   channel(const channel&) = delete;
@@ -168,9 +168,8 @@ class channel {
   void send_frame(std::size_t to, frame&& f, std::size_t payload) {
     check_peer(to, "send");
     TFE_ENFORCE(to != m_self, protocol_error, "player '", m_names[m_self], "' tried to send to itself");
-    TFE_ENFORCE(f.size() <= m_options.max_frame_bytes, channel_error, "frame of ", f.size(),
-                " bytes to '", m_names[to], "' exceeds the maximum frame size of ", m_options.max_frame_bytes,
-                " bytes");
+    TFE_ENFORCE(f.size() <= m_options.max_frame_bytes, channel_error, "frame of ", f.size(), " bytes to '", m_names[to],
+                "' exceeds the maximum frame size of ", m_options.max_frame_bytes, " bytes");
     const std::size_t frame_bytes = f.size();
     do_send(to, std::move(f));
     const bool new_round = !m_last_was_send;

@@ -91,9 +91,8 @@ inline std::pair<shape_t, std::size_t> parse_header(const frame& f, std::uint8_t
   std::uint32_t magic;
   std::memcpy(&magic, f.data(), 4);
   TFE_ENFORCE(magic == frame_magic, channel_error, "malformed frame from '", from, "': bad magic number");
-  TFE_ENFORCE(f[4] == want_kind, channel_error, "unexpected frame from '", from, "': kind ", int(f[4]),
-              " where kind ", int(want_kind), (want_kind == frame_kind_tensor ? " (ring tensor)" : " (bytes)"),
-              " was expected");
+  TFE_ENFORCE(f[4] == want_kind, channel_error, "unexpected frame from '", from, "': kind ", int(f[4]), " where kind ",
+              int(want_kind), (want_kind == frame_kind_tensor ? " (ring tensor)" : " (bytes)"), " was expected");
   TFE_ENFORCE(f[5] == want_width, channel_error, "unexpected frame from '", from, "': elements of ", int(f[5]),
               " bytes where ", want_width, " were expected (do both players use the same ring?)");
   std::uint16_t nd;
@@ -103,11 +102,10 @@ inline std::pair<shape_t, std::size_t> parse_header(const frame& f, std::uint8_t
   shape_t shape(nd);
   for (std::size_t i = 0; i < nd; ++i) shape[i] = get_u64(f.data() + frame_fixed_header + 8 * i);
   // Checked product: at most max_tensor_elements, so count * want_width (a u8) cannot overflow.
-  const std::size_t count = checked_shape_size<channel_error>(shape, "malformed frame from '" + from + "'",
-                                                              "declared shape");
-  TFE_ENFORCE(f.size() - head == count * want_width, channel_error, "malformed frame from '", from,
-              "': shape ", shape_str(shape), " needs ", count * want_width, " payload bytes but the frame has ",
-              f.size() - head);
+  const std::size_t count =
+      checked_shape_size<channel_error>(shape, "malformed frame from '" + from + "'", "declared shape");
+  TFE_ENFORCE(f.size() - head == count * want_width, channel_error, "malformed frame from '", from, "': shape ",
+              shape_str(shape), " needs ", count * want_width, " payload bytes but the frame has ", f.size() - head);
   return {shape, head};
 }
 

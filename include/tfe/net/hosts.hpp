@@ -22,9 +22,9 @@
 
 #include "tfe/config.hpp"
 
+#include <openssl/evp.h>
 #include <asio.hpp>
 #include <nlohmann/json.hpp>
-#include <openssl/evp.h>
 
 #include <cctype>
 #include <cstdint>
@@ -61,8 +61,8 @@ struct hosts_config {
       if (players[i].name == name) return i;
     std::string known;
     for (const auto& p : players) known += (known.empty() ? "" : ", ") + p.name;
-    throw config_error(detail::concat("player '", name, "' is not in the hosts file ", source, " (players: ", known,
-                                      ")"));
+    throw config_error(
+        detail::concat("player '", name, "' is not in the hosts file ", source, " (players: ", known, ")"));
   }
   const host_entry& at(const std::string& name) const { return players[index_of(name)]; }
 };

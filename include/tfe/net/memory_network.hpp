@@ -24,8 +24,7 @@ namespace tfe {
 
 class memory_network {
  public:
-  explicit memory_network(std::size_t num_players)
-      : m_n(num_players), m_boxes(num_players * num_players) {
+  explicit memory_network(std::size_t num_players) : m_n(num_players), m_boxes(num_players * num_players) {
     for (auto& b : m_boxes) b = std::make_unique<mailbox>();
   }
   std::size_t num_players() const { return m_n; }
@@ -59,8 +58,8 @@ class memory_network {
       return f;
     }
     if (b.closed)
-      throw channel_error(detail::concat("network closed while '", to_name, "' was waiting for a message from '",
-                                         from_name, "'"));
+      throw channel_error(
+          detail::concat("network closed while '", to_name, "' was waiting for a message from '", from_name, "'"));
     TFE_ASSERT(!ok);
     (void)ok;
     throw channel_error(detail::concat("timeout: '", to_name, "' received nothing from '", from_name, "' within ",
@@ -99,8 +98,8 @@ class memory_channel final : public channel {
  public:
   memory_channel(memory_network& net, std::size_t self, std::vector<std::string> names, channel_options options = {})
       : channel(self, std::move(names), options), m_net(&net) {
-    TFE_ENFORCE(net.num_players() == num_players(), config_error, "network has ", net.num_players(),
-                " players but ", num_players(), " names were given");
+    TFE_ENFORCE(net.num_players() == num_players(), config_error, "network has ", net.num_players(), " players but ",
+                num_players(), " names were given");
   }
 
  protected:

@@ -52,10 +52,11 @@ namespace tfe {
 class tcp_channel final : public channel {
  public:
   /// Connects `player` (a name in `hosts`) to every other player of `hosts`.
-  tcp_channel(const hosts_config& hosts, const std::string& player, tcp_options tcp = {},
-              channel_options options = {})
-      : channel(hosts.index_of(player), hosts.names(), options), m_tcp(std::move(tcp)),
-        m_max_frame(options.max_frame_bytes), m_boxes(hosts.players.size()),
+  tcp_channel(const hosts_config& hosts, const std::string& player, tcp_options tcp = {}, channel_options options = {})
+      : channel(hosts.index_of(player), hosts.names(), options),
+        m_tcp(std::move(tcp)),
+        m_max_frame(options.max_frame_bytes),
+        m_boxes(hosts.players.size()),
         m_uncaught(std::uncaught_exceptions()) {
     if (m_tcp.run_id.empty()) m_tcp.run_id = hosts.run_id;
     if (!m_tcp.insecure_plaintext) {
@@ -138,10 +139,10 @@ class tcp_channel final : public channel {
     }
     if (b.state == peer_state::finished)
       throw channel_error(detail::concat("'", name(from), "' finished its program and closed its connection while '",
-                                 name(self()), "' was waiting for a message from it"));
+                                         name(self()), "' was waiting for a message from it"));
     if (b.state == peer_state::lost) throw channel_error(b.reason);
     throw channel_error(detail::concat("timeout: '", name(self()), "' received nothing from '", name(from), "' within ",
-                               timeout.count(), " ms (is '", name(from), "' still running?)"));
+                                       timeout.count(), " ms (is '", name(from), "' still running?)"));
   }
 
   void do_close() override { shutdown(true, ""); }
@@ -232,7 +233,8 @@ class tcp_channel final : public channel {
           continue;
         }
         const bool direct = n - got >= buf.size() / 4;  // large remainder: straight into the frame
-        const std::size_t r = direct ? link.read_some(dst + got, n - got, what) : link.read_some(buf.data(), buf.size(), what);
+        const std::size_t r =
+            direct ? link.read_some(dst + got, n - got, what) : link.read_some(buf.data(), buf.size(), what);
         if (r == 0) {
           if (got == 0 && eof_ok) return false;
           throw channel_error("the connection ended in the middle of a message");
@@ -259,16 +261,16 @@ class tcp_channel final : public channel {
         if (!in.read_exact(h, 8, true)) {
           if (!m_closing.load())
             lose(peer,
-                      detail::concat("'", name(self()), "' lost its connection to '", peer_name, "' (", link.address,
-                             "): it closed without a goodbye: its process died, was killed, or lost the network"));
+                 detail::concat("'", name(self()), "' lost its connection to '", peer_name, "' (", link.address,
+                                "): it closed without a goodbye: its process died, was killed, or lost the network"));
           return;
         }
         const auto hd = detail::wire::decode_header(h);
         if (hd.type == std::uint8_t(detail::wire::msg::data)) {
           if (hd.length > m_max_frame) {
-            lose(peer,
-                      detail::concat("frame of ", hd.length, " bytes from '", peer_name, "' exceeds the maximum frame size of ",
-                             m_max_frame, " bytes (refused before allocating; connection dropped)"));
+            lose(peer, detail::concat("frame of ", hd.length, " bytes from '", peer_name,
+                                      "' exceeds the maximum frame size of ", m_max_frame,
+                                      " bytes (refused before allocating; connection dropped)"));
             return;
           }
           frame f(static_cast<std::size_t>(std::min<std::uint64_t>(hd.length, std::uint64_t(64) << 20)));
@@ -300,16 +302,15 @@ class tcp_channel final : public channel {
             doom(detail::concat("player '", peer_name, "' aborted the computation: ", reason));
           return;
         } else {
-          lose(peer,
-                    detail::concat("unexpected message type ", int(hd.type), " (", detail::wire::msg_name(hd.type),
-                           ") from '", peer_name, "' after the set-up; connection dropped"));
+          lose(peer, detail::concat("unexpected message type ", int(hd.type), " (", detail::wire::msg_name(hd.type),
+                                    ") from '", peer_name, "' after the set-up; connection dropped"));
           return;
         }
       }
     } catch (const std::exception& e) {
       if (!m_closing.load())
         lose(peer, detail::concat("'", name(self()), "' lost its connection to '", peer_name, "' (", link.address,
-                                 "): ", e.what()));
+                                  "): ", e.what()));
     }
   }
 
@@ -334,8 +335,7 @@ class tcp_channel final : public channel {
       iovec part{const_cast<std::uint8_t*>(msg.data()), msg.size()};
       try {
         link->send(&part, 1, detail::wire::clock::now() + std::chrono::milliseconds(200), "closing");
-      } catch (const std::exception&) {
-      }
+      } catch (const std::exception&) {}
     }
     m_closing.store(true);
     for (auto& l : m_links)

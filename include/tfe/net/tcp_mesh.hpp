@@ -73,7 +73,7 @@ namespace detail {
 struct tcp_link {
   int fd = -1;
   std::unique_ptr<tls_session> tls;
-  std::string address;  ///< the peer's address, "host:port"
+  std::string address;    ///< the peer's address, "host:port"
   std::mutex send_mutex;  ///< plaintext: one writer at a time (TLS has its own)
 
   tcp_link() = default;
@@ -146,8 +146,13 @@ class attempt_guard {
 class mesh_builder {
  public:
   mesh_builder(const hosts_config& hosts, std::size_t self, const tcp_options& opts, tls_context* tls)
-      : m_hosts(hosts), m_self(self), m_opts(opts), m_tls(tls), m_links(hosts.players.size()),
-        m_reserved(hosts.players.size(), 0), m_last_error(hosts.players.size()),
+      : m_hosts(hosts),
+        m_self(self),
+        m_opts(opts),
+        m_tls(tls),
+        m_links(hosts.players.size()),
+        m_reserved(hosts.players.size(), 0),
+        m_last_error(hosts.players.size()),
         m_last_rejection(hosts.players.size()) {
     m_hello.run_id = opts.run_id;
     m_hello.program = opts.program;
@@ -175,8 +180,7 @@ class mesh_builder {
         iovec part{const_cast<std::uint8_t*>(msg.data()), msg.size()};
         try {
           link->send(&part, 1, wire::clock::now() + std::chrono::milliseconds(200), "set-up failed");
-        } catch (const std::exception&) {
-        }
+        } catch (const std::exception&) {}
       }
       throw channel_error(report);
     }
@@ -428,8 +432,7 @@ class mesh_builder {
                     m_last_error[j].empty() ? std::string("no attempt finished") : m_last_error[j]);
         if (!m_last_rejection[j].empty() && m_last_rejection[j] != m_last_error[j])
           s += " (earlier: " + m_last_rejection[j] + ")";
-      }
-      else
+      } else
         s += concat("\n  no connection from '", p.name, "' (it connects to '", me(), "' at ",
                     m_hosts.players[m_self].host, ":", m_hosts.players[m_self].port, ")");
     }

@@ -46,12 +46,18 @@ inline constexpr std::size_t max_control_bytes = 64 * 1024;
 
 inline const char* msg_name(std::uint8_t t) {
   switch (t) {
-    case 0: return "data";
-    case 1: return "hello";
-    case 2: return "verdict";
-    case 3: return "goodbye";
-    case 4: return "abort";
-    default: return "unknown";
+    case 0:
+      return "data";
+    case 1:
+      return "hello";
+    case 2:
+      return "verdict";
+    case 3:
+      return "goodbye";
+    case 4:
+      return "abort";
+    default:
+      return "unknown";
   }
 }
 
@@ -93,10 +99,15 @@ struct hello {
 };
 
 inline std::string encode_hello(const hello& h) {
-  nlohmann::json j = {{"tfe", h.version},        {"run_id", h.run_id}, {"program", h.program},
-                      {"players", h.players},    {"digest", h.players_digest},
-                      {"from", h.from},          {"from_name", h.players.at(h.from)},
-                      {"to", h.to},              {"to_name", h.players.at(h.to)}};
+  nlohmann::json j = {{"tfe", h.version},
+                      {"run_id", h.run_id},
+                      {"program", h.program},
+                      {"players", h.players},
+                      {"digest", h.players_digest},
+                      {"from", h.from},
+                      {"from_name", h.players.at(h.from)},
+                      {"to", h.to},
+                      {"to_name", h.players.at(h.to)}};
   return j.dump();
 }
 
@@ -135,8 +146,8 @@ inline std::string check_hello(const hello& mine, const hello& theirs, bool peer
                   theirs.version);
   const std::string peer = "'" + theirs.players[theirs.from] + "'";
   if (theirs.run_id != mine.run_id)
-    return concat("run id mismatch: '", me, "' is in run '", mine.run_id, "' but ", peer, " is in run '",
-                  theirs.run_id, "' (a stale or stray process, or a different launch?)");
+    return concat("run id mismatch: '", me, "' is in run '", mine.run_id, "' but ", peer, " is in run '", theirs.run_id,
+                  "' (a stale or stray process, or a different launch?)");
   if (theirs.players_digest != mine.players_digest || theirs.players != mine.players)
     return concat("player list mismatch: '", me, "' has ", list_str(mine.players), " (digest ",
                   mine.players_digest.substr(0, 16), "), ", peer, " has ", list_str(theirs.players), " (digest ",
@@ -144,11 +155,10 @@ inline std::string check_hello(const hello& mine, const hello& theirs, bool peer
   if (players_digest(theirs.players) != theirs.players_digest)
     return concat("hello from ", peer, " carries a player-list digest that does not match its list");
   if (theirs.program != mine.program)
-    return concat("program mismatch: '", me, "' runs '", mine.program, "' but ", peer, " runs '", theirs.program,
-                  "'");
+    return concat("program mismatch: '", me, "' runs '", mine.program, "' but ", peer, " runs '", theirs.program, "'");
   if (theirs.to != mine.from)
-    return concat(peer, " wanted to reach player #", theirs.to, " '", theirs.players[theirs.to], "' but reached '",
-                  me, "' (player #", mine.from, "): wrong port in a hosts file?");
+    return concat(peer, " wanted to reach player #", theirs.to, " '", theirs.players[theirs.to], "' but reached '", me,
+                  "' (player #", mine.from, "): wrong port in a hosts file?");
   if (theirs.from == mine.from) return concat("the peer claims to be '", me, "' itself");
   if (peer_known && theirs.from != mine.to)
     return concat("'", me, "' connected to '", mine.players[mine.to], "' but the peer says it is ", peer);

@@ -20,11 +20,11 @@
 #include "tfe/net/hosts.hpp"
 #include "tfe/net/tcp_wire.hpp"
 
-#include <asio.hpp>
-#include <asio/ssl.hpp>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
+#include <asio.hpp>
+#include <asio/ssl.hpp>
 
 #include <algorithm>
 #include <array>

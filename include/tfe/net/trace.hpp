@@ -55,8 +55,8 @@ class trace_recorder {
       if (!known) players.emplace_back(e.player_id, e.player);
     }
     for (const auto& [id, name] : players) {
-      out << (first ? "" : ",\n") << R"({"name":"thread_name","ph":"M","pid":1,"tid":)" << id
-          << R"(,"args":{"name":")" << escape(name) << "\"}}";
+      out << (first ? "" : ",\n") << R"({"name":"thread_name","ph":"M","pid":1,"tid":)" << id << R"(,"args":{"name":")"
+          << escape(name) << "\"}}";
       first = false;
     }
     for (const auto& e : events) {

@@ -40,7 +40,8 @@ inline pool_geometry pool_geom(const shape_t& xs, std::array<std::size_t, 2> poo
         for (std::size_t dx = 0; dx < pool[1]; ++dx) {
           const long y = static_cast<long>(oy * st[0] + dy) - static_cast<long>(g.pad_top);
           const long x = static_cast<long>(ox * st[1] + dx) - static_cast<long>(g.pad_left);
-          if (y >= 0 && x >= 0 && y < static_cast<long>(xs[1]) && x < static_cast<long>(xs[2])) pg.count(0, oy, ox, 0) += 1;
+          if (y >= 0 && x >= 0 && y < static_cast<long>(xs[1]) && x < static_cast<long>(xs[2]))
+            pg.count(0, oy, ox, 0) += 1;
         }
   return pg;
 }
@@ -65,9 +66,7 @@ class conv2d_layer final : public layer<P> {
   using R = typename P::ring;
 
   conv2d_layer(session<P>& s, const Conv2D& spec, const shape_t& in, const shape_t& out)
-      : layer<P>(s, spec.name, in, out),
-        m_spec(spec),
-        m_pad(detail::parse_padding(spec.padding, spec.name)) {
+      : layer<P>(s, spec.name, in, out), m_spec(spec), m_pad(detail::parse_padding(spec.padding, spec.name)) {
     this->add_variable("kernel", {spec.kernel_size[0], spec.kernel_size[1], in.at(2), spec.filters});
     if (spec.use_bias) this->add_variable("bias", {spec.filters});
   }
@@ -105,23 +104,21 @@ class conv2d_layer final : public layer<P> {
     std::optional<masked_tensor<P>> dym;
     if (this->m_use_masks && need_dx) dym = tfe::mask(dy);
     const masked_tensor<P>* dyp = dym ? &*dym : nullptr;
-    w.grad = detail::product(*m_x, m_xm ? &*m_xm : nullptr, dy, dyp, ws,
-                             [=](const ring_tensor<R>& x, const ring_tensor<R>& d) {
-                               auto cols = ring_ops::im2col(x, ws[0], ws[1], st[0], st[1], g.pad_top, g.pad_left,
-                                                            g.out_h, g.out_w);
-                               auto dw = ring_ops::matmul(ring_ops::transpose(cols),
-                                                          ring_ops::reshape(d, shape_t{rows, ws[3]}));
-                               return ring_ops::reshape(std::move(dw), ws);
-                             });
+    w.grad = detail::product(
+        *m_x, m_xm ? &*m_xm : nullptr, dy, dyp, ws, [=](const ring_tensor<R>& x, const ring_tensor<R>& d) {
+          auto cols = ring_ops::im2col(x, ws[0], ws[1], st[0], st[1], g.pad_top, g.pad_left, g.out_h, g.out_w);
+          auto dw = ring_ops::matmul(ring_ops::transpose(cols), ring_ops::reshape(d, shape_t{rows, ws[3]}));
+          return ring_ops::reshape(std::move(dw), ws);
+        });
     if (m_spec.use_bias) this->m_vars[1].grad = sum(dy, {0, 1, 2});
     if (!need_dx) return {};
-    return detail::product(dy, dyp, w.value, this->m_use_masks ? &w.masked() : nullptr, xs,
-                           [=](const ring_tensor<R>& d, const ring_tensor<R>& k) {
-                             auto cols = ring_ops::matmul(ring_ops::reshape(d, shape_t{rows, ws[3]}),
-                                                          ring_ops::transpose(ring_ops::reshape(k, shape_t{depth, ws[3]})));
-                             return ring_ops::col2im(cols, xs, ws[0], ws[1], st[0], st[1], g.pad_top, g.pad_left,
-                                                     g.out_h, g.out_w);
-                           });
+    return detail::product(
+        dy, dyp, w.value, this->m_use_masks ? &w.masked() : nullptr, xs,
+        [=](const ring_tensor<R>& d, const ring_tensor<R>& k) {
+          auto cols = ring_ops::matmul(ring_ops::reshape(d, shape_t{rows, ws[3]}),
+                                       ring_ops::transpose(ring_ops::reshape(k, shape_t{depth, ws[3]})));
+          return ring_ops::col2im(cols, xs, ws[0], ws[1], st[0], st[1], g.pad_top, g.pad_left, g.out_h, g.out_w);
+        });
   }
 
   void clear() override {

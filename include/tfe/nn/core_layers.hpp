@@ -51,16 +51,14 @@ class dense_layer final : public layer<P> {
     std::optional<masked_tensor<P>> dym;
     if (this->m_use_masks && need_dx) dym = tfe::mask(dy);
     const masked_tensor<P>* dyp = dym ? &*dym : nullptr;
-    w.grad = detail::product(*m_x, m_xm ? &*m_xm : nullptr, dy, dyp, w.shape,
-                             [](const ring_tensor<R>& a, const ring_tensor<R>& b) {
-                               return ring_ops::matmul(ring_ops::transpose(a), b);
-                             });
+    w.grad = detail::product(
+        *m_x, m_xm ? &*m_xm : nullptr, dy, dyp, w.shape,
+        [](const ring_tensor<R>& a, const ring_tensor<R>& b) { return ring_ops::matmul(ring_ops::transpose(a), b); });
     if (m_bias) this->m_vars[1].grad = sum(dy, {0});
     if (!need_dx) return {};
-    return detail::product(dy, dyp, w.value, this->m_use_masks ? &w.masked() : nullptr, m_x->shape(),
-                           [](const ring_tensor<R>& a, const ring_tensor<R>& b) {
-                             return ring_ops::matmul(a, ring_ops::transpose(b));
-                           });
+    return detail::product(
+        dy, dyp, w.value, this->m_use_masks ? &w.masked() : nullptr, m_x->shape(),
+        [](const ring_tensor<R>& a, const ring_tensor<R>& b) { return ring_ops::matmul(a, ring_ops::transpose(b)); });
   }
 
   void clear() override {
@@ -101,8 +99,7 @@ template <class P>
 class batch_norm_layer final : public layer<P> {
  public:
   using tensor = private_tensor<P>;
-  batch_norm_layer(session<P>& s, const BatchNormalization& spec, const shape_t& in)
-      : layer<P>(s, spec.name, in, in) {
+  batch_norm_layer(session<P>& s, const BatchNormalization& spec, const shape_t& in) : layer<P>(s, spec.name, in, in) {
     this->add_variable("scale", {in.back()}, false);
     this->add_variable("offset", {in.back()}, false);
   }

@@ -35,20 +35,28 @@ namespace detail {
 /// Functions of ops/approx.hpp found by argument-dependent lookup when (and only when) they exist, so
 /// the layers compile before and after they are added; a missing one throws protocol_error on use.
 template <class T>
-concept has_softmax = requires(const T& x) { softmax(x); };
+concept has_softmax = requires(const T& x) {
+  softmax(x);
+};
 template <class T>
-concept has_exp = requires(const T& x) { exp(x); };
+concept has_exp = requires(const T& x) {
+  exp(x);
+};
 template <class T>
-concept has_log = requires(const T& x) { log(x); };
+concept has_log = requires(const T& x) {
+  log(x);
+};
 template <class T>
-concept has_inv_sqrt = requires(const T& x) { inv_sqrt(x); };
+concept has_inv_sqrt = requires(const T& x) {
+  inv_sqrt(x);
+};
 
 }  // namespace detail
 
 /// Protocols with a sign test run ReLU, max pooling and the sigmoid/softmax approximations.
 template <class P>
 concept has_sign_bit = requires(session<P>& s, const typename private_tensor<P>::parts_type& p, const shape_t& sh) {
-  { P::sign_bit(s, p, sh, 1u) };
+  {P::sign_bit(s, p, sh, 1u)};
 };
 
 /// Whether protocol P can run a layer of type Spec (a compile-time check for Sequential<P>::add;
@@ -94,8 +102,8 @@ private_tensor<P> inv_sqrt_of(const private_tensor<P>& x) {
 /// z = op(x, y) / 2^f for a bilinear ring op, with optional masked operands (null: opened afresh).
 template <class P, class Op>
 private_tensor<P> product(const private_tensor<P>& x, std::type_identity_t<const masked_tensor<P>*> xm,
-                          const private_tensor<P>& y, std::type_identity_t<const masked_tensor<P>*> ym, const shape_t& zs,
-                          Op&& op) {
+                          const private_tensor<P>& y, std::type_identity_t<const masked_tensor<P>*> ym,
+                          const shape_t& zs, Op&& op) {
   return tfe::detail::truncated_product(x.sess(), &x.parts(), xm ? &xm->mask : nullptr, &y.parts(),
                                         ym ? &ym->mask : nullptr, x.shape(), y.shape(), zs, op);
 }
@@ -215,7 +223,8 @@ class activation_layer final : public layer<P> {
                   "' needs a sign test, which ", P::name(), " does not provide");
     }
     if (m_act == "softmax" && !detail::has_softmax<tensor>)
-      throw protocol_error("layer '" + this->m_name + "': softmax needs tfe::softmax (ops/approx.hpp), missing from this build");
+      throw protocol_error("layer '" + this->m_name +
+                           "': softmax needs tfe::softmax (ops/approx.hpp), missing from this build");
   }
 
   std::string type() const override { return "Activation"; }

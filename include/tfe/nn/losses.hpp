@@ -70,7 +70,8 @@ inline loss_plan plan_loss(const loss_spec& loss, const std::string& last_activa
                  [&](const BinaryCrossentropy& b) { cross_entropy("BinaryCrossentropy", b.from_logits, "sigmoid"); },
                  [&](const CategoricalCrossentropy& c) {
                    TFE_ENFORCE(output_shape.size() == 1 && output_shape[0] >= 2, config_error,
-                               "CategoricalCrossentropy needs an output of shape (classes,), got ", shape_str(output_shape));
+                               "CategoricalCrossentropy needs an output of shape (classes,), got ",
+                               shape_str(output_shape));
                    cross_entropy("CategoricalCrossentropy", c.from_logits, "softmax");
                  }},
              loss);
@@ -110,7 +111,7 @@ private_tensor<P> loss_value(const loss_spec& loss, const private_tensor<P>& out
   const auto& z = *logits;
   if (std::holds_alternative<BinaryCrossentropy>(loss)) {
     auto r = relu(z);
-    auto neg_abs = z - mul_int(r, 2);                                   // −|z|
+    auto neg_abs = z - mul_int(r, 2);                                    // −|z|
     auto softplus_tail = detail::log_of(detail::exp_of(neg_abs) + 1.0);  // log(1 + e^−|z|), argument in (1, 2]
     auto per = r - z * y + softplus_tail;
     return reshape(sum(per) * (1.0 / static_cast<double>(z.size())), {1});
@@ -131,7 +132,7 @@ private_tensor<P> correct_count(const private_tensor<P>& scores, const private_t
   auto scope = scores.sess().op_scope("keras.accuracy");
   const std::size_t units = scores.size() / scores.shape()[0];
   if (units == 1) {
-    auto pred = detail::positive_bits(scores - threshold);                  // integers 0/1
+    auto pred = detail::positive_bits(scores - threshold);  // integers 0/1
     // pred XOR y = pred + y − 2·pred·y (exact: pred is an integer bit); correct = 1 − XOR.
     auto wrong = tfe::detail::bit_to_fixed(pred) + y - mul_int(tfe::detail::mul_exact(pred, y), 2);
     return reshape(static_cast<double>(scores.shape()[0]) - sum(wrong), {1});
@@ -141,8 +142,8 @@ private_tensor<P> correct_count(const private_tensor<P>& scores, const private_t
   auto y2 = detail::reshape_to(y, {y.shape()[0], units});
   ring_tensor<R> iota = ring_tensor<R>::from_shape({1, units});
   for (std::size_t i = 0; i < units; ++i) iota.data()[i] = ring_traits<R>::from_uint(i);
-  auto ylabel = sum(tfe::detail::map_parts(y2, y2.shape(), [&](const ring_tensor<R>& p) { return ring_tensor<R>(p * iota); }),
-                    {-1});
+  auto ylabel = sum(
+      tfe::detail::map_parts(y2, y2.shape(), [&](const ring_tensor<R>& p) { return ring_tensor<R>(p * iota); }), {-1});
   auto guess = argmax(detail::reshape_to(scores, {scores.shape()[0], units}), -1);
   auto hit = tfe::detail::bit_to_fixed(tfe::detail::zero_bit(guess - ylabel, sign_width::fixed_point_range));
   return reshape(sum(hit), {1});

@@ -60,12 +60,14 @@ inline std::vector<xt::xarray<double>> weights_from_entries(const std::string& p
   std::set<std::string> expected;
   for (const auto& w : specs) expected.insert(w.name);
   for (const auto& [name, a] : arrays)
-    if (!expected.count(name)) throw file_error(path, "unexpected entry '" + name + ".npy' (not a weight of this model)");
+    if (!expected.count(name))
+      throw file_error(path, "unexpected entry '" + name + ".npy' (not a weight of this model)");
   std::vector<xt::xarray<double>> out;
   for (const auto& w : specs) {
     auto it = std::find_if(arrays.begin(), arrays.end(), [&](const auto& e) { return e.first == w.name; });
     if (it == arrays.end())
-      throw file_error(path, "missing weight '" + w.name + "' (an entry " + w.name + ".npy of shape " + shape_str(w.shape) + ")");
+      throw file_error(
+          path, "missing weight '" + w.name + "' (an entry " + w.name + ".npy of shape " + shape_str(w.shape) + ")");
     TFE_ENFORCE(shape_of(it->second) == w.shape, shape_error, path, ": weight '", w.name, "' has shape ",
                 shape_str(shape_of(it->second)), " but the architecture needs ", shape_str(w.shape));
     out.push_back(it->second);
@@ -100,8 +102,8 @@ inline std::vector<xt::xarray<double>> load_weights_file(const std::string& path
   return detail::weights_from_entries(path, resolve_names(arch), io::load_npz(path));
 }
 
-inline void save_model_file(const std::string& path, const architecture& arch, const std::vector<xt::xarray<double>>& weights,
-                            io::npy_dtype dtype = io::npy_dtype::f4) {
+inline void save_model_file(const std::string& path, const architecture& arch,
+                            const std::vector<xt::xarray<double>>& weights, io::npy_dtype dtype = io::npy_dtype::f4) {
   const architecture a = resolve_names(arch);
   (void)infer_shapes(a);
   io::save_npz(path, detail::named(a, weights), dtype, true, {{architecture_entry, to_json(a).dump(1) + "\n"}});
@@ -111,8 +113,9 @@ inline saved_model load_model_file(const std::string& path) {
   auto entries = io::read_zip(path);
   auto it = std::find_if(entries.begin(), entries.end(), [](const auto& e) { return e.name == architecture_entry; });
   if (it == entries.end())
-    throw file_error(path, std::string("no ") + architecture_entry + " entry: not a tfe model file (a weights-only "
-                                                                      ".npz is read with load_weights_file)");
+    throw file_error(path, std::string("no ") + architecture_entry +
+                               " entry: not a tfe model file (a weights-only "
+                               ".npz is read with load_weights_file)");
   nlohmann::json j;
   try {
     j = nlohmann::json::parse(it->data);
@@ -184,13 +187,15 @@ void load_weights(Sequential<P>& model, const std::string& owner, const std::str
 /// Reveals the weights to `receiver` only, who writes the model file (architecture + weights).
 template <class P>
 void save_model(Sequential<P>& model, const std::string& receiver, const std::string& path) {
-  model.get_weights(receiver, [&](const std::vector<xt::xarray<double>>& w) { save_model_file(path, model.arch(), w); });
+  model.get_weights(receiver,
+                    [&](const std::vector<xt::xarray<double>>& w) { save_model_file(path, model.arch(), w); });
 }
 
 /// Reveals the weights to `receiver` only, who writes the weight file.
 template <class P>
 void save_weights(Sequential<P>& model, const std::string& receiver, const std::string& path) {
-  model.get_weights(receiver, [&](const std::vector<xt::xarray<double>>& w) { save_weights_file(path, model.arch(), w); });
+  model.get_weights(receiver,
+                    [&](const std::vector<xt::xarray<double>>& w) { save_weights_file(path, model.arch(), w); });
 }
 
 }  // namespace tfe::keras

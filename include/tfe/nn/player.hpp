@@ -53,11 +53,13 @@ class player {
   /// function `fn` receives the decoded values.
   template <class P, class Fn>
   void private_output(session<P>& s, Fn fn, const private_tensor<P>& x) {
-    s.define_output(m_name, [&](const xt::xarray<double>& v) { std::invoke(fn, self(), v); }, x);
+    s.define_output(
+        m_name, [&](const xt::xarray<double>& v) { std::invoke(fn, self(), v); }, x);
   }
   template <class P, class Fn>
   void private_output(session<P>& s, Fn fn, const std::vector<private_tensor<P>>& xs) {
-    s.define_output(m_name, [&](const std::vector<xt::xarray<double>>& v) { std::invoke(fn, self(), v); }, xs);
+    s.define_output(
+        m_name, [&](const std::vector<xt::xarray<double>>& v) { std::invoke(fn, self(), v); }, xs);
   }
 
  private:

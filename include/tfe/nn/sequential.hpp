@@ -31,9 +31,9 @@ namespace tfe::keras {
 struct batch_log {
   std::size_t epoch = 0, epochs = 0, batch = 0, batches = 0, examples = 0;
   std::optional<double> loss, accuracy;
-  double seconds = 0;         ///< wall time of the batch at this player
-  std::uint64_t bytes = 0;    ///< bytes the stats player sent during the batch
-  std::uint64_t rounds = 0;   ///< its rounds during the batch
+  double seconds = 0;        ///< wall time of the batch at this player
+  std::uint64_t bytes = 0;   ///< bytes the stats player sent during the batch
+  std::uint64_t rounds = 0;  ///< its rounds during the batch
   std::string stats_player;
 };
 
@@ -71,8 +71,7 @@ class Sequential {
 
   /// Appends a layer; a layer type the protocol cannot run is a compile-time error.
   template <class Spec>
-    requires(!std::is_same_v<std::decay_t<Spec>, layer_spec>)
-  Sequential& add(Spec spec) {
+  requires(!std::is_same_v<std::decay_t<Spec>, layer_spec>) Sequential& add(Spec spec) {
     static_assert(runs_on<P, std::decay_t<Spec>>, "this layer needs a protocol with a sign test (P::sign_bit)");
     return add(layer_spec(std::move(spec)));
   }
@@ -88,23 +87,25 @@ class Sequential {
       TFE_ENFORCE(!std::holds_alternative<MaxPooling2D>(l), protocol_error, detail::where(l),
                   " needs a sign test, which ", P::name(), " does not provide");
     }
-    std::visit(detail::overloaded{
-                   [&](const Dense& d) { push(std::make_unique<dense_layer<P>>(*m_s, d, in, out)); },
-                   [&](const Conv2D& c) { push(std::make_unique<conv2d_layer<P>>(*m_s, c, in, out)); },
-                   [&](const MaxPooling2D& p) { push(std::make_unique<max_pool_layer<P>>(*m_s, p, in, out)); },
-                   [&](const AveragePooling2D& p) { push(std::make_unique<avg_pool_layer<P>>(*m_s, p, in, out)); },
-                   [&](const GlobalAveragePooling2D& p) {
-                     push(std::make_unique<global_avg_pool_layer<P>>(*m_s, p, in, out));
-                   },
-                   [&](const Flatten& f) { push(std::make_unique<reshape_layer<P>>(*m_s, f.name, "Flatten", in, out)); },
-                   [&](const Reshape& r) { push(std::make_unique<reshape_layer<P>>(*m_s, r.name, "Reshape", in, out)); },
-                   [&](const BatchNormalization& b) { push(std::make_unique<batch_norm_layer<P>>(*m_s, b, in)); },
-                   [&](const auto&) {}},
-               l);
+    std::visit(
+        detail::overloaded{
+            [&](const Dense& d) { push(std::make_unique<dense_layer<P>>(*m_s, d, in, out)); },
+            [&](const Conv2D& c) { push(std::make_unique<conv2d_layer<P>>(*m_s, c, in, out)); },
+            [&](const MaxPooling2D& p) { push(std::make_unique<max_pool_layer<P>>(*m_s, p, in, out)); },
+            [&](const AveragePooling2D& p) { push(std::make_unique<avg_pool_layer<P>>(*m_s, p, in, out)); },
+            [&](const GlobalAveragePooling2D& p) {
+              push(std::make_unique<global_avg_pool_layer<P>>(*m_s, p, in, out));
+            },
+            [&](const Flatten& f) { push(std::make_unique<reshape_layer<P>>(*m_s, f.name, "Flatten", in, out)); },
+            [&](const Reshape& r) { push(std::make_unique<reshape_layer<P>>(*m_s, r.name, "Reshape", in, out)); },
+            [&](const BatchNormalization& b) { push(std::make_unique<batch_norm_layer<P>>(*m_s, b, in)); },
+            [&](const auto&) {}},
+        l);
     const std::string act = activation_of(l);
     const bool standalone = std::holds_alternative<Activation>(l) || std::holds_alternative<ReLU>(l);
     if (standalone || act != "linear")
-      push(std::make_unique<activation_layer<P>>(*m_s, standalone ? layer_name(l) : layer_name(l) + "/" + act, out, act));
+      push(std::make_unique<activation_layer<P>>(*m_s, standalone ? layer_name(l) : layer_name(l) + "/" + act, out,
+                                                 act));
     m_arch = std::move(next);
     m_vars_ready = false;  // a new layer needs its weights: set them again
     return *this;
@@ -134,7 +135,8 @@ class Sequential {
   std::string summary() const {
     std::ostringstream os;
     os << "Model: \"sequential\" (" << P::name() << ")\n";
-    os << std::left << std::setw(40) << " Layer (type)" << std::setw(22) << "Output Shape" << "Param #\n";
+    os << std::left << std::setw(40) << " Layer (type)" << std::setw(22) << "Output Shape"
+       << "Param #\n";
     shape_t cur = m_arch.input_shape;
     for (const auto& l : m_arch.layers) {
       std::size_t n = 0;
@@ -214,7 +216,8 @@ class Sequential {
 
   /// One step of gradient descent on a private batch. With metrics, returns {loss, correct
   /// examples} revealed to `report_to` (present there only).
-  std::optional<xt::xarray<double>> train_on_batch(const tensor& x, const tensor& y, const std::string& report_to = {}) {
+  std::optional<xt::xarray<double>> train_on_batch(const tensor& x, const tensor& y,
+                                                   const std::string& report_to = {}) {
     TFE_ENFORCE(m_opt != nullptr, config_error, "train_on_batch: call compile() first");
     require_weights();
     check_input(x);
@@ -254,7 +257,8 @@ class Sequential {
         const auto t0 = std::chrono::steady_clock::now();
         const op_stats before = m_s->stats().total;
         auto [xb, yb] = next_batch(e, b);
-        const bool with_metrics = !opt.report_to.empty() && opt.metrics_every && (b % opt.metrics_every == 0 || b + 1 == per_epoch);
+        const bool with_metrics =
+            !opt.report_to.empty() && opt.metrics_every && (b % opt.metrics_every == 0 || b + 1 == per_epoch);
         auto metrics = train_on_batch(xb, yb, with_metrics ? opt.report_to : std::string());
         batch_log log;
         log.epoch = e + 1;
@@ -286,10 +290,12 @@ class Sequential {
     check_input(x);
     TFE_ENFORCE(opt.batch_size > 0, config_error, "fit: batch_size must be positive");
     const std::size_t n = x.shape()[0], bs = opt.batch_size;
-    return fit((n + bs - 1) / bs, [&](std::size_t, std::size_t b) {
-      const std::size_t lo = b * bs, hi = std::min(n, lo + bs);
-      return std::pair{slice(x, 0, lo, hi), slice(y, 0, lo, hi)};
-    }, opt);
+    return fit((n + bs - 1) / bs,
+               [&](std::size_t, std::size_t b) {
+                 const std::size_t lo = b * bs, hi = std::min(n, lo + bs);
+                 return std::pair{slice(x, 0, lo, hi), slice(y, 0, lo, hi)};
+               },
+               opt);
   }
 
   /// Loss and accuracy over (x, y) in inference mode, revealed to `receiver` only.
@@ -332,7 +338,8 @@ class Sequential {
 
   /// File layout -> session layout (the owner's local work): BatchNormalization's gamma, beta and
   /// moving statistics become scale = gamma / sqrt(var + eps) and offset = beta − mean · scale.
-  static std::vector<xt::xarray<double>> to_session_layout(const architecture& arch, std::vector<xt::xarray<double>> w) {
+  static std::vector<xt::xarray<double>> to_session_layout(const architecture& arch,
+                                                           std::vector<xt::xarray<double>> w) {
     std::vector<xt::xarray<double>> out;
     std::size_t i = 0;
     shape_t cur = arch.input_shape;
@@ -354,7 +361,8 @@ class Sequential {
 
   /// Session layout -> file layout: BatchNormalization is written as gamma = scale, beta = offset,
   /// moving_mean = 0, moving_variance = 1 − eps (the same function).
-  static std::vector<xt::xarray<double>> to_file_layout(const architecture& arch, const std::vector<xt::xarray<double>>& w) {
+  static std::vector<xt::xarray<double>> to_file_layout(const architecture& arch,
+                                                        const std::vector<xt::xarray<double>>& w) {
     std::vector<xt::xarray<double>> out;
     std::size_t i = 0;
     shape_t cur = arch.input_shape;
@@ -390,12 +398,14 @@ class Sequential {
   void push(std::unique_ptr<layer<P>> l) { m_layers.push_back(std::move(l)); }
 
   void require_weights() const {
-    TFE_ENFORCE(m_vars_ready, protocol_error, "the model has no weights yet: call initialize(), set_weights() or load them");
+    TFE_ENFORCE(m_vars_ready, protocol_error,
+                "the model has no weights yet: call initialize(), set_weights() or load them");
   }
 
   void check_input(const tensor& x) const {
     require_weights();
-    if (x.ndim() == m_arch.input_shape.size() + 1 && shape_t(x.shape().begin() + 1, x.shape().end()) == m_arch.input_shape)
+    if (x.ndim() == m_arch.input_shape.size() + 1 &&
+        shape_t(x.shape().begin() + 1, x.shape().end()) == m_arch.input_shape)
       return;
     std::string want = "(batch";
     for (auto d : m_arch.input_shape) want += ", " + std::to_string(d);

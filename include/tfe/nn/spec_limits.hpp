@@ -31,8 +31,8 @@ inline std::size_t json_size(const nlohmann::json& j, const std::string& where, 
   TFE_ENFORCE(j.is_number_unsigned() || (j.is_number_integer() && j.get<std::int64_t>() >= 0), config_error, where,
               ": field '", field, "' must be a non-negative integer, got ", j.dump());
   const auto v = j.get<std::uint64_t>();
-  TFE_ENFORCE(v <= max_model_elements, config_error, where, ": field '", field, "' is ", v,
-              ", above the limit of ", max_model_elements);
+  TFE_ENFORCE(v <= max_model_elements, config_error, where, ": field '", field, "' is ", v, ", above the limit of ",
+              max_model_elements);
   return static_cast<std::size_t>(v);
 }
 
@@ -46,8 +46,8 @@ inline void json_pair_opt(const nlohmann::json& c, const char* key, std::array<s
                           const std::string& where) {
   if (!c.contains(key)) return;
   const auto& a = c.at(key);
-  TFE_ENFORCE(a.is_array() && a.size() == 2, config_error, where, ": field '", key, "' must be a list of 2 integers, got ",
-              a.dump());
+  TFE_ENFORCE(a.is_array() && a.size() == 2, config_error, where, ": field '", key,
+              "' must be a list of 2 integers, got ", a.dump());
   for (std::size_t i = 0; i < 2; ++i) out[i] = json_size(a[i], where, std::string(key) + "[" + std::to_string(i) + "]");
 }
 

@@ -103,8 +103,8 @@ struct BatchNormalization {
   std::string name = "";
 };
 
-using layer_spec = std::variant<Dense, Conv2D, MaxPooling2D, AveragePooling2D, GlobalAveragePooling2D, Flatten,
-                                Reshape, Activation, ReLU, BatchNormalization>;
+using layer_spec = std::variant<Dense, Conv2D, MaxPooling2D, AveragePooling2D, GlobalAveragePooling2D, Flatten, Reshape,
+                                Activation, ReLU, BatchNormalization>;
 
 /// A Sequential model's architecture: the input shape (without the batch dimension) and the layers.
 struct architecture {
@@ -149,14 +149,15 @@ inline ring_ops::padding parse_padding(const std::string& p, const std::string& 
 
 /// The Keras class name of a layer ("Dense", "Conv2D", ...).
 inline std::string type_name(const layer_spec& l) {
-  return std::visit(detail::overloaded{[](const Dense&) { return "Dense"; }, [](const Conv2D&) { return "Conv2D"; },
-                                       [](const MaxPooling2D&) { return "MaxPooling2D"; },
-                                       [](const AveragePooling2D&) { return "AveragePooling2D"; },
-                                       [](const GlobalAveragePooling2D&) { return "GlobalAveragePooling2D"; },
-                                       [](const Flatten&) { return "Flatten"; }, [](const Reshape&) { return "Reshape"; },
-                                       [](const Activation&) { return "Activation"; }, [](const ReLU&) { return "ReLU"; },
-                                       [](const BatchNormalization&) { return "BatchNormalization"; }},
-                    l);
+  return std::visit(
+      detail::overloaded{[](const Dense&) { return "Dense"; }, [](const Conv2D&) { return "Conv2D"; },
+                         [](const MaxPooling2D&) { return "MaxPooling2D"; },
+                         [](const AveragePooling2D&) { return "AveragePooling2D"; },
+                         [](const GlobalAveragePooling2D&) { return "GlobalAveragePooling2D"; },
+                         [](const Flatten&) { return "Flatten"; }, [](const Reshape&) { return "Reshape"; },
+                         [](const Activation&) { return "Activation"; }, [](const ReLU&) { return "ReLU"; },
+                         [](const BatchNormalization&) { return "BatchNormalization"; }},
+      l);
 }
 
 inline const std::string& layer_name(const layer_spec& l) {
@@ -165,12 +166,12 @@ inline const std::string& layer_name(const layer_spec& l) {
 
 /// The activation a layer applies after its linear part ("linear" for none).
 inline std::string activation_of(const layer_spec& l) {
-  return std::visit(detail::overloaded{[](const Dense& d) { return d.activation; },
-                                       [](const Conv2D& c) { return c.activation; },
-                                       [](const Activation& a) { return a.activation; },
-                                       [](const ReLU&) { return std::string("relu"); },
-                                       [](const auto&) { return std::string("linear"); }},
-                    l);
+  return std::visit(
+      detail::overloaded{[](const Dense& d) { return d.activation; }, [](const Conv2D& c) { return c.activation; },
+                         [](const Activation& a) { return a.activation; },
+                         [](const ReLU&) { return std::string("relu"); },
+                         [](const auto&) { return std::string("linear"); }},
+      l);
 }
 
 /// Keras's default names: the class name in snake_case, then _1, _2, ... for repeats ("dense",
@@ -235,7 +236,8 @@ inline shape_t pool_shape(const layer_spec& l, const shape_t& in, std::array<std
 /// checks the layer's options too.
 inline shape_t output_shape(const layer_spec& l, const shape_t& in) {
   using detail::where;
-  for (auto d : in) TFE_ENFORCE(d > 0, shape_error, where(l), ": input shape ", shape_str(in), " has an empty dimension");
+  for (auto d : in)
+    TFE_ENFORCE(d > 0, shape_error, where(l), ": input shape ", shape_str(in), " has an empty dimension");
   (void)checked_shape_size(in, where(l), "input shape", max_model_elements);
   detail::check_activation(activation_of(l), layer_name(l));
   shape_t out = std::visit(
@@ -327,25 +329,25 @@ inline std::vector<shape_t> infer_shapes(const architecture& unnamed) {
 /// Conv2D kernel HWIO, BatchNormalization gamma, beta, moving_mean, moving_variance).
 inline std::vector<weight_spec> weight_specs(const layer_spec& l, const shape_t& in) {
   const std::string& n = layer_name(l);
-  return std::visit(detail::overloaded{
-                        [&](const Dense& d) {
-                          std::vector<weight_spec> w{{n + "/kernel", {in.at(0), d.units}}};
-                          if (d.use_bias) w.push_back({n + "/bias", {d.units}});
-                          return w;
-                        },
-                        [&](const Conv2D& c) {
-                          std::vector<weight_spec> w{
-                              {n + "/kernel", {c.kernel_size[0], c.kernel_size[1], in.at(2), c.filters}}};
-                          if (c.use_bias) w.push_back({n + "/bias", {c.filters}});
-                          return w;
-                        },
-                        [&](const BatchNormalization&) {
-                          const shape_t s{in.back()};
-                          return std::vector<weight_spec>{
-                              {n + "/gamma", s}, {n + "/beta", s}, {n + "/moving_mean", s}, {n + "/moving_variance", s}};
-                        },
-                        [&](const auto&) { return std::vector<weight_spec>{}; }},
-                    l);
+  return std::visit(
+      detail::overloaded{
+          [&](const Dense& d) {
+            std::vector<weight_spec> w{{n + "/kernel", {in.at(0), d.units}}};
+            if (d.use_bias) w.push_back({n + "/bias", {d.units}});
+            return w;
+          },
+          [&](const Conv2D& c) {
+            std::vector<weight_spec> w{{n + "/kernel", {c.kernel_size[0], c.kernel_size[1], in.at(2), c.filters}}};
+            if (c.use_bias) w.push_back({n + "/bias", {c.filters}});
+            return w;
+          },
+          [&](const BatchNormalization&) {
+            const shape_t s{in.back()};
+            return std::vector<weight_spec>{
+                {n + "/gamma", s}, {n + "/beta", s}, {n + "/moving_mean", s}, {n + "/moving_variance", s}};
+          },
+          [&](const auto&) { return std::vector<weight_spec>{}; }},
+      l);
 }
 
 /// Every weight of the model in order (layers named as resolve_names does).
@@ -415,20 +417,30 @@ inline std::vector<xt::xarray<double>> initial_weights(const architecture& arch,
 inline nlohmann::json to_json(const layer_spec& l) {
   using nlohmann::json;
   json c = std::visit(
-      detail::overloaded{
-          [](const Dense& d) { return json{{"units", d.units}, {"activation", d.activation}, {"use_bias", d.use_bias}}; },
-          [](const Conv2D& c) {
-            return json{{"filters", c.filters},   {"kernel_size", c.kernel_size}, {"strides", c.strides},
-                        {"padding", c.padding},   {"activation", c.activation},   {"use_bias", c.use_bias}};
-          },
-          [](const MaxPooling2D& p) { return json{{"pool_size", p.pool_size}, {"strides", p.strides}, {"padding", p.padding}}; },
-          [](const AveragePooling2D& p) {
-            return json{{"pool_size", p.pool_size}, {"strides", p.strides}, {"padding", p.padding}};
-          },
-          [](const Reshape& r) { return json{{"target_shape", r.target_shape}}; },
-          [](const Activation& a) { return json{{"activation", a.activation}}; },
-          [](const BatchNormalization& b) { return json{{"epsilon", b.epsilon}}; },
-          [](const auto&) { return json::object(); }},
+      detail::overloaded{[](const Dense& d) {
+                           return json{{"units", d.units}, {"activation", d.activation}, {"use_bias", d.use_bias}};
+                         },
+                         [](const Conv2D& c) {
+                           return json{{"filters", c.filters},       {"kernel_size", c.kernel_size},
+                                       {"strides", c.strides},       {"padding", c.padding},
+                                       {"activation", c.activation}, {"use_bias", c.use_bias}};
+                         },
+                         [](const MaxPooling2D& p) {
+                           return json{{"pool_size", p.pool_size}, {"strides", p.strides}, {"padding", p.padding}};
+                         },
+                         [](const AveragePooling2D& p) {
+                           return json{{"pool_size", p.pool_size}, {"strides", p.strides}, {"padding", p.padding}};
+                         },
+                         [](const Reshape& r) {
+                           return json{{"target_shape", r.target_shape}};
+                         },
+                         [](const Activation& a) {
+                           return json{{"activation", a.activation}};
+                         },
+                         [](const BatchNormalization& b) {
+                           return json{{"epsilon", b.epsilon}};
+                         },
+                         [](const auto&) { return json::object(); }},
       l);
   c["name"] = layer_name(l);
   return json{{"class_name", type_name(l)}, {"config", c}};

@@ -36,6 +36,7 @@
 #pragma once
 
 #include "tfe/ops/nonlinear.hpp"
+#include "tfe/protocol/protocol.hpp"
 
 #include <array>
 #include <cmath>
@@ -56,7 +57,7 @@ R encode_unchecked(double v, const fixed_point_config& cfg) {
 }
 
 /// Adds a real constant (unchecked encoding, see above).
-template <class P>
+template <protocol P>
 private_tensor<P> add_constant(const private_tensor<P>& x, double c) {
   ring_tensor<typename P::ring> t(shape_t{});
   t() = encode_unchecked<typename P::ring>(c, x.sess().fixed_point());
@@ -65,7 +66,7 @@ private_tensor<P> add_constant(const private_tensor<P>& x, double c) {
 
 /// Shares of the integer bits [x ≥ θ_j] for every threshold at once, shape (M, ...x): ONE batched
 /// sign test of the M differences x − θ_j (each within used_bits()+1 bits).
-template <class P>
+template <protocol P>
 private_tensor<P> step_bits(const private_tensor<P>& x, const std::vector<double>& thresholds) {
   using R = typename P::ring;
   TFE_ENFORCE(!thresholds.empty(), shape_error, "step_bits: no thresholds");
@@ -88,7 +89,7 @@ private_tensor<P> step_bits(const private_tensor<P>& x, const std::vector<double
 
 /// Σ_j rows_j · enc(c_j) over the leading axis of `rows` (shape (M, ...)), no truncation: exact
 /// fixed point when the rows are integer bits, 2f fractional bits when they are fixed point.
-template <class P>
+template <protocol P>
 private_tensor<P> dot_rows(const private_tensor<P>& rows, const std::vector<double>& c) {
   using R = typename P::ring;
   const auto& cfg = rows.sess().fixed_point();
@@ -106,8 +107,9 @@ private_tensor<P> dot_rows(const private_tensor<P>& rows, const std::vector<doub
 /// θ_{M-1}, from the step bits (M, ...x): local. Jumps are taken between ENCODED values, so every
 /// bucket gets exactly enc(v[j]) (a function that is 0 on a bucket is an exact zero there).
 /// `integer`: the values are integers held unscaled (as multipliers that need no truncation).
-template <class P>
-private_tensor<P> piecewise_constant(const private_tensor<P>& steps, const std::vector<double>& v, bool integer = false) {
+template <protocol P>
+private_tensor<P> piecewise_constant(const private_tensor<P>& steps, const std::vector<double>& v,
+                                     bool integer = false) {
   using R = typename P::ring;
   fixed_point_config cfg = steps.sess().fixed_point();
   if (integer) cfg.frac_bits = 0;
@@ -137,7 +139,7 @@ private_tensor<P> piecewise_constant(const private_tensor<P>& steps, const std::
 
 /// Elementwise product with broadcasting and WITHOUT truncation (an integer operand, or a product
 /// truncated later): the protocol's bilinear routine on the unbroadcast operands.
-template <class P>
+template <protocol P>
 private_tensor<P> mul_broadcast_exact(const private_tensor<P>& a, const private_tensor<P>& b) {
   using R = typename P::ring;
   check_same_session(a.sess(), b.sess(), "mul");
@@ -151,7 +153,7 @@ private_tensor<P> mul_broadcast_exact(const private_tensor<P>& a, const private_
 /// Elementwise fixed-point product of private tensors with broadcasting, passing the UNbroadcast
 /// operands to the protocol: a Beaver product opens |a| + |b| elements instead of 2·|a ⊙ b| (one
 /// operand reused against many). One round, one truncation.
-template <class P>
+template <protocol P>
 private_tensor<P> mul_broadcast(const private_tensor<P>& a, const private_tensor<P>& b) {
   using R = typename P::ring;
   check_same_session(a.sess(), b.sess(), "mul");
@@ -162,7 +164,7 @@ private_tensor<P> mul_broadcast(const private_tensor<P>& a, const private_tensor
 }
 
 /// x with a new leading axis of length 1.
-template <class P>
+template <protocol P>
 private_tensor<P> lead1(const private_tensor<P>& x) {
   std::vector<long> s{1};
   for (auto d : x.shape()) s.push_back(static_cast<long>(d));
@@ -171,7 +173,7 @@ private_tensor<P> lead1(const private_tensor<P>& x) {
 
 /// x^1 .. x^d (index i holds x^(i+1)) in ⌈log2 d⌉ rounds and d − 1 products: level r multiplies
 /// x^h (h = 2^r) by x^1 .. x^min(h, d−h) in one broadcasting product.
-template <class P>
+template <protocol P>
 std::vector<private_tensor<P>> powers(const private_tensor<P>& x, std::size_t d) {
   std::vector<private_tensor<P>> pw{x};
   while (pw.size() < d) {
@@ -180,7 +182,8 @@ std::vector<private_tensor<P>> powers(const private_tensor<P>& x, std::size_t d)
       pw.push_back(pw[h - 1] * pw[0]);
       continue;
     }
-    auto prod = mul_broadcast(lead1(pw[h - 1]), stack(std::vector<private_tensor<P>>(pw.begin(), pw.begin() + more), 0));
+    auto prod =
+        mul_broadcast(lead1(pw[h - 1]), stack(std::vector<private_tensor<P>>(pw.begin(), pw.begin() + more), 0));
     for (std::size_t i = 0; i < more; ++i) pw.push_back(index(prod, i, 0));
   }
   return pw;
@@ -188,7 +191,7 @@ std::vector<private_tensor<P>> powers(const private_tensor<P>& x, std::size_t d)
 
 /// c[0] + c[1]·x + ... + c[d]·x^d: powers (⌈log2 d⌉ rounds), then the untruncated terms summed and
 /// truncated once.
-template <class P, std::size_t N>
+template <protocol P, std::size_t N>
 private_tensor<P> polynomial(const private_tensor<P>& x, const std::array<double, N>& c) {
   static_assert(N >= 2);
   auto pw = powers(x, N - 1);
@@ -196,12 +199,12 @@ private_tensor<P> polynomial(const private_tensor<P>& x, const std::array<double
   return add_constant(terms, c[0]);
 }
 
-inline constexpr std::array<double, 23> sigmoid_breakpoints = {
-    -8, -6, -5, -4, -3.5, -3, -2.5, -2, -1.5, -1, -0.5, 0, 0.5, 1, 1.5, 2, 2.5, 3, 3.5, 4, 5, 6, 8};
+inline constexpr std::array<double, 23> sigmoid_breakpoints = {-8,  -6, -5,  -4, -3.5, -3, -2.5, -2, -1.5, -1, -0.5, 0,
+                                                               0.5, 1,  1.5, 2,  2.5,  3,  3.5,  4,  5,    6,  8};
 
 /// Piecewise-linear f through the points (b_j, g(b_j)), with constant `left` below b_0 and `right`
 /// above b_{m-1}, evaluated as Σ_j [x ≥ b_j]·(Δslope_j·x + Δintercept_j): one batched sign, one product.
-template <class P, std::size_t M, class G>
+template <protocol P, std::size_t M, class G>
 private_tensor<P> piecewise_linear(const private_tensor<P>& x, const std::array<double, M>& b, G&& g, double left,
                                    double right) {
   // Lines: L_0 = left (constant), L_j on [b_{j-1}, b_j) the chord, L_M = right (constant).
@@ -225,39 +228,40 @@ private_tensor<P> piecewise_linear(const private_tensor<P>& x, const std::array<
 // ---- sigmoid family ----------------------------------------------------------------------------
 
 /// Sigmoid, piecewise linear (see the header comment for its error: ≤ 0.002984 + 2^-(f-1)).
-template <class P>
+template <protocol P>
 private_tensor<P> sigmoid(const private_tensor<P>& x) {
   auto scope = x.sess().op_scope("sigmoid");
-  return detail::piecewise_linear(x, detail::sigmoid_breakpoints, [](double v) { return 1.0 / (1.0 + std::exp(-v)); },
-                                  0.0, 1.0);
+  return detail::piecewise_linear(
+      x, detail::sigmoid_breakpoints, [](double v) { return 1.0 / (1.0 + std::exp(-v)); }, 0.0, 1.0);
 }
 
 /// The classic 3-piece sigmoid: 0 below −2, 0.5 + x/4 on [−2, 2], 1 above 2 (SecureML's choice, the
 /// cheap baseline). Cost: one batched sign test of 2 thresholds, one product. Error against
 /// 1/(1 + e^-x): 0.1193 at x = ±2 (1 − σ(2)), + 2^-(f-1).
-template <class P>
+template <protocol P>
 private_tensor<P> sigmoid_3piece(const private_tensor<P>& x) {
   auto scope = x.sess().op_scope("sigmoid_3piece");
-  return detail::piecewise_linear(x, std::array<double, 2>{-2.0, 2.0}, [](double v) { return 0.5 + 0.25 * v; }, 0.0,
-                                  1.0);
+  return detail::piecewise_linear(
+      x, std::array<double, 2>{-2.0, 2.0}, [](double v) { return 0.5 + 0.25 * v; }, 0.0, 1.0);
 }
 
 /// tanh(x) = 2·σ(2x) − 1 with σ the 23-piece sigmoid: evaluated directly as the piecewise-linear
 /// interpolation of tanh through the halved breakpoints (the same function, without doubling the
 /// fixed-point error of σ): −1 below −4, 1 above 4. Cost: one batched sign test of 23 thresholds, one
 /// product. Error: 2 × 0.002984 = 0.0060 (interpolation) + 2^-(f-1).
-template <class P>
+template <protocol P>
 private_tensor<P> tanh(const private_tensor<P>& x) {
   auto scope = x.sess().op_scope("tanh");
   std::array<double, detail::sigmoid_breakpoints.size()> b{};
   for (std::size_t j = 0; j < b.size(); ++j) b[j] = detail::sigmoid_breakpoints[j] / 2;
-  return detail::piecewise_linear(x, b, [](double v) { return std::tanh(v); }, -1.0, 1.0);
+  return detail::piecewise_linear(
+      x, b, [](double v) { return std::tanh(v); }, -1.0, 1.0);
 }
 
 // ---- abs, sign, clip, minimum ----------------------------------------------------------------------
 
 /// |x| = x·(1 − 2·[x < 0]), exact. Cost: one sign test (width used_bits()), one product (no truncation).
-template <class P>
+template <protocol P>
 private_tensor<P> abs(const private_tensor<P>& x) {
   auto scope = x.sess().op_scope("abs");
   auto neg = detail::sign_bit(x, sign_width::fixed_point_range);
@@ -266,7 +270,7 @@ private_tensor<P> abs(const private_tensor<P>& x) {
 
 /// sign(x) as fixed point: −1 for x < 0, +1 for x ≥ 0 (sign(0) = +1, like relu_derivative), exact.
 /// Cost: one sign test, no product. (Statistics tag "signum": "sign" is the sign-bit primitive's.)
-template <class P>
+template <protocol P>
 private_tensor<P> sign(const private_tensor<P>& x) {
   auto scope = x.sess().op_scope("signum");
   auto neg = detail::sign_bit(x, sign_width::fixed_point_range);
@@ -276,7 +280,7 @@ private_tensor<P> sign(const private_tensor<P>& x) {
 /// clip(x, lo, hi) = min(max(x, lo), hi) for public lo ≤ hi, exact:
 ///   lo + [x ≥ lo]·(x − lo) − [x ≥ hi]·(x − hi)
 /// Cost: one batched sign test of 2 thresholds, 2 products without truncation (one round).
-template <class P>
+template <protocol P>
 private_tensor<P> clip(const private_tensor<P>& x, double lo, double hi) {
   TFE_ENFORCE(lo <= hi, encoding_error, "clip: lower bound ", lo, " is above the upper bound ", hi);
   auto scope = x.sess().op_scope("clip");
@@ -286,8 +290,9 @@ private_tensor<P> clip(const private_tensor<P>& x, double lo, double hi) {
 }
 
 /// Elementwise minimum, exact: y + (x − y)·[x − y < 0]. Cost: one sign test, one product (no truncation).
-template <class P>
-private_tensor<P> minimum(const private_tensor<P>& x, const private_tensor<P>& y, sign_width w = sign_width::fixed_point_range) {
+template <protocol P>
+private_tensor<P> minimum(const private_tensor<P>& x, const private_tensor<P>& y,
+                          sign_width w = sign_width::fixed_point_range) {
   auto scope = x.sess().op_scope("minimum");
   shape_t shape = detail::broadcast_shapes(x.shape(), y.shape(), "minimum");
   auto d = detail::broadcast(x - y, shape);
@@ -297,7 +302,7 @@ private_tensor<P> minimum(const private_tensor<P>& x, const private_tensor<P>& y
 
 /// Minimum along `axis` (removed from the shape), exact: −max(−x). Cost: as max, ⌈log2 n⌉ levels of
 /// one sign test and one product.
-template <class P>
+template <protocol P>
 private_tensor<P> min(const private_tensor<P>& x, long axis = -1, sign_width w = sign_width::fixed_point_range) {
   auto scope = x.sess().op_scope("min");
   return -max(-x, axis, w);

@@ -29,6 +29,7 @@
 #pragma once
 
 #include "tfe/ops/approx.hpp"
+#include "tfe/protocol/protocol.hpp"
 
 #include <array>
 #include <cmath>
@@ -43,15 +44,21 @@ inline constexpr double ln2 = 0.69314718055994530942;
 inline constexpr double log2e = 1.44269504088896340736;
 
 /// 16^v on [0, 1], relative minimax of degree 8 (Lawson's algorithm): relative error 1.95e-7.
-inline constexpr std::array<double, 9> exp16_poly = {
-    1.0000001949277681, 2.772548264876294, 3.84494142116779,   3.536398622203453, 2.5546272594079467,
-    1.0732415857755355, 1.1531426628144796, -0.26506028617465827, 0.33015715612023006};
+inline constexpr std::array<double, 9> exp16_poly = {1.0000001949277681, 2.772548264876294,    3.84494142116779,
+                                                     3.536398622203453,  2.5546272594079467,   1.0732415857755355,
+                                                     1.1531426628144796, -0.26506028617465827, 0.33015715612023006};
 
 /// log(1 + v) = v·q(v) on [2^-½ − 1, 2^½ − 1], q of degree 7 minimising max |v·q(v) − log(1+v)|:
 /// absolute error 3.35e-8, and exactly 0 at v = 0.
-inline constexpr std::array<double, 9> log1p_poly = {
-    0.0,                 0.9999998139154924,  -0.500006673973382,   0.3333618203664842, -0.24959343758262414,
-    0.198730459656293, -0.1733346567899414, 0.16419993555110668, -0.10102239909712547};
+inline constexpr std::array<double, 9> log1p_poly = {0.0,
+                                                     0.9999998139154924,
+                                                     -0.500006673973382,
+                                                     0.3333618203664842,
+                                                     -0.24959343758262414,
+                                                     0.198730459656293,
+                                                     -0.1733346567899414,
+                                                     0.16419993555110668,
+                                                     -0.10102239909712547};
 
 /// 1/m ≈ 24/17 − 8/17·m on [1, 2]: |1 − m·y0| ≤ 1/17.
 inline constexpr double recip_a = 24.0 / 17.0, recip_b = 8.0 / 17.0, recip_e0 = 1.0 / 17.0;
@@ -60,7 +67,7 @@ inline constexpr double isqrt_a = 1.26411436, isqrt_b = 0.28637358, isqrt_e0 = 0
 
 /// A private tensor of x's shape holding the constant v everywhere (no communication); `integer`:
 /// unscaled.
-template <class P>
+template <protocol P>
 private_tensor<P> constant_like(const private_tensor<P>& x, double v, bool integer = false) {
   using R = typename P::ring;
   fixed_point_config cfg = x.sess().fixed_point();
@@ -72,7 +79,7 @@ private_tensor<P> constant_like(const private_tensor<P>& x, double v, bool integ
 }
 
 /// Per-bucket constants from optional step bits (no thresholds: one bucket, a constant).
-template <class P>
+template <protocol P>
 private_tensor<P> bucket_constant(const private_tensor<P>& x, const std::optional<private_tensor<P>>& steps,
                                   const std::vector<double>& v, bool integer = false) {
   return steps ? piecewise_constant(*steps, v, integer) : constant_like(x, v.at(0), integer);
@@ -83,9 +90,10 @@ private_tensor<P> bucket_constant(const private_tensor<P>& x, const std::optiona
 /// and a large result is never truncated (Pond's share-local truncation fails with probability
 /// about |result|·2^(f+1−ℓ), 2^-16.5 for results near 2^15 in ring64); the fractional bucket values
 /// and the extra factors take one truncation. Returns {p·g, p·e_0, p·e_1, ...}.
-template <class P>
+template <protocol P>
 std::vector<private_tensor<P>> scale_by_bucket(const private_tensor<P>& p, const private_tensor<P>& x,
-                                               const std::optional<private_tensor<P>>& steps, const std::vector<double>& g,
+                                               const std::optional<private_tensor<P>>& steps,
+                                               const std::vector<double>& g,
                                                const std::vector<private_tensor<P>>& extra = {}) {
   std::vector<double> gi(g.size(), 0.0), gf(g.size(), 0.0);
   bool any_i = false, any_f = false;
@@ -125,7 +133,7 @@ std::vector<private_tensor<P>> scale_by_bucket(const private_tensor<P>& p, const
 /// m = x·g(x) for bucket scales g (powers of two 2^-j). A scale below the resolution 2^-f (octaves
 /// j > f, which exist only when int_bits > frac_bits) cannot be encoded: then every scale is taken
 /// times 2^f and the product truncated twice (m keeps f significant bits either way).
-template <class P>
+template <protocol P>
 private_tensor<P> normalize(const private_tensor<P>& x, const std::optional<private_tensor<P>>& steps,
                             std::vector<double> g) {
   const auto& cfg = x.sess().fixed_point();
@@ -152,7 +160,7 @@ unsigned newton_iterations(double e0, unsigned frac_bits, Next next) {
 /// Octave buckets [2^j, 2^(j+1)) for j = j_lo .. j_hi (the last one open above, the first one open
 /// below unless `saturate`, which adds a bucket below 2^j_lo): the step bits, or none when there is a
 /// single bucket (no sign test at all).
-template <class P>
+template <protocol P>
 std::optional<private_tensor<P>> octave_steps(const private_tensor<P>& x, int j_lo, int j_hi, bool saturate) {
   std::vector<double> theta;
   for (int j = saturate ? j_lo : j_lo + 1; j <= j_hi; ++j) theta.push_back(std::ldexp(1.0, j));
@@ -172,7 +180,7 @@ std::vector<double> octave_values(int j_lo, int j_hi, bool saturate, double belo
 /// exp with buckets of 4 binary orders in t = x·log2 e: edges t = −f, the multiples of 4 in between,
 /// and (unless `nonpositive`, i.e. x ≤ 0 is known) the saturation edge t = I − ½. In the bucket with
 /// lower edge t_j (x_j = t_j·ln2): e^x = 2^t_j · 16^v with v = (x − x_j)·log2(e)/4 ∈ [0, 1].
-template <class P>
+template <protocol P>
 private_tensor<P> exp_impl(const private_tensor<P>& x, bool nonpositive) {
   const auto& cfg = x.sess().fixed_point();
   const double f = cfg.frac_bits, top = cfg.int_bits - 0.5, w = 4;
@@ -208,7 +216,7 @@ private_tensor<P> exp_impl(const private_tensor<P>& x, bool nonpositive) {
 /// 1/x by octaves: m = x·2^-j ∈ [1, 2), y0 = 24/17 − 8/17·m, Newton y ← y·(2 − m·y); the last
 /// iteration is fused with the output factor F = 2^-j: F·y·(2 − m·y) = y·F + (y·F)·(1 − m·y), from
 /// (y·F, y·m) in one broadcast product; y·F is exact for integral F, the correction is small.
-template <class P>
+template <protocol P>
 private_tensor<P> reciprocal_impl(const private_tensor<P>& x, int j_lo, int j_hi, bool saturate) {
   const auto& cfg = x.sess().fixed_point();
   auto steps = octave_steps(x, j_lo, j_hi, saturate);
@@ -224,7 +232,7 @@ private_tensor<P> reciprocal_impl(const private_tensor<P>& x, int j_lo, int j_hi
 
 /// 1/√x (or √x) by octaves: m = x·2^-j ∈ [1, 2), y0 = a − b·m, Newton y ← 1.5·y − 0.5·(m·y)·(y·y)
 /// (one broadcast product y·(m, y), then one product); 1/√x = y·2^(-j/2), √x = y·(m·2^(j/2)).
-template <class P>
+template <protocol P>
 private_tensor<P> inv_sqrt_impl(const private_tensor<P>& x, int j_lo, int j_hi, bool saturate, bool want_sqrt) {
   const auto& cfg = x.sess().fixed_point();
   auto steps = octave_steps(x, j_lo, j_hi, saturate);
@@ -236,8 +244,10 @@ private_tensor<P> inv_sqrt_impl(const private_tensor<P>& x, int j_lo, int j_hi, 
   for (unsigned i = 0; i < n; ++i) {
     private_tensor<P> my, yy;
     if (want_sqrt && i == 0) {
-      auto fs = bucket_constant(x, steps, octave_values(j_lo, j_hi, saturate, 0.0, [](int j) { return std::exp2(0.5 * j); }));
-      auto prod = stack(std::vector<private_tensor<P>>{y, y, m}, 0) * stack(std::vector<private_tensor<P>>{m, y, fs}, 0);
+      auto fs =
+          bucket_constant(x, steps, octave_values(j_lo, j_hi, saturate, 0.0, [](int j) { return std::exp2(0.5 * j); }));
+      auto prod =
+          stack(std::vector<private_tensor<P>>{y, y, m}, 0) * stack(std::vector<private_tensor<P>>{m, y, fs}, 0);
       my = index(prod, 0, 0);
       yy = index(prod, 1, 0);
       scaled_m = index(prod, 2, 0);
@@ -249,8 +259,9 @@ private_tensor<P> inv_sqrt_impl(const private_tensor<P>& x, int j_lo, int j_hi, 
     y = y * 1.5 - (my * yy) * 0.5;
   }
   if (want_sqrt) return y * *scaled_m;
-  return scale_by_bucket(y, x, steps, octave_values(j_lo, j_hi, saturate, std::exp2(-0.5 * j_lo),
-                                                   [](int j) { return std::exp2(-0.5 * j); }))[0];
+  return scale_by_bucket(y, x, steps, octave_values(j_lo, j_hi, saturate, std::exp2(-0.5 * j_lo), [](int j) {
+                           return std::exp2(-0.5 * j);
+                         }))[0];
 }
 
 inline void check_positive_range(double lo, double hi, const fixed_point_config& cfg, double min_lo, const char* op) {
@@ -274,7 +285,7 @@ inline void check_positive_range(double lo, double hi, const fixed_point_config&
 ///   measured ρ: 1.7e-4 (ring64), 2.0e-7 (ring128). So the relative error is ≤ 1% wherever
 ///   e^x ≥ 200·2^-f: x ≥ −5.8 for ring64 (measured ≤ 0.5% on [−5.8, 10]); all of [−10, 10] for
 ///   ring128 (measured 4.9e-6). The fixed-point floor of 2^-f dominates below.
-template <class P>
+template <protocol P>
 private_tensor<P> exp(const private_tensor<P>& x) {
   auto scope = x.sess().op_scope("exp");
   return detail::exp_impl(x, false);
@@ -290,7 +301,7 @@ private_tensor<P> exp(const private_tensor<P>& x) {
 /// x ≤ 0) the result saturates at 2^-j0 (16384 ring64); the largest x give 1/x (~2^-I), not garbage.
 /// Error: |ŷ − 1/x| ≤ 4·2^-f·(1/x) + 2·2^-f over the domain; measured ρ 2.6e-5 = 1.7·2^-f (ring64),
 /// 3.7e-10 (ring128).
-template <class P>
+template <protocol P>
 private_tensor<P> reciprocal(const private_tensor<P>& x) {
   auto scope = x.sess().op_scope("reciprocal");
   const auto& cfg = x.sess().fixed_point();
@@ -301,7 +312,7 @@ private_tensor<P> reciprocal(const private_tensor<P>& x) {
 /// only the powers of two in (lo, hi] (none when [lo, hi] lies in one octave: no sign test at all).
 /// Same method and error inside [lo, hi]; no saturation: slightly outside, the Newton steps still
 /// converge (for x in (0, 3·2^j) of the end octaves), further out the result is meaningless.
-template <class P>
+template <protocol P>
 private_tensor<P> reciprocal(const private_tensor<P>& x, double lo, double hi) {
   auto scope = x.sess().op_scope("reciprocal");
   const auto& cfg = x.sess().fixed_point();
@@ -316,7 +327,7 @@ private_tensor<P> reciprocal(const private_tensor<P>& x, double lo, double hi) {
 /// for f = 16, 3 for f = 32), times 2^(-j/2). Cost: one sign test; 3n + 3 products in 2n + 2 rounds.
 /// x ≤ 0 gives 2^(f/2) (the value at 2^-f). Error: |ŷ − 1/√x| ≤ 4·2^-f/√x + 2·2^-f over the domain;
 /// measured ρ 4.2e-5 = 2.7·2^-f (ring64), 6.3e-10 (ring128).
-template <class P>
+template <protocol P>
 private_tensor<P> inv_sqrt(const private_tensor<P>& x) {
   auto scope = x.sess().op_scope("inv_sqrt");
   const auto& cfg = x.sess().fixed_point();
@@ -325,7 +336,7 @@ private_tensor<P> inv_sqrt(const private_tensor<P>& x) {
 
 /// 1/√x when the caller knows x ∈ [lo, hi] (public, 2^-f ≤ lo ≤ hi < 2^I): sign test only against
 /// the powers of two in (lo, hi]. Same method and error inside [lo, hi]; no saturation outside.
-template <class P>
+template <protocol P>
 private_tensor<P> inv_sqrt(const private_tensor<P>& x, double lo, double hi) {
   auto scope = x.sess().op_scope("inv_sqrt");
   const auto& cfg = x.sess().fixed_point();
@@ -337,7 +348,7 @@ private_tensor<P> inv_sqrt(const private_tensor<P>& x, double lo, double hi) {
 /// √x for x in [0, 2^I): as inv_sqrt, with the result y·(m·2^(j/2)) (m·2^(j/2) batched into the
 /// first Newton round). Cost: one sign test; 3n + 3 products in 2n + 2 rounds. x ≤ 0 gives 0.
 /// Error: |ŷ − √x| ≤ 4·2^-f·√x + 3·2^-f; measured ρ 4.6e-5 = 3.0·2^-f (ring64), 6.3e-10 (ring128).
-template <class P>
+template <protocol P>
 private_tensor<P> sqrt(const private_tensor<P>& x) {
   auto scope = x.sess().op_scope("sqrt");
   const auto& cfg = x.sess().fixed_point();
@@ -353,7 +364,7 @@ private_tensor<P> sqrt(const private_tensor<P>& x) {
 /// −11.78 ring64), below every in-domain value. Error: |ŷ − log x| ≤ 4·2^-f + 4e-8 over the domain
 /// (absolute: 6.1e-5 ring64, 4.1e-8 ring128); measured 4.4e-5 = 2.9·2^-f (ring64),
 /// 3.4e-8 (ring128).
-template <class P>
+template <protocol P>
 private_tensor<P> log(const private_tensor<P>& x) {
   auto scope = x.sess().op_scope("log");
   const auto& cfg = x.sess().fixed_point();
@@ -384,7 +395,7 @@ private_tensor<P> log(const private_tensor<P>& x) {
 /// 2n' + 3 products per row (n' Newton steps). n = 1 gives exactly 1 with no communication.
 /// Error: |ŷ − y| ≤ 8·2^-f + 3e-7 per probability (1.2e-4 ring64, 3.0e-7 ring128); measured
 /// 8.9e-5 = 5.9·2^-f (ring64), 9.7e-8 (ring128) on rows of 10 and 100 logits.
-template <class P>
+template <protocol P>
 private_tensor<P> softmax(const private_tensor<P>& x, long axis = -1) {
   auto scope = x.sess().op_scope("softmax");
   const std::size_t a = detail::normalize_axis(axis, x.ndim(), "softmax");

@@ -10,6 +10,7 @@
 #pragma once
 
 #include "tfe/ops/structure.hpp"
+#include "tfe/protocol/protocol.hpp"
 
 namespace tfe {
 
@@ -31,9 +32,9 @@ inline shape_t conv_out_shape(const shape_t& xs, const shape_t& ws, std::array<s
 }  // namespace detail
 
 /// conv2d(x, w): private input and private filter. Cost: P::bilinear + P::truncate.
-template <class P>
-private_tensor<P> conv2d(const private_tensor<P>& x, const private_tensor<P>& w, std::array<std::size_t, 2> strides = {1, 1},
-                         padding pad = padding::valid) {
+template <protocol P>
+private_tensor<P> conv2d(const private_tensor<P>& x, const private_tensor<P>& w,
+                         std::array<std::size_t, 2> strides = {1, 1}, padding pad = padding::valid) {
   using R = typename P::ring;
   detail::check_same_session(x.sess(), w.sess(), "conv2d");
   detail::check_conv_shapes(x.shape(), w.shape());
@@ -45,20 +46,21 @@ private_tensor<P> conv2d(const private_tensor<P>& x, const private_tensor<P>& w,
 }
 
 /// conv2d with a public filter: local on every share component, then truncation.
-template <class P>
-private_tensor<P> conv2d(const private_tensor<P>& x, const public_tensor<P>& w, std::array<std::size_t, 2> strides = {1, 1},
-                         padding pad = padding::valid) {
+template <protocol P>
+private_tensor<P> conv2d(const private_tensor<P>& x, const public_tensor<P>& w,
+                         std::array<std::size_t, 2> strides = {1, 1}, padding pad = padding::valid) {
   using R = typename P::ring;
   detail::check_conv_shapes(x.shape(), w.shape());
   auto scope = x.sess().op_scope("conv2d_public");
   shape_t out = detail::conv_out_shape(x.shape(), w.shape(), strides, pad);
-  return truncate(detail::map_parts(x, out, [&](const ring_tensor<R>& p) { return ring_ops::conv2d(p, w.value(), strides, pad); }));
+  return truncate(
+      detail::map_parts(x, out, [&](const ring_tensor<R>& p) { return ring_ops::conv2d(p, w.value(), strides, pad); }));
 }
 
 /// Gathers every pooling window: (N, H, W, C) -> (N, out_h, out_w, kh*kw, C), zero outside the image.
-template <class P>
-private_tensor<P> pool_windows(const private_tensor<P>& x, std::array<std::size_t, 2> pool, std::array<std::size_t, 2> strides,
-                               padding pad) {
+template <protocol P>
+private_tensor<P> pool_windows(const private_tensor<P>& x, std::array<std::size_t, 2> pool,
+                               std::array<std::size_t, 2> strides, padding pad) {
   using R = typename P::ring;
   TFE_ENFORCE(x.ndim() == 4, shape_error, "pooling: input must be NHWC (4-D), got shape ", shape_str(x.shape()));
   const auto& xs = x.shape();
@@ -71,9 +73,9 @@ private_tensor<P> pool_windows(const private_tensor<P>& x, std::array<std::size_
 }
 
 /// Average pooling (TensorFlow semantics: SAME windows average over their in-image elements only).
-template <class P>
-private_tensor<P> avg_pool2d(const private_tensor<P>& x, std::array<std::size_t, 2> pool, std::array<std::size_t, 2> strides = {0, 0},
-                             padding pad = padding::valid) {
+template <protocol P>
+private_tensor<P> avg_pool2d(const private_tensor<P>& x, std::array<std::size_t, 2> pool,
+                             std::array<std::size_t, 2> strides = {0, 0}, padding pad = padding::valid) {
   if (strides[0] == 0) strides = pool;
   auto scope = x.sess().op_scope("avg_pool2d");
   auto windows = pool_windows(x, pool, strides, pad);

@@ -9,26 +9,28 @@
 #pragma once
 
 #include "tfe/ops/conv.hpp"
+#include "tfe/protocol/protocol.hpp"
 
 namespace tfe {
 
-template <class P>
+template <protocol P>
 struct masked_tensor {
   private_tensor<P> value;
   typename P::mask_type mask;
   const shape_t& shape() const { return value.shape(); }
 };
 
-template <class P>
+template <protocol P>
 masked_tensor<P> mask(const private_tensor<P>& x) {
   return {x, P::mask(x.sess(), x.parts(), x.shape())};
 }
 
 namespace detail {
 
-template <class P, class Op>
-private_tensor<P> masked_product(const private_tensor<P>& x, const typename P::mask_type* xm, const private_tensor<P>& y,
-                                 const typename P::mask_type* ym, const shape_t& zs, Op&& op) {
+template <protocol P, class Op>
+private_tensor<P> masked_product(const private_tensor<P>& x, const typename P::mask_type* xm,
+                                 const private_tensor<P>& y, const typename P::mask_type* ym, const shape_t& zs,
+                                 Op&& op) {
   check_same_session(x.sess(), y.sess(), "masked product");
   return truncated_product(x.sess(), &x.parts(), xm, &y.parts(), ym, x.shape(), y.shape(), zs, op);
 }
@@ -41,21 +43,23 @@ inline shape_t matmul_shape(const shape_t& a, const shape_t& b) {
 
 }  // namespace detail
 
-template <class P>
+template <protocol P>
 private_tensor<P> matmul(const private_tensor<P>& x, const masked_tensor<P>& w) {
   using R = typename P::ring;
   auto scope = x.sess().op_scope("matmul");
-  return detail::masked_product(x, nullptr, w.value, &w.mask, detail::matmul_shape(x.shape(), w.shape()),
-                                [](const ring_tensor<R>& a, const ring_tensor<R>& b) { return ring_ops::matmul(a, b); });
+  return detail::masked_product(
+      x, nullptr, w.value, &w.mask, detail::matmul_shape(x.shape(), w.shape()),
+      [](const ring_tensor<R>& a, const ring_tensor<R>& b) { return ring_ops::matmul(a, b); });
 }
-template <class P>
+template <protocol P>
 private_tensor<P> matmul(const masked_tensor<P>& x, const private_tensor<P>& w) {
   using R = typename P::ring;
   auto scope = w.sess().op_scope("matmul");
-  return detail::masked_product(x.value, &x.mask, w, nullptr, detail::matmul_shape(x.shape(), w.shape()),
-                                [](const ring_tensor<R>& a, const ring_tensor<R>& b) { return ring_ops::matmul(a, b); });
+  return detail::masked_product(
+      x.value, &x.mask, w, nullptr, detail::matmul_shape(x.shape(), w.shape()),
+      [](const ring_tensor<R>& a, const ring_tensor<R>& b) { return ring_ops::matmul(a, b); });
 }
-template <class P>
+template <protocol P>
 private_tensor<P> operator*(const private_tensor<P>& x, const masked_tensor<P>& y) {
   using R = typename P::ring;
   TFE_ENFORCE(x.shape() == y.shape(), shape_error, "mul with a masked operand: shapes ", shape_str(x.shape()), " and ",
@@ -64,14 +68,15 @@ private_tensor<P> operator*(const private_tensor<P>& x, const masked_tensor<P>& 
   return detail::masked_product(x, nullptr, y.value, &y.mask, x.shape(),
                                 [](const ring_tensor<R>& a, const ring_tensor<R>& b) { return ring_tensor<R>(a * b); });
 }
-template <class P>
-private_tensor<P> conv2d(const private_tensor<P>& x, const masked_tensor<P>& w, std::array<std::size_t, 2> strides = {1, 1},
-                         padding pad = padding::valid) {
+template <protocol P>
+private_tensor<P> conv2d(const private_tensor<P>& x, const masked_tensor<P>& w,
+                         std::array<std::size_t, 2> strides = {1, 1}, padding pad = padding::valid) {
   using R = typename P::ring;
   detail::check_conv_shapes(x.shape(), w.shape());
   auto scope = x.sess().op_scope("conv2d");
-  return detail::masked_product(x, nullptr, w.value, &w.mask, detail::conv_out_shape(x.shape(), w.shape(), strides, pad),
-                                [=](const ring_tensor<R>& a, const ring_tensor<R>& b) { return ring_ops::conv2d(a, b, strides, pad); });
+  return detail::masked_product(
+      x, nullptr, w.value, &w.mask, detail::conv_out_shape(x.shape(), w.shape(), strides, pad),
+      [=](const ring_tensor<R>& a, const ring_tensor<R>& b) { return ring_ops::conv2d(a, b, strides, pad); });
 }
 
 }  // namespace tfe

@@ -15,6 +15,7 @@
 #pragma once
 
 #include "tfe/ops/conv.hpp"
+#include "tfe/protocol/protocol.hpp"
 
 namespace tfe {
 
@@ -25,7 +26,7 @@ namespace detail {
 
 /// Bits that decide the sign. In the fixed-point range a value needs used_bits(); a difference of two
 /// such values needs one more (`difference`), which comparisons and max use.
-template <class P>
+template <protocol P>
 unsigned width_bits(const session<P>& s, sign_width w, bool difference = false) {
   constexpr unsigned ring_bits = ring_traits<typename P::ring>::bits;
   if (w == sign_width::full) return ring_bits;
@@ -33,7 +34,7 @@ unsigned width_bits(const session<P>& s, sign_width w, bool difference = false) 
 }
 
 /// Shares of [x < 0] as integers 0/1.
-template <class P>
+template <protocol P>
 private_tensor<P> sign_bit(const private_tensor<P>& x, sign_width w, bool difference = false) {
   auto scope = x.sess().op_scope("sign");
   return private_tensor<P>(x.sess(), x.shape(),
@@ -41,14 +42,15 @@ private_tensor<P> sign_bit(const private_tensor<P>& x, sign_width w, bool differ
 }
 
 /// Shares of [x == 0] as integers 0/1.
-template <class P>
+template <protocol P>
 private_tensor<P> zero_bit(const private_tensor<P>& x, sign_width w) {
   auto scope = x.sess().op_scope("is_zero");
-  return private_tensor<P>(x.sess(), x.shape(), P::zero_bit(x.sess(), x.parts(), x.shape(), width_bits(x.sess(), w, true)));
+  return private_tensor<P>(x.sess(), x.shape(),
+                           P::zero_bit(x.sess(), x.parts(), x.shape(), width_bits(x.sess(), w, true)));
 }
 
 /// An integer constant (not fixed-point scaled) added to a sharing, e.g. 1 − bit.
-template <class P>
+template <protocol P>
 private_tensor<P> add_int(const private_tensor<P>& x, std::int64_t k) {
   ring_tensor<typename P::ring> c(shape_t{});
   c() = ring_traits<typename P::ring>::from_int(k);
@@ -56,7 +58,7 @@ private_tensor<P> add_int(const private_tensor<P>& x, std::int64_t k) {
 }
 
 /// Elementwise product without truncation (one operand is an integer bit).
-template <class P>
+template <protocol P>
 private_tensor<P> mul_exact(const private_tensor<P>& a, const private_tensor<P>& b) {
   using R = typename P::ring;
   TFE_ENFORCE(a.shape() == b.shape(), shape_error, "mul: shapes ", shape_str(a.shape()), " and ", shape_str(b.shape()),
@@ -68,7 +70,7 @@ private_tensor<P> mul_exact(const private_tensor<P>& a, const private_tensor<P>&
 
 /// a − b for private tensors of b's shape (a broadcast to it), computed in b's storage: b is a
 /// temporary (a product), so the difference costs no allocation. Local, component by component.
-template <class P>
+template <protocol P>
 private_tensor<P> sub_into(const private_tensor<P>& a, private_tensor<P> b) {
   using R = typename P::ring;
   check_same_session(a.sess(), b.sess(), "sub");
@@ -88,12 +90,12 @@ private_tensor<P> sub_into(const private_tensor<P>& a, private_tensor<P> b) {
 }
 
 /// An integer 0/1 bit as a fixed-point 0.0/1.0 (local: multiply by 2^f).
-template <class P>
+template <protocol P>
 private_tensor<P> bit_to_fixed(const private_tensor<P>& b) {
   return mul_int(b, std::int64_t(1) << b.sess().fixed_point().frac_bits);
 }
 
-template <class P>
+template <protocol P>
 private_tensor<P> broadcast(const private_tensor<P>& x, const shape_t& shape) {
   broadcast_shapes(x.shape(), shape, "broadcast");
   return map_parts(x, shape, [&](const auto& p) { return broadcast_to<typename P::ring>(p, shape); });
@@ -101,9 +103,9 @@ private_tensor<P> broadcast(const private_tensor<P>& x, const shape_t& shape) {
 
 /// Windows of x as max_pool2d sees them: under SAME padding, out-of-image positions hold the most
 /// negative in-range value −(2^(i+f) − 1) so they never win against an in-image value (ties aside).
-template <class P>
-private_tensor<P> max_pool_windows(const private_tensor<P>& x, std::array<std::size_t, 2> pool, std::array<std::size_t, 2> strides,
-                                   padding pad) {
+template <protocol P>
+private_tensor<P> max_pool_windows(const private_tensor<P>& x, std::array<std::size_t, 2> pool,
+                                   std::array<std::size_t, 2> strides, padding pad) {
   using R = typename P::ring;
   using T = ring_traits<R>;
   auto windows = pool_windows(x, pool, strides, pad);
@@ -134,14 +136,14 @@ private_tensor<P> max_pool_windows(const private_tensor<P>& x, std::array<std::s
 // ---- ReLU ------------------------------------------------------------------------------------------
 
 /// Exact ReLU: max(x, 0).
-template <class P>
+template <protocol P>
 private_tensor<P> relu(const private_tensor<P>& x, sign_width w = sign_width::fixed_point_range) {
   auto scope = x.sess().op_scope("relu");
   return detail::sub_into(x, detail::mul_exact(x, detail::sign_bit(x, w)));
 }
 
 /// The derivative of ReLU as fixed point 0.0/1.0: [x >= 0] (relu'(0) = 1, as SecureNN's DReLU).
-template <class P>
+template <protocol P>
 private_tensor<P> relu_derivative(const private_tensor<P>& x, sign_width w = sign_width::fixed_point_range) {
   auto scope = x.sess().op_scope("relu_derivative");
   return detail::bit_to_fixed(detail::add_int(-detail::sign_bit(x, w), 1));
@@ -149,63 +151,77 @@ private_tensor<P> relu_derivative(const private_tensor<P>& x, sign_width w = sig
 
 // ---- comparisons (results are fixed-point 0.0 / 1.0) ------------------------------------------
 
-template <class P>
-private_tensor<P> less(const private_tensor<P>& x, const private_tensor<P>& y, sign_width w = sign_width::fixed_point_range) {
+template <protocol P>
+private_tensor<P> less(const private_tensor<P>& x, const private_tensor<P>& y,
+                       sign_width w = sign_width::fixed_point_range) {
   auto scope = x.sess().op_scope("less");
   return detail::bit_to_fixed(detail::sign_bit(x - y, w, true));
 }
-template <class P>
-private_tensor<P> greater(const private_tensor<P>& x, const private_tensor<P>& y, sign_width w = sign_width::fixed_point_range) {
+template <protocol P>
+private_tensor<P> greater(const private_tensor<P>& x, const private_tensor<P>& y,
+                          sign_width w = sign_width::fixed_point_range) {
   return less(y, x, w);
 }
-template <class P>
-private_tensor<P> less_equal(const private_tensor<P>& x, const private_tensor<P>& y, sign_width w = sign_width::fixed_point_range) {
+template <protocol P>
+private_tensor<P> less_equal(const private_tensor<P>& x, const private_tensor<P>& y,
+                             sign_width w = sign_width::fixed_point_range) {
   auto scope = x.sess().op_scope("less_equal");
   return detail::bit_to_fixed(detail::add_int(-detail::sign_bit(y - x, w, true), 1));
 }
-template <class P>
-private_tensor<P> greater_equal(const private_tensor<P>& x, const private_tensor<P>& y, sign_width w = sign_width::fixed_point_range) {
+template <protocol P>
+private_tensor<P> greater_equal(const private_tensor<P>& x, const private_tensor<P>& y,
+                                sign_width w = sign_width::fixed_point_range) {
   return less_equal(y, x, w);
 }
-template <class P>
-private_tensor<P> equal(const private_tensor<P>& x, const private_tensor<P>& y, sign_width w = sign_width::fixed_point_range) {
+template <protocol P>
+private_tensor<P> equal(const private_tensor<P>& x, const private_tensor<P>& y,
+                        sign_width w = sign_width::fixed_point_range) {
   auto scope = x.sess().op_scope("equal");
   return detail::bit_to_fixed(detail::zero_bit(x - y, w));
 }
 
 // Comparisons with public values and scalars reduce to the private ones through x - c.
-template <class P>
+template <protocol P>
 private_tensor<P> less(const private_tensor<P>& x, double c) {
   auto scope = x.sess().op_scope("less");
   return detail::bit_to_fixed(detail::sign_bit(x - c, sign_width::fixed_point_range, true));
 }
-template <class P>
+template <protocol P>
 private_tensor<P> greater(const private_tensor<P>& x, double c) {
   auto scope = x.sess().op_scope("greater");
   return detail::bit_to_fixed(detail::sign_bit(c - x, sign_width::fixed_point_range, true));
 }
 
-template <class P>
-private_tensor<P> operator<(const private_tensor<P>& x, const private_tensor<P>& y) { return less(x, y); }
-template <class P>
-private_tensor<P> operator>(const private_tensor<P>& x, const private_tensor<P>& y) { return greater(x, y); }
-template <class P>
-private_tensor<P> operator<=(const private_tensor<P>& x, const private_tensor<P>& y) { return less_equal(x, y); }
-template <class P>
-private_tensor<P> operator>=(const private_tensor<P>& x, const private_tensor<P>& y) { return greater_equal(x, y); }
+template <protocol P>
+private_tensor<P> operator<(const private_tensor<P>& x, const private_tensor<P>& y) {
+  return less(x, y);
+}
+template <protocol P>
+private_tensor<P> operator>(const private_tensor<P>& x, const private_tensor<P>& y) {
+  return greater(x, y);
+}
+template <protocol P>
+private_tensor<P> operator<=(const private_tensor<P>& x, const private_tensor<P>& y) {
+  return less_equal(x, y);
+}
+template <protocol P>
+private_tensor<P> operator>=(const private_tensor<P>& x, const private_tensor<P>& y) {
+  return greater_equal(x, y);
+}
 
 // ---- selection and max ------------------------------------------------------------------------
 
 /// c ? x : y elementwise, for a condition c holding 0.0 or 1.0 (as comparisons return); broadcasting.
-template <class P>
+template <protocol P>
 private_tensor<P> select(const private_tensor<P>& c, const private_tensor<P>& x, const private_tensor<P>& y) {
   auto scope = x.sess().op_scope("select");
   return y + c * (x - y);
 }
 
 /// Elementwise maximum, exact.
-template <class P>
-private_tensor<P> maximum(const private_tensor<P>& x, const private_tensor<P>& y, sign_width w = sign_width::fixed_point_range) {
+template <protocol P>
+private_tensor<P> maximum(const private_tensor<P>& x, const private_tensor<P>& y,
+                          sign_width w = sign_width::fixed_point_range) {
   auto scope = x.sess().op_scope("maximum");
   detail::broadcast_shapes(x.shape(), y.shape(), "maximum");  // names this op if the shapes do not broadcast
   auto d = x - y;                                             // of the broadcast shape
@@ -214,7 +230,7 @@ private_tensor<P> maximum(const private_tensor<P>& x, const private_tensor<P>& y
 
 /// Maximum along `axis` (removed from the shape): ⌈log2 n⌉ levels, each one sign + one product over
 /// all pairs of the level at once.
-template <class P>
+template <protocol P>
 private_tensor<P> max(const private_tensor<P>& x, long axis = -1, sign_width w = sign_width::fixed_point_range) {
   auto scope = x.sess().op_scope("max");
   std::size_t a = detail::normalize_axis(axis, x.ndim(), "max");
@@ -225,7 +241,9 @@ private_tensor<P> max(const private_tensor<P>& x, long axis = -1, sign_width w =
     auto lo = slice(cur, static_cast<long>(a), 0, half);
     auto hi = slice(cur, static_cast<long>(a), half, 2 * half);
     auto m = maximum(lo, hi, w);
-    cur = (n % 2) ? concat(std::vector<private_tensor<P>>{m, slice(cur, static_cast<long>(a), n - 1, n)}, static_cast<long>(a)) : m;
+    cur = (n % 2) ? concat(std::vector<private_tensor<P>>{m, slice(cur, static_cast<long>(a), n - 1, n)},
+                           static_cast<long>(a))
+                  : m;
   }
   std::vector<long> s;
   for (std::size_t d = 0; d < cur.ndim(); ++d)
@@ -236,7 +254,7 @@ private_tensor<P> max(const private_tensor<P>& x, long axis = -1, sign_width w =
 /// Index of the maximum along `axis` (as fixed-point integers; the first index among ties wins).
 /// A tournament like max(), carrying the indices: each level selects values and indices with the
 /// same comparison bit, in one product round (the two products are batched by concatenation).
-template <class P>
+template <protocol P>
 private_tensor<P> argmax(const private_tensor<P>& x, long axis = -1, sign_width w = sign_width::fixed_point_range) {
   auto scope = x.sess().op_scope("argmax");
   auto& s = x.sess();
@@ -276,9 +294,10 @@ private_tensor<P> argmax(const private_tensor<P>& x, long axis = -1, sign_width 
 }
 
 /// Max pooling (NHWC). Under SAME padding, out-of-image positions never win (as in TensorFlow).
-template <class P>
-private_tensor<P> max_pool2d(const private_tensor<P>& x, std::array<std::size_t, 2> pool, std::array<std::size_t, 2> strides = {0, 0},
-                             padding pad = padding::valid, sign_width w = sign_width::fixed_point_range) {
+template <protocol P>
+private_tensor<P> max_pool2d(const private_tensor<P>& x, std::array<std::size_t, 2> pool,
+                             std::array<std::size_t, 2> strides = {0, 0}, padding pad = padding::valid,
+                             sign_width w = sign_width::fixed_point_range) {
   if (strides[0] == 0) strides = pool;
   auto scope = x.sess().op_scope("max_pool2d");
   return max(detail::max_pool_windows(x, pool, strides, pad), 3, w);

@@ -29,10 +29,11 @@
 #pragma once
 
 #include "tfe/ops/nonlinear.hpp"
+#include "tfe/protocol/protocol.hpp"
 
 namespace tfe {
 
-template <class P>
+template <protocol P>
 struct max_pool_argmax {
   private_tensor<P> output;  ///< (N, out_h, out_w, C): the max of every window
   private_tensor<P> argmax;  ///< (N, out_h, out_w, kh·kw, C): integer one-hot of every window's argmax
@@ -54,7 +55,7 @@ inline std::vector<long> as_long_shape(const shape_t& s) {
 }  // namespace detail
 
 /// Max pooling (NHWC) that also returns every window's argmax as an integer one-hot over the window.
-template <class P>
+template <protocol P>
 max_pool_argmax<P> max_pool2d_with_argmax(const private_tensor<P>& x, std::array<std::size_t, 2> pool,
                                           std::array<std::size_t, 2> strides = {0, 0}, padding pad = padding::valid,
                                           sign_width w = sign_width::fixed_point_range) {
@@ -76,12 +77,14 @@ max_pool_argmax<P> max_pool2d_with_argmax(const private_tensor<P>& x, std::array
     auto le = slice(cur_e, 3, 0, 2 * half, 2), he = slice(cur_e, 3, 1, 2 * half, 2);
     auto b = detail::sign_bit(lv - hv, w, true);  // [lo < hi], (N, oh, ow, half, C)
     const shape_t bs = b.shape();
-    auto be = detail::broadcast(reshape(b, {static_cast<long>(bs[0]), static_cast<long>(bs[1]), static_cast<long>(bs[2]),
-                                            static_cast<long>(half), 1L, static_cast<long>(bs[4])}),
-                                le.shape());
+    auto be =
+        detail::broadcast(reshape(b, {static_cast<long>(bs[0]), static_cast<long>(bs[1]), static_cast<long>(bs[2]),
+                                      static_cast<long>(half), 1L, static_cast<long>(bs[4])}),
+                          le.shape());
     const std::size_t nv = lv.size(), ne = le.size();
-    auto prod = detail::mul_exact(concat(std::vector<private_tensor<P>>{reshape(lv - hv, {-1}), reshape(le - he, {-1})}, 0),
-                                  concat(std::vector<private_tensor<P>>{reshape(b, {-1}), reshape(be, {-1})}, 0));
+    auto prod =
+        detail::mul_exact(concat(std::vector<private_tensor<P>>{reshape(lv - hv, {-1}), reshape(le - he, {-1})}, 0),
+                          concat(std::vector<private_tensor<P>>{reshape(b, {-1}), reshape(be, {-1})}, 0));
     auto pieces = split(prod, std::vector<std::size_t>{nv, ne}, 0);
     auto mv = lv - reshape(pieces[0], detail::as_long_shape(lv.shape()));
     auto me = le - reshape(pieces[1], detail::as_long_shape(le.shape()));
@@ -92,45 +95,48 @@ max_pool_argmax<P> max_pool2d_with_argmax(const private_tensor<P>& x, std::array
     cur_v = mv;
     cur_e = me;
   }
-  return {reshape(cur_v, {static_cast<long>(ws[0]), static_cast<long>(ws[1]), static_cast<long>(ws[2]), static_cast<long>(ws[4])}),
+  return {reshape(cur_v, {static_cast<long>(ws[0]), static_cast<long>(ws[1]), static_cast<long>(ws[2]),
+                          static_cast<long>(ws[4])}),
           reshape(cur_e, detail::as_long_shape(ws))};
 }
 
 /// dx from the argmax one-hot of max_pool2d_with_argmax and the output gradient dy (N, oh, ow, C):
 /// dx = col2im(onehot · dy), exact (one product, no truncation).
-template <class P>
+template <protocol P>
 private_tensor<P> max_pool2d_backward_from_argmax(const private_tensor<P>& onehot, const private_tensor<P>& grad_out,
                                                   const shape_t& x_shape, std::array<std::size_t, 2> pool,
-                                                  std::array<std::size_t, 2> strides = {0, 0}, padding pad = padding::valid) {
+                                                  std::array<std::size_t, 2> strides = {0, 0},
+                                                  padding pad = padding::valid) {
   using R = typename P::ring;
   strides = detail::pool_strides(pool, strides);
   auto scope = onehot.sess().op_scope("max_pool2d_backward");
-  TFE_ENFORCE(x_shape.size() == 4, shape_error, "max_pool2d_backward: input must be NHWC (4-D), got shape ", shape_str(x_shape));
+  TFE_ENFORCE(x_shape.size() == 4, shape_error, "max_pool2d_backward: input must be NHWC (4-D), got shape ",
+              shape_str(x_shape));
   auto g = ring_ops::conv2d_geometry(x_shape[1], x_shape[2], pool[0], pool[1], strides[0], strides[1], pad);
   const std::size_t K = pool[0] * pool[1];
   const shape_t ws{x_shape[0], g.out_h, g.out_w, K, x_shape[3]};
   const shape_t ys{x_shape[0], g.out_h, g.out_w, x_shape[3]};
   TFE_ENFORCE(onehot.shape() == ws, shape_error, "max_pool2d_backward: argmax has shape ", shape_str(onehot.shape()),
               " but ", shape_str(ws), " was expected");
-  TFE_ENFORCE(grad_out.shape() == ys, shape_error, "max_pool2d_backward: gradient has shape ", shape_str(grad_out.shape()),
-              " but the pooling output has shape ", shape_str(ys));
-  auto dy = detail::broadcast(reshape(grad_out, {static_cast<long>(ys[0]), static_cast<long>(ys[1]), static_cast<long>(ys[2]), 1L,
-                                                 static_cast<long>(ys[3])}),
+  TFE_ENFORCE(grad_out.shape() == ys, shape_error, "max_pool2d_backward: gradient has shape ",
+              shape_str(grad_out.shape()), " but the pooling output has shape ", shape_str(ys));
+  auto dy = detail::broadcast(reshape(grad_out, {static_cast<long>(ys[0]), static_cast<long>(ys[1]),
+                                                 static_cast<long>(ys[2]), 1L, static_cast<long>(ys[3])}),
                               ws);
   auto contrib = detail::mul_exact(onehot, dy);
   const shape_t cols_shape{x_shape[0] * g.out_h * g.out_w, K * x_shape[3]};
   return detail::map_parts(contrib, x_shape, [&](const ring_tensor<R>& p) {
-    return ring_ops::col2im(ring_ops::reshape(p, cols_shape), x_shape, pool[0], pool[1], strides[0], strides[1], g.pad_top,
-                            g.pad_left, g.out_h, g.out_w);
+    return ring_ops::col2im(ring_ops::reshape(p, cols_shape), x_shape, pool[0], pool[1], strides[0], strides[1],
+                            g.pad_top, g.pad_left, g.out_h, g.out_w);
   });
 }
 
 /// dx of max_pool2d(x, pool, strides, pad) for the output gradient dy: the forward tournament again
 /// (for the argmax) and the scatter.
-template <class P>
-private_tensor<P> max_pool2d_backward(const private_tensor<P>& x, const private_tensor<P>& grad_out, std::array<std::size_t, 2> pool,
-                                      std::array<std::size_t, 2> strides = {0, 0}, padding pad = padding::valid,
-                                      sign_width w = sign_width::fixed_point_range) {
+template <protocol P>
+private_tensor<P> max_pool2d_backward(const private_tensor<P>& x, const private_tensor<P>& grad_out,
+                                      std::array<std::size_t, 2> pool, std::array<std::size_t, 2> strides = {0, 0},
+                                      padding pad = padding::valid, sign_width w = sign_width::fixed_point_range) {
   auto fwd = max_pool2d_with_argmax(x, pool, strides, pad, w);
   return max_pool2d_backward_from_argmax(fwd.argmax, grad_out, x.shape(), pool, strides, pad);
 }

@@ -4,6 +4,7 @@
 #pragma once
 
 #include "tfe/ops/arithmetic.hpp"
+#include "tfe/protocol/protocol.hpp"
 
 #include <numeric>
 
@@ -12,8 +13,7 @@ namespace detail {
 
 inline std::size_t normalize_axis(long axis, std::size_t ndim, const char* op) {
   long n = static_cast<long>(ndim);
-  TFE_ENFORCE(axis >= -n && axis < n, shape_error, op, ": axis ", axis, " is out of range for ", ndim,
-              " dimensions");
+  TFE_ENFORCE(axis >= -n && axis < n, shape_error, op, ": axis ", axis, " is out of range for ", ndim, " dimensions");
   return static_cast<std::size_t>(axis < 0 ? axis + n : axis);
 }
 
@@ -99,7 +99,7 @@ inline shape_t concat_shape(const std::vector<shape_t>& shapes, std::size_t axis
   return out;
 }
 
-template <class P>
+template <protocol P>
 std::size_t check_parts(const std::vector<private_tensor<P>>& xs, const char* op) {
   TFE_ENFORCE(!xs.empty(), shape_error, op, ": no tensors given");
   for (const auto& x : xs) check_same_session(xs[0].sess(), x.sess(), op);
@@ -110,24 +110,24 @@ std::size_t check_parts(const std::vector<private_tensor<P>>& xs, const char* op
 
 // ---- reshape, transpose -----------------------------------------------------------------------
 
-template <class P>
+template <protocol P>
 private_tensor<P> reshape(const private_tensor<P>& x, const std::vector<long>& shape) {
   shape_t s = detail::resolve_shape(x.shape(), shape);
   return detail::map_parts(x, s, [&](const auto& p) { return ring_ops::reshape(p, s); });
 }
-template <class P>
+template <protocol P>
 public_tensor<P> reshape(const public_tensor<P>& x, const std::vector<long>& shape) {
   shape_t s = detail::resolve_shape(x.shape(), shape);
   return public_tensor<P>(x.sess(), ring_ops::reshape(x.value(), s));
 }
 
 /// Permutes axes (reverses them when perm is empty).
-template <class P>
+template <protocol P>
 private_tensor<P> transpose(const private_tensor<P>& x, std::vector<std::size_t> perm = {}) {
   if (perm.empty())
     for (std::size_t i = x.ndim(); i-- > 0;) perm.push_back(i);
-  TFE_ENFORCE(perm.size() == x.ndim(), shape_error, "transpose: permutation of ", perm.size(),
-              " axes for shape ", shape_str(x.shape()));
+  TFE_ENFORCE(perm.size() == x.ndim(), shape_error, "transpose: permutation of ", perm.size(), " axes for shape ",
+              shape_str(x.shape()));
   shape_t s(perm.size());
   std::vector<bool> seen(perm.size(), false);
   for (std::size_t i = 0; i < perm.size(); ++i) {
@@ -137,7 +137,7 @@ private_tensor<P> transpose(const private_tensor<P>& x, std::vector<std::size_t>
   }
   return detail::map_parts(x, s, [&](const auto& p) { return ring_ops::transpose(p, perm); });
 }
-template <class P>
+template <protocol P>
 public_tensor<P> transpose(const public_tensor<P>& x, std::vector<std::size_t> perm = {}) {
   if (perm.empty())
     for (std::size_t i = x.ndim(); i-- > 0;) perm.push_back(i);
@@ -147,8 +147,9 @@ public_tensor<P> transpose(const public_tensor<P>& x, std::vector<std::size_t> p
 // ---- slicing and indexing ---------------------------------------------------------------------
 
 /// Elements [begin, end) with `step` along `axis` (negative axis counts from the back).
-template <class P>
-private_tensor<P> slice(const private_tensor<P>& x, long axis, std::size_t begin, std::size_t end, std::size_t step = 1) {
+template <protocol P>
+private_tensor<P> slice(const private_tensor<P>& x, long axis, std::size_t begin, std::size_t end,
+                        std::size_t step = 1) {
   std::size_t a = detail::normalize_axis(axis, x.ndim(), "slice");
   TFE_ENFORCE(begin <= end && end <= x.shape()[a] && step >= 1, shape_error, "slice: range [", begin, ", ", end,
               ") with step ", step, " is invalid for axis ", a, " of shape ", shape_str(x.shape()));
@@ -158,21 +159,20 @@ private_tensor<P> slice(const private_tensor<P>& x, long axis, std::size_t begin
 }
 
 /// The i-th sub-tensor along `axis`, with that axis removed (x[i] for axis 0).
-template <class P>
+template <protocol P>
 private_tensor<P> index(const private_tensor<P>& x, std::size_t i, long axis = 0) {
   std::size_t a = detail::normalize_axis(axis, x.ndim(), "index");
   TFE_ENFORCE(i < x.shape()[a], shape_error, "index: ", i, " is out of range for axis ", a, " of shape ",
               shape_str(x.shape()));
   shape_t s = x.shape();
   s.erase(s.begin() + static_cast<std::ptrdiff_t>(a));
-  return detail::map_parts(x, s, [&](const auto& p) {
-    return ring_ops::reshape(detail::slice_ring(p, a, i, i + 1, 1), s);
-  });
+  return detail::map_parts(x, s,
+                           [&](const auto& p) { return ring_ops::reshape(detail::slice_ring(p, a, i, i + 1, 1), s); });
 }
 
 // ---- concat, stack, split, pad ----------------------------------------------------------------
 
-template <class P>
+template <protocol P>
 private_tensor<P> concat(const std::vector<private_tensor<P>>& xs, long axis = 0) {
   using R = typename P::ring;
   const std::size_t nparts = detail::check_parts(xs, "concat");
@@ -189,13 +189,13 @@ private_tensor<P> concat(const std::vector<private_tensor<P>>& xs, long axis = 0
   return private_tensor<P>(xs[0].sess(), std::move(s), std::move(out));
 }
 
-template <class P>
+template <protocol P>
 private_tensor<P> concat(std::initializer_list<private_tensor<P>> xs, long axis = 0) {
   return concat(std::vector<private_tensor<P>>(xs), axis);
 }
 
 /// Stacks equally shaped tensors along a new axis.
-template <class P>
+template <protocol P>
 private_tensor<P> stack(const std::vector<private_tensor<P>>& xs, long axis = 0) {
   detail::check_parts(xs, "stack");
   std::size_t a = detail::normalize_axis(axis, xs[0].ndim() + 1, "stack");
@@ -210,13 +210,13 @@ private_tensor<P> stack(const std::vector<private_tensor<P>>& xs, long axis = 0)
   return concat(expanded, static_cast<long>(a));
 }
 
-template <class P>
+template <protocol P>
 private_tensor<P> stack(std::initializer_list<private_tensor<P>> xs, long axis = 0) {
   return stack(std::vector<private_tensor<P>>(xs), axis);
 }
 
 /// Splits into `n` equal parts along `axis`.
-template <class P>
+template <protocol P>
 std::vector<private_tensor<P>> split(const private_tensor<P>& x, std::size_t n, long axis = 0) {
   std::size_t a = detail::normalize_axis(axis, x.ndim(), "split");
   TFE_ENFORCE(n >= 1 && x.shape()[a] % n == 0, shape_error, "split: axis ", a, " of shape ", shape_str(x.shape()),
@@ -228,7 +228,7 @@ std::vector<private_tensor<P>> split(const private_tensor<P>& x, std::size_t n, 
 }
 
 /// Splits into parts of the given sizes along `axis`.
-template <class P>
+template <protocol P>
 std::vector<private_tensor<P>> split(const private_tensor<P>& x, const std::vector<std::size_t>& sizes, long axis = 0) {
   std::size_t a = detail::normalize_axis(axis, x.ndim(), "split");
   std::size_t total = std::accumulate(sizes.begin(), sizes.end(), std::size_t(0));
@@ -244,7 +244,7 @@ std::vector<private_tensor<P>> split(const private_tensor<P>& x, const std::vect
 }
 
 /// Zero padding: pads[d] = {before, after} for every axis d.
-template <class P>
+template <protocol P>
 private_tensor<P> pad(const private_tensor<P>& x, const std::vector<std::array<std::size_t, 2>>& pads) {
   using R = typename P::ring;
   TFE_ENFORCE(pads.size() == x.ndim(), shape_error, "pad: ", pads.size(), " pairs of paddings for shape ",
@@ -269,7 +269,7 @@ private_tensor<P> pad(const private_tensor<P>& x, const std::vector<std::array<s
 // ---- reductions --------------------------------------------------------------------------------
 
 /// Sum over the given axes (all axes when empty).
-template <class P>
+template <protocol P>
 private_tensor<P> sum(const private_tensor<P>& x, std::vector<long> axes = {}, bool keepdims = false) {
   std::vector<std::size_t> ax;
   if (axes.empty())
@@ -287,7 +287,7 @@ private_tensor<P> sum(const private_tensor<P>& x, std::vector<long> axes = {}, b
 }
 
 /// Mean over the given axes: a local sum, then a public product by 1/count (one truncation).
-template <class P>
+template <protocol P>
 private_tensor<P> mean(const private_tensor<P>& x, std::vector<long> axes = {}, bool keepdims = false) {
   std::size_t count = 1;
   if (axes.empty())
@@ -299,7 +299,7 @@ private_tensor<P> mean(const private_tensor<P>& x, std::vector<long> axes = {}, 
 }
 
 /// Sum of equally shaped tensors (secure aggregation): local.
-template <class P>
+template <protocol P>
 private_tensor<P> add_n(const std::vector<private_tensor<P>>& xs) {
   detail::check_parts(xs, "add_n");
   private_tensor<P> acc = xs[0];
@@ -311,7 +311,7 @@ private_tensor<P> add_n(const std::vector<private_tensor<P>>& xs) {
   return acc;
 }
 
-template <class P>
+template <protocol P>
 private_tensor<P> add_n(std::initializer_list<private_tensor<P>> xs) {
   return add_n(std::vector<private_tensor<P>>(xs));
 }

@@ -57,8 +57,9 @@ constexpr op_cost then(op_cost a, const op_cost& b, std::array<bool, 3> continue
 
 /// The op entered `times` times, each in its own scope (so its rounds count afresh every time).
 constexpr op_cost repeated(op_cost c, std::uint64_t times) {
-  for (auto& p : c.player) p = {p.bytes_sent * times, p.bytes_received * times, p.messages_sent * times,
-                                p.messages_received * times, p.rounds * times};
+  for (auto& p : c.player)
+    p = {p.bytes_sent * times, p.bytes_received * times, p.messages_sent * times, p.messages_received * times,
+         p.rounds * times};
   c.latency *= times;
   return c;
 }
@@ -98,8 +99,8 @@ constexpr gates and_tree(std::uint64_t rows) {
 
 /// session.hpp: the shape of a private input is public; its owner sends it to every other player as
 /// one frame of ndim ring elements (elem_bytes each). Player `who` of `players`.
-constexpr player_cost public_shape(std::uint64_t ndim, std::uint64_t elem_bytes, std::size_t owner,
-                                   std::size_t players, std::size_t who) {
+constexpr player_cost public_shape(std::uint64_t ndim, std::uint64_t elem_bytes, std::size_t owner, std::size_t players,
+                                   std::size_t who) {
   if (who == owner) return {(players - 1) * ndim * elem_bytes, 0, players - 1, 0, 1};
   return {0, ndim * elem_bytes, 0, 1, 0};
 }

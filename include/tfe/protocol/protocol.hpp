@@ -26,6 +26,8 @@
 //   static parts sign_bit(session<P>&, parts, shape, unsigned width);   shares of [x < 0] as integers
 //        0/1, for x in the width-bit two's-complement range (width = ring bits for the full range)
 //   static parts zero_bit(session<P>&, parts, shape, unsigned width);   shares of [x == 0]
+//   optional: template <class Op> static parts bilinear_truncated(...same as bilinear_masked...);
+//        op(x, y) / 2^frac_bits in one step (concept fused_truncation)
 //
 // Every hook documents its math, its paper and its cost (rounds, elements per player) above its code.
 #pragma once
@@ -38,24 +40,56 @@
 
 namespace tfe {
 
+namespace detail {
+/// A bilinear op on ring tensors, only to state the product hooks' requirements in the concept (the
+/// hooks are templates over the op: elementwise product, matmul, conv2d). Never defined or called.
+template <class R>
+struct bilinear_probe {
+  ring_tensor<R> operator()(const ring_tensor<R>&, const ring_tensor<R>&) const;
+};
+}  // namespace detail
+
+/// Every hook the ops call (the table at the top of this header). The ops in tfe/ops/ and the
+/// session are constrained with it, so a protocol that misses a hook fails where it is used, with
+/// this concept named in the error.
 template <class P>
-concept protocol = requires(session<P>& s, const session<P>& cs, const std::vector<ring_tensor<typename P::ring>>& parts,
-                            const shape_t& shape, std::size_t player, unsigned width) {
+concept protocol = requires(session<P>& s, const session<P>& cs,
+                            const std::vector<ring_tensor<typename P::ring>>& parts, const typename P::mask_type& m,
+                            const shape_t& shape, std::size_t player, unsigned width,
+                            detail::bilinear_probe<typename P::ring> op) {
   typename P::ring;
   typename P::state;
   typename P::mask_type;
   { P::min_players } -> std::convertible_to<std::size_t>;
   { P::name() } -> std::convertible_to<std::string>;
+  { P::roles() } -> std::convertible_to<std::string>;
   { P::default_players() } -> std::convertible_to<std::vector<std::string>>;
   { P::public_component(cs) } -> std::convertible_to<int>;
   { P::zero_parts(cs, shape) } -> std::convertible_to<std::vector<ring_tensor<typename P::ring>>>;
   { P::share_input(s, player, nullptr, shape) } -> std::convertible_to<std::vector<ring_tensor<typename P::ring>>>;
   { P::reveal(s, parts, shape, player) } -> std::convertible_to<std::optional<ring_tensor<typename P::ring>>>;
   { P::reveal_all(s, parts, shape) } -> std::convertible_to<ring_tensor<typename P::ring>>;
+  {
+    P::bilinear(s, parts, parts, shape, shape, shape, op)
+    } -> std::convertible_to<std::vector<ring_tensor<typename P::ring>>>;
+  { P::mask(s, parts, shape) } -> std::convertible_to<typename P::mask_type>;
+  {
+    P::bilinear_masked(s, &parts, &m, &parts, nullptr, shape, shape, shape, op)
+    } -> std::convertible_to<std::vector<ring_tensor<typename P::ring>>>;
   { P::truncate(s, parts, shape) } -> std::convertible_to<std::vector<ring_tensor<typename P::ring>>>;
   { P::sign_bit(s, parts, shape, width) } -> std::convertible_to<std::vector<ring_tensor<typename P::ring>>>;
   { P::zero_bit(s, parts, shape, width) } -> std::convertible_to<std::vector<ring_tensor<typename P::ring>>>;
-  { P::mask(s, parts, shape) } -> std::convertible_to<typename P::mask_type>;
+};
+
+/// The optional fused product-and-truncation hook (ABY3): detail::truncated_product uses it when
+/// present, else bilinear_masked then truncate.
+template <class P>
+concept fused_truncation = protocol<P> &&
+    requires(session<P>& s, const std::vector<ring_tensor<typename P::ring>>& parts, const typename P::mask_type& m,
+             const shape_t& shape, detail::bilinear_probe<typename P::ring> op) {
+  {
+    P::bilinear_truncated(s, &parts, &m, &parts, nullptr, shape, shape, shape, op)
+    } -> std::convertible_to<std::vector<ring_tensor<typename P::ring>>>;
 };
 
 /// The masking hooks of a protocol that opens nothing in a product (plain, ABY3): an operand's mask

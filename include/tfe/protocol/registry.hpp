@@ -34,11 +34,11 @@ struct registry_entry {
 };
 
 /// The table: name → type, in the order programs list them.
-inline constexpr auto protocol_registry = std::make_tuple(
-    registry_entry<plain<ring64>>{"plain"}, registry_entry<plain<ring128>>{"plain128"},
-    registry_entry<pond<ring64>>{"pond"}, registry_entry<pond<ring128>>{"pond128"},
-    registry_entry<securenn<ring64>>{"securenn"}, registry_entry<securenn<ring128>>{"securenn128"},
-    registry_entry<aby3<ring64>>{"aby3"}, registry_entry<aby3<ring128>>{"aby3_128"});
+inline constexpr auto protocol_registry =
+    std::make_tuple(registry_entry<plain<ring64>>{"plain"}, registry_entry<plain<ring128>>{"plain128"},
+                    registry_entry<pond<ring64>>{"pond"}, registry_entry<pond<ring128>>{"pond128"},
+                    registry_entry<securenn<ring64>>{"securenn"}, registry_entry<securenn<ring128>>{"securenn128"},
+                    registry_entry<aby3<ring64>>{"aby3"}, registry_entry<aby3<ring128>>{"aby3_128"});
 
 }  // namespace detail
 
@@ -76,8 +76,9 @@ decltype(auto) with_protocol(const std::string& name, F&& f) {
     std::optional<result> out;
     std::apply(
         [&](const auto&... e) {
-          ((!out && e.name == name ? (out.emplace(f.template operator()<typename std::decay_t<decltype(e)>::type>()), true)
-                                   : false),
+          ((!out && e.name == name
+                ? (out.emplace(f.template operator()<typename std::decay_t<decltype(e)>::type>()), true)
+                : false),
            ...);
         },
         detail::protocol_registry);

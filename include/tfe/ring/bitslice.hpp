@@ -156,10 +156,12 @@ rows slice_rows(const xt::xarray<R>& v, std::size_t k) {
   const std::size_t n = v.size(), W = words_for(n);
   rows out = rows::uninitialized(k, W);
   const R* x = v.data();
-  slice<R>(n, k, [x](std::size_t j) { return x[j]; }, [&](std::size_t w0, std::size_t t, const word* tile) {
-    for (std::size_t i = 0; i < k; ++i)
-      for (std::size_t u = 0; u < t; ++u) out.row(i)[w0 + u] = tile[i * tile_words + u];
-  });
+  slice<R>(
+      n, k, [x](std::size_t j) { return x[j]; },
+      [&](std::size_t w0, std::size_t t, const word* tile) {
+        for (std::size_t i = 0; i < k; ++i)
+          for (std::size_t u = 0; u < t; ++u) out.row(i)[w0 + u] = tile[i * tile_words + u];
+      });
   return out;
 }
 

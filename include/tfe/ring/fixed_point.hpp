@@ -42,8 +42,8 @@ struct fixed_point_config {
     TFE_ENFORCE(frac_bits >= 1 && int_bits >= 1, config_error, "fixed point needs at least one fractional and one ",
                 "integral bit (got frac_bits=", frac_bits, ", int_bits=", int_bits, ")");
     TFE_ENFORCE(2 * used_bits() <= k, config_error, "fixed point with ", int_bits, " integral and ", frac_bits,
-                " fractional bits needs ", 2 * used_bits(), " bits for a product but ", ring_traits<R>::name(),
-                " has ", k);
+                " fractional bits needs ", 2 * used_bits(), " bits for a product but ", ring_traits<R>::name(), " has ",
+                k);
     TFE_ENFORCE(frac_bits <= 52, config_error, "more than 52 fractional bits cannot be encoded from a double");
   }
 
@@ -95,8 +95,8 @@ xt::xarray<R> encode(const E& values, const fixed_point_config& cfg) {
       try {
         (void)encode_value<R>(x, cfg);
       } catch (const encoding_error& e) {
-        throw encoding_error(detail::concat(e.what(), " (element ", i, " of a tensor of shape ", shape_str(shape_of(v)),
-                                            ")"));
+        throw encoding_error(
+            detail::concat(e.what(), " (element ", i, " of a tensor of shape ", shape_str(shape_of(v)), ")"));
       }
     }
     out.data()[i] = ring_traits<R>::from_double(x * s);
@@ -135,8 +135,7 @@ xt::xarray<R> truncate_share(const xt::xarray<R>& share, unsigned bits, int part
   if (party == 0) {
     for (std::size_t i = 0; i < share.size(); ++i) out.data()[i] = T::shr_arith(share.data()[i], bits);
   } else {
-    for (std::size_t i = 0; i < share.size(); ++i)
-      out.data()[i] = T::neg(T::shr_arith(T::neg(share.data()[i]), bits));
+    for (std::size_t i = 0; i < share.size(); ++i) out.data()[i] = T::neg(T::shr_arith(T::neg(share.data()[i]), bits));
   }
   return out;
 }

@@ -72,8 +72,8 @@ struct matmul_blocking<ring128> {
 /// C[0:rows, 0:cols] += (packed A panel) * (packed B panel), rows <= MR, cols <= NR.
 /// a_panel: kc columns of MR scalars; b_panel: kc rows of NR scalars; both zero-padded.
 template <class R, std::size_t MR, std::size_t NR>
-inline void matmul_micro(const R* __restrict a_panel, const R* __restrict b_panel, R* __restrict c,
-                         std::size_t ldc, std::size_t kc, std::size_t rows, std::size_t cols) {
+inline void matmul_micro(const R* __restrict a_panel, const R* __restrict b_panel, R* __restrict c, std::size_t ldc,
+                         std::size_t kc, std::size_t rows, std::size_t cols) {
   R acc[MR][NR];
   for (std::size_t r = 0; r < MR; ++r)
     for (std::size_t j = 0; j < NR; ++j) acc[r][j] = R(0);
@@ -172,8 +172,7 @@ void matmul_blocked(const R* a, const R* b, R* c, std::size_t n, std::size_t k, 
           for (std::size_t ir = 0; ir < mc; ir += MR) {
             const R* a_panel = a_pack + (ir / MR) * kc * MR;
             const std::size_t rows = std::min(MR, mc - ir);
-            matmul_micro<R, MR, NR>(a_panel, b_panel, c + (i0 + ir) * m + j0 + jr, m, kc, rows,
-                                    cols);
+            matmul_micro<R, MR, NR>(a_panel, b_panel, c + (i0 + ir) * m + j0 + jr, m, kc, rows, cols);
           }
         }
       }
@@ -202,8 +201,7 @@ void matmul_rows(const R* a, const R* b, R* c, std::size_t n, std::size_t k, std
 // matters when i + j < L, which is L(L+1)/2 multiplies (10 for 256 bits), of which the L on the
 // top diagonal only need their low 64 bits.
 
-static_assert(sizeof(boost::multiprecision::limb_type) == 8,
-              "wide-ring kernels assume 64-bit limbs");
+static_assert(sizeof(boost::multiprecision::limb_type) == 8, "wide-ring kernels assume 64-bit limbs");
 
 template <unsigned K>
 inline void wide_to_limbs(const wide_ring<K>& x, std::uint64_t* out) {
@@ -244,8 +242,8 @@ inline void limbs_mac(std::uint64_t* __restrict acc, const std::uint64_t* __rest
 }
 
 template <unsigned K>
-void matmul_wide(const wide_ring<K>* a, const wide_ring<K>* b, wide_ring<K>* c, std::size_t n,
-                 std::size_t k, std::size_t m) {
+void matmul_wide(const wide_ring<K>* a, const wide_ring<K>* b, wide_ring<K>* c, std::size_t n, std::size_t k,
+                 std::size_t m) {
   constexpr std::size_t L = K / 64;
   constexpr std::size_t kc_block = 64;  // keeps a KC x m slice of B's limbs warm in L2
   std::vector<std::uint64_t> al(n * k * L), bl(k * m * L), cl(n * m * L, 0);

@@ -60,9 +60,7 @@ struct builtin_ring_traits {
   static constexpr U from_int(std::int64_t v) { return static_cast<U>(static_cast<S>(v)); }
   static constexpr U from_uint(std::uint64_t v) { return static_cast<U>(v); }
   /// The two's-complement value as a double (exact up to 53 bits).
-  static double to_double(U x) {
-    return msb(x) ? -static_cast<double>(neg(x)) : static_cast<double>(x);
-  }
+  static double to_double(U x) { return msb(x) ? -static_cast<double>(neg(x)) : static_cast<double>(x); }
   /// Rounds v to the nearest integer and reduces it mod 2^K; |v| must be < 2^(K-1).
   static U from_double(double v) {
     double r = std::nearbyint(v);
@@ -93,8 +91,7 @@ struct builtin_ring_traits {
       // Split into high and low 64-bit halves; a < 2^127 so both conversions are exact.
       double hi = std::floor(std::ldexp(a, -64));
       double lo = a - std::ldexp(hi, 64);
-      return (static_cast<U>(static_cast<std::uint64_t>(hi)) << 64) |
-             static_cast<U>(static_cast<std::uint64_t>(lo));
+      return (static_cast<U>(static_cast<std::uint64_t>(hi)) << 64) | static_cast<U>(static_cast<std::uint64_t>(lo));
     }
   }
 };
@@ -173,6 +170,8 @@ struct ring_traits<wide_ring<K>> {
 
 /// Concept: a type usable as a tfe ring.
 template <class R>
-concept ring_type = requires { ring_traits<R>::bits; };
+concept ring_type = requires {
+  ring_traits<R>::bits;
+};
 
 }  // namespace tfe

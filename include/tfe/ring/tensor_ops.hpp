@@ -131,8 +131,7 @@ ring_tensor<R> shr_arith(const ring_tensor<R>& a, unsigned n) {
 template <class R>
 ring_tensor<R> bit(const ring_tensor<R>& a, unsigned i) {
   using T = ring_traits<R>;
-  TFE_ENFORCE(i < T::bits, ::tfe::error, "bit: index ", i, " is out of range for ", T::name(), " (",
-              T::bits, " bits)");
+  TFE_ENFORCE(i < T::bits, ::tfe::error, "bit: index ", i, " is out of range for ", T::name(), " (", T::bits, " bits)");
   if constexpr (detail::is_builtin_ring<R>)
     return detail::map(a, [i](R x) { return R((x >> i) & R(1)); });
   else
@@ -151,9 +150,8 @@ ring_tensor<R> msb(const ring_tensor<R>& a) {
 /// by value so a temporary is reshaped in place without a copy.
 template <class R>
 ring_tensor<R> reshape(ring_tensor<R> a, const shape_t& shape) {
-  TFE_ENFORCE(shape_size(shape) == a.size(), shape_error, "reshape: cannot reshape ",
-              shape_str(shape_of(a)), " (", a.size(), " elements) into ", shape_str(shape), " (",
-              shape_size(shape), " elements)");
+  TFE_ENFORCE(shape_size(shape) == a.size(), shape_error, "reshape: cannot reshape ", shape_str(shape_of(a)), " (",
+              a.size(), " elements) into ", shape_str(shape), " (", shape_size(shape), " elements)");
   a.reshape(shape);
   return a;
 }
@@ -164,12 +162,12 @@ ring_tensor<R> transpose(const ring_tensor<R>& a, std::vector<std::size_t> perm 
   const std::size_t nd = a.dimension();
   if (perm.empty())
     for (std::size_t d = nd; d-- > 0;) perm.push_back(d);
-  TFE_ENFORCE(perm.size() == nd, shape_error, "transpose: permutation of ", perm.size(),
-              " axes for shape ", shape_str(shape_of(a)));
+  TFE_ENFORCE(perm.size() == nd, shape_error, "transpose: permutation of ", perm.size(), " axes for shape ",
+              shape_str(shape_of(a)));
   std::vector<bool> seen(nd, false);
   for (std::size_t d : perm) {
-    TFE_ENFORCE(d < nd && !seen[d], shape_error, "transpose: perm is not a permutation of the ", nd,
-                " axes of shape ", shape_str(shape_of(a)));
+    TFE_ENFORCE(d < nd && !seen[d], shape_error, "transpose: perm is not a permutation of the ", nd, " axes of shape ",
+                shape_str(shape_of(a)));
     seen[d] = true;
   }
   if (nd == 2 && perm[0] == 1) {
@@ -183,8 +181,7 @@ ring_tensor<R> transpose(const ring_tensor<R>& a, std::vector<std::size_t> perm 
     for (std::size_t i0 = 0; i0 < rows; i0 += tile)
       for (std::size_t j0 = 0; j0 < cols; j0 += tile)
         for (std::size_t i = i0; i < std::min(rows, i0 + tile); ++i)
-          for (std::size_t j = j0; j < std::min(cols, j0 + tile); ++j)
-            o[j * rows + i] = in[i * cols + j];
+          for (std::size_t j = j0; j < std::min(cols, j0 + tile); ++j) o[j * rows + i] = in[i * cols + j];
     return out;
   }
   return ring_tensor<R>(xt::transpose(a, perm, xt::check_policy::none{}));
@@ -195,16 +192,13 @@ ring_tensor<R> transpose(const ring_tensor<R>& a, std::vector<std::size_t> perm 
 /// Sum over `axes` (each in [0, ndim), no repeats), wrapping mod 2^bits. keepdims keeps the reduced
 /// axes with size 1. An empty `axes` reduces nothing (TensorFlow's axis=[]); sum_all reduces all.
 template <class R>
-ring_tensor<R> sum(const ring_tensor<R>& a, const std::vector<std::size_t>& axes,
-                   bool keepdims = false) {
+ring_tensor<R> sum(const ring_tensor<R>& a, const std::vector<std::size_t>& axes, bool keepdims = false) {
   const shape_t in_shape = shape_of(a);
   const std::size_t nd = in_shape.size();
   std::vector<bool> reduced(nd, false);
   for (std::size_t ax : axes) {
-    TFE_ENFORCE(ax < nd, shape_error, "sum: axis ", ax, " is out of range for shape ",
-                shape_str(in_shape));
-    TFE_ENFORCE(!reduced[ax], shape_error, "sum: axis ", ax, " repeated for shape ",
-                shape_str(in_shape));
+    TFE_ENFORCE(ax < nd, shape_error, "sum: axis ", ax, " is out of range for shape ", shape_str(in_shape));
+    TFE_ENFORCE(!reduced[ax], shape_error, "sum: axis ", ax, " repeated for shape ", shape_str(in_shape));
     reduced[ax] = true;
   }
   shape_t kept_shape(in_shape), out_shape;
@@ -261,9 +255,8 @@ ring_tensor<R> sum_all(const ring_tensor<R>& a) {
 /// The 2-D product a (n x k) times b (k x m) mod 2^bits.
 template <class R>
 ring_tensor<R> matmul(const ring_tensor<R>& a, const ring_tensor<R>& b) {
-  TFE_ENFORCE(a.dimension() == 2 && b.dimension() == 2, shape_error,
-              "matmul: needs two 2-D tensors, got shapes ", shape_str(shape_of(a)), " and ",
-              shape_str(shape_of(b)));
+  TFE_ENFORCE(a.dimension() == 2 && b.dimension() == 2, shape_error, "matmul: needs two 2-D tensors, got shapes ",
+              shape_str(shape_of(a)), " and ", shape_str(shape_of(b)));
   const std::size_t n = a.shape()[0], k = a.shape()[1], m = b.shape()[1];
   TFE_ENFORCE(b.shape()[0] == k, shape_error, "matmul: shapes ", shape_str(shape_of(a)), " and ",
               shape_str(shape_of(b)), " do not align (", k, " columns vs ", b.shape()[0], " rows)");
@@ -286,11 +279,11 @@ struct conv_geometry {
 /// TensorFlow's rules. VALID: out = ceil((in - k + 1) / stride), no padding (needs in >= k).
 /// SAME: out = ceil(in / stride), pad_total = max((out - 1) * stride + k - in, 0), with the
 /// smaller half (pad_total / 2) at the top/left and the remainder at the bottom/right.
-inline conv_geometry conv2d_geometry(std::size_t h, std::size_t w, std::size_t kh, std::size_t kw,
-                                     std::size_t stride_h, std::size_t stride_w, padding pad) {
+inline conv_geometry conv2d_geometry(std::size_t h, std::size_t w, std::size_t kh, std::size_t kw, std::size_t stride_h,
+                                     std::size_t stride_w, padding pad) {
   TFE_ENFORCE(kh > 0 && kw > 0, shape_error, "conv2d: empty ", kh, "x", kw, " window");
-  TFE_ENFORCE(stride_h > 0 && stride_w > 0, shape_error, "conv2d: strides must be positive, got ",
-              stride_h, "x", stride_w);
+  TFE_ENFORCE(stride_h > 0 && stride_w > 0, shape_error, "conv2d: strides must be positive, got ", stride_h, "x",
+              stride_w);
   conv_geometry g;
   if (pad == padding::valid) {
     TFE_ENFORCE(h >= kh && w >= kw, shape_error, "conv2d: VALID padding needs the ", h, "x", w,
@@ -316,16 +309,13 @@ inline conv_geometry conv2d_geometry(std::size_t h, std::size_t w, std::size_t k
 namespace detail {
 
 /// Input row/column of window offset `d` at output position `o`, or -1 when it falls in padding.
-inline std::ptrdiff_t conv_source(std::size_t o, std::size_t stride, std::size_t d, std::size_t pad,
-                                  std::size_t in) {
-  const std::ptrdiff_t s =
-      static_cast<std::ptrdiff_t>(o * stride + d) - static_cast<std::ptrdiff_t>(pad);
+inline std::ptrdiff_t conv_source(std::size_t o, std::size_t stride, std::size_t d, std::size_t pad, std::size_t in) {
+  const std::ptrdiff_t s = static_cast<std::ptrdiff_t>(o * stride + d) - static_cast<std::ptrdiff_t>(pad);
   return (s >= 0 && s < static_cast<std::ptrdiff_t>(in)) ? s : -1;
 }
 
 inline void check_nhwc(const shape_t& s, const char* op) {
-  TFE_ENFORCE(s.size() == 4, shape_error, op, ": input must be NHWC (4-D), got shape ",
-              shape_str(s));
+  TFE_ENFORCE(s.size() == 4, shape_error, op, ": input must be NHWC (4-D), got shape ", shape_str(s));
 }
 
 }  // namespace detail
@@ -337,12 +327,12 @@ inline void check_nhwc(const shape_t& s, const char* op) {
 /// to (kh*kw*C, C_out), so conv2d is one matmul.
 template <class R>
 ring_tensor<R> im2col(const ring_tensor<R>& x, std::size_t kh, std::size_t kw, std::size_t stride_h,
-                      std::size_t stride_w, std::size_t pad_top, std::size_t pad_left,
-                      std::size_t out_h, std::size_t out_w) {
+                      std::size_t stride_w, std::size_t pad_top, std::size_t pad_left, std::size_t out_h,
+                      std::size_t out_w) {
   const shape_t xs = shape_of(x);
   detail::check_nhwc(xs, "im2col");
-  TFE_ENFORCE(kh > 0 && kw > 0 && stride_h > 0 && stride_w > 0, shape_error, "im2col: window ", kh,
-              "x", kw, " and strides ", stride_h, "x", stride_w, " must be positive");
+  TFE_ENFORCE(kh > 0 && kw > 0 && stride_h > 0 && stride_w > 0, shape_error, "im2col: window ", kh, "x", kw,
+              " and strides ", stride_h, "x", stride_w, " must be positive");
   const std::size_t nb = xs[0], h = xs[1], w = xs[2], c = xs[3];
   const std::size_t row_len = kh * kw * c;
   ring_tensor<R> cols = detail::filled(shape_t{nb * out_h * out_w, row_len}, R(0));
@@ -359,9 +349,7 @@ ring_tensor<R> im2col(const ring_tensor<R>& x, std::size_t kh, std::size_t kw, s
             const std::ptrdiff_t sx = detail::conv_source(ox, stride_w, dx, pad_left, w);
             if (sx < 0) continue;
             // NHWC keeps the C channels of a pixel contiguous, so a window pixel is one copy.
-            const R* src =
-                in +
-                ((n * h + static_cast<std::size_t>(sy)) * w + static_cast<std::size_t>(sx)) * c;
+            const R* src = in + ((n * h + static_cast<std::size_t>(sy)) * w + static_cast<std::size_t>(sx)) * c;
             std::copy(src, src + c, row + (dy * kw + dx) * c);
           }
         }
@@ -373,19 +361,18 @@ ring_tensor<R> im2col(const ring_tensor<R>& x, std::size_t kh, std::size_t kw, s
 /// x_shape (N, H, W, C); padding positions are dropped. <im2col(x), y> == <x, col2im(y)>, which
 /// is what the backward pass of conv2d with respect to its input needs.
 template <class R>
-ring_tensor<R> col2im(const ring_tensor<R>& cols, const shape_t& x_shape, std::size_t kh,
-                      std::size_t kw, std::size_t stride_h, std::size_t stride_w,
-                      std::size_t pad_top, std::size_t pad_left, std::size_t out_h,
-                      std::size_t out_w) {
+ring_tensor<R> col2im(const ring_tensor<R>& cols, const shape_t& x_shape, std::size_t kh, std::size_t kw,
+                      std::size_t stride_h, std::size_t stride_w, std::size_t pad_top, std::size_t pad_left,
+                      std::size_t out_h, std::size_t out_w) {
   detail::check_nhwc(x_shape, "col2im");
-  TFE_ENFORCE(kh > 0 && kw > 0 && stride_h > 0 && stride_w > 0, shape_error, "col2im: window ", kh,
-              "x", kw, " and strides ", stride_h, "x", stride_w, " must be positive");
+  TFE_ENFORCE(kh > 0 && kw > 0 && stride_h > 0 && stride_w > 0, shape_error, "col2im: window ", kh, "x", kw,
+              " and strides ", stride_h, "x", stride_w, " must be positive");
   const std::size_t nb = x_shape[0], h = x_shape[1], w = x_shape[2], c = x_shape[3];
   const std::size_t row_len = kh * kw * c;
   const shape_t expect{nb * out_h * out_w, row_len};
-  TFE_ENFORCE(shape_of(cols) == expect, shape_error, "col2im: patches have shape ",
-              shape_str(shape_of(cols)), " but image ", shape_str(x_shape), " with a ", kh, "x", kw,
-              " window and a ", out_h, "x", out_w, " output needs ", shape_str(expect));
+  TFE_ENFORCE(shape_of(cols) == expect, shape_error, "col2im: patches have shape ", shape_str(shape_of(cols)),
+              " but image ", shape_str(x_shape), " with a ", kh, "x", kw, " window and a ", out_h, "x", out_w,
+              " output needs ", shape_str(expect));
   ring_tensor<R> x = detail::filled(x_shape, R(0));
   const R* in = cols.data();
   R* out = x.data();
@@ -399,9 +386,7 @@ ring_tensor<R> col2im(const ring_tensor<R>& cols, const shape_t& x_shape, std::s
           for (std::size_t dx = 0; dx < kw; ++dx) {
             const std::ptrdiff_t sx = detail::conv_source(ox, stride_w, dx, pad_left, w);
             if (sx < 0) continue;
-            R* dst =
-                out +
-                ((n * h + static_cast<std::size_t>(sy)) * w + static_cast<std::size_t>(sx)) * c;
+            R* dst = out + ((n * h + static_cast<std::size_t>(sy)) * w + static_cast<std::size_t>(sx)) * c;
             const R* src = row + (dy * kw + dx) * c;
             for (std::size_t ch = 0; ch < c; ++ch) dst[ch] += src[ch];
           }
@@ -414,18 +399,15 @@ ring_tensor<R> col2im(const ring_tensor<R>& cols, const shape_t& x_shape, std::s
 /// x (N, H, W, C_in) NHWC, w (kh, kw, C_in, C_out) HWIO, strides (stride_h, stride_w);
 /// returns (N, out_h, out_w, C_out) = im2col(x) @ w.reshape(kh*kw*C_in, C_out).
 template <class R>
-ring_tensor<R> conv2d(const ring_tensor<R>& x, const ring_tensor<R>& w,
-                      std::array<std::size_t, 2> strides, padding pad) {
+ring_tensor<R> conv2d(const ring_tensor<R>& x, const ring_tensor<R>& w, std::array<std::size_t, 2> strides,
+                      padding pad) {
   const shape_t xs = shape_of(x), ws = shape_of(w);
   detail::check_nhwc(xs, "conv2d");
-  TFE_ENFORCE(ws.size() == 4, shape_error, "conv2d: filter must be HWIO (4-D), got shape ",
-              shape_str(ws));
-  TFE_ENFORCE(xs[3] == ws[2], shape_error, "conv2d: input has ", xs[3],
-              " channels but filter expects ", ws[2], " (input shape ", shape_str(xs),
-              ", filter shape ", shape_str(ws), ")");
+  TFE_ENFORCE(ws.size() == 4, shape_error, "conv2d: filter must be HWIO (4-D), got shape ", shape_str(ws));
+  TFE_ENFORCE(xs[3] == ws[2], shape_error, "conv2d: input has ", xs[3], " channels but filter expects ", ws[2],
+              " (input shape ", shape_str(xs), ", filter shape ", shape_str(ws), ")");
   const std::size_t kh = ws[0], kw = ws[1], cin = ws[2], cout = ws[3];
-  const conv_geometry g =
-      ring_ops::conv2d_geometry(xs[1], xs[2], kh, kw, strides[0], strides[1], pad);
+  const conv_geometry g = ring_ops::conv2d_geometry(xs[1], xs[2], kh, kw, strides[0], strides[1], pad);
   const ring_tensor<R> cols =
       ring_ops::im2col(x, kh, kw, strides[0], strides[1], g.pad_top, g.pad_left, g.out_h, g.out_w);
   const std::size_t rows = xs[0] * g.out_h * g.out_w;

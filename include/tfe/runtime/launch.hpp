@@ -29,9 +29,9 @@
 #pragma once
 
 #include "tfe/net/hosts.hpp"
-#include "tfe/runtime/simulated_network.hpp"
 #include "tfe/net/tcp_channel.hpp"
 #include "tfe/runtime/runner.hpp"
+#include "tfe/runtime/simulated_network.hpp"
 #include "tfe/session.hpp"
 
 #include <exception>

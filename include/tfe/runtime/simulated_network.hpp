@@ -73,8 +73,7 @@ struct network_model {
         if (a == colon && b == l.size() - colon - 1 && rtt_ms >= 0 && mbit >= 0)
           return {s, rtt_ms * 1e-3 / 2, mbit * 1e6};
       }
-    } catch (const std::exception&) {
-    }
+    } catch (const std::exception&) {}
     throw config_error("unknown network '" + s + "' (use lan, wan, or RTT_MS:MBITS such as 10:1000)");
   }
 };
@@ -97,8 +96,10 @@ class simulated_channel final : public channel {
 
   /// Decorates `inner` (which must outlive this); use this channel, not `inner`, for the session.
   simulated_channel(channel& inner, simulation_options options)
-      : channel(inner.self(), inner.names(), reduced(inner.options())), m_inner(&inner),
-        m_opts(std::move(options)), m_link_free(inner.num_players(), 0.0) {
+      : channel(inner.self(), inner.names(), reduced(inner.options())),
+        m_inner(&inner),
+        m_opts(std::move(options)),
+        m_link_free(inner.num_players(), 0.0) {
     if (m_opts.mode == simulation_mode::real_delay) std::fill(m_link_free.begin(), m_link_free.end(), real_now());
     m_cpu_mark = thread_cpu();
   }

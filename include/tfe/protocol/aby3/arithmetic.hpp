@@ -80,8 +80,8 @@ struct aby3 : unmasked_products<aby3<R>> {
   /// Streams set up once per session (see the file comment). Cost: server 0 sends 16 bytes to
   /// servers 1 and 2; every input player sends 16 bytes to servers 1 and 2.
   struct state {
-    std::optional<prg> servers;                       // the three servers' common stream
-    std::vector<std::optional<prg>> key01, key20;     // per input player o: (o, server0, server1), (o, server2, server0)
+    std::optional<prg> servers;                    // the three servers' common stream
+    std::vector<std::optional<prg>> key01, key20;  // per input player o: (o, server0, server1), (o, server2, server0)
 
     state() = default;
     explicit state(session_type& s) {

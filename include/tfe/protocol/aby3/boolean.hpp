@@ -111,7 +111,8 @@ boolean_tensor<R> map_parts(const boolean_tensor<R>& x, F f) {
 /// component to servers 1 and 2. Cost as aby3::share_input: 1 round, n words from the owner (2n
 /// from an input player).
 template <class R>
-boolean_tensor<R> share_bits(session<aby3<R>>& s, std::size_t owner, const ring_tensor<R>* value, const shape_t& shape) {
+boolean_tensor<R> share_bits(session<aby3<R>>& s, std::size_t owner, const ring_tensor<R>* value,
+                             const shape_t& shape) {
   using P = aby3<R>;
   auto scope = s.op_scope("aby3_share_bits");
   TFE_ENFORCE(owner < s.num_players(), protocol_error, "share_bits: unknown player index ", owner);
@@ -177,7 +178,8 @@ std::optional<ring_tensor<R>> reveal_bits(const boolean_tensor<R>& x, std::size_
   if (receiver < P::num_servers) {
     if (me == P::next(receiver)) s.net().send(receiver, x.parts().at(1));
     if (me == receiver)
-      return detail::bxor(detail::bxor(x.parts().at(0), x.parts().at(1)), P::recv_checked(s, P::next(receiver), x.shape()));
+      return detail::bxor(detail::bxor(x.parts().at(0), x.parts().at(1)),
+                          P::recv_checked(s, P::next(receiver), x.shape()));
     return std::nullopt;
   }
   if (me == 0) {
@@ -250,7 +252,8 @@ boolean_tensor<R> operator~(const boolean_tensor<R>& a) {
 template <class R>
 boolean_tensor<R> and_public(const boolean_tensor<R>& a, const ring_tensor<R>& v) {
   const ring_tensor<R> pv = detail::public_operand(v, a.shape(), "and");
-  return detail::map_parts(a, [&](const ring_tensor<R>& p) { return detail::zip(p, pv, [](R x, R y) { return R(x & y); }); });
+  return detail::map_parts(
+      a, [&](const ring_tensor<R>& p) { return detail::zip(p, pv, [](R x, R y) { return R(x & y); }); });
 }
 
 /// Logical shifts of every word (zeros shifted in); n ≥ ℓ gives 0.
@@ -290,7 +293,8 @@ std::vector<boolean_tensor<R>> and_batch(const std::vector<std::pair<boolean_ten
   std::size_t off = 0;
   for (const auto& [x, y] : pairs) {
     const R *x0 = x.parts()[0].data(), *x1 = x.parts()[1].data(), *y0 = y.parts()[0].data(), *y1 = y.parts()[1].data();
-    for (std::size_t i = 0; i < x.size(); ++i) z.data()[off + i] = R((x0[i] & y0[i]) ^ (x0[i] & y1[i]) ^ (x1[i] & y0[i]));
+    for (std::size_t i = 0; i < x.size(); ++i)
+      z.data()[off + i] = R((x0[i] & y0[i]) ^ (x0[i] & y1[i]) ^ (x1[i] & y0[i]));
     off += x.size();
   }
   auto g_next = s.pair_prg(P::next(me)).template uniform<R>(flat);

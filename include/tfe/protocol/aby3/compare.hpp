@@ -123,14 +123,16 @@ struct aby3_compare {
 
   /// Shares of [x < 0] as integers 0/1, for x in the width-bit two's-complement range.
   static parts_type sign_bit(session_type& s, const parts_type& x, const shape_t& shape, unsigned width) {
-    TFE_ENFORCE(width >= 2 && width <= T::bits, protocol_error, "sign bit width ", width, " is not in [2, ", T::bits, "]");
+    TFE_ENFORCE(width >= 2 && width <= T::bits, protocol_error, "sign bit width ", width, " is not in [2, ", T::bits,
+                "]");
     auto scope = s.op_scope("aby3_sign");
     return run(s, x, shape, make_plan(kind::sign, width));
   }
 
   /// Shares of [x = 0] as integers 0/1, for x in the width-bit range.
   static parts_type zero_bit(session_type& s, const parts_type& x, const shape_t& shape, unsigned width) {
-    TFE_ENFORCE(width >= 1 && width <= T::bits, protocol_error, "zero test width ", width, " is not in [1, ", T::bits, "]");
+    TFE_ENFORCE(width >= 1 && width <= T::bits, protocol_error, "zero test width ", width, " is not in [1, ", T::bits,
+                "]");
     auto scope = s.op_scope("aby3_is_zero");
     return run(s, x, shape, make_plan(kind::zero, width));
   }
@@ -178,22 +180,23 @@ struct aby3_compare {
   static void monomials(word* out, const parts_type& x, const plan& pl, std::size_t n, prg& g1) {
     const R *x0 = x.at(0).data(), *x1 = x.at(1).data();
     const std::size_t nm = pl.monomials;
-    bitslice::slice<R>(n, pl.k, [x0, x1](std::size_t j) { return R(x0[j] + x1[j]); },
-                       [&](std::size_t w0, std::size_t t, const word* tile) {
-                         word* blk = out + nm * w0;
-                         for (std::size_t j = 0; j < pl.pairs; ++j) {
-                           const word *a = tile + 2 * j * tw, *b = tile + (2 * j + 1) * tw;
-                           word *ma = blk + 3 * j * t, *mb = ma + t, *mab = mb + t;
-                           for (std::size_t u = 0; u < t; ++u) {
-                             ma[u] = a[u];
-                             mb[u] = b[u];
-                             mab[u] = a[u] & b[u];
-                           }
-                         }
-                         if (pl.singles) std::copy(tile + 2 * pl.pairs * tw, tile + 2 * pl.pairs * tw + t, blk + 3 * pl.pairs * t);
-                         if (pl.what == kind::sign) std::copy(tile + (pl.k - 1) * tw, tile + (pl.k - 1) * tw + t, blk + (nm - 1) * t);
-                         g1.xor_bytes(blk, nm * t * sizeof(word));  // ⊕ m
-                       });
+    bitslice::slice<R>(
+        n, pl.k, [x0, x1](std::size_t j) { return R(x0[j] + x1[j]); },
+        [&](std::size_t w0, std::size_t t, const word* tile) {
+          word* blk = out + nm * w0;
+          for (std::size_t j = 0; j < pl.pairs; ++j) {
+            const word *a = tile + 2 * j * tw, *b = tile + (2 * j + 1) * tw;
+            word *ma = blk + 3 * j * t, *mb = ma + t, *mab = mb + t;
+            for (std::size_t u = 0; u < t; ++u) {
+              ma[u] = a[u];
+              mb[u] = b[u];
+              mab[u] = a[u] & b[u];
+            }
+          }
+          if (pl.singles) std::copy(tile + 2 * pl.pairs * tw, tile + 2 * pl.pairs * tw + t, blk + 3 * pl.pairs * t);
+          if (pl.what == kind::sign) std::copy(tile + (pl.k - 1) * tw, tile + (pl.k - 1) * tw + t, blk + (nm - 1) * t);
+          g1.xor_bytes(blk, nm * t * sizeof(word));  // ⊕ m
+        });
   }
 
   /// Server 0: masks the monomials, deals the Beaver triples and t, sends server 2 its message
@@ -226,15 +229,16 @@ struct aby3_compare {
     ring_tensor<R> y0 = g2.template uniform<R>(shape);
     R* ttp = tt.data();
     const word* tb = t.row(0);
-    bitslice::for_each_bit(n, [tb](std::size_t w) { return tb[w]; },
-                           [ttp](std::size_t j, unsigned b) { ttp[j] = R(R(b) - ttp[j]); });
+    bitslice::for_each_bit(
+        n, [tb](std::size_t w) { return tb[w]; }, [ttp](std::size_t j, unsigned b) { ttp[j] = R(R(b) - ttp[j]); });
     s.net().send(2, tt);
     return {std::move(y0), std::move(y1)};
   }
 
   /// The monomial shares of the tile at word w0 (t words, M_r rows of t): server 1 draws its masks m
   /// from F_{0,1} tile by tile (the stream order of server 0's tile-major mask), server 2 reads M.
-  static const word* tile_monomials(circuit_state& cs, std::vector<word>& buf, std::size_t nm, std::size_t w0, std::size_t t) {
+  static const word* tile_monomials(circuit_state& cs, std::vector<word>& buf, std::size_t nm, std::size_t w0,
+                                    std::size_t t) {
     if (cs.g == nullptr) return cs.msg.data() + nm * w0;
     cs.g->fill_bytes(buf.data(), nm * t * sizeof(word));
     return buf.data();
@@ -249,37 +253,39 @@ struct aby3_compare {
     rows out = rows::uninitialized(1, W);
     std::vector<word> mbuf(nm * tw);
     const R* wp = w.data();
-    bitslice::slice<R>(n, pl.k, [wp](std::size_t j) { return wp[j]; }, [&](std::size_t w0, std::size_t t, const word* tile) {
-      const word* mono = tile_monomials(cs, mbuf, nm, w0, t);
-      for (std::size_t j = 0; j < pl.pairs; ++j) {
-        const word *ma = mono + 3 * j * t, *mb = ma + t, *mab = mb + t;
-        const word *c = tile + 2 * j * tw, *dd = tile + (2 * j + 1) * tw;
-        word *g = gp.row(j) + w0, *p = gp.row(ng + j) + w0;
-        for (std::size_t u = 0; u < t; ++u) {
-          g[u] = (mb[u] & dd[u]) ^ (mab[u] & c[u]) ^ (ma[u] & c[u] & dd[u]);
-          p[u] = mab[u] ^ (mb[u] & c[u]) ^ (ma[u] & dd[u]) ^ (c[u] & dd[u] & sm);
-        }
-      }
-      if (pl.singles) {
-        const word* ma = mono + 3 * pl.pairs * t;
-        const word* c = tile + 2 * pl.pairs * tw;
-        word *g = gp.row(pl.pairs) + w0, *p = gp.row(ng + pl.pairs) + w0;
-        for (std::size_t u = 0; u < t; ++u) {
-          g[u] = ma[u] & c[u];
-          p[u] = ma[u] ^ (c[u] & sm);
-        }
-      }
-      const word* top = mono + (nm - 1) * t;
-      const word* wt = tile + (pl.k - 1) * tw;
-      for (std::size_t u = 0; u < t; ++u) out.row(0)[w0 + u] = top[u] ^ (wt[u] & sm);
-    });
+    bitslice::slice<R>(
+        n, pl.k, [wp](std::size_t j) { return wp[j]; },
+        [&](std::size_t w0, std::size_t t, const word* tile) {
+          const word* mono = tile_monomials(cs, mbuf, nm, w0, t);
+          for (std::size_t j = 0; j < pl.pairs; ++j) {
+            const word *ma = mono + 3 * j * t, *mb = ma + t, *mab = mb + t;
+            const word *c = tile + 2 * j * tw, *dd = tile + (2 * j + 1) * tw;
+            word *g = gp.row(j) + w0, *p = gp.row(ng + j) + w0;
+            for (std::size_t u = 0; u < t; ++u) {
+              g[u] = (mb[u] & dd[u]) ^ (mab[u] & c[u]) ^ (ma[u] & c[u] & dd[u]);
+              p[u] = mab[u] ^ (mb[u] & c[u]) ^ (ma[u] & dd[u]) ^ (c[u] & dd[u] & sm);
+            }
+          }
+          if (pl.singles) {
+            const word* ma = mono + 3 * pl.pairs * t;
+            const word* c = tile + 2 * pl.pairs * tw;
+            word *g = gp.row(pl.pairs) + w0, *p = gp.row(ng + pl.pairs) + w0;
+            for (std::size_t u = 0; u < t; ++u) {
+              g[u] = ma[u] & c[u];
+              p[u] = ma[u] ^ (c[u] & sm);
+            }
+          }
+          const word* top = mono + (nm - 1) * t;
+          const word* wt = tile + (pl.k - 1) * tw;
+          for (std::size_t u = 0; u < t; ++u) out.row(0)[w0 + u] = top[u] ^ (wt[u] & sm);
+        });
     std::vector<word*> G(ng), Pr(ng);
     for (std::size_t j = 0; j < ng; ++j) {
       G[j] = gp.row(j);
       Pr[j] = gp.row(ng + j);
     }
-    const word* carry = bitslice::carry_tree(std::move(G), std::move(Pr),
-                                             [&](const bitslice::and_level& lv) { and_gates(s, lv, cs, pl.monomials, W); });
+    const word* carry = bitslice::carry_tree(
+        std::move(G), std::move(Pr), [&](const bitslice::and_level& lv) { and_gates(s, lv, cs, pl.monomials, W); });
     for (std::size_t i = 0; i < W; ++i) out.row(0)[i] ^= carry[i];
     return out;
   }
@@ -291,28 +297,30 @@ struct aby3_compare {
     rows E = rows::uninitialized(ng, W);
     std::vector<word> mbuf(nm * tw);
     const R* wp = w.data();
-    bitslice::slice<R>(n, pl.k, [wp](std::size_t j) { return T::neg(wp[j]); }, [&](std::size_t w0, std::size_t t, const word* tile) {
-      const word* mono = tile_monomials(cs, mbuf, nm, w0, t);
-      for (std::size_t j = 0; j < pl.pairs; ++j) {
-        const word *ma = mono + 3 * j * t, *mb = ma + t, *mab = mb + t;
-        const word *c = tile + 2 * j * tw, *dd = tile + (2 * j + 1) * tw;
-        word* e = E.row(j) + w0;
-        for (std::size_t u = 0; u < t; ++u) {
-          const word cn = ~c[u], dn = ~dd[u];
-          e[u] = mab[u] ^ (ma[u] & dn) ^ (mb[u] & cn) ^ (cn & dn & sm);
-        }
-      }
-      if (pl.singles) {
-        const word* ma = mono + 3 * pl.pairs * t;
-        const word* c = tile + 2 * pl.pairs * tw;
-        word* e = E.row(pl.pairs) + w0;
-        for (std::size_t u = 0; u < t; ++u) e[u] = ma[u] ^ (~c[u] & sm);
-      }
-    });
+    bitslice::slice<R>(
+        n, pl.k, [wp](std::size_t j) { return T::neg(wp[j]); },
+        [&](std::size_t w0, std::size_t t, const word* tile) {
+          const word* mono = tile_monomials(cs, mbuf, nm, w0, t);
+          for (std::size_t j = 0; j < pl.pairs; ++j) {
+            const word *ma = mono + 3 * j * t, *mb = ma + t, *mab = mb + t;
+            const word *c = tile + 2 * j * tw, *dd = tile + (2 * j + 1) * tw;
+            word* e = E.row(j) + w0;
+            for (std::size_t u = 0; u < t; ++u) {
+              const word cn = ~c[u], dn = ~dd[u];
+              e[u] = mab[u] ^ (ma[u] & dn) ^ (mb[u] & cn) ^ (cn & dn & sm);
+            }
+          }
+          if (pl.singles) {
+            const word* ma = mono + 3 * pl.pairs * t;
+            const word* c = tile + 2 * pl.pairs * tw;
+            word* e = E.row(pl.pairs) + w0;
+            for (std::size_t u = 0; u < t; ++u) e[u] = ma[u] ^ (~c[u] & sm);
+          }
+        });
     std::vector<word*> rows_e(ng);
     for (std::size_t j = 0; j < ng; ++j) rows_e[j] = E.row(j);
-    const word* all =
-        bitslice::and_tree(std::move(rows_e), [&](const bitslice::and_level& lv) { and_gates(s, lv, cs, pl.monomials, W); });
+    const word* all = bitslice::and_tree(std::move(rows_e),
+                                         [&](const bitslice::and_level& lv) { and_gates(s, lv, cs, pl.monomials, W); });
     rows out = rows::uninitialized(1, W);
     std::copy(all, all + W, out.row(0));
     return out;
@@ -321,7 +329,8 @@ struct aby3_compare {
   /// One level of Beaver ANDs between servers 1 and 2 (one message each way, 1 round), with the next
   /// dealt triples: server 1 draws (a, b, c) gate by gate from F_{0,1}, server 2 (a, b) from F_{0,2}
   /// and takes c² from server 0's message.
-  static void and_gates(session_type& s, const bitslice::and_level& lv, circuit_state& cs, std::size_t nm, std::size_t W) {
+  static void and_gates(session_type& s, const bitslice::and_level& lv, circuit_state& cs, std::size_t nm,
+                        std::size_t W) {
     const std::size_t m = lv.size(), other = 3 - s.id();
     const bool first = s.id() == 1;
     prg& g = s.pair_prg(0);
@@ -364,11 +373,13 @@ struct aby3_compare {
     R* ttp = tt.data();
     const R* yp = y.data();
     const word *um = u_mine.data(), *ut = u_theirs.data();
-    bitslice::for_each_bit(n, [um, ut](std::size_t w) { return um[w] ^ ut[w]; }, [=](std::size_t j, unsigned u) {
-      const R tj = ttp[j], mask = R(R(0) - R(u));
-      const R beta = R(tj ^ ((tj ^ R(lead - tj)) & mask));
-      ttp[j] = R(beta - yp[j]);
-    });
+    bitslice::for_each_bit(
+        n, [um, ut](std::size_t w) { return um[w] ^ ut[w]; },
+        [=](std::size_t j, unsigned u) {
+          const R tj = ttp[j], mask = R(R(0) - R(u));
+          const R beta = R(tj ^ ((tj ^ R(lead - tj)) & mask));
+          ttp[j] = R(beta - yp[j]);
+        });
     s.net().send(other, tt);
     const ring_tensor<R> theirs = P::recv_checked(s, other, shape);
     const R* th = theirs.data();
@@ -379,7 +390,8 @@ struct aby3_compare {
 
   static xt::xarray<word> recv_words(session_type& s, std::size_t from, std::size_t n) {
     auto t = s.net().template recv<word>(from);
-    TFE_ENFORCE(t.size() == n, protocol_error, "expected ", n, " words from '", s.name_of(from), "' but got ", t.size());
+    TFE_ENFORCE(t.size() == n, protocol_error, "expected ", n, " words from '", s.name_of(from), "' but got ",
+                t.size());
     return t;
   }
 };

@@ -82,9 +82,7 @@ struct aby3_costs {
   /// (a×k)·(k×b), truncated: a·b outputs.
   static constexpr op_cost matmul(std::uint64_t a, std::uint64_t, std::uint64_t b) { return bilinear_truncated(a * b); }
   /// Standalone truncation (Π_trunc1): server 1 sends server 0 n elements, 1 round.
-  static constexpr op_cost truncation(std::uint64_t n) {
-    return {{{{0, n * E, 0, 1, 0}, {n * E, 0, 1, 0, 1}, {}}}, 1};
-  }
+  static constexpr op_cost truncation(std::uint64_t n) { return {{{{0, n * E, 0, 1, 0}, {n * E, 0, 1, 0, 1}, {}}}, 1}; }
 
   /// compare.hpp's circuit for a width: groups of (up to) two positions, monomial rows M_r that
   /// server 0 sends masked, AND gates A and levels L of the tree between servers 1 and 2.

@@ -10,8 +10,8 @@
 // receiver; every other op: no communication.
 #pragma once
 
-#include "tfe/ring/fixed_point.hpp"
 #include "tfe/protocol/protocol.hpp"
+#include "tfe/ring/fixed_point.hpp"
 #include "tfe/session.hpp"
 
 #include <optional>
@@ -63,7 +63,8 @@ struct plain : unmasked_products<plain<R>> {
     return {};
   }
 
-  static std::optional<ring_tensor<R>> reveal(session_type& s, const parts_type& x, const shape_t&, std::size_t receiver) {
+  static std::optional<ring_tensor<R>> reveal(session_type& s, const parts_type& x, const shape_t&,
+                                              std::size_t receiver) {
     if (receiver == 0) return holds_value(s) ? std::optional<ring_tensor<R>>(x.at(0)) : std::nullopt;
     if (holds_value(s)) s.net().send(receiver, x.at(0));
     if (s.id() == receiver) return s.net().template recv<R>(0);
@@ -85,7 +86,6 @@ struct plain : unmasked_products<plain<R>> {
     if (!holds_value(s)) return {};
     return {op(x.at(0), y.at(0))};
   }
-
 
   /// Exact truncation: floor(x / 2^f). No communication.
   static parts_type truncate(session_type& s, const parts_type& x, const shape_t&) {

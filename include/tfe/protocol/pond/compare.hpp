@@ -72,23 +72,25 @@ struct pond_compare {
     // p overwrites the r rows (server 1's p is its r share as it is); g rows 0..k−2 are new.
     rows g = rows::uninitialized(k - 1, W);
     const R *mv = m.masked.data(), *th = m.theirs.data();
-    bitslice::slice<R>(n, k, [mv, th](std::size_t j) { return R(mv[j] + th[j]); }, [&](std::size_t w0, std::size_t t, const word* tile) {
-      for (std::size_t i = 0; i < k; ++i) {
-        const word* c = tile + i * tw;
-        word* r = m.r_bits.row(i) + w0;
-        if (i + 1 < k) {
-          word* gi = g.row(i) + w0;
-          if (first)
-            for (std::size_t u = 0; u < t; ++u) gi[u] = c[u] & ~r[u];
-          else
-            for (std::size_t u = 0; u < t; ++u) gi[u] = c[u] & r[u];
-        }
-        if (first)
-          for (std::size_t u = 0; u < t; ++u) r[u] = c[u] ^ ~r[u];
-      }
-      // Fold the carry-in 1 into position 0: the carry out of bit 0 is g_0 ∨ p_0 = g_0 ⊕ p_0.
-      for (std::size_t u = 0; u < t; ++u) g.row(0)[w0 + u] ^= m.r_bits.row(0)[w0 + u];
-    });
+    bitslice::slice<R>(
+        n, k, [mv, th](std::size_t j) { return R(mv[j] + th[j]); },
+        [&](std::size_t w0, std::size_t t, const word* tile) {
+          for (std::size_t i = 0; i < k; ++i) {
+            const word* c = tile + i * tw;
+            word* r = m.r_bits.row(i) + w0;
+            if (i + 1 < k) {
+              word* gi = g.row(i) + w0;
+              if (first)
+                for (std::size_t u = 0; u < t; ++u) gi[u] = c[u] & ~r[u];
+              else
+                for (std::size_t u = 0; u < t; ++u) gi[u] = c[u] & r[u];
+            }
+            if (first)
+              for (std::size_t u = 0; u < t; ++u) r[u] = c[u] ^ ~r[u];
+          }
+          // Fold the carry-in 1 into position 0: the carry out of bit 0 is g_0 ∨ p_0 = g_0 ⊕ p_0.
+          for (std::size_t u = 0; u < t; ++u) g.row(0)[w0 + u] ^= m.r_bits.row(0)[w0 + u];
+        });
     m.masked = ring_tensor<R>();  // c is no longer needed: free it for the allocations below
     m.theirs = ring_tensor<R>();
     // Carry tree over positions 0..k−2, groups (g_i, p_i); then sign = p_{k−1} ⊕ carry_{k−1}.
@@ -98,7 +100,8 @@ struct pond_compare {
       Pr[i] = m.r_bits.row(i);
     }
     gate_scratch sc;
-    const word* carry = bitslice::carry_tree(std::move(G), std::move(Pr), [&](const bitslice::and_level& lv) { and_gates(s, lv, W, sc); });
+    const word* carry = bitslice::carry_tree(std::move(G), std::move(Pr),
+                                             [&](const bitslice::and_level& lv) { and_gates(s, lv, W, sc); });
     word* sign = m.r_bits.row(k - 1);
     for (std::size_t w = 0; w < W; ++w) sign[w] ^= carry[w];
     return bits_to_arith(s, sign, shape);
@@ -111,7 +114,8 @@ struct pond_compare {
     const std::size_t k = width, n = shape_size(shape), W = bitslice::words_for(n);
     if (s.id() == dealer) {
       deal_masked(s, shape, k);
-      bitslice::and_tree(std::vector<word*>(k, nullptr), [&](const bitslice::and_level& lv) { deal_gates(s, lv.size(), W); });
+      bitslice::and_tree(std::vector<word*>(k, nullptr),
+                         [&](const bitslice::and_level& lv) { deal_gates(s, lv.size(), W); });
       deal_bit(s, shape);
       return {};
     }
@@ -119,13 +123,15 @@ struct pond_compare {
     // q_i = ¬(c_i ⊕ r_i): server 0 applies the public c and the NOT (in place); server 1's q is its r share.
     if (s.id() == 0) {
       const R *mv = m.masked.data(), *th = m.theirs.data();
-      bitslice::slice<R>(n, k, [mv, th](std::size_t j) { return R(mv[j] + th[j]); }, [&](std::size_t w0, std::size_t t, const word* tile) {
-        for (std::size_t i = 0; i < k; ++i) {
-          const word* c = tile + i * tw;
-          word* r = m.r_bits.row(i) + w0;
-          for (std::size_t u = 0; u < t; ++u) r[u] = ~(c[u] ^ r[u]);
-        }
-      });
+      bitslice::slice<R>(
+          n, k, [mv, th](std::size_t j) { return R(mv[j] + th[j]); },
+          [&](std::size_t w0, std::size_t t, const word* tile) {
+            for (std::size_t i = 0; i < k; ++i) {
+              const word* c = tile + i * tw;
+              word* r = m.r_bits.row(i) + w0;
+              for (std::size_t u = 0; u < t; ++u) r[u] = ~(c[u] ^ r[u]);
+            }
+          });
     }
     m.masked = ring_tensor<R>();  // c is no longer needed: free it for the allocations below
     m.theirs = ring_tensor<R>();
@@ -151,7 +157,8 @@ struct pond_compare {
 
   static xt::xarray<word> recv_words(session_type& s, std::size_t from, std::size_t n) {
     auto t = s.net().template recv<word>(from);
-    TFE_ENFORCE(t.size() == n, protocol_error, "expected ", n, " words from '", s.name_of(from), "' but got ", t.size());
+    TFE_ENFORCE(t.size() == n, protocol_error, "expected ", n, " words from '", s.name_of(from), "' but got ",
+                t.size());
     return t;
   }
 
@@ -246,7 +253,8 @@ struct pond_compare {
     ring_tensor<R> ta1 = g0.template uniform<R>(shape);  // [t]_0, turned into [t]_1 = t − [t]_0
     R* tp = ta1.data();
     const word* tb = t.row(0);
-    bitslice::for_each_bit(n, [tb](std::size_t w) { return tb[w]; }, [tp](std::size_t j, unsigned b) { tp[j] = R(R(b) - tp[j]); });
+    bitslice::for_each_bit(
+        n, [tb](std::size_t w) { return tb[w]; }, [tp](std::size_t j, unsigned b) { tp[j] = R(R(b) - tp[j]); });
     s.net().send(1, ta1);
   }
 
@@ -272,10 +280,12 @@ struct pond_compare {
     const R lead = s.id() == 0 ? T::one() : T::zero();
     R* tp = ta.data();
     const word *um = u.data(), *ut = theirs.data();
-    bitslice::for_each_bit(n, [um, ut](std::size_t w) { return um[w] ^ ut[w]; }, [=](std::size_t j, unsigned b) {
-      const R tj = tp[j], mask = R(R(0) - R(b));
-      tp[j] = R(tj ^ ((tj ^ R(lead - tj)) & mask));
-    });
+    bitslice::for_each_bit(
+        n, [um, ut](std::size_t w) { return um[w] ^ ut[w]; },
+        [=](std::size_t j, unsigned b) {
+          const R tj = tp[j], mask = R(R(0) - R(b));
+          tp[j] = R(tj ^ ((tj ^ R(lead - tj)) & mask));
+        });
     return {std::move(ta)};
   }
 };

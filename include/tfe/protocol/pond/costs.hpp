@@ -62,7 +62,9 @@ struct pond_costs {
     return product(a * b, a * k + k * b);
   }
   /// mask(x) (pond.hpp): opens x − a once, n elements each way, 1 round; the producer sends nothing.
-  static constexpr op_cost mask(std::uint64_t n) { return {{{{n * E, n * E, 1, 1, 1}, {n * E, n * E, 1, 1, 1}, {}}}, 1}; }
+  static constexpr op_cost mask(std::uint64_t n) {
+    return {{{{n * E, n * E, 1, 1, 1}, {n * E, n * E, 1, 1, 1}, {}}}, 1};
+  }
 
   /// Truncation: SecureML's share-local truncation (Mohassel & Zhang, S&P 2017): no communication.
   static constexpr op_cost truncation(std::uint64_t) { return {}; }

@@ -53,11 +53,17 @@ struct pond {
   };
 
   template <class S>
-  static bool is_server(const S& s) { return s.id() < 2; }
+  static bool is_server(const S& s) {
+    return s.id() < 2;
+  }
   template <class S>
-  static bool is_dealer(const S& s) { return s.id() == dealer; }
+  static bool is_dealer(const S& s) {
+    return s.id() == dealer;
+  }
   template <class S>
-  static int public_component(const S& s) { return s.id() == 0 ? 0 : -1; }
+  static int public_component(const S& s) {
+    return s.id() == 0 ? 0 : -1;
+  }
 
   template <class S>
   static parts_type zero_parts(const S& s, const shape_t& shape) {
@@ -182,7 +188,8 @@ struct pond {
 
   template <class S, class Op>
   static parts_type bilinear_masked(S& s, const parts_type* x, const mask_type* xm, const parts_type* y,
-                                    const mask_type* ym, const shape_t& xs, const shape_t& ys, const shape_t& zs, Op&& op) {
+                                    const mask_type* ym, const shape_t& xs, const shape_t& ys, const shape_t& zs,
+                                    Op&& op) {
     auto scope = s.op_scope("beaver");
     const std::size_t me = s.id();
     if (me == dealer) {

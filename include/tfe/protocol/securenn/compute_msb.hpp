@@ -47,9 +47,9 @@ namespace tfe::securenn_detail {
 /// The helper's offline dealing for ComputeMSB, as a server holds it.
 template <class R>
 struct msb_deal {
-  ring_tensor<R> x;  // Z_{L−1} share of x
-  zp_vec xbits;      // Z_p shares of the ℓ bits of x
-  ring_tensor<R> x0; // Z_L share of x[0]
+  ring_tensor<R> x;   // Z_{L−1} share of x
+  zp_vec xbits;       // Z_p shares of the ℓ bits of x
+  ring_tensor<R> x0;  // Z_L share of x[0]
 };
 
 /// The offline message (every player of 0, 1, 2).

@@ -24,8 +24,8 @@ struct securenn_costs : private pond_costs<R> {
   using base = pond_costs<R>;
   using player_cost = costs::player_cost;
   using op_cost = costs::op_cost;
-  using base::ell;
   using base::E;
+  using base::ell;
   // Pond's code, unchanged (securenn<R> derives from pond<R>).
   using base::input;
   using base::mask;

@@ -150,8 +150,8 @@ ring_tensor<R> drelu_full(S& s, const ring_tensor<R>* a, const shape_t& shape) {
 /// DReLU for values of `width` bits: the paper's protocol when width ≤ ℓ − 1, drelu_full at ℓ.
 template <class R, class S>
 ring_tensor<R> drelu_width(S& s, const ring_tensor<R>* a, const shape_t& shape, unsigned width) {
-  TFE_ENFORCE(width >= 2 && width <= ring_traits<R>::bits, protocol_error, "sign bit width ", width,
-              " is not in [2, ", ring_traits<R>::bits, "]");
+  TFE_ENFORCE(width >= 2 && width <= ring_traits<R>::bits, protocol_error, "sign bit width ", width, " is not in [2, ",
+              ring_traits<R>::bits, "]");
   return width < ring_traits<R>::bits ? drelu<R>(s, a, shape) : drelu_full<R>(s, a, shape);
 }
 

@@ -102,7 +102,8 @@ struct odd_ring {
   static R sub(R a, R b) { return add(a, neg(b)); }
   /// The small integer v (|v| < L − 1) as an element.
   static R from_int(std::int64_t v) {
-    return v >= 0 ? reduce(static_cast<R>(static_cast<std::uint64_t>(v))) : neg(static_cast<R>(static_cast<std::uint64_t>(-v)));
+    return v >= 0 ? reduce(static_cast<R>(static_cast<std::uint64_t>(v)))
+                  : neg(static_cast<R>(static_cast<std::uint64_t>(-v)));
   }
 
   /// Uniform elements of Z_{L−1}: uniform ring values, redrawing each L−1 (probability 2^-ℓ); both
