@@ -128,14 +128,11 @@ void micro(const bench::options& opt, const std::string& pname, tfe::trace_recor
 
 }  // namespace
 
-int main(int argc, char** argv) try {
-  auto opt = bench::options::parse(argc, argv, "tfe micro benchmarks (JSON lines on stdout)");
-  bench::for_each_protocol(
-      opt, [&]<class P>(const std::string& name, tfe::trace_recorder* trace) { micro<P>(opt, name, trace); });
-  return 0;
-} catch (const tfe::exit_request& e) {  // --help, --list-players
-  return e.code();
-} catch (const std::exception& e) {
-  std::cerr << "error: " << e.what() << "\n";
-  return 2;
+int main(int argc, char** argv) {
+  return tfe::guarded_main([&] {
+    auto opt = bench::options::parse(argc, argv, "tfe micro benchmarks (JSON lines on stdout)");
+    bench::for_each_protocol(
+        opt, [&]<class P>(const std::string& name, tfe::trace_recorder* trace) { micro<P>(opt, name, trace); });
+    return 0;
+  });
 }

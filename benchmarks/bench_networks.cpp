@@ -157,14 +157,11 @@ void networks(const bench::options& opt, const std::string& pname, tfe::trace_re
 
 }  // namespace
 
-int main(int argc, char** argv) try {
-  auto opt = bench::options::parse(argc, argv, "tfe network benchmarks (JSON lines on stdout)");
-  bench::for_each_protocol(
-      opt, [&]<class P>(const std::string& name, tfe::trace_recorder* trace) { networks<P>(opt, name, trace); });
-  return 0;
-} catch (const tfe::exit_request& e) {  // --help, --list-players
-  return e.code();
-} catch (const std::exception& e) {
-  std::cerr << "error: " << e.what() << "\n";
-  return 2;
+int main(int argc, char** argv) {
+  return tfe::guarded_main([&] {
+    auto opt = bench::options::parse(argc, argv, "tfe network benchmarks (JSON lines on stdout)");
+    bench::for_each_protocol(
+        opt, [&]<class P>(const std::string& name, tfe::trace_recorder* trace) { networks<P>(opt, name, trace); });
+    return 0;
+  });
 }

@@ -116,57 +116,56 @@ std::string megabytes(std::uint64_t b) {
 
 }  // namespace
 
-int main(int argc, char** argv) try {
-  const options o = parse(argc, argv);
-  const std::string path = o.models_dir + "/fashion_mnist_" + o.model + ".npz";
-  auto test = tfe::io::load_fashion_mnist("test", o.images);
-  const auto file = keras::load_model_file(path);  // only to print the summary; the owner reads it again
-  model_owner owner(path);
-  int rc = 0;
-  examples::with_protocol(o.f.protocol, [&]<class P>() {
-    auto enc = run<P>(o.f, owner, test.images, o.batch);
-    std::cout << "Fashion-MNIST private prediction: " << o.model << " model (" << path << ", "
-              << keras::count_params(file.arch) << " parameters), " << test.labels.size()
-              << " test images in batches of " << o.batch << ", " << P::name() << ", "
-              << (o.f.all_here() ? "every player in this process\n" : "this process runs " + o.f.launch.player + "\n");
-    if (!enc.here) {
-      const std::size_t me = std::find(enc.players.begin(), enc.players.end(), o.f.launch.player) - enc.players.begin();
-      const auto& t = enc.stats.at(me).total;
-      std::cout << std::fixed << std::setprecision(2) << "  done in " << enc.seconds << " s; sent "
-                << megabytes(t.bytes_sent) << ", received " << megabytes(t.bytes_received) << ", " << t.rounds
-                << " rounds (the logits go to the prediction client)\n";
-      return;
-    }
-    auto ref = run<examples::reference_of<P>>(o.f.local(), owner, test.images, o.batch);
-    auto pe = examples::argmax_rows(enc.logits), pr = examples::argmax_rows(ref.logits);
-    std::size_t agree = 0;
-    for (std::size_t i = 0; i < pe.size(); ++i) agree += pe[i] == pr[i];
-    std::cout << std::fixed << std::setprecision(4) << "  accuracy: encrypted " << accuracy(pe, test.labels)
-              << ", plaintext " << accuracy(pr, test.labels) << " (" << examples::reference_of<P>::name()
-              << ", the same fixed point in the clear)\n"
-              << "  " << agree << "/" << pe.size() << " predictions agree; largest logit difference "
-              << std::setprecision(5) << examples::max_abs_diff(enc.logits, ref.logits) << "\n"
-              << std::setprecision(2) << "  time: " << enc.seconds << " s encrypted, " << ref.seconds
-              << " s plaintext\n"
-              << "  " << std::left << std::setw(20) << "player" << std::setw(16) << "bytes sent" << std::setw(16)
-              << "bytes received"
-              << "rounds\n";
-    for (std::size_t p = 0; p < enc.players.size(); ++p) {
-      if (!o.f.runs_here(enc.players[p])) continue;
-      const auto& t = enc.stats[p].total;
-      std::cout << "  " << std::setw(20) << enc.players[p] << std::setw(16) << megabytes(t.bytes_sent) << std::setw(16)
-                << megabytes(t.bytes_received) << t.rounds << "\n";
-    }
-    std::cout << std::right;
-    if (o.f.check && agree * 100 < pe.size() * 98) {
-      std::cerr << "FAILED: only " << agree << "/" << pe.size() << " predictions agree with plaintext\n";
-      rc = 1;
-    }
+int main(int argc, char** argv) {
+  return tfe::guarded_main([&] {
+    const options o = parse(argc, argv);
+    const std::string path = o.models_dir + "/fashion_mnist_" + o.model + ".npz";
+    auto test = tfe::io::load_fashion_mnist("test", o.images);
+    const auto file = keras::load_model_file(path);  // only to print the summary; the owner reads it again
+    model_owner owner(path);
+    int rc = 0;
+    examples::with_protocol(o.f.protocol, [&]<class P>() {
+      auto enc = run<P>(o.f, owner, test.images, o.batch);
+      std::cout << "Fashion-MNIST private prediction: " << o.model << " model (" << path << ", "
+                << keras::count_params(file.arch) << " parameters), " << test.labels.size()
+                << " test images in batches of " << o.batch << ", " << P::name() << ", "
+                << (o.f.all_here() ? "every player in this process\n"
+                                   : "this process runs " + o.f.launch.player + "\n");
+      if (!enc.here) {
+        const std::size_t me =
+            std::find(enc.players.begin(), enc.players.end(), o.f.launch.player) - enc.players.begin();
+        const auto& t = enc.stats.at(me).total;
+        std::cout << std::fixed << std::setprecision(2) << "  done in " << enc.seconds << " s; sent "
+                  << megabytes(t.bytes_sent) << ", received " << megabytes(t.bytes_received) << ", " << t.rounds
+                  << " rounds (the logits go to the prediction client)\n";
+        return;
+      }
+      auto ref = run<examples::reference_of<P>>(o.f.local(), owner, test.images, o.batch);
+      auto pe = examples::argmax_rows(enc.logits), pr = examples::argmax_rows(ref.logits);
+      std::size_t agree = 0;
+      for (std::size_t i = 0; i < pe.size(); ++i) agree += pe[i] == pr[i];
+      std::cout << std::fixed << std::setprecision(4) << "  accuracy: encrypted " << accuracy(pe, test.labels)
+                << ", plaintext " << accuracy(pr, test.labels) << " (" << examples::reference_of<P>::name()
+                << ", the same fixed point in the clear)\n"
+                << "  " << agree << "/" << pe.size() << " predictions agree; largest logit difference "
+                << std::setprecision(5) << examples::max_abs_diff(enc.logits, ref.logits) << "\n"
+                << std::setprecision(2) << "  time: " << enc.seconds << " s encrypted, " << ref.seconds
+                << " s plaintext\n"
+                << "  " << std::left << std::setw(20) << "player" << std::setw(16) << "bytes sent" << std::setw(16)
+                << "bytes received"
+                << "rounds\n";
+      for (std::size_t p = 0; p < enc.players.size(); ++p) {
+        if (!o.f.runs_here(enc.players[p])) continue;
+        const auto& t = enc.stats[p].total;
+        std::cout << "  " << std::setw(20) << enc.players[p] << std::setw(16) << megabytes(t.bytes_sent)
+                  << std::setw(16) << megabytes(t.bytes_received) << t.rounds << "\n";
+      }
+      std::cout << std::right;
+      if (o.f.check && agree * 100 < pe.size() * 98) {
+        std::cerr << "FAILED: only " << agree << "/" << pe.size() << " predictions agree with plaintext\n";
+        rc = 1;
+      }
+    });
+    return rc;
   });
-  return rc;
-} catch (const tfe::exit_request& e) {  // --help, --list-players
-  return e.code();
-} catch (const std::exception& e) {
-  std::cerr << "error: " << e.what() << "\n";
-  return 2;
 }

@@ -102,33 +102,30 @@ model_owner run(const examples::flags& f, const setup& base, int iterations) {
 
 }  // namespace
 
-int main(int argc, char** argv) try {
-  auto f = examples::flags::parse(argc, argv);
-  const int iterations = f.small ? 10 : 40;
-  setup base = make_setup(f.small ? 3 : 5, f.small ? 50 : 500);
-  int rc = 0;
-  examples::with_protocol(f.protocol, [&]<class P>() {
-    auto enc = run<P>(f, base, iterations);
-    if (examples::done_elsewhere(f, enc.player_name)) return;
-    auto ref = run<examples::reference_of<P>>(f.local(), base, iterations);
-    std::cout << "secure aggregation with " << P::name() << ", " << base.owners.size() << " data owners\n";
-    for (std::size_t i = 0; i < enc.losses.size(); i += std::max<std::size_t>(1, enc.losses.size() / 8))
-      std::cout << "  iteration " << i + 1 << ": validation loss " << enc.losses[i] << " (plain " << ref.losses[i]
-                << ")\n";
-    std::cout << "  final loss " << enc.losses.back() << " (plain " << ref.losses.back() << ", first "
-              << enc.losses.front() << ")\n";
-    if (!(enc.losses.back() < 0.5 * enc.losses.front())) {
-      std::cerr << "FAILED: the loss did not go down\n";
-      rc = 1;
-    }
-    // Each mean gradient differs from plain by at most one division's error (2^-16 relative to
-    // the gradient size) per iteration; accumulated over the iterations the weights stay within 1e-3.
-    rc |= examples::report(f, "model weights", examples::max_abs_diff(enc.w, ref.w), 1e-3);
+int main(int argc, char** argv) {
+  return tfe::guarded_main([&] {
+    auto f = examples::flags::parse(argc, argv);
+    const int iterations = f.small ? 10 : 40;
+    setup base = make_setup(f.small ? 3 : 5, f.small ? 50 : 500);
+    int rc = 0;
+    examples::with_protocol(f.protocol, [&]<class P>() {
+      auto enc = run<P>(f, base, iterations);
+      if (examples::done_elsewhere(f, enc.player_name)) return;
+      auto ref = run<examples::reference_of<P>>(f.local(), base, iterations);
+      std::cout << "secure aggregation with " << P::name() << ", " << base.owners.size() << " data owners\n";
+      for (std::size_t i = 0; i < enc.losses.size(); i += std::max<std::size_t>(1, enc.losses.size() / 8))
+        std::cout << "  iteration " << i + 1 << ": validation loss " << enc.losses[i] << " (plain " << ref.losses[i]
+                  << ")\n";
+      std::cout << "  final loss " << enc.losses.back() << " (plain " << ref.losses.back() << ", first "
+                << enc.losses.front() << ")\n";
+      if (!(enc.losses.back() < 0.5 * enc.losses.front())) {
+        std::cerr << "FAILED: the loss did not go down\n";
+        rc = 1;
+      }
+      // Each mean gradient differs from plain by at most one division's error (2^-16 relative to
+      // the gradient size) per iteration; accumulated over the iterations the weights stay within 1e-3.
+      rc |= examples::report(f, "model weights", examples::max_abs_diff(enc.w, ref.w), 1e-3);
+    });
+    return rc;
   });
-  return rc;
-} catch (const tfe::exit_request& e) {  // --help, --list-players
-  return e.code();
-} catch (const std::exception& e) {
-  std::cerr << "error: " << e.what() << "\n";
-  return 2;
 }

@@ -91,31 +91,28 @@ model_owner run(const examples::flags& f, const data_owner& o0, const data_owner
 
 }  // namespace
 
-int main(int argc, char** argv) try {
-  auto f = examples::flags::parse(argc, argv);
-  const std::size_t per_owner = f.small ? 128 : 1024, batch = 32;
-  const int epochs = f.small ? 2 : 5;
-  data_owner o0{"data-owner-0", make_data(per_owner, 21)}, o1{"data-owner-1", make_data(per_owner, 22)};
-  labelled test = make_data(2000, 23);
-  int rc = 0;
-  examples::with_protocol(f.protocol, [&]<class P>() {
-    auto t0 = std::chrono::steady_clock::now();
-    auto enc = run<P>(f, o0, o1, epochs, batch);
-    double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    if (examples::done_elsewhere(f, enc.player_name)) return;
-    auto ref = run<examples::reference_of<P>>(f.local(), o0, o1, epochs, batch);
-    std::cout << "logistic regression on " << 2 * per_owner << " joint rows, " << epochs << " epochs, batch " << batch
-              << ", " << P::name() << " in " << secs << " s\n"
-              << "  test accuracy encrypted " << enc.accuracy(test) << ", plain " << ref.accuracy(test) << "\n";
-    // Both runs use the same piecewise-linear sigmoid and fixed-point ops; they differ only by the
-    // share-local truncations (≤ 1 ulp = 2^-16 each), which SGD accumulates to well under 0.01.
-    double diff = std::max(examples::max_abs_diff(enc.w, ref.w), examples::max_abs_diff(enc.b, ref.b));
-    rc = examples::report(f, "trained weights", diff, 0.01);
+int main(int argc, char** argv) {
+  return tfe::guarded_main([&] {
+    auto f = examples::flags::parse(argc, argv);
+    const std::size_t per_owner = f.small ? 128 : 1024, batch = 32;
+    const int epochs = f.small ? 2 : 5;
+    data_owner o0{"data-owner-0", make_data(per_owner, 21)}, o1{"data-owner-1", make_data(per_owner, 22)};
+    labelled test = make_data(2000, 23);
+    int rc = 0;
+    examples::with_protocol(f.protocol, [&]<class P>() {
+      auto t0 = std::chrono::steady_clock::now();
+      auto enc = run<P>(f, o0, o1, epochs, batch);
+      double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      if (examples::done_elsewhere(f, enc.player_name)) return;
+      auto ref = run<examples::reference_of<P>>(f.local(), o0, o1, epochs, batch);
+      std::cout << "logistic regression on " << 2 * per_owner << " joint rows, " << epochs << " epochs, batch " << batch
+                << ", " << P::name() << " in " << secs << " s\n"
+                << "  test accuracy encrypted " << enc.accuracy(test) << ", plain " << ref.accuracy(test) << "\n";
+      // Both runs use the same piecewise-linear sigmoid and fixed-point ops; they differ only by the
+      // share-local truncations (≤ 1 ulp = 2^-16 each), which SGD accumulates to well under 0.01.
+      double diff = std::max(examples::max_abs_diff(enc.w, ref.w), examples::max_abs_diff(enc.b, ref.b));
+      rc = examples::report(f, "trained weights", diff, 0.01);
+    });
+    return rc;
   });
-  return rc;
-} catch (const tfe::exit_request& e) {  // --help, --list-players
-  return e.code();
-} catch (const std::exception& e) {
-  std::cerr << "error: " << e.what() << "\n";
-  return 2;
 }

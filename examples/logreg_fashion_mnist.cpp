@@ -109,40 +109,38 @@ model_owner run(const examples::flags& f, const data_owner& a, const data_owner&
 
 }  // namespace
 
-int main(int argc, char** argv) try {
-  settings st;
-  st.f = examples::flags::parse(
-      argc, argv,
-      [&](CLI::App& app) {
-        app.add_option("--epochs", st.epochs, "epochs (default 1)");
-        app.add_option("--batches", st.batches, "stop each epoch after N batches (default: all)");
-        app.add_option("--lr", st.lr, "learning rate (default 0.1)");
-      },
-      default_protocol);
-  auto train_set = tfe::io::load_fashion_mnist("train");
-  auto test_set = tfe::io::load_fashion_mnist("test");
-  const data_owner a("data-owner-0", select(train_set, 0, 2)), b("data-owner-1", select(train_set, 1, 2));
-  const binary_set test = select(test_set, 0, 1);
-  int rc = 0;
-  examples::with_protocol(st.f.protocol, [&]<class P>() {
-    if (!st.f.launch.list_players)
-      std::cout << "Logistic regression, " << tfe::io::fashion_mnist_classes[class_a] << " against "
-                << tfe::io::fashion_mnist_classes[class_b] << ": " << a.player_name() << " holds "
-                << a.data.y.shape()[0] << " images, " << b.player_name() << " " << b.data.y.shape()[0]
-                << "; joint batches of " << 2 * half_batch << " under " << P::name() << "\n";
-    auto enc = run<P>(st.f, a, b, st, true);
-    if (examples::done_elsewhere(st.f, enc.player_name())) return;
-    auto ref = run<examples::reference_of<P>>(st.f.local(), a, b, st, false);
-    const double diff = examples::max_abs_diff(enc.weights, ref.weights);
-    const double acc_enc = enc.accuracy(test), acc_ref = ref.accuracy(test);
-    std::cout << std::fixed << std::setprecision(4) << "test accuracy (" << test.y.shape()[0] << " images): encrypted "
-              << acc_enc << ", plain " << acc_ref << "; largest weight difference " << diff << "\n";
-    rc = examples::check_training(st.f, diff, 0.02, acc_enc, acc_ref);
+int main(int argc, char** argv) {
+  return tfe::guarded_main([&] {
+    settings st;
+    st.f = examples::flags::parse(
+        argc, argv,
+        [&](CLI::App& app) {
+          app.add_option("--epochs", st.epochs, "epochs (default 1)");
+          app.add_option("--batches", st.batches, "stop each epoch after N batches (default: all)");
+          app.add_option("--lr", st.lr, "learning rate (default 0.1)");
+        },
+        default_protocol);
+    auto train_set = tfe::io::load_fashion_mnist("train");
+    auto test_set = tfe::io::load_fashion_mnist("test");
+    const data_owner a("data-owner-0", select(train_set, 0, 2)), b("data-owner-1", select(train_set, 1, 2));
+    const binary_set test = select(test_set, 0, 1);
+    int rc = 0;
+    examples::with_protocol(st.f.protocol, [&]<class P>() {
+      if (!st.f.launch.list_players)
+        std::cout << "Logistic regression, " << tfe::io::fashion_mnist_classes[class_a] << " against "
+                  << tfe::io::fashion_mnist_classes[class_b] << ": " << a.player_name() << " holds "
+                  << a.data.y.shape()[0] << " images, " << b.player_name() << " " << b.data.y.shape()[0]
+                  << "; joint batches of " << 2 * half_batch << " under " << P::name() << "\n";
+      auto enc = run<P>(st.f, a, b, st, true);
+      if (examples::done_elsewhere(st.f, enc.player_name())) return;
+      auto ref = run<examples::reference_of<P>>(st.f.local(), a, b, st, false);
+      const double diff = examples::max_abs_diff(enc.weights, ref.weights);
+      const double acc_enc = enc.accuracy(test), acc_ref = ref.accuracy(test);
+      std::cout << std::fixed << std::setprecision(4) << "test accuracy (" << test.y.shape()[0]
+                << " images): encrypted " << acc_enc << ", plain " << acc_ref << "; largest weight difference " << diff
+                << "\n";
+      rc = examples::check_training(st.f, diff, 0.02, acc_enc, acc_ref);
+    });
+    return rc;
   });
-  return rc;
-} catch (const tfe::exit_request& e) {  // --help, --list-players
-  return e.code();
-} catch (const std::exception& e) {
-  std::cerr << "error: " << e.what() << "\n";
-  return 2;
 }

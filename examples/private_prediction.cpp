@@ -135,37 +135,34 @@ double accuracy(const std::vector<int>& pred, const xt::xarray<int>& y) {
 
 }  // namespace
 
-int main(int argc, char** argv) try {
-  auto f = examples::flags::parse(argc, argv);
-  const std::size_t n_test = f.small ? 64 : 1000;
-  model_owner owner;
-  owner.train(make_blobs(3000, 1), 2);
-  dataset test = make_blobs(n_test, 3);
-  int rc = 0;
-  examples::with_protocol(f.protocol, [&]<class P>() {
-    tfe::statistics st;
-    auto t0 = std::chrono::steady_clock::now();
-    auto enc_here = predict<P>(f, owner, test.x, &st);
-    double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    if (examples::done_elsewhere(f, "prediction-client")) return;
-    const auto& enc = *enc_here;
-    // the client compares with the plaintext reference, computed here on the same inputs
-    auto ref = *predict<examples::reference_of<P>>(f.local(), owner, test.x, nullptr);
-    auto pe = examples::argmax_rows(enc), pr = examples::argmax_rows(ref);
-    std::size_t agree = 0;
-    for (std::size_t i = 0; i < pe.size(); ++i) agree += pe[i] == pr[i];
-    std::cout << "private prediction of " << n_test << " inputs with " << P::name() << " in " << secs << " s\n"
-              << "  accuracy encrypted " << accuracy(pe, test.y) << ", plain " << accuracy(pr, test.y) << "; " << agree
-              << "/" << n_test << " predictions agree\n";
-    if (f.all_here())
-      std::cout << "  server0 sent " << st.total.bytes_sent << " bytes in " << st.total.rounds << " rounds\n";
-    // Three layers of fixed-point products with f = 16 fractional bits stay well inside 0.01.
-    rc = examples::report(f, "logits", examples::max_abs_diff(enc, ref), 0.01);
+int main(int argc, char** argv) {
+  return tfe::guarded_main([&] {
+    auto f = examples::flags::parse(argc, argv);
+    const std::size_t n_test = f.small ? 64 : 1000;
+    model_owner owner;
+    owner.train(make_blobs(3000, 1), 2);
+    dataset test = make_blobs(n_test, 3);
+    int rc = 0;
+    examples::with_protocol(f.protocol, [&]<class P>() {
+      tfe::statistics st;
+      auto t0 = std::chrono::steady_clock::now();
+      auto enc_here = predict<P>(f, owner, test.x, &st);
+      double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      if (examples::done_elsewhere(f, "prediction-client")) return;
+      const auto& enc = *enc_here;
+      // the client compares with the plaintext reference, computed here on the same inputs
+      auto ref = *predict<examples::reference_of<P>>(f.local(), owner, test.x, nullptr);
+      auto pe = examples::argmax_rows(enc), pr = examples::argmax_rows(ref);
+      std::size_t agree = 0;
+      for (std::size_t i = 0; i < pe.size(); ++i) agree += pe[i] == pr[i];
+      std::cout << "private prediction of " << n_test << " inputs with " << P::name() << " in " << secs << " s\n"
+                << "  accuracy encrypted " << accuracy(pe, test.y) << ", plain " << accuracy(pr, test.y) << "; "
+                << agree << "/" << n_test << " predictions agree\n";
+      if (f.all_here())
+        std::cout << "  server0 sent " << st.total.bytes_sent << " bytes in " << st.total.rounds << " rounds\n";
+      // Three layers of fixed-point products with f = 16 fractional bits stay well inside 0.01.
+      rc = examples::report(f, "logits", examples::max_abs_diff(enc, ref), 0.01);
+    });
+    return rc;
   });
-  return rc;
-} catch (const tfe::exit_request& e) {  // --help, --list-players
-  return e.code();
-} catch (const std::exception& e) {
-  std::cerr << "error: " << e.what() << "\n";
-  return 2;
 }

@@ -104,45 +104,42 @@ double test_accuracy(const std::vector<xt::xarray<double>>& weights, const tfe::
 
 }  // namespace
 
-int main(int argc, char** argv) try {
-  settings st;
-  st.f = examples::flags::parse(
-      argc, argv,
-      [&](CLI::App& app) {
-        app.add_option("--epochs", st.epochs, "epochs (default 1)");
-        app.add_option("--batches", st.batches, "stop each epoch after N batches (default: all)");
-        app.add_option("--batch", st.batch, "batch size")->check(CLI::PositiveNumber);
-        app.add_option("--lr", st.lr, "learning rate");
-        app.add_option("--seed", st.seed,
-                       "seed of the initial weights and the batch order (data, not protocol randomness)");
-      },
-      default_protocol);
-  const std::size_t needed = st.batches ? st.batches * st.batch : 0;  // read only what the run uses
-  auto train_set = tfe::io::load_fashion_mnist("train", needed);
-  auto test = tfe::io::load_fashion_mnist("test");
-  int rc = 0;
-  examples::with_protocol(st.f.protocol, [&]<class P>() {
-    if (!st.f.launch.list_players)
-      std::cout << "Encrypted training of the Fashion-MNIST MLP (784-128-128-10) under " << P::name() << ": "
-                << st.epochs << " epoch(s) of "
-                << (st.batches ? std::min(st.batches, (train_set.labels.size() + st.batch - 1) / st.batch)
-                               : (train_set.labels.size() + st.batch - 1) / st.batch)
-                << " batches of " << st.batch << ", SGD lr " << st.lr << " momentum 0.9, seed " << st.seed << "\n";
-    auto [enc, enc_s] = run<P>(st.f, train_set, st, true);
-    if (examples::done_elsewhere(st.f, enc.player_name())) return;
-    std::cout << "the same training on " << examples::reference_of<P>::name() << " (the plaintext reference)...\n";
-    auto [ref, ref_s] = run<examples::reference_of<P>>(st.f.local(), train_set, st, false);
-    const double diff = examples::max_abs_diff(enc.weights, ref.weights);
-    const double acc_enc = test_accuracy(enc.weights, test), acc_ref = test_accuracy(ref.weights, test);
-    std::cout << std::fixed << std::setprecision(4) << "test accuracy (10000 images): encrypted training " << acc_enc
-              << ", plain training " << acc_ref << "\nlargest weight difference from the plain run: " << diff
-              << std::setprecision(1) << "\ntime: " << enc_s << " s encrypted, " << ref_s << " s plain\n";
-    rc = examples::check_training(st.f, diff, 0.05, acc_enc, acc_ref);
+int main(int argc, char** argv) {
+  return tfe::guarded_main([&] {
+    settings st;
+    st.f = examples::flags::parse(
+        argc, argv,
+        [&](CLI::App& app) {
+          app.add_option("--epochs", st.epochs, "epochs (default 1)");
+          app.add_option("--batches", st.batches, "stop each epoch after N batches (default: all)");
+          app.add_option("--batch", st.batch, "batch size")->check(CLI::PositiveNumber);
+          app.add_option("--lr", st.lr, "learning rate");
+          app.add_option("--seed", st.seed,
+                         "seed of the initial weights and the batch order (data, not protocol randomness)");
+        },
+        default_protocol);
+    const std::size_t needed = st.batches ? st.batches * st.batch : 0;  // read only what the run uses
+    auto train_set = tfe::io::load_fashion_mnist("train", needed);
+    auto test = tfe::io::load_fashion_mnist("test");
+    int rc = 0;
+    examples::with_protocol(st.f.protocol, [&]<class P>() {
+      if (!st.f.launch.list_players)
+        std::cout << "Encrypted training of the Fashion-MNIST MLP (784-128-128-10) under " << P::name() << ": "
+                  << st.epochs << " epoch(s) of "
+                  << (st.batches ? std::min(st.batches, (train_set.labels.size() + st.batch - 1) / st.batch)
+                                 : (train_set.labels.size() + st.batch - 1) / st.batch)
+                  << " batches of " << st.batch << ", SGD lr " << st.lr << " momentum 0.9, seed " << st.seed << "\n";
+      auto [enc, enc_s] = run<P>(st.f, train_set, st, true);
+      if (examples::done_elsewhere(st.f, enc.player_name())) return;
+      std::cout << "the same training on " << examples::reference_of<P>::name() << " (the plaintext reference)...\n";
+      auto [ref, ref_s] = run<examples::reference_of<P>>(st.f.local(), train_set, st, false);
+      const double diff = examples::max_abs_diff(enc.weights, ref.weights);
+      const double acc_enc = test_accuracy(enc.weights, test), acc_ref = test_accuracy(ref.weights, test);
+      std::cout << std::fixed << std::setprecision(4) << "test accuracy (10000 images): encrypted training " << acc_enc
+                << ", plain training " << acc_ref << "\nlargest weight difference from the plain run: " << diff
+                << std::setprecision(1) << "\ntime: " << enc_s << " s encrypted, " << ref_s << " s plain\n";
+      rc = examples::check_training(st.f, diff, 0.05, acc_enc, acc_ref);
+    });
+    return rc;
   });
-  return rc;
-} catch (const tfe::exit_request& e) {  // --help, --list-players
-  return e.code();
-} catch (const std::exception& e) {
-  std::cerr << "error: " << e.what() << "\n";
-  return 2;
 }

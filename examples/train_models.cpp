@@ -84,53 +84,51 @@ double train_one(const std::string& name, const keras::architecture& arch, const
 
 }  // namespace
 
-int main(int argc, char** argv) try {
-  settings st;
-  for (int i = 1; i < argc; ++i) {
-    std::string a = argv[i];
-    auto next = [&]() -> std::string {
-      if (i + 1 >= argc) throw std::invalid_argument("missing value after " + a);
-      return argv[++i];
-    };
-    if (a == "--model")
-      st.model = next();
-    else if (a == "--epochs")
-      st.epochs = std::stoul(next());
-    else if (a == "--seed")
-      st.seed = std::stoull(next());
-    else if (a == "--out")
-      st.out = next();
-    else if (a == "--train")
-      st.train = std::stoul(next());
-    else if (a == "--test")
-      st.test = std::stoul(next());
-    else if (a == "--batch")
-      st.batch = std::stoul(next());
-    else if (a == "--lr")
-      st.lr = std::stod(next());
-    else if (a == "--decay")
-      st.decay = std::stod(next());
-    else if (a == "--help" || a == "-h") {
-      std::cout << "usage: train_models [--model mlp|cnn|all] [--epochs N] [--seed S] [--out DIR] [--train N] "
-                   "[--test N] [--batch B] [--lr LR] [--decay D]\n";
-      return 0;
-    } else {
-      throw std::invalid_argument("unknown argument '" + a + "' (try --help)");
+int main(int argc, char** argv) {
+  return tfe::guarded_main([&] {
+    settings st;
+    for (int i = 1; i < argc; ++i) {
+      std::string a = argv[i];
+      auto next = [&]() -> std::string {
+        if (i + 1 >= argc) throw std::invalid_argument("missing value after " + a);
+        return argv[++i];
+      };
+      if (a == "--model")
+        st.model = next();
+      else if (a == "--epochs")
+        st.epochs = std::stoul(next());
+      else if (a == "--seed")
+        st.seed = std::stoull(next());
+      else if (a == "--out")
+        st.out = next();
+      else if (a == "--train")
+        st.train = std::stoul(next());
+      else if (a == "--test")
+        st.test = std::stoul(next());
+      else if (a == "--batch")
+        st.batch = std::stoul(next());
+      else if (a == "--lr")
+        st.lr = std::stod(next());
+      else if (a == "--decay")
+        st.decay = std::stod(next());
+      else if (a == "--help" || a == "-h") {
+        std::cout << "usage: train_models [--model mlp|cnn|all] [--epochs N] [--seed S] [--out DIR] [--train N] "
+                     "[--test N] [--batch B] [--lr LR] [--decay D]\n";
+        return 0;
+      } else {
+        throw std::invalid_argument("unknown argument '" + a + "' (try --help)");
+      }
     }
-  }
-  if (st.model != "mlp" && st.model != "cnn" && st.model != "all") throw std::invalid_argument("--model mlp|cnn|all");
-  std::filesystem::create_directories(st.out);
-  auto train = tfe::io::load_fashion_mnist("train", st.train);
-  auto test = tfe::io::load_fashion_mnist("test", st.test);
-  if (st.model != "cnn")
-    train_one("mlp", examples::fashion_mnist_mlp(), st, train, test, st.epochs ? st.epochs : 10,
-              st.batch ? st.batch : 64, st.lr ? st.lr : 0.05);
-  if (st.model != "mlp")
-    train_one("cnn", cnn(), st, train, test, st.epochs ? st.epochs : 5, st.batch ? st.batch : 64, st.lr ? st.lr : 0.05);
-  return 0;
-} catch (const tfe::exit_request& e) {  // --help, --list-players
-  return e.code();
-} catch (const std::exception& e) {
-  std::cerr << "error: " << e.what() << "\n";
-  return 2;
+    if (st.model != "mlp" && st.model != "cnn" && st.model != "all") throw std::invalid_argument("--model mlp|cnn|all");
+    std::filesystem::create_directories(st.out);
+    auto train = tfe::io::load_fashion_mnist("train", st.train);
+    auto test = tfe::io::load_fashion_mnist("test", st.test);
+    if (st.model != "cnn")
+      train_one("mlp", examples::fashion_mnist_mlp(), st, train, test, st.epochs ? st.epochs : 10,
+                st.batch ? st.batch : 64, st.lr ? st.lr : 0.05);
+    if (st.model != "mlp")
+      train_one("cnn", cnn(), st, train, test, st.epochs ? st.epochs : 5, st.batch ? st.batch : 64,
+                st.lr ? st.lr : 0.05);
+    return 0;
+  });
 }

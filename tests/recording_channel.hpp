@@ -1,63 +1,32 @@
 // tests/recording_channel.hpp: what the security tests (test_pond_security, test_aby3_security,
-// test_securenn_security) share to check what each player receives: a test-only channel that records
-// every frame a player sends and receives, labelled with the phase the program set last; a runner
-// like run_local over such channels; readers of the recorded frames (payload, ring elements, where a
-// plaintext occurs); and a bit-frequency check of the received words.
+// test_securenn_security, test_reveal_security) share to check what each player receives: a run over
+// the library's recording channels (tfe/testing/recording_channel.hpp, tfe/testing/players.hpp); readers
+// of the recorded frames (payload, ring elements, where a plaintext occurs); and a bit-frequency check
+// of the received words.
 #pragma once
 
 #include <doctest/doctest.h>
 
+#include "tfe/testing/players.hpp"
+#include "tfe/testing/recording_channel.hpp"
 #include "tfe/tfe.hpp"
 
 #include <algorithm>
 #include <array>
-#include <chrono>
 #include <cstdint>
 #include <cstring>
-#include <exception>
-#include <mutex>
+#include <memory>
 #include <string>
-#include <thread>
-#include <type_traits>
 #include <utility>
 #include <variant>
 #include <vector>
 
 namespace security_test {
 
-// ---- a recording transport ----------------------------------------------------------------------
+// ---- recorded runs (tfe/testing: the recording decorator and the runner) ---------------------------
 
-struct record {
-  bool sent;         // false: received
-  std::size_t peer;  // the receiver (sent) or the sender (received)
-  std::string phase;
-  tfe::frame f;
-};
-
-/// A channel over a memory_network that keeps a copy of every frame it sends and receives, labelled
-/// with the phase the program set last. Only the owning player's thread touches it.
-class recording_channel final : public tfe::channel {
- public:
-  recording_channel(tfe::memory_network& net, std::size_t self, std::vector<std::string> names)
-      : channel(self, std::move(names)), m_net(&net) {}
-  std::string phase = "setup";
-  std::vector<record> log;
-
- protected:
-  void do_send(std::size_t to, tfe::frame&& f) override {
-    log.push_back({true, to, phase, f});
-    m_net->push(self(), to, std::move(f));
-  }
-  tfe::frame do_recv(std::size_t from, std::chrono::milliseconds timeout) override {
-    tfe::frame f = m_net->pop(from, self(), timeout, name(from), name(self()));
-    log.push_back({false, from, phase, f});
-    return f;
-  }
-  void do_close() override { m_net->close(); }
-
- private:
-  tfe::memory_network* m_net;
-};
+using tfe::testing::record;
+using tfe::testing::recording_channel;
 
 template <class Result>
 struct recorded_run {
@@ -66,37 +35,14 @@ struct recorded_run {
 };
 
 /// Like run_local (OS-keyed randomness), over recording channels: every player of `players` runs
-/// program(session<P>&, recording_channel&) on its own thread. Rethrows the first exception.
+/// program(session<P>&, recording_channel&) on its own thread. Rethrows the first failure.
 template <class P, class F>
 auto run_recorded(const std::vector<std::string>& players, F program) {
-  using returned = std::invoke_result_t<F&, tfe::session<P>&, recording_channel&>;
-  using result = std::conditional_t<std::is_void_v<returned>, std::monostate, returned>;
-  const std::size_t n = players.size();
-  tfe::memory_network net(n);
-  recorded_run<result> out;
-  out.results.resize(n);
-  out.logs.resize(n);
-  std::mutex m;
-  std::exception_ptr failure;
-  std::vector<std::thread> threads;
-  for (std::size_t id = 0; id < n; ++id)
-    threads.emplace_back([&, id] {
-      recording_channel ch(net, id, players);
-      try {
-        tfe::session<P> s(ch);
-        if constexpr (std::is_void_v<returned>)
-          program(s, ch);
-        else
-          out.results[id] = program(s, ch);
-      } catch (...) {
-        std::lock_guard lock(m);
-        if (!failure) failure = std::current_exception();
-        net.close();
-      }
-      out.logs[id] = std::move(ch.log);
-    });
-  for (auto& t : threads) t.join();
-  if (failure) std::rethrow_exception(failure);
+  auto run = tfe::testing::run_decorated<P>(
+      players, [](tfe::channel& inner) { return std::make_unique<recording_channel>(inner); }, program);
+  recorded_run<typename decltype(run.results)::value_type> out;
+  out.results = std::move(run.results);
+  for (auto& ch : run.channels) out.logs.push_back(std::move(ch->log));
   return out;
 }
 

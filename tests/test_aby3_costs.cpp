@@ -15,16 +15,15 @@
 // preset, 64 for ring128's).
 #include <doctest/doctest.h>
 
+#include "tfe/testing/hop_channel.hpp"
+#include "tfe/testing/players.hpp"
 #include "tfe/tfe.hpp"
 
 #include <cmath>
 #include <cstdint>
-#include <deque>
-#include <exception>
 #include <map>
-#include <mutex>
+#include <memory>
 #include <string>
-#include <thread>
 #include <vector>
 
 namespace {
@@ -37,98 +36,32 @@ constexpr std::size_t S0 = 0, S1 = 1, S2 = 2, ALICE = 3, BOB = 4;
 const std::vector<std::string> players = {"server0", "server1", "server2", "alice", "bob"};
 constexpr std::uint64_t NP = 5;  // number of players
 
-// ---- a channel that measures latency with Lamport clocks -----------------------------------------
-
-/// The stamps of the frames in flight, one FIFO per ordered pair (frames are FIFO per pair too).
-struct stamp_board {
-  std::mutex m;
-  std::map<std::pair<std::size_t, std::size_t>, std::deque<std::uint64_t>> q;
-};
-
-class lamport_channel final : public tfe::channel {
- public:
-  lamport_channel(tfe::memory_network& net, std::size_t self, std::vector<std::string> names, stamp_board& b)
-      : channel(self, std::move(names)), m_net(&net), m_board(&b) {}
-  /// Starts a phase: the clock restarts at 0 (every earlier frame has been received by then).
-  void set_phase(const std::string& p) {
-    m_phase = p;
-    m_clock = 0;
-  }
-  std::map<std::string, std::uint64_t> depth;  // the largest stamp this player sent, per phase
-
- protected:
-  void do_send(std::size_t to, tfe::frame&& f) override {
-    const std::uint64_t stamp = m_clock + 1;
-    {
-      std::lock_guard lock(m_board->m);
-      m_board->q[{self(), to}].push_back(stamp);
-    }
-    auto& d = depth[m_phase];
-    d = std::max(d, stamp);
-    m_net->push(self(), to, std::move(f));
-  }
-  tfe::frame do_recv(std::size_t from, std::chrono::milliseconds timeout) override {
-    tfe::frame f = m_net->pop(from, self(), timeout, name(from), name(self()));
-    std::uint64_t stamp = 0;
-    {
-      std::lock_guard lock(m_board->m);
-      auto& q = m_board->q[{from, self()}];
-      stamp = q.front();
-      q.pop_front();
-    }
-    m_clock = std::max(m_clock, stamp);
-    return f;
-  }
-  void do_close() override { m_net->close(); }
-
- private:
-  tfe::memory_network* m_net;
-  stamp_board* m_board;
-  std::string m_phase = "setup";
-  std::uint64_t m_clock = 0;
-};
+// ---- a run that measures latency with Lamport clocks (tfe/testing/hop_channel.hpp) -----------------
 
 struct measured {
   std::vector<statistics> stats;                 // per player
-  std::map<std::string, std::uint64_t> latency;  // per phase, over all players
+  std::map<std::string, std::uint64_t> latency;  // per phase: the largest stamp any player sent in it
 };
 
-/// Runs program(session, phase) at every player over Lamport channels; phase(tag) opens the op
-/// scope `tag` for the statistics and starts the latency phase `tag`.
+/// Runs program(session, phase) at every player over hop channels; phase(tag) opens the op scope
+/// `tag` for the statistics and starts the latency phase `tag` (the clock restarts at 0).
 template <class P, class F>
 measured run_measured(F program) {
-  const std::size_t n = players.size();
-  tfe::memory_network net(n);
-  stamp_board board;
-  std::vector<statistics> stats(n);
-  std::vector<std::map<std::string, std::uint64_t>> depths(n);
-  std::mutex m;
-  std::exception_ptr failure;
-  std::vector<std::thread> threads;
-  for (std::size_t id = 0; id < n; ++id)
-    threads.emplace_back([&, id] {
-      lamport_channel ch(net, id, players, board);
-      try {
-        tfe::session<P> s(ch);
+  tfe::testing::hop_board board;
+  auto run = tfe::testing::run_decorated<P>(
+      players, [&](tfe::channel& inner) { return std::make_unique<tfe::testing::hop_channel>(inner, board); },
+      [&](tfe::session<P>& s, tfe::testing::hop_channel& ch) {
         auto phase = [&](const std::string& tag) {
-          ch.set_phase(tag);
+          ch.reset(tag);
           return s.op_scope(tag);
         };
         program(s, phase);
-        stats[id] = s.stats();
-      } catch (...) {
-        std::lock_guard lock(m);
-        if (!failure) failure = std::current_exception();
-        net.close();
-      }
-      depths[id] = ch.depth;
-    });
-  for (auto& t : threads) t.join();
-  if (failure) std::rethrow_exception(failure);
+        return s.stats();
+      });
   measured out;
-  out.stats = std::move(stats);
-  for (const auto& d : depths)
-    for (const auto& [k, v] : d) out.latency[k] = std::max(out.latency[k], v);
+  out.stats = std::move(run.results);
+  for (const auto& ch : run.channels)
+    for (const auto& [k, v] : ch->max_sent) out.latency[k] = std::max(out.latency[k], v);
   return out;
 }
 

@@ -34,7 +34,7 @@ static_assert(!tfe::fused_truncation<tfe::pond<tfe::ring64>> && !tfe::fused_trun
 TEST_CASE("with_protocol: every registered name calls f with its protocol type") {
   const std::vector<std::string> names = tfe::protocol_names();
   REQUIRE(names.size() == 8);
-  const std::vector<std::string> expected = {"plain<ring64>", "plain<ring128>", "pond<ring64>", "pond<ring128>",
+  const std::vector<std::string> expected = {"plain<ring64>",    "plain<ring128>",    "pond<ring64>", "pond<ring128>",
                                              "securenn<ring64>", "securenn<ring128>", "aby3<ring64>", "aby3<ring128>"};
   for (std::size_t i = 0; i < names.size(); ++i) {
     CAPTURE(names[i]);

@@ -9,17 +9,15 @@
 // log p counted as 8 bits; rounds = hops): run this test with -s to see them.
 #include <doctest/doctest.h>
 
+#include "tfe/testing/hop_channel.hpp"
+#include "tfe/testing/players.hpp"
 #include "tfe/tfe.hpp"
 
 #include <cmath>
 #include <cstdint>
-#include <deque>
-#include <exception>
 #include <map>
-#include <mutex>
-#include <stdexcept>
+#include <memory>
 #include <string>
-#include <thread>
 #include <vector>
 
 namespace {
@@ -30,45 +28,7 @@ using tfe::op_stats;
 constexpr std::size_t S0 = 0, S1 = 1, H = 2, ALICE = 3;
 const std::vector<std::string> players = {"server0", "server1", "helper", "alice"};
 
-// ---- a channel that counts hops ------------------------------------------------------------------
-
-/// Lamport clocks over the in-memory network: a message sent at clock c arrives with hop c + 1; a
-/// receiver's clock becomes the max of its own and the message's hop. With every clock reset at the
-/// start of an op, the largest clock at its end is the op's critical path in message hops.
-struct hop_board {
-  std::mutex m;
-  std::map<std::pair<std::size_t, std::size_t>, std::deque<std::uint64_t>> stamps;
-};
-
-class hop_channel final : public tfe::channel {
- public:
-  hop_channel(tfe::memory_network& net, hop_board& board, std::size_t self, std::vector<std::string> names)
-      : channel(self, std::move(names)), m_net(&net), m_board(&board) {}
-  std::uint64_t clock = 0;
-
- protected:
-  void do_send(std::size_t to, tfe::frame&& f) override {
-    {
-      std::lock_guard lock(m_board->m);
-      m_board->stamps[{self(), to}].push_back(clock + 1);
-    }
-    m_net->push(self(), to, std::move(f));
-  }
-  tfe::frame do_recv(std::size_t from, std::chrono::milliseconds timeout) override {
-    tfe::frame f = m_net->pop(from, self(), timeout, name(from), name(self()));
-    std::lock_guard lock(m_board->m);
-    auto& q = m_board->stamps[{from, self()}];
-    if (q.empty()) throw std::logic_error("hop_channel: a frame without a stamp");
-    clock = std::max(clock, q.front());
-    q.pop_front();
-    return f;
-  }
-  void do_close() override { m_net->close(); }
-
- private:
-  tfe::memory_network* m_net;
-  hop_board* m_board;
-};
+// ---- a run that counts hops (tfe/testing/hop_channel.hpp) -----------------------------------------
 
 struct measured {
   tfe::statistics stats;
@@ -79,37 +39,24 @@ struct measured {
 /// the clock reset, and records the clock after it.
 template <class P, class F>
 std::vector<measured> run_measured(F program) {
-  const std::size_t n = players.size();
-  tfe::memory_network net(n);
-  hop_board board;
-  std::vector<measured> out(n);
-  std::mutex m;
-  std::exception_ptr failure;
-  std::vector<std::thread> threads;
-  for (std::size_t id = 0; id < n; ++id)
-    threads.emplace_back([&, id] {
-      hop_channel ch(net, board, id, players);
-      try {
-        tfe::session<P> s(ch);
-        auto measure = [&](const std::string& tag, auto&& fn) {
-          ch.clock = 0;
-          {
-            auto sc = s.op_scope(tag);
-            fn();
-          }
-          out[id].hops[tag] = ch.clock;
-        };
-        program(s, measure);
-        out[id].stats = s.stats();
-      } catch (...) {
-        std::lock_guard lock(m);
-        if (!failure) failure = std::current_exception();
-        net.close();
-      }
-    });
-  for (auto& t : threads) t.join();
-  if (failure) std::rethrow_exception(failure);
-  return out;
+  tfe::testing::hop_board board;
+  return tfe::testing::run_decorated<P>(
+             players, [&](tfe::channel& inner) { return std::make_unique<tfe::testing::hop_channel>(inner, board); },
+             [&](tfe::session<P>& s, tfe::testing::hop_channel& ch) {
+               measured out;
+               auto measure = [&](const std::string& tag, auto&& fn) {
+                 ch.reset();
+                 {
+                   auto sc = s.op_scope(tag);
+                   fn();
+                 }
+                 out.hops[tag] = ch.clock();
+               };
+               program(s, measure);
+               out.stats = s.stats();
+               return out;
+             })
+      .results;
 }
 
 // ---- expected figures: the cost model ----------------------------------------------------------------

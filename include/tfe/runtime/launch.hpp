@@ -56,6 +56,21 @@ class exit_request : public std::exception {
   int m_code;
 };
 
+/// The body of a program's main(): returns body()'s exit code; --help and --list-players
+/// (exit_request) return theirs; any other exception prints "error: MESSAGE" on stderr and returns 2.
+///   int main(int argc, char** argv) { return tfe::guarded_main([&] { ...; return 0; }); }
+template <class F>
+int guarded_main(F&& body) {
+  try {
+    return body();
+  } catch (const exit_request& e) {
+    return e.code();
+  } catch (const std::exception& e) {
+    std::cerr << "error: " << e.what() << "\n";
+    return 2;
+  }
+}
+
 struct launch_options {
   session_options session;
   channel_options channel;
