@@ -4,7 +4,7 @@
 #   bash scripts/check_format.sh --fix    format them in place
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-mapfile -t files < <(git ls-files '*.hpp' '*.cpp')
+mapfile -t files < <(git ls-files --cached --others --exclude-standard '*.hpp' '*.cpp')
 if [[ "${1:-}" == "--fix" ]]; then
   clang-format -i "${files[@]}"
   exit 0

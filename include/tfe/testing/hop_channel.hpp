@@ -29,7 +29,8 @@ struct hop_board {
 
 class hop_channel final : public channel {
  public:
-  hop_channel(channel& inner, hop_board& board) : channel(inner.self(), inner.names()), m_inner(&inner), m_board(&board) {}
+  hop_channel(channel& inner, hop_board& board)
+      : channel(inner.self(), inner.names()), m_inner(&inner), m_board(&board) {}
   /// This player's clock: the hops on the longest chain of messages that ends here.
   std::uint64_t clock() const { return m_clock; }
   /// Starts a new measured phase: the clock restarts at 0.

@@ -29,7 +29,7 @@ namespace tfe::testing {
 
 template <class Result, class Decorator>
 struct decorated_run {
-  std::vector<Result> results;                         // the program's result per player (monostate: none)
+  std::vector<Result> results;                       // the program's result per player (monostate: none)
   std::vector<std::unique_ptr<Decorator>> channels;  // every player's decorator, after the run
 };
 
