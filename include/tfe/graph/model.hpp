@@ -1,0 +1,218 @@
+// tfe/graph/model.hpp: a graph model over private tensors — what an ONNX file (tfe/onnx/reader.hpp) or a
+// graph built in C++ runs as, under every protocol and `plain`.
+//
+//   auto m = tfe::graph::share_model(s, "model-owner", [&] { return tfe::onnx::read_model(path); });
+//   auto x = s.define_private_input("client", [&] { return images; });     // NCHW, as the graph says
+//   auto logits = m.predict({x})[0];
+//
+// share_model: the provider runs at the owner only. The owner prepares the graph (prepare_for_sharing:
+// each BatchNormalization whose parameters are weights becomes tfe.ScaleShift with two folded
+// per-channel weights, scale/√(var+ε) and B − mean·scale/√(var+ε), computed in plaintext where they
+// are known — no private square root, and exact), then sends the graph (public: ops, attributes,
+// constants, weight shapes) to every player and shares each weight as its private input. No other
+// player needs the file. check_supported runs at every player before anything else is sent, so an
+// unsupported op fails at load, at the owner, naming the node.
+//
+// predict: inputs are checked against the graph's declared shapes (−1 matches any size); every node
+// runs in order; an error names the source and the node and keeps its type (shape_error,
+// config_error, ...). Values are dropped after their last use, so memory follows the live set.
+#pragma once
+
+#include "tfe/graph/op_table.hpp"
+
+#include <map>
+#include <optional>
+
+namespace tfe::graph {
+
+namespace detail {
+
+/// Re-throws a tfe error raised by `f` with `prefix` in front, keeping its type.
+template <class F>
+auto with_context(const std::string& prefix, F&& f) {
+  try {
+    return f();
+  } catch (const shape_error& e) {
+    throw shape_error(prefix + e.what());
+  } catch (const config_error& e) {
+    throw config_error(prefix + e.what());
+  } catch (const encoding_error& e) {
+    throw encoding_error(prefix + e.what());
+  }
+}
+
+}  // namespace detail
+
+/// Owner-side rewrites before sharing: folds BatchNormalization into tfe.ScaleShift when its four
+/// parameters are weights or constants; drops weights no node uses any more.
+namespace gd = ::tfe::graph::detail;
+
+inline void prepare_for_sharing(saved_graph& m) {
+  auto& g = m.g;
+  auto lookup = [&](const std::string& name) -> std::optional<xt::xarray<double>> {
+    for (std::size_t i = 0; i < g.weights.size(); ++i)
+      if (g.weights[i].name == name) return m.weights[i];
+    if (auto it = g.constants.find(name); it != g.constants.end()) return it->second.data;
+    return std::nullopt;
+  };
+  for (auto& n : g.nodes) {
+    if (n.op_type != "BatchNormalization" || n.inputs.size() != 5 || n.get_int("training_mode", 0) != 0) continue;
+    auto scale = lookup(n.inputs[1]), bias = lookup(n.inputs[2]), mean = lookup(n.inputs[3]), var = lookup(n.inputs[4]);
+    if (!scale || !bias || !mean || !var) continue;
+    const double eps = n.get_float("epsilon", 1e-5);
+    xt::xarray<double> a = *scale / xt::sqrt(*var + eps);
+    xt::xarray<double> b = *bias - *mean * a;
+    const std::string an = n.name + "/folded_scale", bn = n.name + "/folded_shift";
+    g.weights.push_back({an, {static_cast<std::int64_t>(a.size())}});
+    m.weights.push_back(gd::reshaped(a, {a.size()}));
+    g.weights.push_back({bn, {static_cast<std::int64_t>(b.size())}});
+    m.weights.push_back(gd::reshaped(b, {b.size()}));
+    n.op_type = "tfe.ScaleShift";
+    n.inputs = {n.inputs[0], an, bn};
+    n.attributes.clear();
+  }
+  std::set<std::string> used(g.outputs.begin(), g.outputs.end());
+  for (const auto& n : g.nodes) used.insert(n.inputs.begin(), n.inputs.end());
+  std::vector<tensor_spec> ws;
+  std::vector<xt::xarray<double>> wv;
+  for (std::size_t i = 0; i < g.weights.size(); ++i)
+    if (used.count(g.weights[i].name)) ws.push_back(g.weights[i]), wv.push_back(std::move(m.weights[i]));
+  g.weights = std::move(ws);
+  m.weights = std::move(wv);
+}
+
+template <protocol P>
+class model {
+ public:
+  model(session<P>& s, graph g) : m_s(&s), m_g(std::move(g)) { check_supported(m_g); }
+
+  const graph& spec() const { return m_g; }
+  session<P>& sess() const { return *m_s; }
+
+  /// Shares the weights (in spec().weights order) as private inputs of `owner`; provider runs there.
+  template <class F>
+  void set_weights(const std::string& owner, F&& provider) {
+    std::optional<std::vector<xt::xarray<double>>> w;
+    if (m_s->name() == owner) {
+      w.emplace(provider());
+      TFE_ENFORCE(w->size() == m_g.weights.size(), shape_error, m_g.source, ": ", w->size(), " weights for ",
+                  m_g.weights.size());
+    }
+    m_weights.clear();
+    for (std::size_t i = 0; i < m_g.weights.size(); ++i) {
+      const auto& spec = m_g.weights[i];
+      auto x = m_s->define_private_input(owner, [&] {
+        const shape_t s = shape_of((*w)[i]);
+        TFE_ENFORCE(matches(s, spec.dims), shape_error, m_g.source, ": weight '", spec.name, "' has shape ",
+                    shape_str(s), " but the graph declares ", dims_str(spec.dims));
+        return (*w)[i];
+      });
+      TFE_ENFORCE(matches(x.shape(), spec.dims), protocol_error, "weight '", spec.name, "' from '", owner,
+                  "' has shape ", shape_str(x.shape()), " but the graph declares ", dims_str(spec.dims));
+      m_weights.emplace(spec.name, std::move(x));
+    }
+  }
+
+  /// Runs the graph on its inputs (in spec().inputs order); returns its outputs.
+  std::vector<private_tensor<P>> predict(const std::vector<private_tensor<P>>& inputs) {
+    const std::string at = (m_g.source.empty() ? std::string("graph") : m_g.source) + ": ";
+    TFE_ENFORCE(inputs.size() == m_g.inputs.size(), shape_error, at, inputs.size(), " inputs given, the graph has ",
+                m_g.inputs.size());
+    TFE_ENFORCE(m_weights.size() == m_g.weights.size(), config_error, at, "the weights are not set (set_weights)");
+    auto scope = m_s->op_scope("graph");
+    std::map<std::string, value<P>> env;
+    for (std::size_t i = 0; i < inputs.size(); ++i) {
+      const auto& spec = m_g.inputs[i];
+      TFE_ENFORCE(matches(inputs[i].shape(), spec.dims), shape_error, at, "input '", spec.name, "' has shape ",
+                  shape_str(inputs[i].shape()), " but the graph expects ", dims_str(spec.dims));
+      env[spec.name] = value<P>::of(inputs[i]);
+    }
+    for (const auto& [name, w] : m_weights) env[name] = value<P>::of(w);
+    for (const auto& [name, c] : m_g.constants) env[name] = value<P>::of(c);
+    // Last use of every value, so that it is dropped afterwards.
+    std::map<std::string, std::size_t> last;
+    for (std::size_t i = 0; i < m_g.nodes.size(); ++i)
+      for (const auto& in : m_g.nodes[i].inputs) last[in] = i;
+    for (const auto& o : m_g.outputs) last[o] = m_g.nodes.size();
+    for (std::size_t i = 0; i < m_g.nodes.size(); ++i) {
+      const node& n = m_g.nodes[i];
+      op_context<P> c{*m_s, n, {}, m_g.opset};
+      for (const auto& in : n.inputs) {
+        if (in.empty()) {
+          c.in.push_back(nullptr);
+          continue;
+        }
+        auto it = env.find(in);
+        TFE_ENFORCE(it != env.end(), config_error, at, n.where(), ": input '", in, "' is not available");
+        c.in.push_back(&it->second);
+      }
+      auto outs = detail::with_context(at, [&] {
+        return detail::with_context(n.where() + ": ", [&] {
+          auto node_scope = m_s->op_scope(n.op_type);
+          return run_kernel(c);
+        });
+      });
+      TFE_ENFORCE(outs.size() >= 1, config_error, at, n.where(), ": produced no output");
+      for (std::size_t k = 0; k < n.outputs.size() && k < outs.size(); ++k)
+        if (!n.outputs[k].empty()) env[n.outputs[k]] = std::move(outs[k]);
+      for (const auto& in : n.inputs)
+        if (!in.empty() && last[in] == i && !m_weights.count(in) && !m_g.constants.count(in)) env.erase(in);
+    }
+    std::vector<private_tensor<P>> out;
+    for (const auto& o : m_g.outputs) {
+      const auto& v = env.at(o);
+      out.push_back(v.is_private() ? *v.priv : to_private(m_s->constant(v.pub->data)));
+    }
+    return out;
+  }
+
+  private_tensor<P> predict(const private_tensor<P>& x) { return predict(std::vector<private_tensor<P>>{x})[0]; }
+
+  /// Whether an actual shape matches declared dims (−1 matches any size).
+  static bool matches(const shape_t& s, const std::vector<std::int64_t>& dims) {
+    if (s.size() != dims.size()) return false;
+    for (std::size_t i = 0; i < s.size(); ++i)
+      if (dims[i] >= 0 && static_cast<std::size_t>(dims[i]) != s[i]) return false;
+    return true;
+  }
+
+ private:
+  session<P>* m_s;
+  graph m_g;
+  std::map<std::string, private_tensor<P>> m_weights;
+};
+
+/// The owner's saved_graph (provider runs there only) becomes a model at every player: the graph is
+/// public (sent as JSON), the weights private inputs of the owner.
+template <protocol P, class F>
+model<P> share_model(session<P>& s, const std::string& owner, F&& provider) {
+  const std::size_t o = s.id_of(owner);
+  std::optional<saved_graph> m;
+  std::string json;
+  {
+    auto scope = s.op_scope("graph.architecture");
+    if (s.id() == o) {
+      m.emplace(provider());
+      prepare_for_sharing(*m);
+      check_supported(m->g);  // fail at the owner, before anything is sent
+      json = to_json(m->g).dump();
+      const std::vector<std::uint8_t> bytes(json.begin(), json.end());
+      for (std::size_t p = 0; p < s.num_players(); ++p)
+        if (p != o) s.net().send_bytes(p, bytes);
+    } else {
+      auto bytes = s.net().recv_bytes(o);
+      json.assign(bytes.begin(), bytes.end());
+    }
+  }
+  nlohmann::json j;
+  try {
+    j = nlohmann::json::parse(json);
+  } catch (const nlohmann::json::exception& e) {
+    throw protocol_error("the graph from '" + owner + "' is not valid JSON (" + e.what() + ")");
+  }
+  model<P> result(s, graph_from_json(j, "graph from '" + owner + "'"));
+  result.set_weights(owner, [&] { return std::move(m->weights); });
+  return result;
+}
+
+}  // namespace tfe::graph

@@ -1,0 +1,143 @@
+// tfe/graph/value.hpp: the values a graph computes on, and the structural kernels shared by both kinds.
+//
+// A value is either PRIVATE (a secret-shared tensor) or PUBLIC (an `array` every player holds: a
+// constant of the architecture, a shape, or anything computed from public values only — the
+// shape-only subgraphs `torch.onnx.export` emits around Reshape are folded this way, in plaintext,
+// with no communication). An op on public inputs only is computed in plaintext; an op with a private
+// input gives a private output (except Shape, whose result is public: shapes are public).
+//
+// Structural kernels (reshape, transpose, slice, gather with public indices, concat, pad, expand,
+// tile) move elements without arithmetic, so one template over the element type serves a public
+// array (double) and every share component of a private tensor (ring elements): apply_structural.
+#pragma once
+
+#include "tfe/graph/ir.hpp"
+#include "tfe/ops/structure.hpp"
+#include "tfe/tensor.hpp"
+
+#include <optional>
+
+namespace tfe::graph {
+
+template <protocol P>
+struct value {
+  std::optional<private_tensor<P>> priv;
+  std::optional<array> pub;
+  bool priv_integer = false;  // a private tensor known to hold integers (comparison bits, indices)
+
+  static value of(private_tensor<P> x, bool integer = false) { return value{std::move(x), std::nullopt, integer}; }
+  static value of(array a) { return value{std::nullopt, std::move(a), false}; }
+  static value of(xt::xarray<double> d, bool integer) { return of(array{std::move(d), integer}); }
+
+  bool is_private() const { return priv.has_value(); }
+  bool is_public() const { return pub.has_value(); }
+  shape_t shape() const { return priv ? priv->shape() : shape_of(pub->data); }
+};
+
+namespace detail {
+
+/// Normalizes an ONNX axis (negative counts from the back) for a tensor of `rank` axes.
+inline std::size_t axis_of(std::int64_t axis, std::size_t rank, const node& n) {
+  const auto r = static_cast<std::int64_t>(rank);
+  TFE_ENFORCE(axis >= -r && axis < r, shape_error, n.where(), ": axis ", axis, " is out of range for rank ", rank);
+  return static_cast<std::size_t>(axis < 0 ? axis + r : axis);
+}
+
+/// Applies a structural kernel (a generic callable on xt::xarray<T>) to a public array or to every
+/// share component of a private tensor.
+template <protocol P, class F>
+value<P> apply_structural(const value<P>& v, F&& f) {
+  if (v.is_public()) return value<P>::of(xt::xarray<double>(f(v.pub->data)), v.pub->integer);
+  typename private_tensor<P>::parts_type parts;
+  for (const auto& p : v.priv->parts()) parts.push_back(f(p));
+  shape_t s = shape_of(parts.front());
+  return value<P>::of(private_tensor<P>(v.priv->sess(), std::move(s), std::move(parts)), v.priv_integer);
+}
+
+template <class T>
+xt::xarray<T> reshaped(const xt::xarray<T>& a, const shape_t& s) {
+  xt::xarray<T> out = a;
+  out.reshape(s);
+  return out;
+}
+
+template <class T>
+xt::xarray<T> transposed(const xt::xarray<T>& a, const std::vector<std::size_t>& perm) {
+  return xt::xarray<T>(xt::transpose(a, perm));
+}
+
+/// Elements start, start+step, ... (count of them) along `axis`; step may be negative.
+template <class T>
+xt::xarray<T> strided_slice(const xt::xarray<T>& a, std::size_t axis, std::int64_t start, std::int64_t step,
+                            std::size_t count) {
+  shape_t s = shape_of(a);
+  std::size_t outer = 1, inner = 1;
+  for (std::size_t d = 0; d < axis; ++d) outer *= s[d];
+  for (std::size_t d = axis + 1; d < s.size(); ++d) inner *= s[d];
+  const std::size_t n = s[axis];
+  s[axis] = count;
+  xt::xarray<T> out = xt::xarray<T>::from_shape(s);
+  for (std::size_t o = 0; o < outer; ++o)
+    for (std::size_t k = 0; k < count; ++k) {
+      const auto src = static_cast<std::size_t>(start + static_cast<std::int64_t>(k) * step);
+      std::copy_n(a.data() + (o * n + src) * inner, inner, out.data() + (o * count + k) * inner);
+    }
+  return out;
+}
+
+/// Gathers indices `idx` (already normalized, all in range) along `axis`: out shape
+/// s[:axis] + idx.shape + s[axis+1:].
+template <class T>
+xt::xarray<T> gathered(const xt::xarray<T>& a, std::size_t axis, const std::vector<std::size_t>& idx,
+                       const shape_t& idx_shape) {
+  const shape_t s = shape_of(a);
+  std::size_t outer = 1, inner = 1;
+  for (std::size_t d = 0; d < axis; ++d) outer *= s[d];
+  for (std::size_t d = axis + 1; d < s.size(); ++d) inner *= s[d];
+  shape_t os(s.begin(), s.begin() + static_cast<std::ptrdiff_t>(axis));
+  os.insert(os.end(), idx_shape.begin(), idx_shape.end());
+  os.insert(os.end(), s.begin() + static_cast<std::ptrdiff_t>(axis) + 1, s.end());
+  xt::xarray<T> out = xt::xarray<T>::from_shape(os);
+  for (std::size_t o = 0; o < outer; ++o)
+    for (std::size_t k = 0; k < idx.size(); ++k)
+      std::copy_n(a.data() + (o * s[axis] + idx[k]) * inner, inner, out.data() + (o * idx.size() + k) * inner);
+  return out;
+}
+
+template <class T>
+xt::xarray<T> concatenated(const std::vector<const xt::xarray<T>*>& xs, std::size_t axis, const node& n) {
+  shape_t s = shape_of(*xs[0]);
+  std::size_t total = 0;
+  for (const auto* x : xs) {
+    const shape_t xs_ = shape_of(*x);
+    TFE_ENFORCE(xs_.size() == s.size(), shape_error, n.where(), ": concatenating shapes ", shape_str(s), " and ",
+                shape_str(xs_));
+    for (std::size_t d = 0; d < s.size(); ++d)
+      TFE_ENFORCE(d == axis || xs_[d] == s[d], shape_error, n.where(), ": concatenating shapes ", shape_str(s), " and ",
+                  shape_str(xs_), " along axis ", axis);
+    total += xs_[axis];
+  }
+  s[axis] = total;
+  return tfe::detail::concat_ring<T>(xs, axis, s);
+}
+
+/// Constant padding with zeros: pads[d] = {before, after}.
+template <class T>
+xt::xarray<T> zero_padded(const xt::xarray<T>& a, const std::vector<std::array<std::size_t, 2>>& pads) {
+  shape_t s = shape_of(a);
+  shape_t os = s;
+  for (std::size_t d = 0; d < s.size(); ++d) os[d] += pads[d][0] + pads[d][1];
+  xt::xarray<T> out = xt::zeros<T>(os);
+  xt::xstrided_slice_vector sv;
+  for (std::size_t d = 0; d < s.size(); ++d) sv.push_back(xt::range(pads[d][0], pads[d][0] + s[d]));
+  xt::strided_view(out, sv) = a;
+  return out;
+}
+
+template <class T>
+xt::xarray<T> broadcast_to(const xt::xarray<T>& a, const shape_t& s) {
+  return xt::xarray<T>(xt::broadcast(a, s));
+}
+
+}  // namespace detail
+}  // namespace tfe::graph
