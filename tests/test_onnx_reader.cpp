@@ -343,7 +343,7 @@ TEST_CASE("onnx reader: file problems name the file") {
   const auto truncated = write_bytes(dir.file("truncated.onnx"), bytes.substr(0, bytes.size() / 2));
   check_file_error([&] { tfe::onnx::read_model(truncated); }, {truncated, "not a valid ONNX model", "truncated"});
 
-  const auto garbage = write_bytes(dir.file("garbage.onnx"), std::string("\xff\xff\xff\xff not an onnx model", 24));
+  const auto garbage = write_bytes(dir.file("garbage.onnx"), std::string("\xff\xff\xff\xff not an onnx model"));
   check_file_error([&] { tfe::onnx::read_model(garbage); }, {garbage, "not a valid ONNX model"});
   // Bytes that parse as a protobuf but hold no graph.
   const auto empty = write_bytes(dir.file("empty.onnx"), "");
@@ -351,6 +351,31 @@ TEST_CASE("onnx reader: file problems name the file") {
   check_file_error([&] { tfe::onnx::read_model(dir.path.string()); }, {dir.path.string(), "directory"});
   check_file_error([&] { tfe::onnx::read_model_bytes(bytes.substr(0, bytes.size() / 2), "mem"); },
                    {"mem: ", "not a valid ONNX model"});
+}
+
+TEST_CASE("onnx reader: every truncation and corrupted byte gives a graph or a file_error") {
+  std::string bytes;
+  REQUIRE(full_model().SerializeToString(&bytes));
+  std::size_t parsed = 0, rejected = 0;
+  auto attempt = [&](const std::string& b) {
+    try {
+      tfe::onnx::read_model_bytes(b, "fuzz.onnx");
+      ++parsed;
+    } catch (const tfe::file_error& e) {
+      CHECK(std::string(e.what()).rfind("fuzz.onnx: ", 0) == 0);
+      ++rejected;
+    }
+  };
+  for (std::size_t n = 0; n < bytes.size(); ++n) attempt(bytes.substr(0, n));
+  for (std::size_t i = 0; i < bytes.size(); ++i) {
+    for (unsigned char x : {0x01, 0x80, 0xff}) {
+      std::string b = bytes;
+      b[i] = static_cast<char>(static_cast<unsigned char>(b[i]) ^ x);
+      attempt(b);
+    }
+  }
+  CHECK(rejected > 0);
+  MESSAGE(parsed, " corrupted models read, ", rejected, " rejected");
 }
 
 TEST_CASE("onnx reader: format errors name the file and the node, tensor or input") {

@@ -4,7 +4,7 @@
 #include <tfe/onnx/reader.hpp>
 int main() {
   try {
-    tfe::onnx::read_model_bytes(std::string("\xff\xff not a model", 13), "bytes.onnx");
+    tfe::onnx::read_model_bytes(std::string("\xff\xff not a model"), "bytes.onnx");
   } catch (const tfe::file_error& e) {
     std::cout << "consumer_onnx: " << e.what() << "\n";
     return e.path() == "bytes.onnx" ? 0 : 1;
