@@ -3,7 +3,8 @@
 #   2. configure + build tests/consumer against it (-DCMAKE_PREFIX_PATH=<work>/prefix),
 #   3. run the consumer program.
 # Any failing step fails the test. Inputs (-D...): TFE_BINARY_DIR, TFE_CONSUMER_SOURCE_DIR,
-# TFE_WORK_DIR, and optionally TFE_CONFIG, TFE_GENERATOR, TFE_CXX_COMPILER, TFE_CXX_COMPILER_LAUNCHER.
+# TFE_WORK_DIR, and optionally TFE_CONFIG, TFE_GENERATOR, TFE_CXX_COMPILER, TFE_CXX_COMPILER_LAUNCHER,
+# TFE_CONSUMER_ONNX (ON: also find the onnx component, build and run consumer_onnx).
 cmake_minimum_required(VERSION 3.25)
 
 foreach(var TFE_BINARY_DIR TFE_CONSUMER_SOURCE_DIR TFE_WORK_DIR)
@@ -47,6 +48,9 @@ endif()
 if(TFE_CXX_COMPILER_LAUNCHER)
   list(APPEND configure_args "-DCMAKE_CXX_COMPILER_LAUNCHER=${TFE_CXX_COMPILER_LAUNCHER}")
 endif()
+if(TFE_CONSUMER_ONNX)
+  list(APPEND configure_args -DTFE_CONSUMER_ONNX=ON)
+endif()
 run_step(configure "${CMAKE_COMMAND}" ${configure_args})
 
 # The consumer must have found tfe in the scratch prefix, not somewhere else.
@@ -68,4 +72,7 @@ if(NOT EXISTS "${exe}" AND EXISTS "${build}/${TFE_CONFIG}/consumer")
   set(exe "${build}/${TFE_CONFIG}/consumer")
 endif()
 run_step(run "${exe}")
+if(TFE_CONSUMER_ONNX)
+  run_step(run_onnx "${build}/consumer_onnx")
+endif()
 message(STATUS "consumer_package: OK")

@@ -9,6 +9,7 @@ packages=(
   libboost-dev libssl-dev libasio-dev
   doctest-dev nlohmann-json3-dev libcli11-dev zlib1g-dev
   openssl python3 clang-format
+  libonnx-dev libprotobuf-dev libonnx-testdata
   dataset-fashion-mnist
 )
 # Optional packages for reference tools; install with TFE_SETUP_EXTRAS=1.

@@ -10,6 +10,10 @@ export CCACHE_SLOPPINESS="${CCACHE_SLOPPINESS:-pch_defines,time_macros,include_f
 tests=(test_io_security test_reveal_security test_runner test_protocol_contract test_aby3_security
        test_pond_security test_nn_io test_idx test_session test_securenn_costs)
 cmake --preset asan-ubsan -DTFE_BUILD_EXAMPLES=OFF -DTFE_BUILD_BENCHMARKS=OFF >/dev/null
+# The ONNX reader (tfe::onnx) parses untrusted files too; it is built when ONNX and Protobuf are found.
+if grep -q '^TFE_HAVE_ONNX:INTERNAL=ON$' build/asan-ubsan/CMakeCache.txt; then
+  tests+=(test_onnx_reader)
+fi
 cmake --build build/asan-ubsan -j 2 --target "${tests[@]}"
 regex="^($(IFS='|'; echo "${tests[*]}"))\$"
 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
