@@ -3,6 +3,7 @@
 // specific exception naming the file (or peer) and the field, never a crash, a huge allocation or a
 // silently wrong tensor. docs/security.md, "Untrusted files and peers: size limits", lists the limits.
 #include <doctest/doctest.h>
+#include "expect_error.hpp"
 
 #include "temp_dir.hpp"
 
@@ -35,19 +36,8 @@ void write_bytes(const std::string& path, const std::string& bytes) {
   REQUIRE(out.good());
 }
 
-/// The message of the E thrown by f; a missing exception fails the test, another type propagates.
-template <class E, class F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const E& e) {
-    return e.what();
-  }
-  FAIL("no exception was thrown");
-  return {};
-}
-
-bool contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
+using tfe_test::contains;
+using tfe_test::error_of;
 
 void le(std::string& s, std::uint64_t v, int bytes) {
   for (int i = 0; i < bytes; ++i) s.push_back(static_cast<char>((v >> (8 * i)) & 0xFF));

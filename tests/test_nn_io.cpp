@@ -1,5 +1,6 @@
 // tests/test_nn_io.cpp: .npy/.npz, weight and model files (round trips and every documented error),
 // sharing a model from its owner, the player helpers, and the clear errors of the keras API.
+#include "expect_error.hpp"
 #include "nn_reference.hpp"
 #include "temp_dir.hpp"
 
@@ -16,19 +17,8 @@ using pond64 = tfe::pond<tfe::ring64>;
 
 using tfe_test::temp_dir;
 
-template <class E, class F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const E& e) {
-    return e.what();
-  } catch (const std::exception& e) {
-    return std::string("wrong exception type: ") + e.what();
-  }
-  return "no exception";
-}
-
-bool contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
+using tfe_test::contains;
+using tfe_test::error_of;
 
 keras::architecture small_cnn() {
   return {{6, 6, 1},

@@ -101,11 +101,9 @@ class converter {
       fail(m_path, what, "is not a tensor (sequence, map, optional and sparse inputs are not supported)");
     const auto& tt = in.type().tensor_type();
     const int et = tt.elem_type();
-    if (detail::is_integer_type(et))
-      fail(m_path, what, "integer graph inputs are not supported (element type " + detail::type_name(et) + ")");
-    if (!detail::is_float_type(et))
-      fail(m_path, what, "element type " + detail::type_name(et) + " is not supported (float inputs only)");
-    graph::tensor_spec spec{in.name(), {}};
+    if (!detail::is_float_type(et) && !detail::is_integer_type(et))
+      fail(m_path, what, "element type " + detail::type_name(et) + " is not supported (real and integer inputs only)");
+    graph::tensor_spec spec{in.name(), {}, detail::is_integer_type(et)};
     if (tt.has_shape()) {
       const auto& shape = tt.shape();
       if (static_cast<std::size_t>(shape.dim_size()) > graph::max_graph_axes)

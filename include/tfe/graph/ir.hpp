@@ -111,6 +111,7 @@ struct node {
 struct tensor_spec {
   std::string name;
   std::vector<std::int64_t> dims;
+  bool integer = false;  // an ONNX integer or bool tensor (graph inputs: token ids, indices)
 };
 
 inline std::string dims_str(const std::vector<std::int64_t>& d) {
@@ -118,6 +119,14 @@ inline std::string dims_str(const std::vector<std::int64_t>& d) {
   for (std::size_t i = 0; i < d.size(); ++i)
     s += (i ? ", " : "") + (d[i] < 0 ? std::string("?") : std::to_string(d[i]));
   return s + (d.size() == 1 ? ",)" : ")");
+}
+
+/// Whether an actual shape matches declared dims (−1 matches any size).
+inline bool dims_match(const shape_t& s, const std::vector<std::int64_t>& dims) {
+  if (s.size() != dims.size()) return false;
+  for (std::size_t i = 0; i < s.size(); ++i)
+    if (dims[i] >= 0 && static_cast<std::size_t>(dims[i]) != s[i]) return false;
+  return true;
 }
 
 struct graph {
@@ -204,7 +213,7 @@ inline nlohmann::json to_json(const graph& g) {
   j["opset"] = g.opset;
   auto specs = [](const std::vector<tensor_spec>& v) {
     nlohmann::json a = nlohmann::json::array();
-    for (const auto& t : v) a.push_back({{"name", t.name}, {"dims", t.dims}});
+    for (const auto& t : v) a.push_back({{"name", t.name}, {"dims", t.dims}, {"integer", t.integer}});
     return a;
   };
   j["inputs"] = specs(g.inputs);
@@ -258,7 +267,8 @@ inline graph graph_from_json(const nlohmann::json& j, const std::string& where) 
       std::vector<tensor_spec> v;
       TFE_ENFORCE(a.is_array() && a.size() <= max_graph_nodes, config_error, where, ": '", what, "' too long");
       for (const auto& t : a) {
-        v.push_back({t.at("name").get<std::string>(), detail::dims_from_json(t.at("dims"), where + " " + what)});
+        v.push_back({t.at("name").get<std::string>(), detail::dims_from_json(t.at("dims"), where + " " + what),
+                     t.value("integer", false)});
         check_name(v.back().name, where);
       }
       return v;

@@ -26,8 +26,39 @@ using result = std::vector<value<P>>;
 
 // ---- arithmetic ---------------------------------------------------------------------------------
 
+/// ONNX's sign: −1, 0 or 1 (tfe::sign gives 1 at 0): [x > 0] − [x < 0], two batched comparisons.
+template <protocol P>
+private_tensor<P> sign_onnx(const private_tensor<P>& x) {
+  return greater(x, 0.0) - less(x, 0.0);
+}
+
+/// 1/x for either sign: s·reciprocal(s·x) with s = 1 − 2·[x < 0] (one sign test, two products more
+/// than tfe::reciprocal, whose domain is positive). |x| must lie in reciprocal's domain.
+template <protocol P>
+private_tensor<P> reciprocal_signed(const private_tensor<P>& x) {
+  auto s = 1.0 - less(x, 0.0) * 2.0;
+  return reciprocal(x * s) * s;
+}
+
+/// Opset < 7 binary ops with broadcast = 1 and `axis`: B's dims align with A's from `axis` on.
+template <protocol P>
+void legacy_broadcast(op_context<P>& c, std::vector<value<P>>& keep) {
+  if (c.opset >= 7 || c.n.get_int("broadcast", 0) == 0 || !c.n.has("axis")) return;
+  const shape_t as = c.at(0).shape(), bs = c.at(1).shape();
+  const std::size_t axis = gd::axis_of(c.n.get_int("axis", 0), as.size(), c.n);
+  shape_t t(as.size(), 1);
+  TFE_ENFORCE(axis + bs.size() <= as.size(), shape_error, c.n.where(), ": B of shape ", shape_str(bs),
+              " does not fit A of shape ", shape_str(as), " at axis ", axis);
+  for (std::size_t i = 0; i < bs.size(); ++i) t[axis + i] = bs[i];
+  keep.push_back(gd::apply_structural(c.at(1), [&](const auto& x) { return gd::reshaped(x, t); }));
+  c.in[1] = &keep.back();
+}
+
 template <protocol P>
 result<P> add(op_context<P>& c) {
+  std::vector<value<P>> keep;
+  keep.reserve(1);
+  legacy_broadcast(c, keep);
   const auto &a = c.at(0), &b = c.at(1);
   if (a.is_public() && b.is_public())
     return c.out(xt::xarray<double>(a.pub->data + b.pub->data), a.pub->integer && b.pub->integer);
@@ -38,6 +69,9 @@ result<P> add(op_context<P>& c) {
 
 template <protocol P>
 result<P> sub(op_context<P>& c) {
+  std::vector<value<P>> keep;
+  keep.reserve(1);
+  legacy_broadcast(c, keep);
   const auto &a = c.at(0), &b = c.at(1);
   if (a.is_public() && b.is_public())
     return c.out(xt::xarray<double>(a.pub->data - b.pub->data), a.pub->integer && b.pub->integer);
@@ -48,6 +82,9 @@ result<P> sub(op_context<P>& c) {
 
 template <protocol P>
 result<P> mul(op_context<P>& c) {
+  std::vector<value<P>> keep;
+  keep.reserve(1);
+  legacy_broadcast(c, keep);
   const auto &a = c.at(0), &b = c.at(1);
   if (a.is_public() && b.is_public())
     return c.out(xt::xarray<double>(a.pub->data * b.pub->data), a.pub->integer && b.pub->integer);
@@ -58,6 +95,9 @@ result<P> mul(op_context<P>& c) {
 
 template <protocol P>
 result<P> div(op_context<P>& c) {
+  std::vector<value<P>> keep;
+  keep.reserve(1);
+  legacy_broadcast(c, keep);
   const auto &a = c.at(0), &b = c.at(1);
   if (a.is_public() && b.is_public()) {
     xt::xarray<double> q = a.pub->data / b.pub->data;
@@ -65,11 +105,14 @@ result<P> div(op_context<P>& c) {
     if (integer) q = xt::trunc(q);
     return c.out(std::move(q), integer);
   }
+  if (a.is_private() ? a.priv_integer : a.pub->integer)
+    TFE_ENFORCE(!(b.is_private() ? b.priv_integer : b.pub->integer), config_error, c.n.where(),
+                ": integer division of private tensors is not supported (it would need a private floor)");
   if (b.is_public()) {
     TFE_ENFORCE(xt::all(xt::not_equal(b.pub->data, 0.0)), config_error, c.n.where(), ": division by a zero constant");
     return c.out(*a.priv * c.s.constant(xt::xarray<double>(1.0 / b.pub->data)));
   }
-  auto r = reciprocal(*b.priv);
+  auto r = reciprocal_signed(*b.priv);
   if (a.is_public()) return c.out(r * c.s.constant(a.pub->data));
   return c.out(*a.priv * r);
 }
@@ -112,7 +155,7 @@ result<P> pow(op_context<P>& c) {
   const double k = e.data.flat(0);
   if (k == 0.5) return c.out(sqrt(*x.priv));
   if (k == -0.5) return c.out(inv_sqrt(*x.priv));
-  if (k == -1) return c.out(reciprocal(*x.priv));
+  if (k == -1) return c.out(reciprocal_signed(*x.priv));
   TFE_ENFORCE(k >= 0 && k == std::trunc(k) && k <= 64, config_error, c.n.where(), ": exponent ", k,
               " is not supported (supported: integers 0..64, -1, 0.5, -0.5)");
   if (k == 0) return c.out(tfe::detail::constant_like(*x.priv, 1.0));
@@ -168,6 +211,13 @@ result<P> clip_op(op_context<P>& c) {
     if (c.n.has("min")) lo = c.n.get_float("min", 0);
     if (c.n.has("max")) hi = c.n.get_float("max", 0);
   } else {
+    if ((c.has(1) && c.at(1).is_private()) || (c.has(2) && c.at(2).is_private())) {
+      // Private bounds: an exact maximum and minimum (one sign test and one product each).
+      auto y = c.priv(0);
+      if (c.has(1)) y = maximum(y, c.priv(1));
+      if (c.has(2)) y = minimum(y, c.priv(2));
+      return c.out(y);
+    }
     if (c.has(1)) lo = c.pub(1, "min").data.flat(0);
     if (c.has(2)) hi = c.pub(2, "max").data.flat(0);
   }
@@ -291,11 +341,13 @@ result<P> identity(op_context<P>& c) {
 
 template <protocol P>
 result<P> dropout(op_context<P>& c) {
-  TFE_ENFORCE(c.n.outputs.size() < 2 || c.n.outputs[1].empty(), config_error, c.n.where(),
-              ": the mask output of Dropout is not supported (inference only)");
   if (c.has(2) && c.at(2).is_public() && c.at(2).pub->data.size() == 1 && c.at(2).pub->data.flat(0) != 0)
     c.unsupported("Dropout in training mode");
-  return c.out(c.at(0));
+  if (c.has(2) && c.at(2).is_private()) c.unsupported("Dropout with a private training_mode");
+  auto r = c.out(c.at(0));
+  // Inference keeps everything: the mask (public) is all true.
+  if (c.n.outputs.size() > 1) r.push_back(value<P>::of(xt::xarray<double>(xt::ones<double>(c.at(0).shape())), true));
+  return r;
 }
 
 /// ONNX TensorProto data types: 1 float, 10 float16, 11 double, 16 bfloat16; 2..7, 9, 12, 13 integers and bool.

@@ -42,7 +42,30 @@ inline xt::xarray<double> window_counts(const shape_t& xs, const conv_params& p,
 
 /// MaxPool and AveragePool (2-D, NCHW).
 template <protocol P>
+result<P> pool_2d(op_context<P>& c, bool is_max);
+
+/// MaxPool and AveragePool; 1-D pooling runs as 2-D on (N, C, 1, L).
+template <protocol P>
 result<P> pool(op_context<P>& c, bool is_max) {
+  const shape_t xs = c.at(0).shape();
+  if (xs.size() != 3) return pool_2d(c, is_max);
+  node n = c.n;
+  for (const char* a : {"strides", "dilations", "kernel_shape"})
+    if (n.has(a)) n.attributes[a].ints.insert(n.attributes[a].ints.begin(), 1);
+  if (n.has("pads")) {
+    auto& v = n.attributes["pads"].ints;
+    if (v.size() == 2) v = {0, v[0], 0, v[1]};
+  }
+  const value<P> x2 = as_2d(c.at(0));
+  op_context<P> c2{c.s, n, {&x2}, c.opset};
+  auto r = pool_2d(c2, is_max);
+  const shape_t ys = r[0].shape();
+  r[0] = gd::apply_structural(r[0], [&](const auto& v) { return gd::reshaped(v, {ys[0], ys[1], ys[3]}); });
+  return r;
+}
+
+template <protocol P>
+result<P> pool_2d(op_context<P>& c, bool is_max) {
   const shape_t xs = c.at(0).shape();
   TFE_ENFORCE(xs.size() == 4, config_error, c.n.where(), ": pooling is supported in 2-D, input of shape ",
               shape_str(xs));
@@ -142,15 +165,19 @@ template <protocol P>
 result<P> layer_norm(op_context<P>& c) {
   const auto x = c.priv(0);
   const std::size_t a = gd::axis_of(c.n.get_int("axis", -1), x.ndim(), c.n);
-  TFE_ENFORCE(c.n.outputs.size() == 1 || (c.n.outputs[1].empty() && (c.n.outputs.size() < 3 || c.n.outputs[2].empty())),
-              config_error, c.n.where(), ": the Mean and InvStdDev outputs are not supported");
   std::vector<long> axes;
   for (std::size_t d = a; d < x.ndim(); ++d) axes.push_back(static_cast<long>(d));
-  auto y = normalized(x, axes, c.n.get_float("epsilon", 1e-5));
+  auto mu = mean(x, axes, true);
+  auto d = x - mu;
+  auto inv = inv_sqrt(mean(d * d, axes, true) + c.n.get_float("epsilon", 1e-5));
+  auto y = d * inv;
   const auto& sc = c.at(1);
   y = sc.is_public() ? gd::mul_public(y, *sc.pub) : y * *sc.priv;
   if (c.has(2)) y = c.at(2).is_public() ? y + c.s.constant(c.at(2).pub->data) : y + *c.at(2).priv;
-  return c.out(y);
+  auto r = c.out(y);
+  if (c.n.outputs.size() > 1) r.push_back(value<P>::of(mu));   // Mean
+  if (c.n.outputs.size() > 2) r.push_back(value<P>::of(inv));  // InvStdDev
+  return r;
 }
 
 template <protocol P>
@@ -206,7 +233,7 @@ std::vector<std::size_t> reduce_axes(op_context<P>& c, bool axes_as_input, bool&
   return out;
 }
 
-enum class reduction { sum, mean, max, min, sum_square, l2 };
+enum class reduction { sum, mean, max, min, sum_square, l2, log_sum, log_sum_exp };
 
 template <protocol P>
 result<P> reduce(op_context<P>& c, reduction k) {
@@ -237,6 +264,15 @@ result<P> reduce(op_context<P>& c, reduction k) {
       return c.out(reshape(sum(x * x, la, keep), lo));
     case reduction::l2:
       return c.out(reshape(sqrt(sum(x * x, la, keep)), lo));
+    case reduction::log_sum:
+      return c.out(reshape(log(sum(x, la, keep)), lo));
+    case reduction::log_sum_exp: {
+      // m + log Σ exp(x − m) with m the maximum (so the log's argument is at least 1).
+      auto m = reduce(c, reduction::max);
+      std::vector<long> ksl(ks.begin(), ks.end());
+      auto mk = reshape(*m[0].priv, ksl);
+      return c.out(reshape(log(sum(exp(x - mk), la, true)) + mk, lo));
+    }
     case reduction::max:
     case reduction::min: {
       // Move the reduced axes to the back, merge them, and take one tournament over them.
@@ -256,17 +292,56 @@ result<P> reduce(op_context<P>& c, reduction k) {
 
 template <protocol P>
 result<P> arg_extremum(op_context<P>& c, bool is_max) {
-  TFE_ENFORCE(c.n.get_int("select_last_index", 0) == 0, config_error, c.n.where(),
-              ": select_last_index = 1 is not supported");
-  const auto x = c.priv(0);
+  auto x = c.priv(0);
   const std::size_t a = gd::axis_of(c.n.get_int("axis", 0), x.ndim(), c.n);
+  const bool last = c.n.get_int("select_last_index", 0) != 0;
+  const std::size_t len = x.shape()[a];
+  if (last)  // the first maximum of the reversed axis is the last one: index n − 1 − i
+    x = *gd::apply_structural(value<P>::of(x), [&](const auto& v) {
+           return gd::strided_slice(v, a, static_cast<std::int64_t>(len) - 1, -1, len);
+         }).priv;
   auto r = argmax(is_max ? x : -x, static_cast<long>(a));
+  if (last) r = (static_cast<double>(len) - 1.0) - r;
   if (c.n.get_int("keepdims", 1) != 0) {
     shape_t ks = x.shape();
     ks[a] = 1;
     r = reshape(r, std::vector<long>(ks.begin(), ks.end()));
   }
   return c.out(r, true);
+}
+
+/// Hardmax: the one-hot vector of the (first) maximum along `axis` (from opset 13; before, of the
+/// rows of the 2-D coercion at `axis`): argmax, then one batched equality test with 0..n−1.
+template <protocol P>
+result<P> hardmax(op_context<P>& c) {
+  auto x = c.priv(0);
+  const shape_t s = x.shape();
+  std::size_t a = gd::axis_of(c.n.get_int("axis", c.opset >= 13 ? -1 : 1), s.size(), c.n);
+  if (c.opset < 13) {
+    std::size_t outer = 1;
+    for (std::size_t d = 0; d < a; ++d) outer *= s[d];
+    x = reshape(x, std::vector<long>{long(outer), long(shape_size(s) / std::max<std::size_t>(outer, 1))});
+    a = 1;
+  }
+  const std::size_t n = x.shape()[a];
+  shape_t ks = x.shape();
+  ks[a] = 1;
+  auto idx = reshape(argmax(x, static_cast<long>(a)), std::vector<long>(ks.begin(), ks.end()));
+  shape_t rs(x.ndim(), 1);
+  rs[a] = n;
+  xt::xarray<double> range = xt::arange<double>(static_cast<double>(n));
+  range.reshape(rs);
+  auto wide = gd::mul_public(idx, array{xt::ones<double>(rs), true});
+  auto onehot = equal(wide, to_private(c.s.constant(range)));
+  return c.out(reshape(onehot, std::vector<long>(s.begin(), s.end())), true);
+}
+
+/// MeanVarianceNormalization: (x − mean)/√var over `axes` (default N, H, W), ε = 1e-9 as ONNX.
+template <protocol P>
+result<P> mean_variance_norm(op_context<P>& c) {
+  auto axes64 = c.n.get_ints("axes", {0, 2, 3});
+  std::vector<long> axes(axes64.begin(), axes64.end());
+  return c.out(normalized(c.priv(0), axes, 1e-9));
 }
 
 }  // namespace tfe::graph::kernels

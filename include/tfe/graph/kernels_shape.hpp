@@ -144,7 +144,9 @@ result<P> concat_op(op_context<P>& c) {
     for (const auto& x : ps) xs.push_back(&x.parts()[k]);
     parts.push_back(gd::concatenated(xs, a, c.n));
   }
-  shape_t s = shape_of(parts[0]);
+  std::vector<shape_t> shapes;
+  for (const auto& x : ps) shapes.push_back(x.shape());
+  shape_t s = tfe::detail::concat_shape(shapes, a, "Concat");
   return c.out(private_tensor<P>(c.s, std::move(s), std::move(parts)));
 }
 
@@ -235,7 +237,8 @@ result<P> gather(op_context<P>& c) {
   }
   // Private indices: one-hot rows by one batched equality test, then one product with the table.
   TFE_ENFORCE(a == 0, config_error, c.n.where(), ": Gather with private indices is supported along axis 0 only");
-  const auto& ip = *idx.priv;
+  // Negative indices count from the end: i + n·[i < 0] (one sign test).
+  const auto ip = *idx.priv + gd::mul_public(less(*idx.priv, 0.0), array{xt::xarray<double>(double(s[0])), true});
   const std::size_t n = s[0], m = ip.size(), rest = shape_size(s) / std::max<std::size_t>(n, 1);
   xt::xarray<double> range = xt::arange<double>(static_cast<double>(n));
   range.reshape({1, n});
@@ -319,7 +322,9 @@ result<P> constant_of_shape(op_context<P>& c) {
     const auto& t = c.n.get("value", attribute::kind::tensor).t;
     v = t.data.size() ? t.data.flat(0) : 0.0, integer = t.integer;
   }
-  return c.out(xt::xarray<double>(xt::ones<double>(s) * v), integer);
+  xt::xarray<double> out = xt::xarray<double>::from_shape(s);
+  out.fill(v);
+  return c.out(std::move(out), integer);
 }
 
 template <protocol P>

@@ -27,17 +27,22 @@ namespace tfe::graph {
 
 namespace detail {
 
-/// Re-throws a tfe error raised by `f` with `prefix` in front, keeping its type.
+/// Re-throws a tfe error raised by `f` with `prefix` in front (unless its message starts with it),
+/// keeping its type.
 template <class F>
 auto with_context(const std::string& prefix, F&& f) {
+  auto add = [&](const char* what) {
+    const std::string w = what;
+    return w.rfind(prefix, 0) == 0 ? w : prefix + (prefix.back() == ' ' ? "" : ": ") + w;
+  };
   try {
     return f();
   } catch (const shape_error& e) {
-    throw shape_error(prefix + e.what());
+    throw shape_error(add(e.what()));
   } catch (const config_error& e) {
-    throw config_error(prefix + e.what());
+    throw config_error(add(e.what()));
   } catch (const encoding_error& e) {
-    throw encoding_error(prefix + e.what());
+    throw encoding_error(add(e.what()));
   }
 }
 
@@ -103,11 +108,11 @@ class model {
       const auto& spec = m_g.weights[i];
       auto x = m_s->define_private_input(owner, [&] {
         const shape_t s = shape_of((*w)[i]);
-        TFE_ENFORCE(matches(s, spec.dims), shape_error, m_g.source, ": weight '", spec.name, "' has shape ",
+        TFE_ENFORCE(dims_match(s, spec.dims), shape_error, m_g.source, ": weight '", spec.name, "' has shape ",
                     shape_str(s), " but the graph declares ", dims_str(spec.dims));
         return (*w)[i];
       });
-      TFE_ENFORCE(matches(x.shape(), spec.dims), protocol_error, "weight '", spec.name, "' from '", owner,
+      TFE_ENFORCE(dims_match(x.shape(), spec.dims), protocol_error, "weight '", spec.name, "' from '", owner,
                   "' has shape ", shape_str(x.shape()), " but the graph declares ", dims_str(spec.dims));
       m_weights.emplace(spec.name, std::move(x));
     }
@@ -123,9 +128,9 @@ class model {
     std::map<std::string, value<P>> env;
     for (std::size_t i = 0; i < inputs.size(); ++i) {
       const auto& spec = m_g.inputs[i];
-      TFE_ENFORCE(matches(inputs[i].shape(), spec.dims), shape_error, at, "input '", spec.name, "' has shape ",
+      TFE_ENFORCE(dims_match(inputs[i].shape(), spec.dims), shape_error, at, "input '", spec.name, "' has shape ",
                   shape_str(inputs[i].shape()), " but the graph expects ", dims_str(spec.dims));
-      env[spec.name] = value<P>::of(inputs[i]);
+      env[spec.name] = value<P>::of(inputs[i], spec.integer);
     }
     for (const auto& [name, w] : m_weights) env[name] = value<P>::of(w);
     for (const auto& [name, c] : m_g.constants) env[name] = value<P>::of(c);
@@ -147,7 +152,7 @@ class model {
         c.in.push_back(&it->second);
       }
       auto outs = detail::with_context(at, [&] {
-        return detail::with_context(n.where() + ": ", [&] {
+        return detail::with_context(n.where(), [&] {
           auto node_scope = m_s->op_scope(n.op_type);
           return run_kernel(c);
         });
@@ -167,14 +172,6 @@ class model {
   }
 
   private_tensor<P> predict(const private_tensor<P>& x) { return predict(std::vector<private_tensor<P>>{x})[0]; }
-
-  /// Whether an actual shape matches declared dims (−1 matches any size).
-  static bool matches(const shape_t& s, const std::vector<std::int64_t>& dims) {
-    if (s.size() != dims.size()) return false;
-    for (std::size_t i = 0; i < s.size(); ++i)
-      if (dims[i] >= 0 && static_cast<std::size_t>(dims[i]) != s[i]) return false;
-    return true;
-  }
 
  private:
   session<P>* m_s;

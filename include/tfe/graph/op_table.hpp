@@ -7,7 +7,7 @@
 // Internal ops (domain "tfe."): tfe.ScaleShift, the owner-folded BatchNormalization (graph/model.hpp).
 #pragma once
 
-#include "tfe/graph/kernels_nn.hpp"
+#include "tfe/graph/kernels_resample.hpp"
 
 #include <array>
 #include <set>
@@ -20,37 +20,44 @@ struct op_spec {
   std::string_view attributes;  // space-separated
 };
 
-inline constexpr std::array<op_spec, 86> supported_ops{{
+inline constexpr std::array<op_spec, 100> supported_ops{{
     {"Abs", ""},
-    {"Add", ""},
+    {"Add", "axis broadcast"},
     {"And", ""},
     {"ArgMax", "axis keepdims select_last_index"},
     {"ArgMin", "axis keepdims select_last_index"},
     {"AveragePool", "auto_pad ceil_mode count_include_pad kernel_shape pads strides dilations"},
-    {"BatchNormalization", "epsilon momentum training_mode spatial"},
+    {"BatchNormalization", "epsilon is_test momentum training_mode spatial"},
     {"Cast", "to saturate"},
+    {"CastLike", "saturate"},
     {"Ceil", ""},
+    {"Celu", "alpha"},
     {"Clip", "min max"},
     {"Concat", "axis"},
     {"Constant", "value"},
     {"ConstantOfShape", "value"},
     {"Conv", "auto_pad dilations group kernel_shape pads strides"},
     {"ConvTranspose", "auto_pad dilations group kernel_shape output_padding output_shape pads strides"},
-    {"Div", ""},
-    {"Dropout", "ratio seed"},
+    {"CumSum", "exclusive reverse"},
+    {"DepthToSpace", "blocksize mode"},
+    {"Div", "axis broadcast"},
+    {"Dropout", "is_test ratio seed"},
     {"Elu", "alpha"},
     {"Equal", ""},
     {"Erf", ""},
     {"Exp", ""},
     {"Expand", ""},
+    {"EyeLike", "dtype k"},
     {"Flatten", "axis"},
     {"Floor", ""},
     {"Gather", "axis"},
-    {"Gemm", "alpha beta transA transB"},
+    {"GatherElements", "axis"},
+    {"Gemm", "alpha beta broadcast transA transB"},
     {"GlobalAveragePool", ""},
     {"GlobalMaxPool", ""},
     {"Greater", ""},
     {"GreaterOrEqual", ""},
+    {"Hardmax", "axis"},
     {"HardSigmoid", "alpha beta"},
     {"HardSwish", ""},
     {"Identity", ""},
@@ -65,8 +72,9 @@ inline constexpr std::array<op_spec, 86> supported_ops{{
     {"Max", ""},
     {"MaxPool", "auto_pad ceil_mode dilations kernel_shape pads storage_order strides"},
     {"Mean", ""},
+    {"MeanVarianceNormalization", "axes"},
     {"Min", ""},
-    {"Mul", ""},
+    {"Mul", "axis broadcast"},
     {"Neg", ""},
     {"Not", ""},
     {"Or", ""},
@@ -76,6 +84,8 @@ inline constexpr std::array<op_spec, 86> supported_ops{{
     {"Range", ""},
     {"Reciprocal", ""},
     {"ReduceL2", "axes keepdims noop_with_empty_axes"},
+    {"ReduceLogSum", "axes keepdims noop_with_empty_axes"},
+    {"ReduceLogSumExp", "axes keepdims noop_with_empty_axes"},
     {"ReduceMax", "axes keepdims noop_with_empty_axes"},
     {"ReduceMean", "axes keepdims noop_with_empty_axes"},
     {"ReduceMin", "axes keepdims noop_with_empty_axes"},
@@ -83,9 +93,13 @@ inline constexpr std::array<op_spec, 86> supported_ops{{
     {"ReduceSumSquare", "axes keepdims noop_with_empty_axes"},
     {"Relu", ""},
     {"Reshape", "allowzero shape"},
+    {"Resize",
+     "antialias axes coordinate_transformation_mode cubic_coeff_a exclude_outside extrapolation_value "
+     "keep_aspect_ratio_policy mode nearest_mode"},
     {"Round", ""},
     {"Selu", "alpha gamma"},
     {"Shape", "end start"},
+    {"Shrink", "bias lambd"},
     {"Sigmoid", ""},
     {"Sign", ""},
     {"Size", ""},
@@ -93,19 +107,22 @@ inline constexpr std::array<op_spec, 86> supported_ops{{
     {"Softmax", "axis"},
     {"Softplus", ""},
     {"Softsign", ""},
+    {"SpaceToDepth", "blocksize"},
     {"Split", "axis num_outputs split"},
     {"Sqrt", ""},
     {"Squeeze", "axes"},
-    {"Sub", ""},
+    {"Sub", "axis broadcast"},
     {"Sum", ""},
     {"Tanh", ""},
+    {"ThresholdedRelu", "alpha"},
     {"Tile", ""},
     {"Transpose", "perm"},
+    {"Trilu", "upper"},
     {"Unsqueeze", "axes"},
+    {"Upsample", "mode scales"},
     {"Where", ""},
     {"Xor", ""},
     {"tfe.ScaleShift", ""},
-    {"ThresholdedRelu", "alpha"},
 }};
 
 inline const op_spec* find_op(std::string_view op_type) {
@@ -179,14 +196,14 @@ std::vector<value<P>> run_kernel(op_context<P>& c) {
   if (t == "Mean") return k::sum_n(c, true);
   if (t == "Pow") return k::pow(c);
   if (t == "Abs") return un([](const auto& x) { return tfe::abs(x); }, [](const auto& d) { return xt::abs(d); });
-  if (t == "Sign") return un([](const auto& x) { return tfe::sign(x); }, [](const auto& d) { return xt::sign(d); });
+  if (t == "Sign") return un([](const auto& x) { return k::sign_onnx(x); }, [](const auto& d) { return xt::sign(d); });
   if (t == "Relu") return un([](const auto& x) { return relu(x); }, [](const auto& d) { return xt::maximum(d, 0.0); });
   if (t == "Sigmoid") return un([](const auto& x) { return sigmoid(x); }, [](const auto& d) { return 1.0 / (1.0 + xt::exp(-d)); });
   if (t == "Tanh") return un([](const auto& x) { return tfe::tanh(x); }, [](const auto& d) { return xt::tanh(d); });
   if (t == "Exp") return un([](const auto& x) { return tfe::exp(x); }, [](const auto& d) { return xt::exp(d); });
   if (t == "Log") return un([](const auto& x) { return tfe::log(x); }, [](const auto& d) { return xt::log(d); });
   if (t == "Sqrt") return un([](const auto& x) { return tfe::sqrt(x); }, [](const auto& d) { return xt::sqrt(d); });
-  if (t == "Reciprocal") return un([](const auto& x) { return reciprocal(x); }, [](const auto& d) { return 1.0 / d; });
+  if (t == "Reciprocal") return un([](const auto& x) { return k::reciprocal_signed(x); }, [](const auto& d) { return 1.0 / d; });
   if (t == "Erf") return un([](const auto& x) { return k::erf_approx(x); }, [](const auto& d) { return xt::erf(d); });
   if (t == "Softplus") return un([](const auto& x) { return k::softplus(x); }, [](const auto& d) { return xt::log1p(xt::exp(d)); });
   if (t == "Softsign") return un([](const auto& x) { return x * reciprocal(tfe::abs(x) + 1.0); }, [](const auto& d) { return d / (1.0 + xt::abs(d)); });
@@ -213,9 +230,43 @@ std::vector<value<P>> run_kernel(op_context<P>& c) {
   if (t == "PRelu") {
     auto x = c.priv(0);
     auto r = relu(x);
-    const auto& sl = c.at(1);
+    value<P> sl = c.at(1);
+    const shape_t ss = sl.shape();
+    if (ss.size() == 1 && x.ndim() > 2 && ss[0] == x.shape()[1] && ss[0] != x.shape().back()) {
+      shape_t t(x.ndim() - 1, 1);  // a per-channel slope (C,) becomes (C, 1, ..., 1)
+      t[0] = ss[0];
+      sl = gd::apply_structural(sl, [&](const auto& a) { return gd::reshaped(a, t); });
+    }
     return c.out(r + (sl.is_public() ? gd::mul_public(x - r, *sl.pub) : (x - r) * *sl.priv));
   }
+  if (t == "Celu") {
+    const double a = c.n.get_float("alpha", 1.0);
+    return un([a](const auto& x) { return k::elu(x * (1.0 / a), 1.0) * a; }, [a](const auto& d) { return xt::maximum(d, 0.0) + xt::minimum(0.0, a * (xt::exp(d / a) - 1.0)); });
+  }
+  if (t == "Shrink") {
+    const double l = c.n.get_float("lambd", 0.5), b = c.n.get_float("bias", 0.0);
+    return un([=](const auto& x) { return select(less(x, -l), x + b, tfe::detail::constant_like(x, 0.0)) + select(greater(x, l), x - b, tfe::detail::constant_like(x, 0.0)); },
+              [=](const auto& d) { return xt::where(d < -l, d + b, xt::where(d > l, d - b, 0.0)); });
+  }
+  if (t == "CastLike") {
+    const bool integer = c.at(1).is_public() ? c.at(1).pub->integer : c.at(1).priv_integer;
+    node n = c.n;
+    n.attributes["to"] = attribute{attribute::kind::integer, integer ? 7 : 1, 0, {}, {}, {}, {}};
+    op_context<P> c2{c.s, n, {c.in[0]}, c.opset};
+    return k::cast(c2);
+  }
+  if (t == "Hardmax") return k::hardmax(c);
+  if (t == "Trilu") return k::trilu(c);
+  if (t == "CumSum") return k::cumsum(c);
+  if (t == "GatherElements") return k::gather_elements(c);
+  if (t == "EyeLike") return k::eye_like(c);
+  if (t == "MeanVarianceNormalization") return k::mean_variance_norm(c);
+  if (t == "Resize") return k::resize(c, false);
+  if (t == "Upsample") return k::resize(c, true);
+  if (t == "DepthToSpace") return k::depth_space(c, true);
+  if (t == "SpaceToDepth") return k::depth_space(c, false);
+  if (t == "ReduceLogSum") return k::reduce(c, reduction::log_sum);
+  if (t == "ReduceLogSumExp") return k::reduce(c, reduction::log_sum_exp);
   if (t == "Clip") return k::clip_op(c);
   if (t == "Max") return k::extremum(c, true);
   if (t == "Min") return k::extremum(c, false);

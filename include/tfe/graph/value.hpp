@@ -50,7 +50,9 @@ value<P> apply_structural(const value<P>& v, F&& f) {
   if (v.is_public()) return value<P>::of(xt::xarray<double>(f(v.pub->data)), v.pub->integer);
   typename private_tensor<P>::parts_type parts;
   for (const auto& p : v.priv->parts()) parts.push_back(f(p));
-  shape_t s = shape_of(parts.front());
+  // A player holding no share component (plain's non-servers, a dealer) still needs the shape.
+  shape_t s = parts.empty() ? shape_of(f(xt::xarray<std::uint8_t>(xt::zeros<std::uint8_t>(v.priv->shape()))))
+                            : shape_of(parts.front());
   return value<P>::of(private_tensor<P>(v.priv->sess(), std::move(s), std::move(parts)), v.priv_integer);
 }
 

@@ -188,6 +188,22 @@ inline void write_file_bytes(const std::string& path, const std::string& bytes) 
   if (!out) throw file_error(path, "write failed");
 }
 
+/// The numpy dtype string of the .npy file at `path` (e.g. "<f4", "<i8"), from its header.
+inline std::string npy_dtype_of(const std::string& path) {
+  const std::string bytes = read_file_bytes(path);
+  static const char magic[] = "\x93NUMPY";
+  if (bytes.size() < 10 || bytes.compare(0, 6, magic, 6) != 0)
+    throw file_error(path, "not a .npy file (bad magic string)");
+  const auto* u = reinterpret_cast<const unsigned char*>(bytes.data());
+  const std::size_t hstart = u[6] == 1 ? 10 : 12;
+  if (bytes.size() < hstart) throw file_error(path, "truncated .npy header");
+  const std::size_t hlen =
+      u[6] == 1 ? (u[8] | (std::size_t(u[9]) << 8))
+                : (u[8] | (std::size_t(u[9]) << 8) | (std::size_t(u[10]) << 16) | (std::size_t(u[11]) << 24));
+  if (bytes.size() < hstart + hlen) throw file_error(path, "truncated .npy header");
+  return detail::npy_field(bytes.substr(hstart, hlen), "descr", path);
+}
+
 inline void save_npy(const std::string& path, const xt::xarray<double>& a, npy_dtype dtype = npy_dtype::f4) {
   write_file_bytes(path, to_npy(a, dtype));
 }

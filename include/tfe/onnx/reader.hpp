@@ -11,7 +11,8 @@
 //   inputs       the graph inputs that are not also initializers (old IR versions list initializers
 //                among the inputs), with their dims: dim_value, or -1 for a dim_param or unknown
 //                dimension; an input without a shape gets empty dims. An input must be a tensor of
-//                float, double, float16 or bfloat16 ("integer graph inputs are not supported").
+//                a real type (float, double, float16, bfloat16) or of an integer or bool type
+//                (tensor_spec::integer: token ids, indices; private integers at run time).
 //   outputs      the graph outputs' names.
 //   initializers and Constant nodes, by the privacy rule of ir.hpp: float tensors (FLOAT, DOUBLE,
 //                FLOAT16, BFLOAT16) with more than one element are weights (graph.weights, values in

@@ -1,0 +1,158 @@
+// test_onnx_models: models exported from PyTorch (models/onnx, made by tools/make_onnx_models.py with
+// torch.onnx.export; checked in, so no Python at test time) run through the graph runner under plain
+// and every secure protocol, against PyTorch's own outputs; the two Fashion-MNIST models agree with
+// PyTorch's predictions; malformed and unsupported models fail at load with the node named.
+#include "expect_error.hpp"
+#include "graph_runner.hpp"
+
+#include "tfe/graph/model.hpp"
+#include "tfe/io/idx.hpp"
+#include "tfe/io/npy.hpp"
+#include "tfe/onnx/reader.hpp"
+#include "tfe/protocol/plain/plain.hpp"
+#include "tfe/runtime/runner.hpp"
+
+#include <doctest/doctest.h>
+
+#include <string>
+
+namespace {
+
+const std::string dir = std::string(TFE_SOURCE_DIR) + "/models/onnx/";
+
+tfe::programs::graph_result run(const std::string& protocol, const tfe::graph::saved_graph& m,
+                                const std::vector<xt::xarray<double>>& inputs, std::size_t batch = 0) {
+  tfe::programs::graph_request rq;
+  rq.protocol = protocol;
+  rq.batch = batch;
+  rq.load_model = [&] { return m; };
+  rq.load_inputs = [&] { return inputs; };
+  return tfe::programs::run_graph(rq);
+}
+
+double max_diff(const xt::xarray<double>& a, const xt::xarray<double>& b) {
+  REQUIRE(a.size() == b.size());
+  double d = 0;
+  for (std::size_t i = 0; i < a.size(); ++i) d = std::max(d, std::abs(a.flat(i) - b.flat(i)));
+  return d;
+}
+
+using tfe_test::contains;
+using tfe_test::error_of;
+
+}  // namespace
+
+TEST_CASE("PyTorch-exported models agree with PyTorch under every protocol") {
+  // Tolerances: the documented error of each model's least exact op (docs/onnx.md), for outputs of
+  // magnitude ~1: fixed-point products only (conv_transpose, residual_cnn with its folded
+  // BatchNormalization); sigmoid/tanh/softmax approximations (depthwise_mlp_mix); attention's
+  // softmax, the LayerNormalization's inverse square root and the division by √d (attention).
+  const std::vector<std::pair<std::string, double>> models{{"conv_transpose", 2e-3},
+                                                           {"residual_cnn", 5e-3},
+                                                           {"depthwise_mlp_mix", 1e-2},
+                                                           {"attention_opset14", 3e-2},
+                                                           {"attention_opset17", 3e-2}};
+  for (const auto& [name, tol] : models) {
+    const auto m = tfe::onnx::read_model(dir + name + ".onnx");
+    const auto x = tfe::io::load_npy(dir + name + ".input.npy");
+    const auto want = tfe::io::load_npy(dir + name + ".output.npy");
+    for (const char* protocol : {"plain", "pond", "aby3", "securenn", "aby3_128"}) {
+      CAPTURE(name);
+      CAPTURE(protocol);
+      auto r = run(protocol, m, {x});
+      REQUIRE(r.outputs.size() == 1);
+      CHECK(tfe::shape_of(r.outputs[0]) == tfe::shape_of(want));
+      CHECK(max_diff(r.outputs[0], want) < tol);
+    }
+  }
+}
+
+TEST_CASE("the residual CNN's BatchNormalization is folded by the owner and its weights stay private") {
+  auto m = tfe::onnx::read_model(dir + "residual_cnn.onnx");
+  std::size_t bn = 0;
+  for (const auto& n : m.g.nodes) bn += n.op_type == "BatchNormalization";
+  CHECK(bn == 2);
+  tfe::graph::prepare_for_sharing(m);
+  std::size_t folded = 0;
+  for (const auto& n : m.g.nodes) {
+    CHECK(n.op_type != "BatchNormalization");
+    folded += n.op_type == "tfe.ScaleShift";
+  }
+  CHECK(folded == 2);
+  // Everything with more than one float is a weight: the public graph holds no weight values.
+  for (const auto& [name, c] : m.g.constants) CHECK((c.integer || c.data.size() <= 1));
+  CHECK(m.weights.size() == m.g.weights.size());
+}
+
+TEST_CASE("the Fashion-MNIST models, rebuilt in PyTorch and exported, agree with PyTorch's predictions") {
+  const std::size_t n = 64;
+  auto data = tfe::io::load_fashion_mnist("test", n);
+  xt::xarray<double> nchw = xt::transpose(data.images, {0, 3, 1, 2});
+  for (const char* model : {"mlp", "cnn"}) {
+    const auto m = tfe::onnx::read_model(dir + "fashion_mnist_" + model + ".onnx");
+    const auto torch_logits = tfe::io::load_npy(dir + "fashion_mnist_" + model + "_torch_logits.npy");
+    for (const char* protocol : {"aby3", "pond"}) {
+      CAPTURE(model);
+      CAPTURE(protocol);
+      auto r = run(protocol, m, {nchw}, 32);
+      REQUIRE(r.outputs.size() == 1);
+      const auto& y = r.outputs[0];
+      REQUIRE(y.shape()[0] == n);
+      std::size_t agree = 0;
+      double worst = 0;
+      for (std::size_t i = 0; i < n; ++i) {
+        auto row = xt::view(y, i), ref = xt::view(torch_logits, i);
+        agree += xt::argmax(row)() == xt::argmax(ref)();
+        for (std::size_t k = 0; k < 10; ++k) worst = std::max(worst, std::abs(row(k) - ref(k)));
+      }
+      CHECK(agree >= n - 1);
+      CHECK(worst < 0.05);
+    }
+  }
+}
+
+TEST_CASE("unsupported and malformed graphs fail at load, naming the node, op and opset") {
+  auto m = tfe::onnx::read_model(dir + "conv_transpose.onnx");
+  auto bad = m;
+  bad.g.nodes[1].op_type = "NonMaxSuppression";
+  const auto e = error_of<tfe::config_error>([&] { tfe::graph::check_supported(bad.g); });
+  CHECK(contains(e, "conv_transpose.onnx"));
+  CHECK(contains(e, "'NonMaxSuppression' is not supported"));
+  CHECK(contains(e, "opset 13"));
+  CHECK(contains(e, "supported: Abs, Add"));
+  // Through the runner: the owner's load fails before any computation.
+  const auto x = tfe::io::load_npy(dir + "conv_transpose.input.npy");
+  CHECK_THROWS_AS(run("aby3", bad, {x}), tfe::player_error);
+  // An attribute tfe does not know.
+  bad = m;
+  bad.g.nodes[0].attributes["mystery"] = tfe::graph::attribute{};
+  CHECK(contains(error_of<tfe::config_error>([&] { tfe::graph::check_supported(bad.g); }), "attribute 'mystery'"));
+  // An input used before it is defined.
+  bad = m;
+  bad.g.nodes[0].inputs[0] = "nowhere";
+  CHECK(contains(error_of<tfe::config_error>([&] { tfe::graph::check_supported(bad.g); }), "input 'nowhere'"));
+  // An input of the wrong shape: a shape_error naming the graph input, at every player.
+  try {
+    (void)run("plain", m, {xt::xarray<double>(xt::zeros<double>({2, 3, 5, 5}))});
+    FAIL("no exception");
+  } catch (const tfe::player_error& pe) {
+    CHECK(contains(pe.what(), "has shape (2, 3, 5, 5) but the graph expects (?, 2, 5, 5)"));
+  }
+  // A shape computed from private data cannot be resolved: the node and the input are named.
+  tfe::graph::saved_graph g;
+  g.g.source = "dynamic.onnx";
+  g.g.opset = 13;
+  g.g.inputs = {{"x", {2, 3}}, {"s", {2}}};
+  g.g.outputs = {"y"};
+  g.g.nodes = {tfe::graph::node{"Reshape", "reshape_by_data", {"x", "s"}, {"y"}, {}}};
+  try {
+    (void)run("plain", g, {xt::zeros<double>({2, 3}), xt::xarray<double>{3, 2}});
+    FAIL("no exception");
+  } catch (const tfe::player_error& pe) {
+    CHECK(contains(pe.what(), "dynamic.onnx: node 'reshape_by_data' (Reshape): input 1 ('s', the shape) is private"));
+  }
+  // A weight of the wrong shape at the owner.
+  auto wrong = m;
+  wrong.weights[0] = xt::zeros<double>({1});
+  CHECK_THROWS_AS(run("plain", wrong, {x}), tfe::player_error);
+}
