@@ -1,7 +1,11 @@
 // The flagship demo: private prediction of Fashion-MNIST test images with a pre-trained model.
 //
-//   build/examples/fashion_mnist_demo [--protocol aby3|pond|securenn|...] [--model mlp|cnn]
+//   build/examples/fashion_mnist_demo [--protocol aby3|pond|securenn|...] [--model mlp|cnn|PATH.onnx]
 //                                     [--images N] [--batch B] [--models DIR] [--small] [--check]
+//
+// --model PATH.onnx runs any ONNX model of Fashion-MNIST (e.g. models/onnx/fashion_mnist_cnn.onnx,
+// exported from PyTorch) through the graph runner (programs/, built with tfe::onnx): images go in as
+// NCHW (N, 1, 28, 28) or flattened (N, 784), as the graph's input asks.
 //
 // The model owner holds a model file from models/ (architecture + weights, trained by
 // scripts/train_models.sh); the prediction client holds test images. The owner shares the model
@@ -19,6 +23,13 @@
 #include <algorithm>
 #include <chrono>
 #include <iomanip>
+
+// The ONNX path needs the graph runner of programs/ (linked when tfe::onnx is built).
+#if __has_include("graph_runner.hpp")
+#include "graph_runner.hpp"
+#include "tfe/onnx/reader.hpp"
+#define TFE_DEMO_HAS_ONNX 1
+#endif
 
 #ifndef TFE_SOURCE_DIR
 #define TFE_SOURCE_DIR "."
@@ -98,7 +109,7 @@ options parse(int argc, char** argv) {
   o.f = examples::flags::parse(
       argc, argv,
       [&](CLI::App& app) {
-        app.add_option("--model", o.model, "mlp or cnn (default cnn)")->check(CLI::IsMember({"mlp", "cnn"}));
+        app.add_option("--model", o.model, "mlp, cnn (default) or the path of an .onnx model");
         app.add_option("--images", o.images, "test images to classify (default 1000, --small 32)");
         app.add_option("--batch", o.batch, "prediction batch size (default 100)")->check(CLI::PositiveNumber);
         app.add_option("--models", o.models_dir, "directory of the model files (default: the source tree's models/)");
@@ -116,9 +127,71 @@ std::string megabytes(std::uint64_t b) {
 
 }  // namespace
 
+bool is_onnx(const std::string& m) { return m.size() > 5 && m.compare(m.size() - 5, 5, ".onnx") == 0; }
+
+#ifdef TFE_DEMO_HAS_ONNX
+/// The demo with an ONNX model: the same players and report, through the graph runner.
+int run_onnx(const options& o, const tfe::io::image_dataset& test) {
+  const auto file = tfe::onnx::read_model(o.model);  // to shape the images; the owner reads it again
+  TFE_ENFORCE(file.g.inputs.size() == 1, tfe::config_error, o.model, ": the demo needs a model with one input");
+  const auto& dims = file.g.inputs[0].dims;
+  xt::xarray<double> x =
+      dims.size() == 4 && dims[1] == 1 ? xt::xarray<double>(xt::transpose(test.images, {0, 3, 1, 2})) : test.images;
+  if (dims.size() == 2) x.reshape({test.images.shape()[0], std::size_t(784)});
+  auto request = [&](const std::string& protocol, const tfe::launch_flags& launch) {
+    tfe::programs::graph_request rq;
+    rq.protocol = protocol;
+    rq.batch = o.batch;
+    rq.launch = launch;
+    rq.load_model = [&] { return tfe::onnx::read_model(o.model); };
+    rq.load_inputs = [&] { return std::vector<xt::xarray<double>>{x}; };
+    return rq;
+  };
+  const auto t0 = std::chrono::steady_clock::now();
+  auto enc = tfe::programs::run_graph(request(o.f.protocol, o.f.launch));
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  std::cout << "Fashion-MNIST private prediction: " << o.model << " (ONNX, opset " << file.g.opset << ", "
+            << file.g.nodes.size() << " nodes), " << test.labels.size() << " test images in batches of " << o.batch
+            << ", " << o.f.protocol << "\n";
+  if (enc.outputs.empty()) {
+    std::cout << std::fixed << std::setprecision(2) << "  done in " << seconds << " s (the logits go to the client)\n";
+    return 0;
+  }
+  const bool wide = o.f.protocol.find("128") != std::string::npos;
+  auto ref = tfe::programs::run_graph(request(wide ? "plain128" : "plain", {}));
+  auto pe = examples::argmax_rows(enc.outputs[0]), pr = examples::argmax_rows(ref.outputs[0]);
+  std::size_t agree = 0;
+  for (std::size_t i = 0; i < pe.size(); ++i) agree += pe[i] == pr[i];
+  std::cout << std::fixed << std::setprecision(4) << "  accuracy: encrypted " << accuracy(pe, test.labels)
+            << ", plaintext " << accuracy(pr, test.labels) << "\n  " << agree << "/" << pe.size()
+            << " predictions agree; largest logit difference " << std::setprecision(5)
+            << examples::max_abs_diff(enc.outputs[0], ref.outputs[0]) << "\n"
+            << std::setprecision(2) << "  time: " << seconds << " s encrypted\n";
+  for (std::size_t p = 0; p < enc.players.size(); ++p)
+    if (enc.stats[p])
+      std::cout << "  " << std::left << std::setw(20) << enc.players[p] << std::setw(16)
+                << megabytes(enc.stats[p]->total.bytes_sent) << std::setw(16)
+                << megabytes(enc.stats[p]->total.bytes_received) << enc.stats[p]->total.rounds << " rounds\n";
+  if (o.f.check && agree * 100 < pe.size() * 98) {
+    std::cerr << "FAILED: only " << agree << "/" << pe.size() << " predictions agree with plaintext\n";
+    return 1;
+  }
+  return 0;
+}
+#endif
+
 int main(int argc, char** argv) {
   return tfe::guarded_main([&] {
     const options o = parse(argc, argv);
+    if (is_onnx(o.model)) {
+#ifdef TFE_DEMO_HAS_ONNX
+      return run_onnx(o, tfe::io::load_fashion_mnist("test", o.images));
+#else
+      throw tfe::config_error("--model " + o.model + ": this build has no ONNX support (install libonnx-dev)");
+#endif
+    }
+    TFE_ENFORCE(o.model == "mlp" || o.model == "cnn", tfe::config_error,
+                "--model must be mlp, cnn or an .onnx path, got '", o.model, "'");
     const std::string path = o.models_dir + "/fashion_mnist_" + o.model + ".npz";
     auto test = tfe::io::load_fashion_mnist("test", o.images);
     const auto file = keras::load_model_file(path);  // only to print the summary; the owner reads it again

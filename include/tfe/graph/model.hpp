@@ -120,6 +120,21 @@ class model {
 
   /// Runs the graph on its inputs (in spec().inputs order); returns its outputs.
   std::vector<private_tensor<P>> predict(const std::vector<private_tensor<P>>& inputs) {
+    auto env = evaluate(inputs, false);
+    std::vector<private_tensor<P>> out;
+    for (const auto& o : m_g.outputs) {
+      const auto& v = env.at(o);
+      out.push_back(v.is_private() ? *v.priv : to_private(m_s->constant(v.pub->data)));
+    }
+    return out;
+  }
+
+  /// The weights by name (training updates them in place: graph/training.hpp).
+  std::map<std::string, private_tensor<P>>& weights() { return m_weights; }
+
+  /// Runs the graph and returns its values by name: every value with keep_all (what training needs),
+  /// else the outputs (each value is dropped after its last use).
+  std::map<std::string, value<P>> evaluate(const std::vector<private_tensor<P>>& inputs, bool keep_all) {
     const std::string at = (m_g.source.empty() ? std::string("graph") : m_g.source) + ": ";
     TFE_ENFORCE(inputs.size() == m_g.inputs.size(), shape_error, at, inputs.size(), " inputs given, the graph has ",
                 m_g.inputs.size());
@@ -160,15 +175,11 @@ class model {
       TFE_ENFORCE(outs.size() >= 1, config_error, at, n.where(), ": produced no output");
       for (std::size_t k = 0; k < n.outputs.size() && k < outs.size(); ++k)
         if (!n.outputs[k].empty()) env[n.outputs[k]] = std::move(outs[k]);
-      for (const auto& in : n.inputs)
-        if (!in.empty() && last[in] == i && !m_weights.count(in) && !m_g.constants.count(in)) env.erase(in);
+      if (!keep_all)
+        for (const auto& in : n.inputs)
+          if (!in.empty() && last[in] == i && !m_weights.count(in) && !m_g.constants.count(in)) env.erase(in);
     }
-    std::vector<private_tensor<P>> out;
-    for (const auto& o : m_g.outputs) {
-      const auto& v = env.at(o);
-      out.push_back(v.is_private() ? *v.priv : to_private(m_s->constant(v.pub->data)));
-    }
-    return out;
+    return env;
   }
 
   private_tensor<P> predict(const private_tensor<P>& x) { return predict(std::vector<private_tensor<P>>{x})[0]; }
