@@ -344,4 +344,85 @@ result<P> mean_variance_norm(op_context<P>& c) {
   return c.out(normalized(c.priv(0), axes, 1e-9));
 }
 
+// ---- losses ------------------------------------------------------------------------------------
+
+/// NegativeLogLikelihoodLoss of scores (N, C, d...) against class indices (N, d...), and
+/// SoftmaxCrossEntropyLoss (the same of LogSoftmax(scores) along axis 1). A private target becomes
+/// one-hot rows (one batched equality test with 0..C−1); the picked score is then one product and a
+/// sum over C. Optional class weights, ignore_index (masked out), reduction none / sum / mean (mean
+/// divides by the summed weights: a private reciprocal when they are private).
+template <protocol P>
+result<P> nll_loss(op_context<P>& c, bool softmax_first) {
+  auto x = c.priv(0);
+  const shape_t s = x.shape();
+  TFE_ENFORCE(s.size() >= 2, shape_error, c.n.where(), ": scores of shape ", shape_str(s), " need (N, C, ...)");
+  const std::size_t classes = s[1];
+  private_tensor<P> log_prob = x;
+  if (softmax_first) {
+    auto m = max(x, 1);
+    shape_t ks = s;
+    ks[1] = 1;
+    const std::vector<long> kl(ks.begin(), ks.end());
+    auto d = x - reshape(m, kl);
+    log_prob = d - log(sum(exp(d), {1}, true));
+  }
+  // One-hot of the target along a new axis 1: (N, C, d...).
+  const shape_t ts = c.at(1).shape();
+  shape_t ts1 = ts;
+  ts1.insert(ts1.begin() + 1, 1);
+  shape_t cs(s.size(), 1);
+  cs[1] = classes;
+  xt::xarray<double> range = xt::arange<double>(static_cast<double>(classes));
+  range.reshape(cs);
+  const auto t1 = gd::apply_structural(c.at(1), [&](const auto& a) { return gd::reshaped(a, ts1); });
+  private_tensor<P> onehot;
+  std::optional<array> onehot_pub;
+  if (t1.is_public()) {
+    onehot_pub = array{xt::xarray<double>(xt::cast<double>(xt::equal(xt::broadcast(t1.pub->data, s), range))), true};
+  } else {
+    auto wide = gd::mul_public(*t1.priv, array{xt::ones<double>(cs), true});
+    onehot = equal(wide, to_private(c.s.constant(range)));
+  }
+  auto pick = [&](const private_tensor<P>& v) {  // Σ_c onehot·v over the class axis
+    return sum(onehot_pub ? gd::mul_public(v, *onehot_pub) : onehot * v, {1});
+  };
+  auto picked = pick(log_prob);
+  // Per-element weights: the class weight of the target (1 without weights), 0 where ignored.
+  std::optional<private_tensor<P>> wt;
+  if (c.has(2)) {
+    auto w = c.priv(2);
+    wt = pick(tfe::detail::broadcast(reshape(w, std::vector<long>(cs.begin(), cs.end())), s));
+  }
+  if (c.n.has("ignore_index")) {
+    const double ig = static_cast<double>(c.n.get_int("ignore_index", 0));
+    private_tensor<P> keep;
+    if (t1.is_public()) {
+      keep = to_private(c.s.constant(xt::xarray<double>(xt::cast<double>(xt::not_equal(c.at(1).pub->data, ig)))));
+    } else {
+      xt::xarray<double> ignored = xt::xarray<double>::from_shape(ts);
+      ignored.fill(ig);
+      keep = 1.0 - equal(*c.at(1).priv, to_private(c.s.constant(ignored)));
+    }
+    wt = wt ? *wt * keep : keep;
+  }
+  auto loss = wt ? -(picked * *wt) : -picked;
+  const std::string red = c.n.get_string("reduction", "mean");
+  result<P> r;
+  if (red == "none") {
+    r = c.out(loss);
+  } else if (red == "sum") {
+    r = c.out(reshape(sum(loss), std::vector<long>{}));
+  } else if (red == "mean") {
+    // Both sums scaled by 1/count first: the reciprocal then sees the mean weight (about 1), where
+    // fixed point keeps its precision (1/2412 has only ~27 units of 2^-16).
+    const double inv_count = 1.0 / static_cast<double>(loss.size());
+    auto mean_loss = sum(loss) * inv_count;
+    r = c.out(reshape(wt ? mean_loss * reciprocal(sum(*wt) * inv_count) : mean_loss, std::vector<long>{}));
+  } else {
+    c.unsupported("reduction '" + red + "'");
+  }
+  if (softmax_first && c.n.outputs.size() > 1) r.push_back(value<P>::of(log_prob));
+  return r;
+}
+
 }  // namespace tfe::graph::kernels

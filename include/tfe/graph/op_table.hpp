@@ -20,7 +20,7 @@ struct op_spec {
   std::string_view attributes;  // space-separated
 };
 
-inline constexpr std::array<op_spec, 100> supported_ops{{
+inline constexpr std::array<op_spec, 102> supported_ops{{
     {"Abs", ""},
     {"Add", "axis broadcast"},
     {"And", ""},
@@ -76,6 +76,7 @@ inline constexpr std::array<op_spec, 100> supported_ops{{
     {"Min", ""},
     {"Mul", "axis broadcast"},
     {"Neg", ""},
+    {"NegativeLogLikelihoodLoss", "ignore_index reduction"},
     {"Not", ""},
     {"Or", ""},
     {"Pad", "mode pads value"},
@@ -105,6 +106,7 @@ inline constexpr std::array<op_spec, 100> supported_ops{{
     {"Size", ""},
     {"Slice", "axes ends starts"},
     {"Softmax", "axis"},
+    {"SoftmaxCrossEntropyLoss", "ignore_index reduction"},
     {"Softplus", ""},
     {"Softsign", ""},
     {"SpaceToDepth", "blocksize"},
@@ -256,6 +258,8 @@ std::vector<value<P>> run_kernel(op_context<P>& c) {
     return k::cast(c2);
   }
   if (t == "Hardmax") return k::hardmax(c);
+  if (t == "NegativeLogLikelihoodLoss") return k::nll_loss(c, false);
+  if (t == "SoftmaxCrossEntropyLoss") return k::nll_loss(c, true);
   if (t == "Trilu") return k::trilu(c);
   if (t == "CumSum") return k::cumsum(c);
   if (t == "GatherElements") return k::gather_elements(c);
