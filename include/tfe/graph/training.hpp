@@ -25,6 +25,9 @@
 #include "tfe/graph/model.hpp"
 #include "tfe/ops/pool_grad.hpp"
 
+#include <numeric>
+#include <set>
+
 namespace tfe::graph {
 
 namespace detail {
