@@ -3,6 +3,7 @@
 // products) — against plaintext references in double, under plain and Pond; plus the builder's and
 // the IR's checks (unknown ops, undefined inputs, the JSON form and its limits).
 #include "expect_error.hpp"
+#include "loss_reference.hpp"
 #include "tfe/graph/builder.hpp"
 #include "tfe/graph/model.hpp"
 #include "tfe/graph/training.hpp"
@@ -208,16 +209,7 @@ dvec residual_logits(const dvec& x, const std::vector<dvec>& w) {
   return z;
 }
 
-double cross_entropy(const dvec& z, const dvec& y) {
-  double loss = 0;
-  for (std::size_t i = 0; i < z.shape()[0]; ++i) {
-    double mx = -1e9, sum = 0;
-    for (std::size_t k = 0; k < z.shape()[1]; ++k) mx = std::max(mx, z(i, k));
-    for (std::size_t k = 0; k < z.shape()[1]; ++k) sum += std::exp(z(i, k) - mx);
-    for (std::size_t k = 0; k < z.shape()[1]; ++k) loss -= y(i, k) * (z(i, k) - mx - std::log(sum));
-  }
-  return loss / static_cast<double>(z.shape()[0]);
-}
+using tfe_test::cross_entropy;
 
 template <class P>
 std::vector<dvec> one_step(const g::saved_graph& m, const dvec& x, const dvec& y, double lr) {
