@@ -19,6 +19,8 @@
 //                       dilations 1; any strides and pads)
 //   tfe.ScaleShift      (the owner-folded BatchNormalization) three products and sums
 //   GlobalAveragePool   local;  MaxPool: the forward tournament again for the argmax, exact scatter
+//   Sigmoid Tanh        σ(1 − σ), 1 − tanh² from the forward output: one or two products
+//   Softmax             y ⊙ (dy − Σ dy ⊙ y) along its axis: two products;  Div by a constant: local
 // Any other op in a path from a weight to the loss fails at construction with the node named.
 #pragma once
 
@@ -97,19 +99,45 @@ class trainer {
       bool any = false;
       for (const auto& i : n.inputs) any = any || live.count(i);
       if (!any) continue;
-      const std::set<std::string> rules{"Add",     "Sub",     "Neg",     "Identity",          "Dropout",
-                                        "Flatten", "Reshape", "Squeeze", "Unsqueeze",         "Transpose",
-                                        "Concat",  "Mul",     "Relu",    "LeakyRelu",         "Gemm",
-                                        "MatMul",  "Conv",    "MaxPool", "GlobalAveragePool", "tfe.ScaleShift"};
+      const std::set<std::string> rules{"Add",
+                                        "Sub",
+                                        "Neg",
+                                        "Identity",
+                                        "Dropout",
+                                        "Flatten",
+                                        "Reshape",
+                                        "Squeeze",
+                                        "Unsqueeze",
+                                        "Transpose",
+                                        "Concat",
+                                        "Mul",
+                                        "Relu",
+                                        "LeakyRelu",
+                                        "Gemm",
+                                        "MatMul",
+                                        "Conv",
+                                        "MaxPool",
+                                        "GlobalAveragePool",
+                                        "tfe.ScaleShift",
+                                        "Sigmoid",
+                                        "Tanh",
+                                        "Softmax",
+                                        "Div"};
       TFE_ENFORCE(rules.count(n.op_type), config_error, g.source, ": ", n.where(),
                   ": training needs its gradient, which tfe does not have (trainable ops: Add Sub Neg Identity "
                   "Dropout Flatten Reshape Squeeze Unsqueeze Transpose Concat Mul Relu LeakyRelu Gemm MatMul Conv "
-                  "MaxPool GlobalAveragePool BatchNormalization)");
+                  "MaxPool GlobalAveragePool BatchNormalization Sigmoid Tanh Softmax Div-by-a-constant)");
       const std::vector<std::int64_t> unit{1, 1};
       const bool plain_conv = n.get_int("group", 1) == 1 && n.get_ints("dilations", unit) == unit;
       if (n.op_type == "Conv")
         TFE_ENFORCE(plain_conv, config_error, g.source, ": ", n.where(),
                     ": training supports Conv with group 1 and no dilation");
+      if (n.op_type == "Div")
+        TFE_ENFORCE(!live.count(n.inputs.at(1)) && g.constants.count(n.inputs.at(1)), config_error, g.source, ": ",
+                    n.where(), ": training supports Div by a public constant");
+      if (n.op_type == "Softmax")
+        TFE_ENFORCE(g.opset >= 13 || n.get_int("axis", 1) == -1, config_error, g.source, ": ", n.where(),
+                    ": training supports Softmax along one axis (opset 13 or axis -1)");
       for (const auto& o : n.outputs) live.insert(o);
     }
     m_live = std::move(live);
@@ -217,6 +245,21 @@ class trainer {
       add_grad(grads, n.inputs[1], tb ? transpose(dbp) : dbp);
       if (n.inputs.size() > 2 && !n.inputs[2].empty())
         add_grad(grads, n.inputs[2], detail::sum_to(beta == 1.0 ? dy : dy * beta, shape(2)));
+    } else if (t == "Sigmoid") {  // σ' = σ(1 − σ), from the forward output
+      const auto y = *env.at(n.outputs[0]).priv;
+      add_grad(grads, n.inputs[0], dy * (y - y * y));
+    } else if (t == "Tanh") {  // tanh' = 1 − tanh²
+      const auto y = *env.at(n.outputs[0]).priv;
+      add_grad(grads, n.inputs[0], dy * (1.0 - y * y));
+    } else if (t == "Softmax") {  // dx = y ⊙ (dy − Σ_axis dy ⊙ y)
+      const auto y = *env.at(n.outputs[0]).priv;
+      const long a = static_cast<long>(gd::axis_of(n.get_int("axis", -1), y.ndim(), n));
+      auto dot = sum(dy * y, {a}, true);
+      add_grad(grads, n.inputs[0], y * (dy - tfe::detail::broadcast(dot, y.shape())));
+    } else if (t == "Div") {  // by a public constant c: dx = dy / c
+      const auto& cv = val(1);
+      add_grad(grads, n.inputs[0],
+               detail::sum_to(gd::mul_public(dy, array{xt::xarray<double>(1.0 / cv.pub->data), false}), shape(0)));
     } else if (t == "Conv") {
       conv_backward(n, env, grads, dy);
     } else if (t == "tfe.ScaleShift") {
