@@ -19,6 +19,7 @@
 #pragma once
 
 #include "tfe/graph/op_table.hpp"
+#include "tfe/runtime/public_json.hpp"
 
 #include <map>
 #include <optional>
@@ -194,30 +195,13 @@ class model {
 /// public (sent as JSON), the weights private inputs of the owner.
 template <protocol P, class F>
 model<P> share_model(session<P>& s, const std::string& owner, F&& provider) {
-  const std::size_t o = s.id_of(owner);
   std::optional<saved_graph> m;
-  std::string json;
-  {
-    auto scope = s.op_scope("graph.architecture");
-    if (s.id() == o) {
-      m.emplace(provider());
-      prepare_for_sharing(*m);
-      check_supported(m->g);  // fail at the owner, before anything is sent
-      json = to_json(m->g).dump();
-      const std::vector<std::uint8_t> bytes(json.begin(), json.end());
-      for (std::size_t p = 0; p < s.num_players(); ++p)
-        if (p != o) s.net().send_bytes(p, bytes);
-    } else {
-      auto bytes = s.net().recv_bytes(o);
-      json.assign(bytes.begin(), bytes.end());
-    }
-  }
-  nlohmann::json j;
-  try {
-    j = nlohmann::json::parse(json);
-  } catch (const nlohmann::json::exception& e) {
-    throw protocol_error("the graph from '" + owner + "' is not valid JSON (" + e.what() + ")");
-  }
+  const auto j = share_public_json(s, owner, "graph.architecture", "graph", [&] {
+    m.emplace(provider());
+    prepare_for_sharing(*m);
+    check_supported(m->g);  // fail at the owner, before anything is sent
+    return to_json(m->g);
+  });
   model<P> result(s, graph_from_json(j, "graph from '" + owner + "'"));
   result.set_weights(owner, [&] { return std::move(m->weights); });
   return result;

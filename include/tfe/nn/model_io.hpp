@@ -27,6 +27,7 @@
 
 #include "tfe/io/npy.hpp"
 #include "tfe/nn/sequential.hpp"
+#include "tfe/runtime/public_json.hpp"
 
 #include <set>
 
@@ -145,28 +146,11 @@ inline saved_model load_model_file(const std::string& path) {
 /// player (public), its weights are shared as the owner's private inputs.
 template <class P, class F>
 Sequential<P> share_model(session<P>& s, const std::string& owner, F&& provider) {
-  const std::size_t o = s.id_of(owner);
   std::optional<saved_model> m;
-  std::string json;
-  {
-    auto scope = s.op_scope("keras.architecture");
-    if (s.id() == o) {
-      m.emplace(provider());
-      json = to_json(resolve_names(m->arch)).dump();
-      const std::vector<std::uint8_t> bytes(json.begin(), json.end());
-      for (std::size_t p = 0; p < s.num_players(); ++p)
-        if (p != o) s.net().send_bytes(p, bytes);
-    } else {
-      auto bytes = s.net().recv_bytes(o);
-      json.assign(bytes.begin(), bytes.end());
-    }
-  }
-  nlohmann::json j;
-  try {
-    j = nlohmann::json::parse(json);
-  } catch (const nlohmann::json::exception& e) {
-    throw protocol_error("the architecture from '" + owner + "' is not valid JSON (" + e.what() + ")");
-  }
+  const auto j = share_public_json(s, owner, "keras.architecture", "architecture", [&] {
+    m.emplace(provider());
+    return to_json(resolve_names(m->arch));
+  });
   Sequential<P> model(s, architecture_from_json(j, "architecture from '" + owner + "'"));
   model.set_weights(owner, [&] { return std::move(m->weights); });
   return model;
