@@ -86,6 +86,19 @@ std::vector<spec> specs(const tfe::fixed_point_config& c) {
   s.push_back({"sigmoid_3piece", "", "[-40, 40] (whole line)", "absolute", 0, lin(-40, 40), sig, 2, 1, 1});
   s.push_back({"tanh", "", "[-20, 20] (whole line)", "absolute", 0, lin(-20, 20), [](double v) { return std::tanh(v); },
                23, 1, 1});
+  // The piecewise polynomials of approx_smooth.hpp: n + 1 thresholds, 1 + (d − 1) + d (+1) products in
+  // 4 product rounds (d = 4).
+  auto gelu_ref = [](double v) { return 0.5 * v * (1 + std::erf(v / std::sqrt(2.0))); };
+  auto gelu_tanh_ref = [](double v) {
+    return 0.5 * v * (1 + std::tanh(0.79788456080286535588 * (v + 0.044715 * v * v * v)));
+  };
+  s.push_back({"sigmoid_accurate", "", "[-40, 40] (whole line)", "absolute", 0, lin(-40, 40), sig, 13, 8, 4});
+  s.push_back({"tanh_accurate", "", "[-20, 20] (whole line)", "absolute", 0, lin(-20, 20),
+               [](double v) { return std::tanh(v); }, 13, 8, 4});
+  s.push_back({"erf", "", "[-20, 20] (whole line)", "absolute", 0, lin(-20, 20), [](double v) { return std::erf(v); },
+               9, 8, 4});
+  s.push_back({"gelu", "", "[-20, 20] (whole line)", "absolute", 0, lin(-20, 20), gelu_ref, 11, 9, 4});
+  s.push_back({"gelu_tanh", "", "[-20, 20] (whole line)", "absolute", 0, lin(-20, 20), gelu_tanh_ref, 11, 9, 4});
   s.push_back({"exp", "", "[-f ln2, (I-1/2) ln2) = [" + fmt(-f * ln2) + ", " + fmt((I - 0.5) * ln2) + ")", "relative",
                2, lin(-f * ln2, (I - 0.5) * ln2 - 2 * u), [](double v) { return std::exp(v); }, exp_edges, 8, 4});
   s.push_back({"reciprocal", "", "[2^" + std::to_string(j_lo) + ", 2^I)", "relative", 2, logs(j_lo, I),
@@ -111,6 +124,11 @@ tfe::private_tensor<P> apply(const std::string& name, const tfe::private_tensor<
   if (name == "sigmoid") return tfe::sigmoid(x);
   if (name == "sigmoid_3piece") return tfe::sigmoid_3piece(x);
   if (name == "tanh") return tfe::tanh(x);
+  if (name == "sigmoid_accurate") return tfe::sigmoid_accurate(x);
+  if (name == "tanh_accurate") return tfe::tanh_accurate(x);
+  if (name == "erf") return tfe::erf(x);
+  if (name == "gelu") return tfe::gelu(x);
+  if (name == "gelu_tanh") return tfe::gelu_tanh(x);
   if (name == "exp") return tfe::exp(x);
   if (name == "reciprocal") return tfe::reciprocal(x);
   if (name == "inv_sqrt") return tfe::inv_sqrt(x);

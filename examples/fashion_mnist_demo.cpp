@@ -1,11 +1,15 @@
 // The flagship demo: private prediction of Fashion-MNIST test images with a pre-trained model.
 //
-//   build/examples/fashion_mnist_demo [--protocol aby3|pond|securenn|...] [--model mlp|cnn|PATH.onnx]
+//   build/examples/fashion_mnist_demo [--protocol aby3|pond|securenn|...]
+//                                     [--model mlp|cnn|resnet|vit|PATH.onnx]
 //                                     [--images N] [--batch B] [--models DIR] [--small] [--check]
 //
 // --model PATH.onnx runs any ONNX model of Fashion-MNIST (e.g. models/onnx/fashion_mnist_cnn.onnx,
 // exported from PyTorch) through the graph runner (programs/, built with tfe::onnx): images go in as
-// NCHW (N, 1, 28, 28) or flattened (N, 784), as the graph's input asks.
+// NCHW (N, 1, 28, 28) or flattened (N, 784), as the graph's input asks. --model resnet and --model
+// vit are the zoo's models/fashion_mnist_{resnet,vit}.onnx (models/README.md). When the model has
+// PyTorch's logits next to it (NAME_torch_logits.npy, the first 1000 test images), the demo also
+// prints how many encrypted predictions agree with PyTorch's.
 //
 // The model owner holds a model file from models/ (architecture + weights, trained by
 // scripts/train_models.sh); the prediction client holds test images. The owner shares the model
@@ -22,11 +26,13 @@
 
 #include <algorithm>
 #include <chrono>
+#include <filesystem>
 #include <iomanip>
 
 // The ONNX path needs the graph runner of programs/ (linked when tfe::onnx is built).
 #if __has_include("graph_runner.hpp")
 #include "graph_runner.hpp"
+#include "tfe/io/npy.hpp"
 #include "tfe/onnx/reader.hpp"
 #define TFE_DEMO_HAS_ONNX 1
 #endif
@@ -109,13 +115,15 @@ options parse(int argc, char** argv) {
   o.f = examples::flags::parse(
       argc, argv,
       [&](CLI::App& app) {
-        app.add_option("--model", o.model, "mlp, cnn (default) or the path of an .onnx model");
+        app.add_option("--model", o.model,
+                       "mlp, cnn (default), resnet, vit (models/fashion_mnist_*.onnx) or the path of an .onnx model");
         app.add_option("--images", o.images, "test images to classify (default 1000, --small 32)");
         app.add_option("--batch", o.batch, "prediction batch size (default 100)")->check(CLI::PositiveNumber);
         app.add_option("--models", o.models_dir, "directory of the model files (default: the source tree's models/)");
       },
       default_protocol);
   if (o.images == 0) o.images = o.f.small ? 32 : 1000;
+  if (o.model == "resnet" || o.model == "vit") o.model = o.models_dir + "/fashion_mnist_" + o.model + ".onnx";
   return o;
 }
 
@@ -167,6 +175,20 @@ int run_onnx(const options& o, const tfe::io::image_dataset& test) {
             << " predictions agree; largest logit difference " << std::setprecision(5)
             << examples::max_abs_diff(enc.outputs[0], ref.outputs[0]) << "\n"
             << std::setprecision(2) << "  time: " << seconds << " s encrypted\n";
+  // The exporter's own predictions, when the model ships with them (models/*_torch_logits.npy).
+  const std::string torch_path = o.model.substr(0, o.model.size() - 5) + "_torch_logits.npy";
+  if (std::filesystem::exists(torch_path)) {
+    const auto torch_logits = tfe::io::load_npy(torch_path);
+    if (torch_logits.dimension() == 2 && torch_logits.shape()[0] >= pe.size()) {
+      const xt::xarray<double> head = xt::view(torch_logits, xt::range(0, pe.size()), xt::all());
+      auto pt = examples::argmax_rows(head);
+      std::size_t same = 0;
+      for (std::size_t i = 0; i < pe.size(); ++i) same += pe[i] == pt[i];
+      std::cout << std::setprecision(5) << "  PyTorch (" << torch_path << "): " << same << "/" << pe.size()
+                << " predictions agree; largest logit difference " << examples::max_abs_diff(enc.outputs[0], head)
+                << "\n";
+    }
+  }
   for (std::size_t p = 0; p < enc.players.size(); ++p)
     if (enc.stats[p])
       std::cout << "  " << std::left << std::setw(20) << enc.players[p] << std::setw(16)

@@ -168,6 +168,34 @@ TEST_CASE("self-attention: secret × secret batched products and a softmax") {
   CHECK(max_diff(run<tfe::pond<tfe::ring64>>(m, {x})[0], want) < 5e-3);
 }
 
+TEST_CASE("Gelu (both forms), Erf, Tanh and Sigmoid nodes: within the piecewise polynomials' bounds") {
+  std::mt19937_64 rng(std::random_device{}());
+  const dvec x = random_array({2, 200}, rng, 4.0);
+  g::builder b("smooth");
+  auto in = b.input("x", {-1, 200});
+  b.output(b.op("Gelu", {in}));
+  b.output(b.op("Gelu", {in}, {{"approximate", g::builder::text("tanh")}}));
+  b.output(b.op("Erf", {in}));
+  b.output(b.op("Tanh", {in}));
+  b.output(b.op("Sigmoid", {in}));
+  const auto m = b.build();
+  const dvec gelu = 0.5 * x * (1.0 + xt::erf(x / std::sqrt(2.0)));
+  const dvec gelu_t = 0.5 * x * (1.0 + xt::tanh(std::sqrt(2 / 3.14159265358979323846) * (x + 0.044715 * x * x * x)));
+  const std::vector<dvec> want = {gelu, gelu_t, dvec(xt::erf(x)), dvec(xt::tanh(x)), dvec(1.0 / (1.0 + xt::exp(-x)))};
+  for (const auto& got : {run<tfe::plain<tfe::ring64>>(m, {x}), run<tfe::pond<tfe::ring64>>(m, {x})}) {
+    REQUIRE(got.size() == want.size());
+    for (std::size_t i = 0; i < want.size(); ++i) {
+      CAPTURE(i);
+      CHECK(max_diff(got[i], want[i]) < 8e-5 + 3.0 / 65536);  // approx_smooth.hpp's bounds, ring64
+    }
+  }
+  g::builder bad("bad_gelu");
+  auto y = bad.op("Gelu", {bad.input("x", {-1, 3})}, {{"approximate", g::builder::text("fast")}});
+  bad.output(y);
+  auto msg = error_of<tfe::error>([&] { run<tfe::plain<tfe::ring64>>(bad.build(), {dvec{{1.0, 2.0, 3.0}}}); });
+  CHECK(contains(msg, "approximate=\"fast\""));
+}
+
 TEST_CASE("builder and IR checks: unknown ops, undefined inputs, JSON round trip and limits") {
   g::builder b("checks");
   auto x = b.input("x", {2});

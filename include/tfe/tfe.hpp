@@ -8,6 +8,7 @@
 #include "tfe/net/channel.hpp"
 #include "tfe/net/memory_network.hpp"
 #include "tfe/ops/approx.hpp"
+#include "tfe/ops/approx_smooth.hpp"
 #include "tfe/ops/arithmetic.hpp"
 #include "tfe/ops/conv.hpp"
 #include "tfe/ops/masked.hpp"

@@ -9,13 +9,15 @@
 //   Div by a private tensor                                         reciprocal (divisor in [2^-14, 2^15)
 //                                                                   for ring64, positive) + 1 product
 //   Relu Abs Sign LeakyRelu Max Min Clip Equal Less Greater ...     one sign test (+ 1 product)
-//   Sigmoid Tanh Exp Log Sqrt Reciprocal Pow(-1, ±0.5)              tfe/ops/approx*.hpp (bounds there)
-//   Erf       tanh(2/√π·(z + 0.0894·z³)): |error| ≤ 6e-4 + tanh's error (stated in docs/onnx.md)
+//   Exp Log Sqrt Reciprocal Pow(-1, ±0.5)                           tfe/ops/approx*.hpp (bounds there)
+//   Sigmoid Tanh Erf Gelu   piecewise degree-4 polynomials, tfe/ops/approx_smooth.hpp: |error| ≤ 8e-5
+//                           + 3·2^-f (sigmoid_accurate, tanh_accurate, erf, gelu, gelu_tanh)
 //   Softplus  relu(x) + log(1 + exp(−|x|));  Elu/Selu  relu(x) + α·(exp(min(x, 0)) − 1)
 // Comparisons give private 0/1 values (fixed point 0.0 / 1.0), which Where, Not, And, Or and Cast use.
 #pragma once
 
 #include "tfe/graph/context.hpp"
+#include "tfe/ops/approx_smooth.hpp"
 
 namespace tfe::graph::kernels {
 
@@ -173,12 +175,21 @@ result<P> unary(op_context<P>& c, F&& priv_fn, G&& plain_fn) {
   return c.out(priv_fn(*x.priv));
 }
 
-/// erf(z) ≈ tanh(2/√π·(z + 0.0894·z³)) (the tanh form of GELU, |error| ≤ 6e-4 before tanh's own).
+/// Gelu (opset 20): approximate="none" is x·Φ(x), "tanh" its tanh form; both piecewise polynomials.
 template <protocol P>
-private_tensor<P> erf_approx(const private_tensor<P>& z) {
-  const double k = 2.0 / std::sqrt(3.14159265358979323846);
-  auto z3 = tfe::pow(z, 3u);
-  return tfe::tanh(z * k + z3 * (k * 0.044715 * 2.0));
+result<P> gelu_op(op_context<P>& c) {
+  const std::string form = c.n.get_string("approximate", "none");
+  TFE_ENFORCE(form == "none" || form == "tanh", config_error, c.n.where(), ": approximate=\"", form,
+              "\" is not an ONNX Gelu form (none, tanh)");
+  const auto& x = c.at(0);
+  if (x.is_public()) {
+    const xt::xarray<double>& d = x.pub->data;
+    if (form == "tanh")
+      return c.out(xt::xarray<double>(0.5 * d * (1.0 + xt::tanh(0.79788456080286535588 * (d + 0.044715 * d * d * d)))),
+                   false);
+    return c.out(xt::xarray<double>(0.5 * d * (1.0 + xt::erf(d * 0.70710678118654752440))), false);
+  }
+  return c.out(form == "tanh" ? gelu_tanh(*x.priv) : gelu(*x.priv));
 }
 
 template <protocol P>

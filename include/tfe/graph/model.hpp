@@ -61,6 +61,7 @@ inline void prepare_for_sharing(saved_graph& m) {
     if (auto it = g.constants.find(name); it != g.constants.end()) return it->second.data;
     return std::nullopt;
   };
+  std::set<std::string> folded;
   for (auto& n : g.nodes) {
     if (n.op_type != "BatchNormalization" || n.inputs.size() != 5 || n.get_int("training_mode", 0) != 0) continue;
     auto scale = lookup(n.inputs[1]), bias = lookup(n.inputs[2]), mean = lookup(n.inputs[3]), var = lookup(n.inputs[4]);
@@ -68,7 +69,11 @@ inline void prepare_for_sharing(saved_graph& m) {
     const double eps = n.get_float("epsilon", 1e-5);
     xt::xarray<double> a = *scale / xt::sqrt(*var + eps);
     xt::xarray<double> b = *bias - *mean * a;
-    const std::string an = n.name + "/folded_scale", bn = n.name + "/folded_shift";
+    // Named after the BatchNormalization's scale tensor ("layer3.0.bn1.weight/folded_scale"), so a
+    // selection by weight-name prefix (graph::name_starts_with) finds its layer's folded weights.
+    std::string base = n.inputs[1].empty() ? n.name : n.inputs[1];
+    if (!folded.insert(base).second) base = n.name + "/" + base;  // a scale shared by two BatchNormalizations
+    const std::string an = base + "/folded_scale", bn = base + "/folded_shift";
     g.weights.push_back({an, {static_cast<std::int64_t>(a.size())}});
     m.weights.push_back(gd::reshaped(a, {a.size()}));
     g.weights.push_back({bn, {static_cast<std::int64_t>(b.size())}});

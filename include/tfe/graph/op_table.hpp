@@ -20,7 +20,7 @@ struct op_spec {
   std::string_view attributes;  // space-separated
 };
 
-inline constexpr std::array<op_spec, 102> supported_ops{{
+inline constexpr std::array<op_spec, 103> supported_ops{{
     {"Abs", ""},
     {"Add", "axis broadcast"},
     {"And", ""},
@@ -52,6 +52,7 @@ inline constexpr std::array<op_spec, 102> supported_ops{{
     {"Floor", ""},
     {"Gather", "axis"},
     {"GatherElements", "axis"},
+    {"Gelu", "approximate"},
     {"Gemm", "alpha beta broadcast transA transB"},
     {"GlobalAveragePool", ""},
     {"GlobalMaxPool", ""},
@@ -200,13 +201,14 @@ std::vector<value<P>> run_kernel(op_context<P>& c) {
   if (t == "Abs") return un([](const auto& x) { return tfe::abs(x); }, [](const auto& d) { return xt::abs(d); });
   if (t == "Sign") return un([](const auto& x) { return k::sign_onnx(x); }, [](const auto& d) { return xt::sign(d); });
   if (t == "Relu") return un([](const auto& x) { return relu(x); }, [](const auto& d) { return xt::maximum(d, 0.0); });
-  if (t == "Sigmoid") return un([](const auto& x) { return sigmoid(x); }, [](const auto& d) { return 1.0 / (1.0 + xt::exp(-d)); });
-  if (t == "Tanh") return un([](const auto& x) { return tfe::tanh(x); }, [](const auto& d) { return xt::tanh(d); });
+  if (t == "Sigmoid") return un([](const auto& x) { return tfe::sigmoid_accurate(x); }, [](const auto& d) { return 1.0 / (1.0 + xt::exp(-d)); });
+  if (t == "Tanh") return un([](const auto& x) { return tfe::tanh_accurate(x); }, [](const auto& d) { return xt::tanh(d); });
   if (t == "Exp") return un([](const auto& x) { return tfe::exp(x); }, [](const auto& d) { return xt::exp(d); });
   if (t == "Log") return un([](const auto& x) { return tfe::log(x); }, [](const auto& d) { return xt::log(d); });
   if (t == "Sqrt") return un([](const auto& x) { return tfe::sqrt(x); }, [](const auto& d) { return xt::sqrt(d); });
   if (t == "Reciprocal") return un([](const auto& x) { return k::reciprocal_signed(x); }, [](const auto& d) { return 1.0 / d; });
-  if (t == "Erf") return un([](const auto& x) { return k::erf_approx(x); }, [](const auto& d) { return xt::erf(d); });
+  if (t == "Erf") return un([](const auto& x) { return tfe::erf(x); }, [](const auto& d) { return xt::erf(d); });
+  if (t == "Gelu") return k::gelu_op(c);
   if (t == "Softplus") return un([](const auto& x) { return k::softplus(x); }, [](const auto& d) { return xt::log1p(xt::exp(d)); });
   if (t == "Softsign") return un([](const auto& x) { return x * reciprocal(tfe::abs(x) + 1.0); }, [](const auto& d) { return d / (1.0 + xt::abs(d)); });
   if (t == "LeakyRelu") {

@@ -3,6 +3,8 @@
 //
 //   tfe::graph::trainer<P> t(model);              // checks that every node has a gradient rule
 //   t.step({x}, y_onehot, 0.05);                  // softmax cross-entropy of output 0, one SGD step
+//   tfe::graph::trainer<P> ft(model, tfe::graph::name_starts_with({"layer3.", "fc."}));  // fine-tuning:
+//                                                 // only these weights train; the rest is frozen
 //
 // Forward: graph::model::evaluate keeping every value. Backward: the nodes in reverse order, each
 // rule below giving the gradients of its inputs that depend on a weight; gradients of a value used
@@ -27,10 +29,20 @@
 #include "tfe/graph/model.hpp"
 #include "tfe/ops/pool_grad.hpp"
 
+#include <functional>
 #include <numeric>
 #include <set>
 
 namespace tfe::graph {
+
+/// A trainable-weight selection for `trainer`: the weights whose names start with one of `prefixes`.
+inline std::function<bool(const std::string&)> name_starts_with(std::vector<std::string> prefixes) {
+  return [prefixes = std::move(prefixes)](const std::string& name) {
+    for (const auto& p : prefixes)
+      if (name.compare(0, p.size(), p) == 0) return true;
+    return false;
+  };
+}
 
 namespace detail {
 
@@ -91,10 +103,15 @@ class trainer {
  public:
   using tensor = private_tensor<P>;
 
-  explicit trainer(model<P>& m) : m_model(m) {
+  /// `trainable` selects the weights that train (all when empty); the others are frozen, and the
+  /// nodes before the first trainable weight need no gradient rule and cost no backward pass.
+  explicit trainer(model<P>& m, std::function<bool(const std::string&)> trainable = {}) : m_model(m) {
     const auto& g = m.spec();
-    std::set<std::string> live;  // values that depend on a weight
-    for (const auto& w : g.weights) live.insert(w.name);
+    std::set<std::string> live;  // values that depend on a trainable weight
+    for (const auto& w : g.weights)
+      if (!trainable || trainable(w.name)) live.insert(w.name);
+    TFE_ENFORCE(!live.empty(), config_error, g.source, ": no weight is trainable (the selection matches none of its ",
+                g.weights.size(), " weights)");
     for (const auto& n : g.nodes) {
       bool any = false;
       for (const auto& i : n.inputs) any = any || live.count(i);
@@ -161,7 +178,7 @@ class trainer {
     }
     for (auto& [name, w] : m_model.weights()) {
       auto gi = grads.find(name);
-      if (gi != grads.end()) w = w - gi->second * learning_rate;
+      if (gi != grads.end() && m_live.count(name)) w = w - gi->second * learning_rate;
     }
   }
 

@@ -411,4 +411,54 @@ private_tensor<P> softmax(const private_tensor<P>& x, long axis = -1) {
   return detail::mul_broadcast(e, r);
 }
 
+/// softmax along `axis` over the entries where the PUBLIC `keep` mask (broadcastable to x) is true:
+/// masked entries get probability exactly 0 (attention masks: padding, causal). Method: each masked
+/// entry is replaced by a kept entry of its row (a public gather on the shares, local) so it cannot be
+/// the max, and after the exp the masked entries are multiplied by 0 (local, exact). Same cost and
+/// error bound as `softmax`. Every row needs at least one kept entry (checked, the mask is public).
+template <protocol P>
+private_tensor<P> softmax(const private_tensor<P>& x, const xt::xarray<bool>& keep, long axis = -1) {
+  using R = typename P::ring;
+  auto scope = x.sess().op_scope("softmax");
+  const std::size_t a = detail::normalize_axis(axis, x.ndim(), "softmax");
+  const shape_t s = x.shape();
+  const std::size_t n = s[a], total = shape_size(s);
+  TFE_ENFORCE(n > 0, shape_error, "softmax over an empty axis of shape ", shape_str(s));
+  shape_t ms(keep.shape().begin(), keep.shape().end());
+  TFE_ENFORCE(detail::broadcast_shapes(ms, s, "softmax mask") == s, shape_error, "softmax: mask of shape ",
+              shape_str(ms), " does not broadcast to the input's ", shape_str(s));
+  xt::xarray<bool> k = xt::broadcast(keep, s);
+  // Row layout: index = (o·n + j)·inner + i along the axis j.
+  std::size_t inner = 1;
+  for (std::size_t d = a + 1; d < s.size(); ++d) inner *= s[d];
+  std::vector<std::size_t> source(total);
+  ring_tensor<R> keep_ring = ring_tensor<R>::from_shape(s);
+  for (std::size_t o = 0; o < total / (n * inner); ++o)
+    for (std::size_t i = 0; i < inner; ++i) {
+      std::size_t first = n;
+      for (std::size_t j = 0; j < n && first == n; ++j)
+        if (k.data()[(o * n + j) * inner + i]) first = j;
+      TFE_ENFORCE(first < n, shape_error, "softmax: row ", o * inner + i, " of shape ", shape_str(s),
+                  " is entirely masked (every row needs a kept entry)");
+      for (std::size_t j = 0; j < n; ++j) {
+        const std::size_t e = (o * n + j) * inner + i;
+        source[e] = k.data()[e] ? e : (o * n + first) * inner + i;
+        keep_ring.data()[e] = k.data()[e] ? ring_traits<R>::one() : ring_traits<R>::zero();
+      }
+    }
+  auto gathered = detail::map_parts(x, s, [&](const ring_tensor<R>& p) {
+    ring_tensor<R> out = ring_tensor<R>::from_shape(s);
+    for (std::size_t e = 0; e < total; ++e) out.data()[e] = p.data()[source[e]];
+    return out;
+  });
+  std::vector<long> kept(s.begin(), s.end());
+  kept[a] = 1;
+  auto top = reshape(max(gathered, static_cast<long>(a)), kept);
+  auto e = detail::map_parts(detail::exp_impl(gathered - top, true), s,
+                             [&](const ring_tensor<R>& p) { return ring_tensor<R>(p * keep_ring); });
+  auto sum_e = sum(e, {static_cast<long>(a)}, true);
+  auto r = detail::reciprocal_impl(sum_e, 0, static_cast<int>(std::floor(std::log2(static_cast<double>(n)))), false);
+  return detail::mul_broadcast(e, r);
+}
+
 }  // namespace tfe

@@ -1,0 +1,176 @@
+// tests/test_approx_smooth.cpp: erf, gelu, gelu_tanh, tanh_accurate and sigmoid_accurate
+// (tfe/ops/approx_smooth.hpp) and the masked softmax (approx_elementary.hpp) under plain, Pond, ABY3
+// and SecureNN in ring64, and Pond in ring128. Each function is checked against double math on the
+// ENCODED input over a dense grid of its polynomial range, every breakpoint and its neighbours one
+// step away, and points outside up to the edge of the fixed-point range, asserting the DOCUMENTED
+// bound  |ŷ − g(x)| ≤ max(ε_fit, ε_out) + 3·2^-f.
+#include <doctest/doctest.h>
+
+#include "expect_error.hpp"
+#include "tfe/tfe.hpp"
+
+#include <array>
+#include <cmath>
+#include <random>
+#include <string>
+
+namespace {
+
+using plain64 = tfe::plain<tfe::ring64>;
+using pond64 = tfe::pond<tfe::ring64>;
+using pond128 = tfe::pond<tfe::ring128>;
+using aby3_64 = tfe::aby3<tfe::ring64>;
+using securenn64 = tfe::securenn<tfe::ring64>;
+
+template <class P, class F>
+xt::xarray<double> eval(const xt::xarray<double>& xs, F&& fn) {
+  auto r = tfe::run_local<P>(P::default_players(), [&](auto& s) {
+    auto x = s.define_private_input(P::default_players()[0], [&] { return xs; });
+    auto out = s.reveal_to(P::default_players()[0], fn(x));
+    return out ? *out : xt::xarray<double>();
+  });
+  return r[0];
+}
+
+struct smooth_case {
+  const char* name;
+  double lo, hi;        // the polynomial range
+  double fit, outside;  // documented ε_fit and ε_out
+  double (*ref)(double);
+};
+
+double gelu_ref(double v) { return 0.5 * v * (1 + std::erf(v / std::sqrt(2.0))); }
+double gelu_tanh_ref(double v) {
+  return 0.5 * v * (1 + std::tanh(std::sqrt(2 / 3.14159265358979323846) * (v + 0.044715 * v * v * v)));
+}
+double sigmoid_ref(double v) { return 1 / (1 + std::exp(-v)); }
+double erf_ref(double v) { return std::erf(v); }
+double tanh_ref(double v) { return std::tanh(v); }
+
+const smooth_case cases[] = {
+    {"erf", -4, 4, 6.4e-5, 1.6e-8, erf_ref},
+    {"gelu", -5, 5, 5.2e-5, 1.5e-6, gelu_ref},
+    {"gelu_tanh", -5, 5, 5.2e-5, 2.3e-7, gelu_tanh_ref},
+    {"tanh_accurate", -6, 6, 8.0e-5, 1.3e-5, tanh_ref},
+    {"sigmoid_accurate", -12, 12, 3.6e-5, 6.2e-6, sigmoid_ref},
+};
+
+template <class X>
+auto apply(const std::string& name, const X& x) {
+  if (name == "erf") return tfe::erf(x);
+  if (name == "gelu") return tfe::gelu(x);
+  if (name == "gelu_tanh") return tfe::gelu_tanh(x);
+  if (name == "tanh_accurate") return tfe::tanh_accurate(x);
+  return tfe::sigmoid_accurate(x);
+}
+
+/// The grid: n points on [lo − 1, hi + 1], each breakpoint and its neighbours, and far points.
+xt::xarray<double> grid(const smooth_case& c, std::size_t n, const tfe::fixed_point_config& cfg) {
+  std::vector<double> v;
+  for (std::size_t i = 0; i < n; ++i) v.push_back(c.lo - 1 + (c.hi - c.lo + 2) * double(i) / double(n - 1));
+  const double w = c.name == std::string("sigmoid_accurate") ? 2 : 1;
+  for (double e = c.lo; e <= c.hi; e += w)
+    for (double d : {-cfg.resolution(), 0.0, cfg.resolution()}) v.push_back(e + d);
+  const double big = cfg.bound() - 1;
+  for (double f : {20.0, 100.0, 1000.0, big}) {
+    v.push_back(f);
+    v.push_back(-f);
+  }
+  xt::xarray<double> out = xt::zeros<double>({v.size()});
+  std::copy(v.begin(), v.end(), out.begin());
+  return out;
+}
+
+template <class P>
+void check_smooth(std::size_t n) {
+  const auto cfg = tfe::fixed_point_config::preset<typename P::ring>();
+  for (const auto& c : cases) {
+    auto xs = grid(c, n, cfg);
+    auto ys = eval<P>(xs, [&](auto& x) { return apply(c.name, x); });
+    REQUIRE(ys.size() == xs.size());
+    double worst = 0, wx = 0;
+    for (std::size_t i = 0; i < xs.size(); ++i) {
+      const double xq = std::nearbyint(xs(i) * cfg.scale()) / cfg.scale();
+      const double err = std::fabs(ys(i) - c.ref(xq));
+      if (err > worst) worst = err, wx = xq;
+    }
+    const double bound = std::max(c.fit, c.outside) + 3 * cfg.resolution();
+    INFO(std::string(c.name) << ": max error " << worst << " at x = " << wx << ", bound " << bound);
+    MESSAGE(std::string(c.name) << " max |error| = " << worst << " (bound " << bound << ")");
+    CHECK(worst <= bound);
+  }
+}
+
+}  // namespace
+
+TEST_CASE("smooth activations: documented bounds over the whole range, plain ring64") { check_smooth<plain64>(20001); }
+TEST_CASE("smooth activations: documented bounds over the whole range, pond ring64") { check_smooth<pond64>(20001); }
+TEST_CASE("smooth activations: documented bounds over the whole range, aby3 ring64") { check_smooth<aby3_64>(20001); }
+TEST_CASE("smooth activations: documented bounds over the whole range, securenn ring64") {
+  check_smooth<securenn64>(2001);
+}
+TEST_CASE("smooth activations: documented bounds over the whole range, pond ring128") { check_smooth<pond128>(4001); }
+
+TEST_CASE("smooth activations: rounds as documented (Pond ring64: the sign test's 7, then 4 product rounds)") {
+  auto rounds = tfe::run_local<pond64>(pond64::default_players(), [&](auto& s) {
+    auto x = s.define_private_input("server0", [] { return xt::xarray<double>{-7.0, -0.3, 0.0, 2.5, 9.0}; });
+    (void)tfe::gelu(x);
+    (void)tfe::erf(x);
+    (void)tfe::detail::step_bits(x, {-5.0, 0.0, 5.0});  // the comparison alone, as a reference
+    return std::array<std::uint64_t, 3>{s.stats().tag("gelu").rounds, s.stats().tag("erf").rounds,
+                                        s.stats().tag("pond_sign").rounds};
+  });
+  const auto& s0 = rounds[0];
+  CHECK(s0[2] == 3 * 7);  // three sign tests of 7 rounds each
+  CHECK(s0[0] == 7 + 4);
+  CHECK(s0[1] == 7 + 4);
+}
+
+template <class P>
+void check_masked_softmax() {
+  std::mt19937_64 gen(std::random_device{}());
+  std::normal_distribution<double> nd(0, 4);
+  const std::size_t b = 3, q = 5, k = 7;
+  xt::xarray<double> xs = xt::zeros<double>({b, q, k});
+  for (auto& v : xs) v = nd(gen);
+  // A causal mask (key j ≤ query i) broadcast over the batch, and one row with a single kept entry.
+  xt::xarray<bool> keep = xt::zeros<bool>({std::size_t{1}, q, k});
+  for (std::size_t i = 0; i < q; ++i)
+    for (std::size_t j = 0; j <= i; ++j) keep(0, i, j) = true;
+  auto ys = eval<P>(xs, [&](auto& x) { return tfe::softmax(x, keep, -1); });
+  const double bound = 8 * tfe::fixed_point_config::preset<typename P::ring>().resolution() + 3e-7;
+  for (std::size_t a = 0; a < b; ++a)
+    for (std::size_t i = 0; i < q; ++i) {
+      double m = -1e300, total = 0;
+      for (std::size_t j = 0; j <= i; ++j) m = std::max(m, xs(a, i, j));
+      for (std::size_t j = 0; j <= i; ++j) total += std::exp(xs(a, i, j) - m);
+      for (std::size_t j = 0; j < k; ++j) {
+        if (j > i) {
+          CHECK(ys(a, i, j) == 0.0);  // masked: exactly 0
+        } else {
+          INFO("row " << a << "," << i << " entry " << j);
+          CHECK(std::fabs(ys(a, i, j) - std::exp(xs(a, i, j) - m) / total) <= bound);
+        }
+      }
+    }
+}
+
+TEST_CASE("masked softmax: masked entries are exactly 0, the rest within softmax's bound") {
+  check_masked_softmax<plain64>();
+  check_masked_softmax<pond64>();
+  check_masked_softmax<aby3_64>();
+  check_masked_softmax<securenn64>();
+}
+
+TEST_CASE("masked softmax: a fully masked row and a mask of the wrong shape are refused by name") {
+  xt::xarray<double> xs = {{1.0, 2.0}, {3.0, 4.0}};
+  xt::xarray<bool> keep = {{true, false}, {false, false}};
+  auto msg =
+      tfe_test::error_of<tfe::error>([&] { eval<plain64>(xs, [&](auto& x) { return tfe::softmax(x, keep, -1); }); });
+  CHECK(tfe_test::contains(msg, "row 1"));
+  CHECK(tfe_test::contains(msg, "entirely masked"));
+  xt::xarray<bool> wrong = xt::ones<bool>({std::size_t{3}});
+  msg = tfe_test::error_of<tfe::error>([&] { eval<plain64>(xs, [&](auto& x) { return tfe::softmax(x, wrong, -1); }); });
+  INFO(msg);
+  CHECK(tfe_test::contains(msg, "cannot be broadcast"));
+}
