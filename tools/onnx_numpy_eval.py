@@ -1,4 +1,4 @@
-"""A small numpy interpreter for the ONNX ops that models/onnx/ uses, to check the exported files
+"""A small numpy interpreter for the ONNX ops that models/onnx/ and the model zoo (models/*.onnx) use,
 without onnxruntime (which neither Debian nor this project's machines have).
 
     outputs = run(onnx.load(path), {"input": x})      # {output name: numpy array}
@@ -7,6 +7,8 @@ Floats are computed in float64 (initializers and float inputs are widened), so t
 reference close to exact. Only what the fixtures need is implemented; anything else (an op, an
 attribute value) fails with NotImplementedError or an AssertionError rather than guessing.
 """
+import math
+
 import numpy as np
 import onnx
 from onnx import numpy_helper
@@ -123,6 +125,9 @@ def _cast(x, to):
     return _f64(x.astype(dtype))  # rounds to the target type, then keeps floats in float64
 
 
+_erf = np.frompyfunc(math.erf, 1, 1)  # numpy has no erf: the C library's, elementwise, in float64
+
+
 def _op(node, x, a):
     """The outputs (a list) of one node, given its inputs x (None where omitted) and attributes a."""
     t = node.op_type
@@ -138,6 +143,8 @@ def _op(node, x, a):
         return [1 / (1 + np.exp(-x[0]))]
     if t == "Tanh":
         return [np.tanh(x[0])]
+    if t == "Erf":
+        return [_erf(x[0]).astype(np.float64)]
     if t == "Sqrt":
         return [np.sqrt(x[0])]
     if t == "Softmax":
@@ -183,6 +190,16 @@ def _op(node, x, a):
     if t == "Shape":
         assert "start" not in a and "end" not in a
         return [np.array(x[0].shape, dtype=np.int64)]
+    if t == "Equal":
+        return [np.equal(x[0], x[1])]
+    if t == "Where":
+        return [np.where(x[0], x[1], x[2])]
+    if t == "ConstantOfShape":
+        value = _f64(numpy_helper.to_array(a["value"])) if "value" in a else np.zeros(1)
+        return [np.full([int(d) for d in x[0]], value.reshape(()), dtype=value.dtype)]
+    if t == "Expand":  # numpy broadcasting of the input and the shape, both ways
+        shape = np.broadcast_shapes(x[0].shape, tuple(int(d) for d in x[1]))
+        return [np.broadcast_to(x[0], shape).copy()]
     if t == "Gather":
         return [np.take(x[0], x[1].astype(np.int64), axis=a.get("axis", 0))]
     if t == "Unsqueeze":  # opset 13: axes as an input
