@@ -1,7 +1,7 @@
 // tfe_fine_tune: encrypted fine-tuning of an ONNX image classifier's last layers on private data.
 //
 //   tfe_fine_tune --model models/fashion_mnist_resnet.onnx --trainable layer3.,fc. --protocol aby3
-//                 [--train 2000] [--train-offset 0] [--epochs 1] [--batch 50] [--lr 0.02] [--test 10000]
+//                 [--train 2000] [--train-offset 0] [--epochs 1] [--batch 50] [--lr 0.005] [--test 10000]
 //
 // Players: the protocol's servers, "model-owner" (reads the ONNX file; the graph is public, the weights
 // its private inputs; it receives the fine-tuned weights at the end) and "data-owner" (holds the
@@ -41,7 +41,7 @@ struct options {
   std::string model, protocol = "aby3";
   std::vector<std::string> trainable;
   std::size_t train = 2000, offset = 0, epochs = 1, batch = 50, test = 10000;
-  double lr = 0.02, max_gap = 0.5;
+  double lr = 0.005, max_gap = 0.5, timeout = 3600;
   bool check = false;
 };
 
@@ -73,29 +73,36 @@ tuned fine_tune(const options& o) {
   r.players.push_back(data_owner);
   std::optional<tfe::graph::saved_graph> result;
   const auto t0 = std::chrono::steady_clock::now();
-  auto stats = tfe::run_local<P>(r.players, [&](tfe::session<P>& s) {
-    auto model = tfe::graph::share_model(s, owner, [&] { return tfe::onnx::read_model(o.model); });
-    tfe::graph::trainer<P> t(model, tfe::graph::name_starts_with(o.trainable));
-    std::optional<std::pair<xt::xarray<double>, xt::xarray<double>>> data;
-    if (s.name() == data_owner) data.emplace(training_set(o));
-    for (std::size_t e = 0; e < o.epochs; ++e)
-      for (std::size_t lo = 0; lo < o.train; lo += o.batch) {
-        const std::size_t hi = std::min(o.train, lo + o.batch);
-        auto x = s.define_private_input(data_owner,
-                                        [&] { return xt::xarray<double>(xt::view(data->first, xt::range(lo, hi))); });
-        auto y = s.define_private_input(data_owner,
-                                        [&] { return xt::xarray<double>(xt::view(data->second, xt::range(lo, hi))); });
-        t.step({x}, y, o.lr);
-      }
-    // The owner receives the fine-tuned weights (in the graph's order).
-    tfe::graph::saved_graph out{model.spec(), {}};
-    for (const auto& w : model.spec().weights) {
-      auto v = s.reveal_to(owner, model.weights().at(w.name));
-      if (v) out.weights.push_back(*v);
-    }
-    if (s.name() == owner) result.emplace(std::move(out));
-    return s.stats();
-  });
+  tfe::run_options opt;
+  // The owners wait, idle, through the whole training for the result: a fixed receive timeout must
+  // cover it (issue 19: liveness instead of fixed waits).
+  opt.channel.recv_timeout = std::chrono::milliseconds(static_cast<std::int64_t>(o.timeout * 1000));
+  auto stats = tfe::run_local<P>(
+      r.players,
+      [&](tfe::session<P>& s) {
+        auto model = tfe::graph::share_model(s, owner, [&] { return tfe::onnx::read_model(o.model); });
+        tfe::graph::trainer<P> t(model, tfe::graph::name_starts_with(o.trainable));
+        std::optional<std::pair<xt::xarray<double>, xt::xarray<double>>> data;
+        if (s.name() == data_owner) data.emplace(training_set(o));
+        for (std::size_t e = 0; e < o.epochs; ++e)
+          for (std::size_t lo = 0; lo < o.train; lo += o.batch) {
+            const std::size_t hi = std::min(o.train, lo + o.batch);
+            auto x = s.define_private_input(
+                data_owner, [&] { return xt::xarray<double>(xt::view(data->first, xt::range(lo, hi))); });
+            auto y = s.define_private_input(
+                data_owner, [&] { return xt::xarray<double>(xt::view(data->second, xt::range(lo, hi))); });
+            t.step({x}, y, o.lr);
+          }
+        // The owner receives the fine-tuned weights (in the graph's order).
+        tfe::graph::saved_graph out{model.spec(), {}};
+        for (const auto& w : model.spec().weights) {
+          auto v = s.reveal_to(owner, model.weights().at(w.name));
+          if (v) out.weights.push_back(*v);
+        }
+        if (s.name() == owner) result.emplace(std::move(out));
+        return s.stats();
+      },
+      opt);
   r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   r.stats.assign(stats.begin(), stats.end());
   r.model = std::move(*result);
@@ -151,8 +158,10 @@ int main(int argc, char** argv) {
     app.add_option("--train-offset", o.offset, "first training example (default 0)");
     app.add_option("--epochs", o.epochs, "epochs (default 1)")->check(CLI::PositiveNumber);
     app.add_option("--batch", o.batch, "examples per SGD step (default 50)")->check(CLI::PositiveNumber);
-    app.add_option("--lr", o.lr, "learning rate (default 0.02)");
+    app.add_option("--lr", o.lr, "learning rate (default 0.005)");
     app.add_option("--test", o.test, "test images to evaluate on (default 10000)")->check(CLI::PositiveNumber);
+    app.add_option("--timeout", o.timeout, "receive timeout in seconds (default 3600: the owners wait idle)")
+        ->check(CLI::PositiveNumber);
     app.add_option("--max-gap", o.max_gap, "--check: largest accuracy gap in points (default 0.5)");
     app.add_flag("--check", o.check, "fail unless encrypted and plaintext fine-tuning agree within --max-gap");
     try {

@@ -174,3 +174,43 @@ TEST_CASE("masked softmax: a fully masked row and a mask of the wrong shape are 
   INFO(msg);
   CHECK(tfe_test::contains(msg, "cannot be broadcast"));
 }
+
+template <class P>
+void check_layer_norm() {
+  // Rows of 64 with standard deviations from 0.1 to 100 (σ² from 10^-2 to 10^4) and random means.
+  std::mt19937_64 gen(std::random_device{}());
+  const std::size_t rows = 25, n = 64;
+  xt::xarray<double> xs = xt::zeros<double>({rows, n});
+  for (std::size_t r = 0; r < rows; ++r) {
+    const double sd = std::pow(10.0, -1.0 + 3.0 * double(r) / double(rows - 1));
+    std::normal_distribution<double> nd(std::uniform_real_distribution<double>(-50, 50)(gen), sd);
+    for (std::size_t j = 0; j < n; ++j) xs(r, j) = nd(gen);
+  }
+  const double eps = 1e-5;
+  auto ys = eval<P>(xs, [&](auto& x) { return tfe::layer_norm(x, {-1}, eps); });
+  const auto cfg = tfe::fixed_point_config::preset<typename P::ring>();
+  const double u = cfg.resolution();
+  for (std::size_t r = 0; r < rows; ++r) {
+    double mu = 0, var = 0;
+    std::vector<double> q(n);
+    for (std::size_t j = 0; j < n; ++j) mu += (q[j] = std::nearbyint(xs(r, j) * cfg.scale()) / cfg.scale());
+    mu /= double(n);
+    for (double v : q) var += (v - mu) * (v - mu);
+    var /= double(n);
+    const double inv = 1 / std::sqrt(var + eps), sd = std::sqrt(var);
+    for (std::size_t j = 0; j < n; ++j) {
+      const double y = (q[j] - mu) * inv;
+      const double bound = u * (3 + 2 * inv + std::fabs(y) * (6 + 2 / inv + (1 + 2 * sd) / (var + eps)));
+      INFO("row " << r << " (σ² = " << var << ") entry " << j << ": " << ys(r, j) << " for " << y);
+      CHECK(std::fabs(ys(r, j) - y) <= bound);
+    }
+  }
+}
+
+TEST_CASE("layer_norm: the documented bound for variances from 1e-2 to 1e4") {
+  check_layer_norm<plain64>();
+  check_layer_norm<pond64>();
+  check_layer_norm<aby3_64>();
+  check_layer_norm<securenn64>();
+  check_layer_norm<pond128>();
+}

@@ -152,13 +152,10 @@ result<P> scale_shift(op_context<P>& c) {
   return c.out(channel_affine(c, c.priv(0), c.at(1), c.at(2)));
 }
 
-/// (x − mean)·inv_sqrt(var + ε) over `axes` (kept as size 1).
+/// (x − mean)·inv_sqrt(var + ε) over `axes` (kept as size 1): tfe::layer_norm (approx_smooth.hpp).
 template <protocol P>
 private_tensor<P> normalized(const private_tensor<P>& x, const std::vector<long>& axes, double eps) {
-  auto mu = mean(x, axes, true);
-  auto d = x - mu;
-  auto var = mean(d * d, axes, true);
-  return d * inv_sqrt(var + eps);
+  return tfe::layer_norm(x, axes, eps);
 }
 
 template <protocol P>
@@ -167,16 +164,23 @@ result<P> layer_norm(op_context<P>& c) {
   const std::size_t a = gd::axis_of(c.n.get_int("axis", -1), x.ndim(), c.n);
   std::vector<long> axes;
   for (std::size_t d = a; d < x.ndim(); ++d) axes.push_back(static_cast<long>(d));
-  auto mu = mean(x, axes, true);
-  auto d = x - mu;
-  auto inv = inv_sqrt(mean(d * d, axes, true) + c.n.get_float("epsilon", 1e-5));
-  auto y = d * inv;
+  const double eps = c.n.get_float("epsilon", 1e-5);
+  std::optional<private_tensor<P>> mu, inv;
+  private_tensor<P> y;
+  if (c.n.outputs.size() == 1) {
+    y = tfe::layer_norm(x, axes, eps);
+  } else {  // the Mean and InvStdDev outputs too
+    mu = mean(x, axes, true);
+    auto d = x - *mu;
+    inv = inv_sqrt(mean(d * d, axes, true) + eps);
+    y = d * *inv;
+  }
   const auto& sc = c.at(1);
   y = sc.is_public() ? gd::mul_public(y, *sc.pub) : y * *sc.priv;
   if (c.has(2)) y = c.at(2).is_public() ? y + c.s.constant(c.at(2).pub->data) : y + *c.at(2).priv;
   auto r = c.out(y);
-  if (c.n.outputs.size() > 1) r.push_back(value<P>::of(mu));   // Mean
-  if (c.n.outputs.size() > 2) r.push_back(value<P>::of(inv));  // InvStdDev
+  if (c.n.outputs.size() > 1) r.push_back(value<P>::of(*mu));   // Mean
+  if (c.n.outputs.size() > 2) r.push_back(value<P>::of(*inv));  // InvStdDev
   return r;
 }
 

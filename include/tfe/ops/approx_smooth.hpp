@@ -1,6 +1,6 @@
 // tfe/ops/approx_smooth.hpp: accurate approximations of the smooth activations transformers need,
 // generic over protocols: erf, gelu (erf form), gelu_tanh (tanh form), tanh_accurate and
-// sigmoid_accurate, all from one piecewise-polynomial evaluator.
+// sigmoid_accurate, all from one piecewise-polynomial evaluator; and layer_norm.
 //
 // Method (the piecewise polynomials of PUMA, Dong et al. 2023, §4, with a different layout: unit
 // intervals and degree 4, chosen by measuring error against cost, see docs/approximations.md):
@@ -178,6 +178,27 @@ private_tensor<P> sigmoid_accurate(const private_tensor<P>& x) {
   auto scope = x.sess().op_scope("sigmoid_accurate");
   return detail::piecewise_polynomial(x, {-12.0, 2.0, 12, 4, {0, 0}, {1, 0}},
                                       [](double v) { return 1 / (1 + std::exp(-v)); });
+}
+
+// ---- normalization -------------------------------------------------------------------------------
+
+/// Layer normalization without its affine part: (x − μ)·inv_sqrt(σ² + ε) over `axes` (kept as size
+/// 1), μ and σ² the mean and the (biased) variance. Cost: two local means (one truncation each), one
+/// product for the squares, `inv_sqrt` (31 thresholds ring64, 13 Pond rounds) and one broadcast
+/// product. Error, from the truncations (2^-f each) and inv_sqrt's bound (4·2^-f·r + 2·2^-f) carried
+/// through: with r = 1/√(σ² + ε),
+///   |ŷ − y| ≤ 2^-f·(3 + 2r + |y|·(6 + 2/r + (1 + 2σ)/(σ² + ε)))
+/// (the 2/r term: r itself is a fixed-point number, so for σ = 100 it is known to 2·2^-f out of 0.01;
+/// scale such inputs down first when that relative error, 3e-3 at f = 16, matters)
+/// (tests/test_approx_smooth.cpp checks it on rows with σ² from 10^-2 to 10^4). The variance must lie
+/// in inv_sqrt's domain [2^-f, 2^I) after ε is added; a row whose σ² + ε is below 2^-f is normalized
+/// with r = 2^(f/2) (inv_sqrt's saturation value), one whose σ² + ε reaches 2^I gives 0.
+template <protocol P>
+private_tensor<P> layer_norm(const private_tensor<P>& x, const std::vector<long>& axes, double eps = 1e-5) {
+  auto scope = x.sess().op_scope("layer_norm");
+  auto d = x - mean(x, axes, true);
+  auto inv = inv_sqrt(mean(d * d, axes, true) + eps);
+  return detail::mul_broadcast(d, inv);
 }
 
 }  // namespace tfe
