@@ -196,6 +196,31 @@ TEST_CASE("Gelu (both forms), Erf, Tanh and Sigmoid nodes: within the piecewise 
   CHECK(contains(msg, "approximate=\"fast\""));
 }
 
+TEST_CASE("a BatchNormalization reading a weight through Identity (torch's shared biases) is folded") {
+  std::mt19937_64 rng(std::random_device{}());
+  const std::size_t c = 3;
+  const dvec x = random_array({2, c, 4, 4}, rng);
+  const dvec scale = random_array({c}, rng), bias = random_array({c}, rng), mean = random_array({c}, rng);
+  const dvec var = xt::abs(random_array({c}, rng)) + 0.5;
+  g::builder b("bn_identity");
+  auto in = b.input("x", {-1, long(c), 4, 4});
+  auto shared_bias = b.op("Identity", {b.weight("bn.bias", bias)});
+  b.output(b.op("BatchNormalization",
+                {in, b.weight("bn.weight", scale), shared_bias, b.weight("bn.mean", mean), b.weight("bn.var", var)}));
+  auto m = b.build();
+  auto prepared = m;
+  g::prepare_for_sharing(prepared);
+  bool folded = false;
+  for (const auto& n : prepared.g.nodes) folded = folded || n.op_type == "tfe.ScaleShift";
+  CHECK(folded);
+  dvec want = dvec::from_shape(x.shape());
+  for (std::size_t i = 0; i < x.size(); ++i) {
+    const std::size_t ch = (i / 16) % c;
+    want.flat(i) = (x.flat(i) - mean(ch)) / std::sqrt(var(ch) + 1e-5) * scale(ch) + bias(ch);
+  }
+  CHECK(max_diff(run<tfe::aby3<tfe::ring64>>(m, {x})[0], want) < 2e-3);
+}
+
 TEST_CASE("builder and IR checks: unknown ops, undefined inputs, JSON round trip and limits") {
   g::builder b("checks");
   auto x = b.input("x", {2});

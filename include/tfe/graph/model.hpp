@@ -55,7 +55,14 @@ namespace gd = ::tfe::graph::detail;
 
 inline void prepare_for_sharing(saved_graph& m) {
   auto& g = m.g;
-  auto lookup = [&](const std::string& name) -> std::optional<xt::xarray<double>> {
+  // torch's exporter reads a parameter shared by two BatchNormalizations through an Identity node:
+  // follow Identity chains back to the weight or constant.
+  std::map<std::string, std::string> identity_of;
+  for (const auto& n : g.nodes)
+    if (n.op_type == "Identity" && n.inputs.size() == 1 && n.outputs.size() == 1)
+      identity_of[n.outputs[0]] = n.inputs[0];
+  auto lookup = [&](std::string name) -> std::optional<xt::xarray<double>> {
+    for (std::size_t hops = 0; identity_of.count(name) && hops < g.nodes.size(); ++hops) name = identity_of[name];
     for (std::size_t i = 0; i < g.weights.size(); ++i)
       if (g.weights[i].name == name) return m.weights[i];
     if (auto it = g.constants.find(name); it != g.constants.end()) return it->second.data;
