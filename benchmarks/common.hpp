@@ -2,8 +2,8 @@
 // report, as one JSON line per run, wall time, CPU seconds per player, bytes sent per player,
 // messages and rounds, next to the protocol's theoretical cost of the op.
 //
-// Timing covers the computation only: every player first shares its inputs (not timed), then starts
-// its clock; wall time is the largest per-player elapsed time, CPU time is per player thread
+// Timing covers the computation only: every player first shares its inputs (not timed), waits for every
+// other player (a barrier), then starts its clock; wall time is the largest per-player elapsed time, CPU time is per player thread
 // (CLOCK_THREAD_CPUTIME_ID). Statistics are the per-player differences over the timed part. Short
 // workloads run several times (--repeat; default 7 below 50 ms, 3 below 0.5 s) and the median run is
 // reported, with the fastest as wall_min_s.
@@ -89,13 +89,21 @@ struct run_result {
 /// timed work. The launch flags say where the players run and whether the network is simulated.
 template <class P, class Prepare>
 std::vector<player_result> run_once(const tfe::launch_flags& launch, const std::vector<std::string>& players,
-                                    Prepare& prepare, tfe::trace_recorder* trace) {
+                                    Prepare& prepare, tfe::trace_recorder* trace,
+                                    const tfe::session_options& session = {}) {
   tfe::launch_options base;
   base.trace = trace;
+  base.session = session;
   auto results = tfe::run_program<P>(
       launch, players,
       [&](auto& s) {
         auto work = prepare(s);
+        // A barrier, so that every clock starts when the slowest player has prepared (sharing a large
+        // model's weights takes longer than sharing the client's input); outside the timed scope.
+        for (std::size_t p = 0; p < s.num_players(); ++p)
+          if (p != s.id()) s.net().send_bytes(p, std::vector<std::uint8_t>{1});
+        for (std::size_t p = 0; p < s.num_players(); ++p)
+          if (p != s.id()) (void)s.net().recv_bytes(p);
         player_result r;
         {
           // The timed part runs in its own op scope, so its first send opens a round even when the
@@ -193,6 +201,8 @@ struct options {
   std::vector<std::string> networks{"lan", "wan"};
   tfe::launch_flags launch;
   bool system_malloc = false;  // leave glibc's malloc settings alone (see keep_freed_memory)
+  /// Session options of every run (fixed point); not a command-line option here.
+  tfe::session_options session;
 
   static options parse(int argc, char** argv, const std::string& description) {
     options o;
@@ -234,14 +244,15 @@ run_result run(const options& opt, const std::vector<std::string>& players, Prep
   run_result r;
   // The real run: repeated (short workloads are noisy on a shared machine) and the median reported.
   std::vector<std::vector<player_result>> runs;
-  runs.push_back(run_once<P>(opt.launch, players, prepare, trace));
+  runs.push_back(run_once<P>(opt.launch, players, prepare, trace, opt.session));
   std::size_t reps = opt.repeat;
   if (reps == 0) {
     // Every player must repeat the same number of times: with one process per player, only --repeat.
     const double first = wall_of(runs[0]);
     reps = opt.launch.distributed() ? 1 : first < 0.05 ? 7 : first < 0.5 ? 3 : 1;
   }
-  for (std::size_t i = 1; i < reps; ++i) runs.push_back(run_once<P>(opt.launch, players, prepare, nullptr));
+  for (std::size_t i = 1; i < reps; ++i)
+    runs.push_back(run_once<P>(opt.launch, players, prepare, nullptr, opt.session));
   std::sort(runs.begin(), runs.end(), [](const auto& a, const auto& b) { return wall_of(a) < wall_of(b); });
   r.players = runs[runs.size() / 2];
   r.repeats = runs.size();
@@ -250,7 +261,8 @@ run_result run(const options& opt, const std::vector<std::string>& players, Prep
     tfe::launch_flags sim = opt.launch;
     sim.simulate = net;
     double m = 0;
-    for (const auto& p : run_once<P>(sim, players, prepare, nullptr)) m = std::max(m, p.simulated_seconds.value_or(0));
+    for (const auto& p : run_once<P>(sim, players, prepare, nullptr, opt.session))
+      m = std::max(m, p.simulated_seconds.value_or(0));
     opt.launch.computations = sim.computations;  // the next computation gets the next run id
     r.simulated.emplace_back(net, m);
   }

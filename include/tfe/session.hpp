@@ -18,6 +18,7 @@
 #include "tfe/detail/shape_limits.hpp"
 #include "tfe/net/channel.hpp"
 #include "tfe/ring/fixed_point.hpp"
+#include "tfe/ring/truncation_audit.hpp"
 #include "tfe/tensor.hpp"
 
 #include <functional>
@@ -73,6 +74,10 @@ class session {
 
   channel& net() { return *m_ch; }
   const fixed_point_config& fixed_point() const { return m_cfg; }
+  /// Where the plain protocol records its truncations (not owned; nullptr: nowhere, the default).
+  /// See ring/truncation_audit.hpp.
+  truncation_audit* truncations() const { return m_truncations; }
+  void set_truncation_audit(truncation_audit* audit) { m_truncations = audit; }
   const statistics& stats() const { return m_ch->stats(); }
   typename P::state& state() { return m_state; }
   channel::scope op_scope(std::string tag) { return m_ch->op_scope(std::move(tag)); }
@@ -266,6 +271,7 @@ class session {
 
   channel* m_ch;
   fixed_point_config m_cfg;
+  truncation_audit* m_truncations = nullptr;
   prg m_private;
   std::vector<prg> m_pair;
   prg m_common;

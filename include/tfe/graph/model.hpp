@@ -160,7 +160,7 @@ class model {
                   shape_str(inputs[i].shape()), " but the graph expects ", dims_str(spec.dims));
       env[spec.name] = value<P>::of(inputs[i], spec.integer);
     }
-    for (const auto& [name, w] : m_weights) env[name] = value<P>::of(w);
+    for (const auto& [name, w] : m_weights) env[name] = value<P>::borrow(w);  // no copy
     for (const auto& [name, c] : m_g.constants) env[name] = value<P>::of(c);
     // Last use of every value, so that it is dropped afterwards.
     std::map<std::string, std::size_t> last;

@@ -19,13 +19,47 @@
 
 namespace tfe::graph {
 
+/// An optional value that either owns its object or borrows one that outlives it (a model's weights
+/// in a graph evaluation: borrowing them saves copying every weight at every run). A borrowed object
+/// is never modified: mutable access copies it first.
+template <class T>
+class maybe_borrowed {
+ public:
+  maybe_borrowed() = default;
+  maybe_borrowed(std::nullopt_t) {}
+  maybe_borrowed(T x) : m_owned(std::move(x)) {}
+  static maybe_borrowed borrow(const T& x) {
+    maybe_borrowed m;
+    m.m_borrowed = &x;
+    return m;
+  }
+  bool has_value() const { return m_borrowed || m_owned.has_value(); }
+  explicit operator bool() const { return has_value(); }
+  const T& operator*() const { return m_borrowed ? *m_borrowed : *m_owned; }
+  const T* operator->() const { return &**this; }
+  T& operator*() {
+    if (m_borrowed) m_owned.emplace(*m_borrowed), m_borrowed = nullptr;
+    return *m_owned;
+  }
+  T* operator->() { return &**this; }
+  bool borrowed() const { return m_borrowed != nullptr; }
+
+ private:
+  std::optional<T> m_owned;
+  const T* m_borrowed = nullptr;
+};
+
 template <protocol P>
 struct value {
-  std::optional<private_tensor<P>> priv;
+  maybe_borrowed<private_tensor<P>> priv;
   std::optional<array> pub;
   bool priv_integer = false;  // a private tensor known to hold integers (comparison bits, indices)
 
   static value of(private_tensor<P> x, bool integer = false) { return value{std::move(x), std::nullopt, integer}; }
+  /// A value that refers to `x` (which must outlive it) instead of copying it.
+  static value borrow(const private_tensor<P>& x) {
+    return value{maybe_borrowed<private_tensor<P>>::borrow(x), std::nullopt, false};
+  }
   static value of(array a) { return value{std::nullopt, std::move(a), false}; }
   static value of(xt::xarray<double> d, bool integer) { return of(array{std::move(d), integer}); }
 

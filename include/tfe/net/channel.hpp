@@ -142,6 +142,12 @@ class channel {
     op_stats m_before;
   };
   scope op_scope(std::string tag) { return scope(*this, std::move(tag)); }
+  /// The open op scopes' tags, outermost first, joined by '/'.
+  std::string scope_path() const {
+    std::string p;
+    for (const auto& sc : m_scopes) p += (p.empty() ? "" : "/") + sc.tag;
+    return p;
+  }
 
  protected:
   virtual void do_send(std::size_t to, frame&& f) = 0;

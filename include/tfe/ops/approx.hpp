@@ -115,26 +115,47 @@ private_tensor<P> piecewise_constant(const private_tensor<P>& steps, const std::
   if (integer) cfg.frac_bits = 0;
   const std::size_t m = steps.shape().at(0);
   TFE_ENFORCE(v.size() == m + 1, shape_error, "piecewise_constant: ", v.size(), " values for ", m, " steps");
-  shape_t cshape(steps.ndim(), 1);
-  cshape[0] = m;
-  ring_tensor<R> jumps(cshape);
-  for (std::size_t j = 0; j < m; ++j)
-    jumps.data()[j] = R(encode_unchecked<R>(v[j + 1], cfg) - encode_unchecked<R>(v[j], cfg));
+  std::vector<R> jumps(m);
+  for (std::size_t j = 0; j < m; ++j) jumps[j] = R(encode_unchecked<R>(v[j + 1], cfg) - encode_unchecked<R>(v[j], cfg));
+  const R base = encode_unchecked<R>(v[0], cfg);
   shape_t out(steps.shape().begin() + 1, steps.shape().end());
   const std::size_t n = shape_size(out);
-  auto sum = map_parts(steps, out, [&](const ring_tensor<R>& p) {
-    ring_tensor<R> acc = xt::zeros<R>(out);  // Σ_j p_j · jump_j, row by row
+  const int k = P::public_component(steps.sess());
+  typename private_tensor<P>::parts_type parts;
+  for (std::size_t i = 0; i < steps.parts().size(); ++i) {
+    // enc(v[0]) (in the public component) + Σ_j p_j · jump_j, row by row, in one buffer.
+    ring_tensor<R> acc = ring_tensor<R>::from_shape(out);
     R* a = acc.data();
+    std::fill_n(a, n, static_cast<int>(i) == k ? base : ring_traits<R>::zero());
+    const R* p = steps.parts()[i].data();
     for (std::size_t j = 0; j < m; ++j) {
-      const R c = jumps.data()[j];
-      const R* pj = p.data() + j * n;
+      const R c = jumps[j];
+      const R* pj = p + j * n;
       for (std::size_t e = 0; e < n; ++e) a[e] = R(a[e] + R(pj[e] * c));
+    }
+    parts.push_back(std::move(acc));
+  }
+  return private_tensor<P>(steps.sess(), std::move(out), std::move(parts));
+}
+
+/// Σ of rows [first, first + count) of x's leading axis (local, no truncation): one pass.
+template <protocol P>
+private_tensor<P> sum_rows(const private_tensor<P>& x, std::size_t first, std::size_t count) {
+  using R = typename P::ring;
+  TFE_ENFORCE(x.ndim() >= 1 && count >= 1 && first + count <= x.shape()[0], shape_error, "sum_rows: rows [", first,
+              ", ", first + count, ") of shape ", shape_str(x.shape()));
+  shape_t out(x.shape().begin() + 1, x.shape().end());
+  const std::size_t n = shape_size(out);
+  return map_parts(x, out, [&](const ring_tensor<R>& p) {
+    ring_tensor<R> acc = ring_tensor<R>::from_shape(out);
+    R* a = acc.data();
+    std::copy_n(p.data() + first * n, n, a);
+    for (std::size_t r = first + 1; r < first + count; ++r) {
+      const R* pr = p.data() + r * n;
+      for (std::size_t e = 0; e < n; ++e) a[e] = R(a[e] + pr[e]);
     }
     return acc;
   });
-  ring_tensor<R> base(shape_t{});
-  base() = encode_unchecked<R>(v[0], cfg);
-  return add_public(sum, base, "add");
 }
 
 /// Elementwise product with broadcasting and WITHOUT truncation (an integer operand, or a product

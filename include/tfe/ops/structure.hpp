@@ -165,9 +165,17 @@ private_tensor<P> index(const private_tensor<P>& x, std::size_t i, long axis = 0
   TFE_ENFORCE(i < x.shape()[a], shape_error, "index: ", i, " is out of range for axis ", a, " of shape ",
               shape_str(x.shape()));
   shape_t s = x.shape();
+  const std::size_t n = s[a];
   s.erase(s.begin() + static_cast<std::ptrdiff_t>(a));
-  return detail::map_parts(x, s,
-                           [&](const auto& p) { return ring_ops::reshape(detail::slice_ring(p, a, i, i + 1, 1), s); });
+  // One block copy per outer index: (outer, n, inner) -> (outer, inner) at i.
+  std::size_t outer = 1, inner = 1;
+  for (std::size_t d = 0; d < a; ++d) outer *= s[d];
+  for (std::size_t d = a; d < s.size(); ++d) inner *= s[d];
+  return detail::map_parts(x, s, [&](const auto& p) {
+    std::decay_t<decltype(p)> out = std::decay_t<decltype(p)>::from_shape(s);
+    for (std::size_t o = 0; o < outer; ++o) std::copy_n(p.data() + (o * n + i) * inner, inner, out.data() + o * inner);
+    return out;
+  });
 }
 
 // ---- concat, stack, split, pad ----------------------------------------------------------------
@@ -197,17 +205,32 @@ private_tensor<P> concat(std::initializer_list<private_tensor<P>> xs, long axis 
 /// Stacks equally shaped tensors along a new axis.
 template <protocol P>
 private_tensor<P> stack(const std::vector<private_tensor<P>>& xs, long axis = 0) {
-  detail::check_parts(xs, "stack");
+  using R = typename P::ring;
+  const std::size_t nparts = detail::check_parts(xs, "stack");
   std::size_t a = detail::normalize_axis(axis, xs[0].ndim() + 1, "stack");
-  std::vector<private_tensor<P>> expanded;
-  for (const auto& x : xs) {
+  for (const auto& x : xs)
     TFE_ENFORCE(x.shape() == xs[0].shape(), shape_error, "stack: shapes ", shape_str(xs[0].shape()), " and ",
                 shape_str(x.shape()), " differ");
-    std::vector<long> s(x.shape().begin(), x.shape().end());
-    s.insert(s.begin() + static_cast<std::ptrdiff_t>(a), 1);
-    expanded.push_back(reshape(x, s));
+  const shape_t& in = xs[0].shape();
+  shape_t s = in;
+  s.insert(s.begin() + static_cast<std::ptrdiff_t>(a), xs.size());
+  // One block copy per (outer index, tensor): out(outer, j, inner) = xs[j](outer, inner).
+  std::size_t outer = 1, inner = 1;
+  for (std::size_t d = 0; d < a; ++d) outer *= in[d];
+  for (std::size_t d = a; d < in.size(); ++d) inner *= in[d];
+  typename private_tensor<P>::parts_type out;
+  for (std::size_t k = 0; k < nparts; ++k) {
+    ring_tensor<R> t = ring_tensor<R>::from_shape(s);
+    for (std::size_t j = 0; j < xs.size(); ++j) {
+      TFE_ENFORCE(xs[j].parts().size() == nparts, protocol_error, "stack: tensor ", j, " holds ", xs[j].parts().size(),
+                  " share components, tensor 0 holds ", nparts);
+      const R* src = xs[j].parts()[k].data();
+      for (std::size_t o = 0; o < outer; ++o)
+        std::copy_n(src + o * inner, inner, t.data() + (o * xs.size() + j) * inner);
+    }
+    out.push_back(std::move(t));
   }
-  return concat(expanded, static_cast<long>(a));
+  return private_tensor<P>(xs[0].sess(), std::move(s), std::move(out));
 }
 
 template <protocol P>

@@ -87,9 +87,10 @@ struct plain : unmasked_products<plain<R>> {
     return {op(x.at(0), y.at(0))};
   }
 
-  /// Exact truncation: floor(x / 2^f). No communication.
+  /// Exact truncation: floor(x / 2^f). No communication. Recorded in the session's truncation audit.
   static parts_type truncate(session_type& s, const parts_type& x, const shape_t&) {
     if (!holds_value(s)) return {};
+    if (auto* audit = s.truncations()) audit->record(s.net().scope_path(), x.at(0).data(), x.at(0).size());
     return {tfe::truncate(x.at(0), s.fixed_point().frac_bits)};
   }
 
