@@ -178,14 +178,17 @@ def results_tables(rows):
 
 
 def matmul_table(matmul_rows):
-    out = ["| ring | shape | textbook ijk | tfe kernel | speed-up |", "|---|---|---|---|---|"]
+    out = ["| ring | shape | textbook ijk | tfe kernel | speed-up | tfe kernel, 2 threads |", "|---|---|---|---|---|---|"]
     by = collections.OrderedDict()
     for m in matmul_rows:
         by.setdefault((m["ring"], m["n"], m["k"], m["m"]), {})[m["variant"]] = m
     for (ring, n, k, mm), v in by.items():
         out.append(f"| {ring} | {n}×{k}×{mm} | {fmt_s(v.get('naive_ijk', {}).get('seconds'))} | "
                    f"{fmt_s(v.get('tfe_kernel', {}).get('seconds'))} ({v.get('tfe_kernel', {}).get('gmacs', 0):.1f} GMAC/s) | "
-                   f"{v.get('speedup', {}).get('speedup', 0):.1f}× |")
+                   f"{v.get('speedup', {}).get('speedup', 0):.1f}× | "
+                   + (f"{fmt_s(v['tfe_kernel_2_threads']['seconds'])} ({v['tfe_kernel_2_threads']['gmacs']:.1f} GMAC/s, "
+                      f"{v.get('speedup', {}).get('thread_scaling', 0):.2f}×)" if 'tfe_kernel_2_threads' in v else "")
+                   + " |")
     return "\n".join(out)
 
 

@@ -18,6 +18,7 @@
 #include "tfe/detail/shape_limits.hpp"
 #include "tfe/net/channel.hpp"
 #include "tfe/ring/fixed_point.hpp"
+#include "tfe/ring/parallel.hpp"
 #include "tfe/ring/truncation_audit.hpp"
 #include "tfe/tensor.hpp"
 
@@ -43,6 +44,11 @@ struct session_options {
   std::optional<fixed_point_config> fixed_point;
   /// INSECURE, for reproducible tests only: derive every PRG key from this number instead of the OS.
   std::optional<std::uint64_t> insecure_deterministic_seed;
+  /// Threads for this player's large kernels (matmul, convolution); 0: the hardware threads divided
+  /// by players_in_process, at least 1 (ring/parallel.hpp). Results do not depend on it.
+  std::size_t threads = 0;
+  /// How many players run in this process (the in-process runner sets it), for the default threads.
+  std::size_t players_in_process = 1;
 };
 
 template <class P>
@@ -54,7 +60,9 @@ class session {
   using public_type = public_tensor<P>;
 
   explicit session(channel& ch, session_options options = {})
-      : m_ch(&ch), m_cfg(options.fixed_point.value_or(fixed_point_config::preset<ring>())) {
+      : m_ch(&ch),
+        m_cfg(options.fixed_point.value_or(fixed_point_config::preset<ring>())),
+        m_threads(options.threads ? options.threads : default_threads(options.players_in_process)) {
     m_cfg.validate<ring>();
     TFE_ENFORCE(ch.num_players() >= P::min_players, config_error, P::name(), " needs at least ", P::min_players,
                 " players (", P::roles(), ") but the program has ", ch.num_players());
@@ -74,6 +82,8 @@ class session {
 
   channel& net() { return *m_ch; }
   const fixed_point_config& fixed_point() const { return m_cfg; }
+  /// Threads for this player's large kernels (session_options::threads).
+  std::size_t threads() const { return m_threads; }
   /// Where the plain protocol records its truncations (not owned; nullptr: nowhere, the default).
   /// See ring/truncation_audit.hpp.
   truncation_audit* truncations() const { return m_truncations; }
@@ -271,6 +281,7 @@ class session {
 
   channel* m_ch;
   fixed_point_config m_cfg;
+  std::size_t m_threads;
   truncation_audit* m_truncations = nullptr;
   prg m_private;
   std::vector<prg> m_pair;

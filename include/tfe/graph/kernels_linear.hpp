@@ -19,12 +19,12 @@ using gd::apply_structural;
 
 /// (B, n, k)·(B, k, m) -> (B, n, m), batch by batch.
 template <class R>
-ring_tensor<R> batched_matmul(const ring_tensor<R>& a, const ring_tensor<R>& b) {
+ring_tensor<R> batched_matmul(const ring_tensor<R>& a, const ring_tensor<R>& b, std::size_t threads = 1) {
   const std::size_t bn = a.shape()[0], n = a.shape()[1], k = a.shape()[2], m = b.shape()[2];
   ring_tensor<R> out = ring_tensor<R>::from_shape({bn, n, m});
   for (std::size_t i = 0; i < bn; ++i) {
     ring_tensor<R> ai = xt::view(a, i), bi = xt::view(b, i);
-    auto ci = ring_ops::matmul(ai, bi);
+    auto ci = ring_ops::matmul(ai, bi, threads);
     std::copy(ci.begin(), ci.end(), out.data() + i * n * m);
   }
   (void)k;
@@ -66,8 +66,9 @@ result<P> matmul_values(op_context<P>& c, value<P> a, value<P> b) {
     // (..., n, k)·(k, m): one 2-D product of the flattened rows.
     const std::size_t rows = shape_size(as) / k;
     auto a2 = gd::apply_structural(a, [&](const auto& x) { return gd::reshaped(x, {rows, k}); });
-    auto r = detail::bilinear(c, a2, b, shape_t{rows, k}, bs, shape_t{rows, m},
-                              [](const ring_tensor<R>& x, const ring_tensor<R>& y) { return ring_ops::matmul(x, y); });
+    auto r = detail::bilinear(
+        c, a2, b, shape_t{rows, k}, bs, shape_t{rows, m},
+        [t = c.s.threads()](const ring_tensor<R>& x, const ring_tensor<R>& y) { return ring_ops::matmul(x, y, t); });
     out_shape = abatch, out_shape.push_back(n), out_shape.push_back(m);
     result_v = value<P>::of(reshape(r, std::vector<long>(out_shape.begin(), out_shape.end())));
   } else {
@@ -82,9 +83,10 @@ result<P> matmul_values(op_context<P>& c, value<P> a, value<P> b) {
       });
     };
     auto a3 = flat(a, abatch, n, k), b3 = flat(b, bbatch, k, m);
-    auto r = detail::bilinear(
-        c, a3, b3, shape_t{nb, n, k}, shape_t{nb, k, m}, shape_t{nb, n, m},
-        [](const ring_tensor<R>& x, const ring_tensor<R>& y) { return detail::batched_matmul<R>(x, y); });
+    auto r = detail::bilinear(c, a3, b3, shape_t{nb, n, k}, shape_t{nb, k, m}, shape_t{nb, n, m},
+                              [t = c.s.threads()](const ring_tensor<R>& x, const ring_tensor<R>& y) {
+                                return detail::batched_matmul<R>(x, y, t);
+                              });
     out_shape = batch, out_shape.push_back(n), out_shape.push_back(m);
     result_v = value<P>::of(reshape(r, std::vector<long>(out_shape.begin(), out_shape.end())));
   }
@@ -203,14 +205,14 @@ xt::xarray<T> dilated(const xt::xarray<T>& w, std::array<std::size_t, 2> d) {
 /// NHWC x, HWIO w (C/groups input channels each), VALID and strided: the grouped ring convolution.
 template <class R>
 ring_tensor<R> grouped_conv(const ring_tensor<R>& x, const ring_tensor<R>& w, std::array<std::size_t, 2> strides,
-                            std::size_t groups) {
-  if (groups == 1) return ring_ops::conv2d(x, w, strides, ring_ops::padding::valid);
+                            std::size_t groups, std::size_t threads = 1) {
+  if (groups == 1) return ring_ops::conv2d(x, w, strides, ring_ops::padding::valid, threads);
   const std::size_t cg = x.shape()[3] / groups, mg = w.shape()[3] / groups;
   std::vector<ring_tensor<R>> outs;
   for (std::size_t g = 0; g < groups; ++g) {
     auto xg = gd::strided_slice(x, 3, static_cast<std::int64_t>(g * cg), 1, cg);
     auto wg = gd::strided_slice(w, 3, static_cast<std::int64_t>(g * mg), 1, mg);
-    outs.push_back(ring_ops::conv2d(xg, wg, strides, ring_ops::padding::valid));
+    outs.push_back(ring_ops::conv2d(xg, wg, strides, ring_ops::padding::valid, threads));
   }
   std::vector<const ring_tensor<R>*> ptrs;
   for (const auto& o : outs) ptrs.push_back(&o);
@@ -241,7 +243,7 @@ private_tensor<P> conv_nchw(op_context<P>& c, value<P> x, value<P> w, const conv
       ring_ops::conv2d_geometry(xs[1], xs[2], hw[0], hw[1], p.strides[0], p.strides[1], ring_ops::padding::valid);
   const shape_t out{xs[0], g.out_h, g.out_w, hw[3]};
   auto y = detail::bilinear(c, x, w, xs, hw, out, [&](const ring_tensor<R>& a, const ring_tensor<R>& b) {
-    return detail::grouped_conv<R>(a, b, p.strides, groups);
+    return detail::grouped_conv<R>(a, b, p.strides, groups, c.s.threads());
   });
   return transpose(y, {0, 3, 1, 2});
 }

@@ -291,7 +291,7 @@ private_tensor<P> matmul(const private_tensor<P>& a, const private_tensor<P>& b)
   shape_t shape{a.shape()[0], b.shape()[1]};
   return detail::truncated_product(
       a.sess(), &a.parts(), nullptr, &b.parts(), nullptr, a.shape(), b.shape(), shape,
-      [](const ring_tensor<R>& x, const ring_tensor<R>& y) { return ring_ops::matmul(x, y); });
+      [t = a.sess().threads()](const ring_tensor<R>& x, const ring_tensor<R>& y) { return ring_ops::matmul(x, y, t); });
 }
 template <protocol P>
 private_tensor<P> matmul(const private_tensor<P>& a, const public_tensor<P>& b) {
@@ -300,7 +300,8 @@ private_tensor<P> matmul(const private_tensor<P>& a, const public_tensor<P>& b) 
               shape_str(a.shape()), " and ", shape_str(b.shape()), " are not aligned");
   auto scope = a.sess().op_scope("matmul_public");
   shape_t shape{a.shape()[0], b.shape()[1]};
-  return truncate(detail::map_parts(a, shape, [&](const ring_tensor<R>& p) { return ring_ops::matmul(p, b.value()); }));
+  return truncate(detail::map_parts(
+      a, shape, [&](const ring_tensor<R>& p) { return ring_ops::matmul(p, b.value(), a.sess().threads()); }));
 }
 template <protocol P>
 private_tensor<P> matmul(const public_tensor<P>& a, const private_tensor<P>& b) {
@@ -309,7 +310,8 @@ private_tensor<P> matmul(const public_tensor<P>& a, const private_tensor<P>& b) 
               shape_str(a.shape()), " and ", shape_str(b.shape()), " are not aligned");
   auto scope = b.sess().op_scope("matmul_public");
   shape_t shape{a.shape()[0], b.shape()[1]};
-  return truncate(detail::map_parts(b, shape, [&](const ring_tensor<R>& p) { return ring_ops::matmul(a.value(), p); }));
+  return truncate(detail::map_parts(
+      b, shape, [&](const ring_tensor<R>& p) { return ring_ops::matmul(a.value(), p, b.sess().threads()); }));
 }
 
 }  // namespace tfe

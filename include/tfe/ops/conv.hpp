@@ -40,9 +40,10 @@ private_tensor<P> conv2d(const private_tensor<P>& x, const private_tensor<P>& w,
   detail::check_conv_shapes(x.shape(), w.shape());
   auto scope = x.sess().op_scope("conv2d");
   shape_t out = detail::conv_out_shape(x.shape(), w.shape(), strides, pad);
-  return detail::truncated_product(
-      x.sess(), &x.parts(), nullptr, &w.parts(), nullptr, x.shape(), w.shape(), out,
-      [=](const ring_tensor<R>& a, const ring_tensor<R>& b) { return ring_ops::conv2d(a, b, strides, pad); });
+  return detail::truncated_product(x.sess(), &x.parts(), nullptr, &w.parts(), nullptr, x.shape(), w.shape(), out,
+                                   [=, t = x.sess().threads()](const ring_tensor<R>& a, const ring_tensor<R>& b) {
+                                     return ring_ops::conv2d(a, b, strides, pad, t);
+                                   });
 }
 
 /// conv2d with a public filter: local on every share component, then truncation.
@@ -53,8 +54,9 @@ private_tensor<P> conv2d(const private_tensor<P>& x, const public_tensor<P>& w,
   detail::check_conv_shapes(x.shape(), w.shape());
   auto scope = x.sess().op_scope("conv2d_public");
   shape_t out = detail::conv_out_shape(x.shape(), w.shape(), strides, pad);
-  return truncate(
-      detail::map_parts(x, out, [&](const ring_tensor<R>& p) { return ring_ops::conv2d(p, w.value(), strides, pad); }));
+  return truncate(detail::map_parts(x, out, [&](const ring_tensor<R>& p) {
+    return ring_ops::conv2d(p, w.value(), strides, pad, x.sess().threads());
+  }));
 }
 
 /// Gathers every pooling window: (N, H, W, C) -> (N, out_h, out_w, kh*kw, C), zero outside the image.

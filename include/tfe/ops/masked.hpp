@@ -49,7 +49,7 @@ private_tensor<P> matmul(const private_tensor<P>& x, const masked_tensor<P>& w) 
   auto scope = x.sess().op_scope("matmul");
   return detail::masked_product(
       x, nullptr, w.value, &w.mask, detail::matmul_shape(x.shape(), w.shape()),
-      [](const ring_tensor<R>& a, const ring_tensor<R>& b) { return ring_ops::matmul(a, b); });
+      [t = x.sess().threads()](const ring_tensor<R>& a, const ring_tensor<R>& b) { return ring_ops::matmul(a, b, t); });
 }
 template <protocol P>
 private_tensor<P> matmul(const masked_tensor<P>& x, const private_tensor<P>& w) {
@@ -57,7 +57,7 @@ private_tensor<P> matmul(const masked_tensor<P>& x, const private_tensor<P>& w) 
   auto scope = w.sess().op_scope("matmul");
   return detail::masked_product(
       x.value, &x.mask, w, nullptr, detail::matmul_shape(x.shape(), w.shape()),
-      [](const ring_tensor<R>& a, const ring_tensor<R>& b) { return ring_ops::matmul(a, b); });
+      [t = w.sess().threads()](const ring_tensor<R>& a, const ring_tensor<R>& b) { return ring_ops::matmul(a, b, t); });
 }
 template <protocol P>
 private_tensor<P> operator*(const private_tensor<P>& x, const masked_tensor<P>& y) {
@@ -74,9 +74,11 @@ private_tensor<P> conv2d(const private_tensor<P>& x, const masked_tensor<P>& w,
   using R = typename P::ring;
   detail::check_conv_shapes(x.shape(), w.shape());
   auto scope = x.sess().op_scope("conv2d");
-  return detail::masked_product(
-      x, nullptr, w.value, &w.mask, detail::conv_out_shape(x.shape(), w.shape(), strides, pad),
-      [=](const ring_tensor<R>& a, const ring_tensor<R>& b) { return ring_ops::conv2d(a, b, strides, pad); });
+  return detail::masked_product(x, nullptr, w.value, &w.mask,
+                                detail::conv_out_shape(x.shape(), w.shape(), strides, pad),
+                                [=, t = x.sess().threads()](const ring_tensor<R>& a, const ring_tensor<R>& b) {
+                                  return ring_ops::conv2d(a, b, strides, pad, t);
+                                });
 }
 
 }  // namespace tfe

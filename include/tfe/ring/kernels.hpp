@@ -22,6 +22,7 @@
 // Single-threaded on purpose: protocols run one thread per player.
 #pragma once
 
+#include "tfe/ring/parallel.hpp"
 #include "tfe/ring/ring_traits.hpp"
 
 #include <algorithm>
@@ -271,10 +272,17 @@ struct is_wide_ring<wide_ring<K>> : std::true_type {};
 }  // namespace detail
 
 /// C[n x m] += A[n x k] * B[k x m] mod 2^bits; all three row-major and contiguous.
-/// c must not overlap a or b. Sizes of 0 are allowed (nothing happens).
+/// c must not overlap a or b. Sizes of 0 are allowed (nothing happens). With threads > 1 and at
+/// least 2^22 multiply-adds, the rows of C are split across threads (ring/parallel.hpp): the result
+/// is bit-identical to one thread's.
 template <class R>
-void matmul_kernel(const R* a, const R* b, R* c, std::size_t n, std::size_t k, std::size_t m) {
+void matmul_kernel(const R* a, const R* b, R* c, std::size_t n, std::size_t k, std::size_t m, std::size_t threads = 1) {
   if (n == 0 || k == 0 || m == 0) return;
+  if (threads > 1 && n >= 16 && n * k * m >= (std::size_t(1) << 22)) {
+    parallel_for(n, threads, 8,
+                 [&](std::size_t lo, std::size_t hi) { matmul_kernel(a + lo * k, b, c + lo * m, hi - lo, k, m, 1); });
+    return;
+  }
   if constexpr (detail::is_wide_ring<R>::value) {
     detail::matmul_wide(a, b, c, n, k, m);
   } else {

@@ -252,16 +252,16 @@ ring_tensor<R> sum_all(const ring_tensor<R>& a) {
 
 // ---- matmul ---------------------------------------------------------------------------------
 
-/// The 2-D product a (n x k) times b (k x m) mod 2^bits.
+/// The 2-D product a (n x k) times b (k x m) mod 2^bits, on up to `threads` threads.
 template <class R>
-ring_tensor<R> matmul(const ring_tensor<R>& a, const ring_tensor<R>& b) {
+ring_tensor<R> matmul(const ring_tensor<R>& a, const ring_tensor<R>& b, std::size_t threads = 1) {
   TFE_ENFORCE(a.dimension() == 2 && b.dimension() == 2, shape_error, "matmul: needs two 2-D tensors, got shapes ",
               shape_str(shape_of(a)), " and ", shape_str(shape_of(b)));
   const std::size_t n = a.shape()[0], k = a.shape()[1], m = b.shape()[1];
   TFE_ENFORCE(b.shape()[0] == k, shape_error, "matmul: shapes ", shape_str(shape_of(a)), " and ",
               shape_str(shape_of(b)), " do not align (", k, " columns vs ", b.shape()[0], " rows)");
   ring_tensor<R> c = detail::filled(shape_t{n, m}, R(0));
-  ::tfe::matmul_kernel(a.data(), b.data(), c.data(), n, k, m);
+  ::tfe::matmul_kernel(a.data(), b.data(), c.data(), n, k, m, threads);
   return c;
 }
 
@@ -397,10 +397,11 @@ ring_tensor<R> col2im(const ring_tensor<R>& cols, const shape_t& x_shape, std::s
 
 /// 2-D convolution (TensorFlow's conv2d, i.e. cross-correlation) mod 2^bits:
 /// x (N, H, W, C_in) NHWC, w (kh, kw, C_in, C_out) HWIO, strides (stride_h, stride_w);
-/// returns (N, out_h, out_w, C_out) = im2col(x) @ w.reshape(kh*kw*C_in, C_out).
+/// returns (N, out_h, out_w, C_out) = im2col(x) @ w.reshape(kh*kw*C_in, C_out), the product on up to
+/// `threads` threads.
 template <class R>
-ring_tensor<R> conv2d(const ring_tensor<R>& x, const ring_tensor<R>& w, std::array<std::size_t, 2> strides,
-                      padding pad) {
+ring_tensor<R> conv2d(const ring_tensor<R>& x, const ring_tensor<R>& w, std::array<std::size_t, 2> strides, padding pad,
+                      std::size_t threads = 1) {
   const shape_t xs = shape_of(x), ws = shape_of(w);
   detail::check_nhwc(xs, "conv2d");
   TFE_ENFORCE(ws.size() == 4, shape_error, "conv2d: filter must be HWIO (4-D), got shape ", shape_str(ws));
@@ -413,7 +414,7 @@ ring_tensor<R> conv2d(const ring_tensor<R>& x, const ring_tensor<R>& w, std::arr
   const std::size_t rows = xs[0] * g.out_h * g.out_w;
   ring_tensor<R> out = detail::filled(shape_t{xs[0], g.out_h, g.out_w, cout}, R(0));
   // HWIO is already row-major (kh*kw*C_in) x C_out, so the filter is used in place.
-  ::tfe::matmul_kernel(cols.data(), w.data(), out.data(), rows, kh * kw * cin, cout);
+  ::tfe::matmul_kernel(cols.data(), w.data(), out.data(), rows, kh * kw * cin, cout, threads);
   return out;
 }
 

@@ -78,7 +78,9 @@ auto run_players(const std::vector<std::string>& players, F&& program, const run
       memory_channel inner(net, id, players, options.channel);
       wrap(inner, [&](channel& ch) {
         ch.set_trace(options.trace);
-        session<P> s(ch, options.session);
+        session_options so = options.session;
+        so.players_in_process = n;
+        session<P> s(ch, so);
         if constexpr (std::is_void_v<result_t>) {
           program(s);
         } else {
