@@ -204,8 +204,11 @@ struct options {
   /// Session options of every run (fixed point); not a command-line option here.
   tfe::session_options session;
 
-  static options parse(int argc, char** argv, const std::string& description) {
+  /// `tune_malloc`: apply keep_freed_memory unless --system-malloc (false: never; the large-model
+  /// benchmark measures the library as an application links it).
+  static options parse(int argc, char** argv, const std::string& description, bool tune_malloc = true) {
     options o;
+    o.system_malloc = !tune_malloc;
     CLI::App app{description};
     app.add_option("--protocol", o.protocols,
                    "protocols, comma-separated: plain, pond, securenn, aby3, plain128, "

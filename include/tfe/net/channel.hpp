@@ -70,13 +70,17 @@ class channel {
 
   template <class R>
   void send(std::size_t to, const xt::xarray<R>& t) {
-    send_frame(to, serialize_tensor(t), t.size() * ring_traits<R>::bytes);
+    const std::size_t payload = t.size() * ring_traits<R>::bytes;
+    frame f = spare_frame(payload);
+    serialize_tensor_into(f, t);
+    send_frame(to, std::move(f), payload);
   }
   template <class R>
   xt::xarray<R> recv(std::size_t from) {
     frame f = recv_frame(from);
     auto t = deserialize_tensor<R>(f, m_names[from]);
     count_recv(t.size() * ring_traits<R>::bytes);
+    keep_spare(std::move(f));
     return t;
   }
   /// Sends `t` to `peer` and receives the peer's tensor: one round when both sides call it.
@@ -203,6 +207,32 @@ class channel {
     return f;
   }
 
+  /// Received tensor frames are kept (up to spare_frames of at least 64 KiB, spare_bytes in all) and
+  /// reused by the next sends: a player that receives as much as it sends allocates no new frames
+  /// (and maps no new pages) in a steady state. The smallest spare that fits is taken.
+  static constexpr std::size_t spare_frames = 4, spare_bytes = std::size_t(128) << 20, spare_min = 64 << 10;
+  frame spare_frame(std::size_t payload) {
+    std::size_t best = m_spare.size();
+    for (std::size_t i = 0; i < m_spare.size(); ++i)
+      if (m_spare[i].capacity() >= payload + detail::frame_fixed_header &&
+          (best == m_spare.size() || m_spare[i].capacity() < m_spare[best].capacity()))
+        best = i;
+    if (best == m_spare.size()) return {};
+    frame f = std::move(m_spare[best]);
+    m_spare.erase(m_spare.begin() + static_cast<std::ptrdiff_t>(best));
+    m_spare_bytes -= f.capacity();
+    return f;
+  }
+  void keep_spare(frame&& f) {
+    if (f.capacity() < spare_min || f.capacity() > spare_bytes) return;
+    while (!m_spare.empty() && (m_spare.size() >= spare_frames || m_spare_bytes + f.capacity() > spare_bytes)) {
+      m_spare_bytes -= m_spare.front().capacity();  // the oldest goes
+      m_spare.erase(m_spare.begin());
+    }
+    m_spare_bytes += f.capacity();
+    m_spare.push_back(std::move(f));
+  }
+
   void count_recv(std::size_t payload) {
     m_stats.total.bytes_received += payload;
     m_stats.total.messages_received += 1;
@@ -218,6 +248,8 @@ class channel {
   channel_options m_options;
   statistics m_stats;
   std::vector<open_scope> m_scopes;
+  std::vector<frame> m_spare;  // received frames kept for reuse (spare_frame, keep_spare)
+  std::size_t m_spare_bytes = 0;
   bool m_last_was_send = false;
   trace_recorder* m_trace = nullptr;
 };

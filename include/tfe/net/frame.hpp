@@ -53,14 +53,15 @@ inline void write_header(frame& f, std::uint8_t kind, std::uint8_t width, const 
 /// Bytes of a frame that are not payload (header and shape), for a tensor of `ndim` dimensions.
 inline std::size_t frame_header_bytes(std::size_t ndim) { return detail::frame_fixed_header + 8 * ndim; }
 
-/// Serializes a ring tensor with its shape.
+/// Serializes a ring tensor with its shape into `f`, reusing its memory (a frame received earlier:
+/// its pages are mapped already, so a large send costs no page faults).
 template <class R>
-frame serialize_tensor(const xt::xarray<R>& t) {
+void serialize_tensor_into(frame& f, const xt::xarray<R>& t) {
   using T = ring_traits<R>;
   shape_t shape = shape_of(t);
   TFE_ENFORCE(shape.size() < 65536, channel_error, "cannot serialize a tensor with ", shape.size(), " dimensions");
   std::size_t head = frame_header_bytes(shape.size());
-  frame f(head + t.size() * T::bytes);
+  f.resize(head + t.size() * T::bytes);
   detail::write_header(f, detail::frame_kind_tensor, static_cast<std::uint8_t>(T::bytes), shape);
   std::uint8_t* out = f.data() + head;
   if constexpr (std::is_trivially_copyable_v<R>) {
@@ -69,6 +70,13 @@ frame serialize_tensor(const xt::xarray<R>& t) {
     std::size_t i = 0;
     for (const auto& v : t) T::store(v, out + (i++) * T::bytes);
   }
+}
+
+/// Serializes a ring tensor with its shape.
+template <class R>
+frame serialize_tensor(const xt::xarray<R>& t) {
+  frame f;
+  serialize_tensor_into(f, t);
   return f;
 }
 
