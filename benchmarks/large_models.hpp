@@ -20,6 +20,7 @@
 #pragma once
 
 #include <tfe/graph/builder.hpp>
+#include <tfe/nn/specs.hpp>
 
 #include <cmath>
 #include <cstdint>
@@ -27,17 +28,12 @@
 
 namespace bench::large {
 
-/// Weights for benchmarks (not protocol randomness): splitmix64, uniform in [-range, range).
+/// Weights for benchmarks (not protocol randomness): Keras's initializer stream (splitmix64),
+/// uniform in [-range, range).
 class weight_rng {
  public:
-  explicit weight_rng(std::uint64_t seed) : m_state(seed) {}
-  double uniform(double range) {
-    std::uint64_t z = (m_state += 0x9E3779B97F4A7C15ULL);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-    z ^= z >> 31;
-    return (static_cast<double>(z >> 11) * 0x1.0p-53 * 2.0 - 1.0) * range;
-  }
+  explicit weight_rng(std::uint64_t seed) : m_rng(seed) {}
+  double uniform(double range) { return (m_rng.uniform() * 2.0 - 1.0) * range; }
   xt::xarray<double> tensor(const tfe::shape_t& shape, double range) {
     xt::xarray<double> t = xt::xarray<double>::from_shape(shape);
     for (auto& v : t) v = uniform(range);
@@ -49,7 +45,7 @@ class weight_rng {
   }
 
  private:
-  std::uint64_t m_state;
+  tfe::keras::init_rng m_rng;
 };
 
 struct bert_config {
