@@ -102,6 +102,21 @@ class session {
   }
   /// The stream shared by all players.
   prg& common_prg() { return m_common; }
+  /// Sends a 16-byte seed to `to` (one frame); the copy it was sent from is wiped.
+  void send_seed(std::size_t to, const seed_t& seed) {
+    std::vector<std::uint8_t> bytes(seed.begin(), seed.end());
+    wipe_on_exit wipe(bytes);
+    m_ch->send_bytes(to, bytes);
+  }
+  /// Receives a 16-byte seed from `from` into `out` (wipe it after use); the received copy is wiped.
+  /// A frame of another size is a channel_error naming the sender.
+  void recv_seed(std::size_t from, seed_t& out) {
+    std::vector<std::uint8_t> bytes = m_ch->recv_bytes(from);
+    wipe_on_exit wipe(bytes);
+    TFE_ENFORCE(bytes.size() == out.size(), channel_error, "bad seed of ", bytes.size(), " bytes from '", name_of(from),
+                "'");
+    std::copy(bytes.begin(), bytes.end(), out.begin());
+  }
 
   // ---- encoding helpers ------------------------------------------------------------------------
   ring_tensor<ring> encode(const xt::xarray<double>& v) const { return tfe::encode<ring>(v, m_cfg); }
@@ -246,37 +261,35 @@ class session {
   void setup_prgs(std::optional<std::uint64_t> insecure_seed) {
     auto scope = op_scope("setup");
     const std::size_t n = num_players(), me = id();
-    auto fresh = [&](std::uint64_t salt) {
-      if (insecure_seed) return prg::insecure_from_fixed_seed(*insecure_seed * 1000003u + salt).next_seed();
-      return os_random_seed();
+    // Every seed lives in `seeds` (one per player: the pairwise ones, and at the own index this
+    // player's stream with itself) or `common` until it keys its prg; both are wiped on the way out.
+    std::vector<seed_t> seeds(n);
+    seed_t common{};
+    wipe_on_exit wipe(seeds, common);
+    auto fresh = [&](seed_t& out, std::uint64_t salt) {
+      if (insecure_seed)
+        out = prg::insecure_from_fixed_seed(*insecure_seed * 1000003u + salt).next_seed();  // not secret anyway
+      else
+        fill_os_random(out);
     };
     m_private = insecure_seed ? prg::insecure_from_fixed_seed(*insecure_seed * 1000003u + 7919u * (me + 1)) : prg();
     m_pair.clear();
     m_pair.reserve(n);
-    std::vector<std::optional<seed_t>> seeds(n);
     // Lower index sends first to every higher one; then receives from every lower one.
     for (std::size_t j = me + 1; j < n; ++j) {
-      seed_t s = fresh(me * n + j);
-      m_ch->send_bytes(j, std::vector<std::uint8_t>(s.begin(), s.end()));
-      seeds[j] = s;
+      fresh(seeds[j], me * n + j);
+      send_seed(j, seeds[j]);
     }
-    for (std::size_t i = 0; i < me; ++i) seeds[i] = to_seed(m_ch->recv_bytes(i), i);
-    for (std::size_t p = 0; p < n; ++p) m_pair.emplace_back(p == me ? fresh(n * n + me) : *seeds[p]);
-    seed_t common;
+    for (std::size_t i = 0; i < me; ++i) recv_seed(i, seeds[i]);
+    fresh(seeds[me], n * n + me);
+    for (std::size_t p = 0; p < n; ++p) m_pair.emplace_back(seeds[p]);
     if (me == 0) {
-      common = fresh(n * n + n);
-      for (std::size_t p = 1; p < n; ++p) m_ch->send_bytes(p, std::vector<std::uint8_t>(common.begin(), common.end()));
+      fresh(common, n * n + n);
+      for (std::size_t p = 1; p < n; ++p) send_seed(p, common);
     } else {
-      common = to_seed(m_ch->recv_bytes(0), 0);
+      recv_seed(0, common);
     }
     m_common = prg(common);
-  }
-
-  seed_t to_seed(const std::vector<std::uint8_t>& b, std::size_t from) const {
-    TFE_ENFORCE(b.size() == 16, channel_error, "bad seed of ", b.size(), " bytes from '", name_of(from), "'");
-    seed_t s;
-    std::copy(b.begin(), b.end(), s.begin());
-    return s;
   }
 
   channel* m_ch;

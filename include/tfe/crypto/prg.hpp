@@ -13,6 +13,11 @@
 // changing how many bytes any sampler consumes: both sides must run the same code.
 //
 // A prg is not thread-safe (it owns one cipher context); give each thread its own, e.g. via fork().
+//
+// Key hygiene: a prg keeps its key only inside the OpenSSL cipher context, which EVP_CIPHER_CTX_free
+// wipes. Every other copy of a key or seed (a seed_t on the stack, the byte vector a seed is sent or
+// received in) is wiped with secure_wipe, usually through a wipe_on_exit guard, so it is gone when
+// its scope ends, exceptions included (docs/security.md).
 #pragma once
 
 #include "tfe/config.hpp"
@@ -34,6 +39,7 @@
 #include <memory>
 #include <string>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 namespace tfe {
@@ -68,21 +74,68 @@ inline constexpr bool prg_memcpy_ring = std::is_same_v<R, ring64> || std::is_sam
 
 }  // namespace detail
 
-/// 16 bytes from the kernel CSPRNG. getrandom may return short reads (signals, large requests), so we
-/// loop; flags = 0 blocks until the kernel pool is initialised, which is what we want for keys.
-inline seed_t os_random_seed() {
-  seed_t seed{};
+/// Overwrites n bytes at p with zeros; unlike memset, the compiler may not drop it as a dead store
+/// (OPENSSL_cleanse).
+inline void secure_wipe(void* p, std::size_t n) noexcept {
+  if (p != nullptr && n > 0) OPENSSL_cleanse(p, n);
+}
+
+/// Wipes the buffers it was given (secure_wipe) when it goes out of scope, exceptions included:
+///   seed_t seed = g.next_seed();
+///   std::vector<std::uint8_t> wire(seed.begin(), seed.end());
+///   wipe_on_exit wipe(seed, wire);
+/// A vector is wiped as it is at the end of the scope (its size then); fixed buffers as given.
+class wipe_on_exit {
+ public:
+  wipe_on_exit() = default;
+  template <class... Buffers>
+  explicit wipe_on_exit(Buffers&... buffers) {
+    (add(buffers), ...);
+  }
+  wipe_on_exit(const wipe_on_exit&) = delete;
+  wipe_on_exit& operator=(const wipe_on_exit&) = delete;
+  ~wipe_on_exit() {
+    for (const auto& [p, n] : m_fixed) secure_wipe(p, n);
+    for (auto* v : m_vectors) secure_wipe(v->data(), v->size());
+  }
+
+  void add(void* p, std::size_t n) { m_fixed.emplace_back(p, n); }
+  template <std::size_t N>
+  void add(std::array<std::uint8_t, N>& a) {
+    add(a.data(), N);
+  }
+  void add(std::vector<std::uint8_t>& v) { m_vectors.push_back(&v); }
+  template <std::size_t N>
+  void add(std::vector<std::array<std::uint8_t, N>>& v) {  // must not grow after this
+    add(v.data(), v.size() * N);
+  }
+
+ private:
+  std::vector<std::pair<void*, std::size_t>> m_fixed;
+  std::vector<std::vector<std::uint8_t>*> m_vectors;
+};
+
+/// Fills `seed` from the kernel CSPRNG (in place: no other copy of it is made). getrandom may return
+/// short reads (signals, large requests), so we loop; flags = 0 blocks until the kernel pool is
+/// initialised, which is what we want for keys.
+inline void fill_os_random(seed_t& seed) {
   std::size_t filled = 0;
   while (filled < seed.size()) {
     ssize_t got = ::getrandom(seed.data() + filled, seed.size() - filled, 0);
     if (got < 0) {
       if (errno == EINTR) continue;
       int err = errno;
-      OPENSSL_cleanse(seed.data(), seed.size());
+      secure_wipe(seed.data(), seed.size());
       throw error(detail::concat("os_random_seed: getrandom failed: ", std::strerror(err)));
     }
     filled += static_cast<std::size_t>(got);
   }
+}
+
+/// 16 bytes from the kernel CSPRNG (the caller wipes them after use).
+inline seed_t os_random_seed() {
+  seed_t seed{};
+  fill_os_random(seed);
   return seed;
 }
 
@@ -91,9 +144,10 @@ class prg {
  public:
   /// Keyed from the OS: the default for anything a single player draws privately.
   prg() {
-    seed_t key = os_random_seed();
+    seed_t key{};
+    wipe_on_exit wipe(key);
+    fill_os_random(key);
     init(key, seed_t{});
-    OPENSSL_cleanse(key.data(), key.size());
   }
 
   /// Deterministic stream from key (and iv). Used for streams shared between players, whose seed was
@@ -127,7 +181,7 @@ class prg {
 
   /// 16 bytes of the stream, e.g. a seed to send to another player or to key a sub-stream.
   seed_t next_seed() {
-    seed_t s;
+    seed_t s;  // returned in place (NRVO); the caller wipes it (wipe_on_exit)
     fill_bytes(s.data(), s.size());
     return s;
   }
@@ -135,10 +189,10 @@ class prg {
   /// Independent sub-stream keyed by next_seed(). Two players holding the same stream fork identically;
   /// the parent continues past the seed, so parent and child never share keystream.
   prg fork() {
-    seed_t key = next_seed();
-    prg child(key);
-    OPENSSL_cleanse(key.data(), key.size());
-    return child;
+    seed_t key{};
+    wipe_on_exit wipe(key);
+    fill_bytes(key.data(), key.size());
+    return prg(key);
   }
 
   /// One element uniform over the whole ring.

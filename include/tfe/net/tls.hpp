@@ -13,13 +13,15 @@
 // across a blocking socket call. (asio::ssl::stream does not allow a synchronous read and a
 // synchronous write on two threads at once, and routing every send through an I/O thread would add a
 // thread hand-off to every message.) Session tickets are disabled, so after the handshake reading
-// never needs to write.
+// never needs to write. The one plaintext copy it makes (small messages coalesced into one record)
+// is wiped after each send.
 #pragma once
 
 #include "tfe/config.hpp"
 #include "tfe/net/hosts.hpp"
 #include "tfe/net/tcp_wire.hpp"
 
+#include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
@@ -248,6 +250,10 @@ class tls_session {
       for (int i = 0; i < count; ++i)
         m_plain.insert(m_plain.end(), static_cast<const std::uint8_t*>(parts[i].iov_base),
                        static_cast<const std::uint8_t*>(parts[i].iov_base) + parts[i].iov_len);
+      struct wipe_plain {  // the plaintext copy (it may carry a seed or a share) does not outlive the send
+        std::vector<std::uint8_t>& v;
+        ~wipe_plain() { OPENSSL_cleanse(v.data(), v.size()); }
+      } wipe{m_plain};
       encrypt_and_send(fd, m_plain.data(), m_plain.size(), deadline, what, cancel);
       return;
     }

@@ -48,8 +48,6 @@
 #include "tfe/ring/fixed_point.hpp"
 #include "tfe/session.hpp"
 
-#include <openssl/crypto.h>
-
 #include <optional>
 #include <string>
 #include <type_traits>
@@ -91,44 +89,34 @@ struct aby3 : unmasked_products<aby3<R>> {
       key20.resize(n);
       if (me == 0) {
         seed_t seed = s.private_prg().next_seed();
-        send_seed(s, 1, seed);
-        send_seed(s, 2, seed);
+        wipe_on_exit wipe(seed);
+        s.send_seed(1, seed);
+        s.send_seed(2, seed);
         servers.emplace(seed);
-        OPENSSL_cleanse(seed.data(), seed.size());
       } else if (me < num_servers) {
-        servers.emplace(recv_seed(s, 0));
+        seed_t seed{};
+        wipe_on_exit wipe(seed);
+        s.recv_seed(0, seed);
+        servers.emplace(seed);
       }
       for (std::size_t o = num_servers; o < n; ++o) {
         if (me == o) {
           seed_t a = s.pair_prg(0).next_seed(), b = s.pair_prg(0).next_seed();
-          send_seed(s, 1, a);
-          send_seed(s, 2, b);
+          wipe_on_exit wipe(a, b);
+          s.send_seed(1, a);
+          s.send_seed(2, b);
           key01[o].emplace(a);
           key20[o].emplace(b);
-          OPENSSL_cleanse(a.data(), a.size());
-          OPENSSL_cleanse(b.data(), b.size());
-        } else if (me == 0) {
-          key01[o].emplace(s.pair_prg(o).next_seed());
-          key20[o].emplace(s.pair_prg(o).next_seed());
-        } else if (me == 1) {
-          key01[o].emplace(recv_seed(s, o));
-        } else if (me == 2) {
-          key20[o].emplace(recv_seed(s, o));
+        } else if (me == 0) {  // the same two seeds from the stream shared with o: fork() draws and wipes each
+          key01[o].emplace(s.pair_prg(o).fork());
+          key20[o].emplace(s.pair_prg(o).fork());
+        } else if (me == 1 || me == 2) {
+          seed_t seed{};
+          wipe_on_exit wipe(seed);
+          s.recv_seed(o, seed);
+          (me == 1 ? key01 : key20)[o].emplace(seed);
         }
       }
-    }
-
-   private:
-    static void send_seed(session_type& s, std::size_t to, const seed_t& seed) {
-      s.net().send_bytes(to, std::vector<std::uint8_t>(seed.begin(), seed.end()));
-    }
-    static seed_t recv_seed(session_type& s, std::size_t from) {
-      auto b = s.net().recv_bytes(from);
-      TFE_ENFORCE(b.size() == 16, channel_error, "bad seed of ", b.size(), " bytes from '", s.name_of(from), "'");
-      seed_t seed;
-      std::copy(b.begin(), b.end(), seed.begin());
-      OPENSSL_cleanse(b.data(), b.size());
-      return seed;
     }
   };
 
