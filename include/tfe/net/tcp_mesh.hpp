@@ -6,7 +6,13 @@
 //   - connecting retries (20 ms, doubling up to 500 ms) until the deadline: a peer may start later;
 //   - every accepted connection gets its own handshake, so a stray client that connects and sends
 //     nothing (or garbage) cannot hold up the real peers; it is rejected, recorded and ignored;
-//   - each attempt (TCP connect + TLS handshake + hello) must finish within handshake_timeout.
+//   - each attempt (TCP connect + TLS handshake + hello) must finish within handshake_timeout;
+//   - at most max_pending_handshakes incoming handshakes are pending at once: when a new connection
+//     comes in beyond that, the oldest pending one is closed, so a flood of silent or slow clients
+//     can exhaust neither descriptors nor memory, and a real peer's (fast) handshake still finishes.
+// The listener binds the local player's host and port from the hosts file (tcp_options::
+// listen_address overrides the host), nothing wider, and is closed as soon as the mesh is complete.
+// Plain TCP (insecure_plaintext) prints "INSECURE: plain TCP without TLS ..." on stderr at every player.
 // Per connection: TCP_NODELAY, then (unless insecure_plaintext) a TLS 1.3 handshake with mutual
 // authentication, then the tfe handshake (tcp_wire.hpp):
 //   connector -> acceptor   hello
@@ -14,7 +20,9 @@
 //   connector -> acceptor   verdict
 // A hello is checked for protocol version, run id, player list (and its digest), program, and that
 // sender and receiver are who they should be; with TLS the peer's certificate must name the player
-// it claims to be (and match the hosts file's pinned fingerprint, if any). A side that rejects says
+// it claims to be (and match the hosts file's pinned fingerprint, if any): the connector checks the
+// certificate right after TLS, before it sends its hello (then it sends only a negative verdict), the
+// acceptor as soon as the hello says who the peer claims to be, before it sends anything. A side that rejects says
 // why in its verdict, so both ends can report a clear error. When the deadline passes, the error lists
 // every missing peer with the last failure seen for it, and the incoming attempts that were rejected.
 #pragma once
@@ -29,6 +37,8 @@
 #include <fcntl.h>
 
 #include <chrono>
+#include <iostream>
+#include <list>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -161,6 +171,9 @@ class mesh_builder {
     m_hello.from = self;
   }
 
+  /// Incoming handshakes pending at once, at most (see the top of this header).
+  static constexpr std::size_t max_pending_handshakes = 256;
+
   /// Connects to every peer; returns one link per peer (null at the own index). Throws
   /// channel_error when the deadline passes first.
   std::vector<std::unique_ptr<tcp_link>> build() {
@@ -168,6 +181,11 @@ class mesh_builder {
     m_deadline = wire::clock::now() + m_opts.connect_timeout;
     m_missing = n - 1;
     if (m_missing == 0) return std::move(m_links);
+    if (!m_tls)
+      std::cerr << "INSECURE: plain TCP without TLS (--insecure-plaintext): '" << me()
+                << "' exchanges every message with the other players unencrypted and unauthenticated; anyone on "
+                   "the network can read or change them (loopback tests and benchmarks only)"
+                << std::endl;
     if (m_self > 0) listen();
     for (std::size_t j = m_self + 1; j < n; ++j) asio::co_spawn(m_io, connect_loop(j), asio::detached);
     m_io.run_until(m_deadline);
@@ -227,14 +245,42 @@ class mesh_builder {
         co_await t.async_wait(asio::redirect_error(asio::use_awaitable, ec));
         continue;
       }
+      if (m_pending_live >= max_pending_handshakes) evict_oldest_pending();
       asio::co_spawn(ex, incoming(std::move(sock)), asio::detached);
     }
+  }
+
+  /// An incoming connection whose handshake is under way (incoming() registers and removes it).
+  struct pending_incoming {
+    asio::ip::tcp::socket* socket;
+    bool evicted = false;
+  };
+
+  void evict_oldest_pending() {
+    for (auto& p : m_pending)
+      if (!p.evicted) {
+        p.evicted = true;
+        --m_pending_live;
+        asio::error_code ignored;
+        p.socket->close(ignored);  // its handshake fails at once and is recorded as evicted
+        return;
+      }
   }
 
   asio::awaitable<void> incoming(asio::ip::tcp::socket sock) {
     auto ex = co_await asio::this_coro::executor;
     const std::string addr = endpoint_str(sock);
     attempt_guard guard(ex, sock, std::min(m_deadline, wire::clock::now() + m_opts.handshake_timeout));
+    const auto me_pending = m_pending.insert(m_pending.end(), pending_incoming{&sock});
+    ++m_pending_live;
+    struct unregister {
+      mesh_builder& b;
+      std::list<pending_incoming>::iterator it;
+      ~unregister() {
+        if (!it->evicted) --b.m_pending_live;
+        b.m_pending.erase(it);
+      }
+    } unregister_on_exit{*this, me_pending};
     std::string err;
     try {
       std::size_t peer = 0;
@@ -242,7 +288,10 @@ class mesh_builder {
       established(peer, std::move(link));
       co_return;
     } catch (const std::exception& e) {
-      err = guard.fired() ? std::string("the handshake did not finish in time") : std::string(e.what());
+      err = me_pending->evicted
+                ? concat("closed unfinished: more than ", max_pending_handshakes, " handshakes were pending at once")
+            : guard.fired() ? std::string("the handshake did not finish in time")
+                            : std::string(e.what());
     }
     reject(addr, err);
   }
@@ -354,14 +403,20 @@ class mesh_builder {
     wire::hello mine = m_hello;
 
     if (connector) {
+      if (link->tls) {  // the certificate must name the player we dialled before we say anything
+        const std::string problem = check_certificate(*link->tls, *expected);
+        if (!problem.empty()) {
+          co_await io.write(wire::encode_message(wire::msg::verdict, wire::encode_verdict(problem)));
+          throw channel_error(concat("'", me(), "' refused ", who, " before sending anything: ", problem));
+        }
+      }
       mine.to = *expected;
       co_await io.write(wire::encode_message(wire::msg::hello, wire::encode_hello(mine)));
       auto [type, body] = co_await io.read_message(who);
       if (type == std::uint8_t(wire::msg::verdict))
         throw channel_error(concat("rejected by ", who, ": ", wire::parse_verdict(body, who)));
       const wire::hello theirs = wire::parse_hello(body, who);
-      std::string problem = wire::check_hello(mine, theirs, true);
-      if (problem.empty() && link->tls) problem = check_certificate(*link->tls, *expected);
+      const std::string problem = wire::check_hello(mine, theirs, true);
       auto [vtype, vbody] = co_await io.read_message(who);
       if (vtype != std::uint8_t(wire::msg::verdict))
         throw channel_error(concat("handshake with ", who, ": a verdict was expected"));
@@ -372,6 +427,8 @@ class mesh_builder {
       peer = *expected;
     } else {
       auto [type, body] = co_await io.read_message(who);
+      if (type == std::uint8_t(wire::msg::verdict))  // the connector refused our certificate
+        throw channel_error(concat("rejected by ", who, ": ", wire::parse_verdict(body, who)));
       if (type != std::uint8_t(wire::msg::hello))
         throw channel_error(concat("handshake with ", who, ": a hello was expected"));
       const wire::hello theirs = wire::parse_hello(body, who);
@@ -456,6 +513,8 @@ class mesh_builder {
   std::vector<std::pair<std::string, std::size_t>> m_rejected;  // distinct reasons, how often
   std::size_t m_rejected_count = 0;
   std::size_t m_missing = 0;
+  std::list<pending_incoming> m_pending;  // incoming handshakes under way, oldest first
+  std::size_t m_pending_live = 0;         // those of them not evicted
   // Destroyed first (reverse order): the acceptor, then the io_context with every pending coroutine.
   asio::io_context m_io{1};
   std::optional<asio::ip::tcp::acceptor> m_acceptor;
