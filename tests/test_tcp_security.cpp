@@ -3,7 +3,8 @@
 // up; a flood of stray connections (silent, slow, garbage) neither stalls the set-up nor exhausts the
 // listener (the oldest pending handshake is evicted beyond tfe's bound); a valid certificate of another
 // name, or one that misses the hosts file's pin, is refused by the side that dials as well as by the
-// side that accepts.
+// side that accepts; the plain protocol over TCP only with --insecure-plain-protocol; and, with the
+// player tool as processes, the "INSECURE: ..." warning on every player of a plaintext or plain run.
 #include <doctest/doctest.h>
 
 #include "expect_error.hpp"
@@ -308,3 +309,91 @@ TEST_CASE("certificates: a valid certificate of another name, or one that misses
   }
 }
 
+TEST_CASE("the plain protocol over TCP: refused unless --insecure-plain-protocol names it; run_local needs nothing") {
+  using P = tfe::plain<ring64>;
+  auto hosts = make_hosts({"p0", "p1"}, cert_dir(), "plain-protocol");
+  auto program = [](auto& s) {
+    auto x = s.define_private_input("p1", [] { return xt::xarray<double>{1.5, -2.0}; });
+    return s.reveal_to("p1", x * x);
+  };
+  tfe::launch_options opts;
+  opts.tcp = quick(10s);
+  SUBCASE("refused at once, before any connection, naming the flag") {
+    const auto t0 = clock_type::now();
+    const auto err = error_of<tfe::config_error>([&] { (void)tfe::run_player<P>(hosts, "p1", program, opts); });
+    CHECK_MESSAGE(contains(err, "'p1' refuses to run the protocol plain<ring64> over TCP"), err);
+    CHECK_MESSAGE(contains(err, "'p0' sees every private value in the clear"), err);
+    CHECK_MESSAGE(contains(err, "--insecure-plain-protocol (launch_options::allow_insecure_plain_protocol)"), err);
+    CHECK(clock_type::now() - t0 < 1s);  // the connect timeout is 10 s: it never tried
+    CHECK(listeners(hosts.players[1].port).empty());
+  }
+  SUBCASE("allowed by name: it runs (and a secure protocol never needs the flag)") {
+    tfe::launch_flags flags;
+    flags.insecure_plain_protocol = true;
+    const auto allowed = flags.options(opts);
+    CHECK(allowed.allow_insecure_plain_protocol);
+    CHECK_FALSE(tfe::launch_flags{}.options(opts).allow_insecure_plain_protocol);
+    std::optional<xt::xarray<double>> got;
+    auto p0 = start([&] { (void)tfe::run_player<P>(hosts, "p0", program, allowed); });
+    auto p1 = start([&] { got = tfe::run_player<P>(hosts, "p1", program, allowed); });
+    CHECK(p0.get() == "");
+    CHECK(p1.get() == "");
+    REQUIRE(got.has_value());
+    CHECK(xt::allclose(*got, xt::xarray<double>{2.25, 4.0}));
+    static_assert(tfe::provides_no_secrecy<P> && !tfe::provides_no_secrecy<tfe::pond<ring64>>);
+  }
+  SUBCASE("in memory (run_local): no flag, nothing leaves the process") {
+    auto res = tfe::run_local<P>({"p0", "p1"}, program);
+    REQUIRE(res[1].has_value());
+    CHECK(xt::allclose(*res[1], xt::xarray<double>{2.25, 4.0}));
+  }
+}
+
+TEST_CASE("processes: every player says INSECURE on plain TCP and on the plain protocol, none over TLS") {
+  const auto dir = scratch_dir("tcp-security-proc");
+  // scripts/launch_local.sh runs every player of the player tool as a process; their logs: DIR/sub/NAME.log.
+  auto launch = [&](const std::string& sub, const std::string& script_args, const std::string& tool_args) {
+    const std::string cmd = "bash '" TFE_SOURCE_DIR "/scripts/launch_local.sh' --quiet --timeout 60 --dir '" +
+                            (dir / sub).string() + "' " + script_args + " -- '" TFE_TCP_PLAYER "' --out '" +
+                            (dir / sub / "out").string() + "' --timeout 20 " + tool_args + " > '" +
+                            (dir / (sub + ".txt")).string() + "' 2>&1";
+    return std::system(cmd.c_str());
+  };
+  auto log_of = [&](const std::string& sub, const std::string& player) {
+    std::ifstream in(dir / sub / (player + ".log"));
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+  };
+  const std::vector<std::string> pond_players = {"server0", "server1", "crypto-producer", "alice", "bob"};
+  const std::vector<std::string> plain_players = {"server0", "alice", "bob"};
+  SUBCASE("--insecure-plaintext: every player warns, naming itself") {
+    CHECK(launch("plaintext", "--insecure-plaintext --players server0,server1,crypto-producer,alice,bob",
+                 "--protocol pond") == 0);
+    for (const auto& p : pond_players) {
+      const auto log = log_of("plaintext", p);
+      CHECK_MESSAGE(contains(log, "INSECURE: plain TCP without TLS (--insecure-plaintext): '" + p + "'"), p, ": ", log);
+    }
+  }
+  SUBCASE("TLS and Pond: no player warns (the check above can fail)") {
+    CHECK(launch("tls", "--players server0,server1,crypto-producer,alice,bob", "--protocol pond") == 0);
+    for (const auto& p : pond_players) CHECK_MESSAGE(!contains(log_of("tls", p), "INSECURE"), p);
+  }
+  SUBCASE("the plain protocol without the flag: every player refuses, naming the flag") {
+    CHECK(launch("plain-refused", "--players server0,alice,bob", "--protocol plain") != 0);
+    for (const auto& p : plain_players) {
+      const auto log = log_of("plain-refused", p);
+      CHECK_MESSAGE(contains(log, "error: " + p + ": '" + p + "' refuses to run the protocol plain<ring64> over TCP"),
+                    log);
+      CHECK_MESSAGE(contains(log, "--insecure-plain-protocol"), log);
+    }
+  }
+  SUBCASE("the plain protocol with --insecure-plain-protocol: it runs, and every player warns") {
+    CHECK(launch("plain-allowed", "--players server0,alice,bob", "--protocol plain --insecure-plain-protocol") == 0);
+    for (const auto& p : plain_players) {
+      const auto log = log_of("plain-allowed", p);
+      CHECK_MESSAGE(contains(log, "INSECURE: protocol plain<ring64> over TCP (--insecure-plain-protocol)"), p, ": ",
+                    log);
+    }
+  }
+}

@@ -17,11 +17,18 @@
 // (...)", and rethrows the original exception. Peers learn only the kind of error (config.hpp,
 // public_failure_reason): the message may hold a private value and stays with this player.
 //
+// Anything insecure is opt-in and named so (docs/security.md). run_player refuses a protocol without
+// secrecy (tfe::plain, where player 0 sees everything) unless launch_options::
+// allow_insecure_plain_protocol is set (--insecure-plain-protocol), and then every player prints an
+// "INSECURE: ..." line on stderr; so does every player of a plain-TCP run (--insecure-plaintext,
+// tcp_mesh.hpp). In-process runs (run_local) need neither: nothing leaves the process.
+//
 // Flags (launch_flags::add_to):
 //   --hosts FILE            hosts file (net/hosts.hpp); without it every player runs in this process
 //   --player NAME           the player this process runs (with --hosts)
 //   --run-id ID             the computation's run id (default: the hosts file's "run_id")
 //   --insecure-plaintext    plain TCP: no TLS, no authentication (loopback benchmarks only)
+//   --insecure-plain-protocol  allow the plain protocol (no secrecy at all) over TCP (tests only)
 //   --connect-timeout SEC   deadline for connecting to every player (default 30)
 //   --timeout SEC           receive timeout (default 60)
 //   --simulate NET          simulated network: lan, wan, or RTT_MS:MBITS (virtual clock, no sleeping)
@@ -79,7 +86,38 @@ struct launch_options {
   std::optional<simulation_options> simulate;
   /// Optional: the player's op scopes are recorded here (Chrome trace events), not owned.
   trace_recorder* trace = nullptr;
+  /// INSECURE: let run_player run a protocol that provides no secrecy (tfe::plain: player 0 sees every
+  /// private value in the clear) over TCP. For tests that compare transports only.
+  bool allow_insecure_plain_protocol = false;
 };
+
+/// Whether protocol P provides no secrecy at all (it declares `insecure_no_secrecy`, as tfe::plain does).
+template <class P>
+inline constexpr bool provides_no_secrecy = requires {
+  requires P::insecure_no_secrecy;
+};
+
+namespace detail {
+
+/// run_player's check of the protocol: a protocol without secrecy needs allow_insecure_plain_protocol
+/// (config_error naming the flag otherwise); when allowed, the warning line for stderr, else "".
+template <class P>
+std::string insecure_protocol_warning(const hosts_config& hosts, const std::string& player,
+                                      const launch_options& options) {
+  if constexpr (!provides_no_secrecy<P>) {
+    return {};
+  } else {
+    const std::string& trusted = hosts.players.empty() ? player : hosts.players[0].name;
+    TFE_ENFORCE(options.allow_insecure_plain_protocol, config_error, "'", player, "' refuses to run the protocol ",
+                P::name(), " over TCP: it provides no secrecy at all ('", trusted,
+                "' sees every private value in the clear; it is the test reference). Choose a secure protocol, or "
+                "pass --insecure-plain-protocol (launch_options::allow_insecure_plain_protocol) to run it anyway");
+    return concat("INSECURE: protocol ", P::name(), " over TCP (--insecure-plain-protocol): no secrecy at all, '",
+                  trusted, "' sees every private value in the clear; for tests only");
+  }
+}
+
+}  // namespace detail
 
 /// Runs `program(session)` as `player` of the program described by `hosts`, in this process, over
 /// TCP (TLS unless tcp.insecure_plaintext). Returns the program's result. Every other player must run
@@ -87,6 +125,8 @@ struct launch_options {
 template <class P, class F>
 auto run_player(const hosts_config& hosts, const std::string& player, F&& program, launch_options options = {}) {
   using result_t = std::invoke_result_t<F&, session<P>&>;
+  const std::string warning = detail::insecure_protocol_warning<P>(hosts, player, options);
+  if (!warning.empty()) std::cerr << warning << std::endl;  // (the mesh warns of plain TCP itself)
   if (options.tcp.program.empty()) options.tcp.program = P::name();
   tcp_channel ch(hosts, player, options.tcp, options.channel);
   std::optional<simulated_channel> sim;
@@ -123,6 +163,7 @@ struct launch_flags {
   std::string player;
   std::string run_id;
   bool insecure_plaintext = false;
+  bool insecure_plain_protocol = false;
   double connect_timeout = 30;
   double recv_timeout = 60;
   std::string simulate;
@@ -138,6 +179,8 @@ struct launch_flags {
     app.add_option("--run-id", run_id, "run id of the computation (default: the hosts file's run_id)");
     app.add_flag("--insecure-plaintext", insecure_plaintext,
                  "INSECURE: plain TCP without TLS or authentication (loopback benchmarks only)");
+    app.add_flag("--insecure-plain-protocol", insecure_plain_protocol,
+                 "INSECURE: allow the plain protocol (no secrecy: player 0 sees everything) over TCP (tests only)");
     app.add_option("--connect-timeout", connect_timeout, "seconds to connect to every player (default 30)");
     app.add_option("--timeout", recv_timeout, "receive timeout in seconds (default 60)");
     app.add_option("--simulate", simulate, "simulated network: lan, wan, or RTT_MS:MBITS (virtual clock)");
@@ -156,6 +199,7 @@ struct launch_flags {
     auto ms = [](double s) { return std::chrono::milliseconds(static_cast<long long>(s * 1000)); };
     TFE_ENFORCE(connect_timeout > 0 && recv_timeout > 0, config_error, "timeouts must be positive");
     base.tcp.insecure_plaintext = base.tcp.insecure_plaintext || insecure_plaintext;
+    base.allow_insecure_plain_protocol = base.allow_insecure_plain_protocol || insecure_plain_protocol;
     if (!run_id.empty()) base.tcp.run_id = run_id;
     base.tcp.connect_timeout = ms(connect_timeout);
     base.channel.recv_timeout = ms(recv_timeout);

@@ -28,6 +28,9 @@ struct plain : unmasked_products<plain<R>> {
   static constexpr std::size_t min_players = 1;
   static std::string name() { return "plain<" + ring_traits<R>::name() + ">"; }
   static std::string roles() { return "player 0 is the trusted party that computes in the clear"; }
+  /// No secrecy at all: run_player refuses to run it over TCP unless asked by name
+  /// (launch_options::allow_insecure_plain_protocol, --insecure-plain-protocol).
+  static constexpr bool insecure_no_secrecy = true;
 
   /// The players a program needs at least, in role order (tests and examples add input players).
   static std::vector<std::string> default_players() { return {"server0"}; }
