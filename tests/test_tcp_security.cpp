@@ -151,6 +151,14 @@ TEST_CASE("listener: binds the hosts file's address only (or listen_address), an
     CHECK(listeners(port).empty());  // closed once the mesh was complete
     CHECK_FALSE(reachable(io, "127.0.0.2", port));
   }
+  SUBCASE("an empty host (a hosts_config built in code) is refused, not read as the wildcard") {
+    auto hosts = make_hosts({"p0", "p1"}, cert_dir(), "bind-empty");
+    hosts.players[1].host.clear();
+    const auto err = error_of<tfe::config_error>([&] { tfe::tcp_channel ch(hosts, "p1", quick(1s)); });
+    CHECK_MESSAGE(contains(err, "'p1' has no host to listen on"), err);
+    CHECK_MESSAGE(contains(err, "tcp_options::listen_address"), err);
+    CHECK(listeners(hosts.players[1].port).empty());
+  }
   SUBCASE("tcp_options::listen_address given explicitly: 0.0.0.0 (the check above can tell)") {
     auto hosts = make_hosts({"p0", "p1"}, cert_dir(), "bind-any");
     const auto port = hosts.players[1].port;

@@ -211,6 +211,9 @@ class mesh_builder {
   void listen() {
     const auto& self = m_hosts.players[m_self];
     const std::string host = m_opts.listen_address.empty() ? self.host : m_opts.listen_address;
+    // An empty host would resolve to the wildcard: every interface only when asked for by address.
+    TFE_ENFORCE(!host.empty(), config_error, "'", me(), "' has no host to listen on (the hosts entry is empty); ",
+                "set tcp_options::listen_address (\"0.0.0.0\" for every interface) to choose one");
     try {
       asio::ip::tcp::resolver resolver(m_io);
       auto eps = resolver.resolve(host, std::to_string(self.port), asio::ip::resolver_base::passive);
