@@ -26,10 +26,21 @@ inline void require(bool ok, const char* what) {
   }
 }
 
-/// A file of this process's own ($TMPDIR or /tmp, named by the pid and `suffix`) holding `bytes`.
+/// A file of this process's own holding `bytes`, named by the pid and `suffix`: in /dev/shm (memory)
+/// when there is one, else in $TMPDIR or /tmp. Rewriting a file of a disk file system at every
+/// execution is slow (ext4 flushes a truncated and rewritten file when it is closed).
 inline const std::string& scratch_file(const std::string& bytes, const std::string& suffix) {
-  static const std::string path =
-      (std::filesystem::temp_directory_path() / ("tfe_fuzz_" + std::to_string(::getpid()) + suffix)).string();
+  static const std::string path = [&] {
+    std::error_code ec;
+    const std::filesystem::path dir = std::filesystem::is_directory("/dev/shm", ec)
+                                          ? std::filesystem::path("/dev/shm")
+                                          : std::filesystem::temp_directory_path();
+    return (dir / ("tfe_fuzz_" + std::to_string(::getpid()) + suffix)).string();
+  }();
+  static const struct remover {
+    const std::string& file;
+    ~remover() { std::remove(file.c_str()); }  // at exit (libFuzzer's time and run limits)
+  } remove_at_exit{path};
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
   out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
   out.close();
