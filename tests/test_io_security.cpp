@@ -145,6 +145,20 @@ TEST_CASE(".npy: a dimension too large for 64 bits is a file_error (not std::out
   CHECK(contains(m, "'shape'"));
 }
 
+TEST_CASE(".npy: an element width with other characters or too many digits is an unsupported dtype") {
+  // Reviewed for fuzzing: atoi read '<f4x' as 4 bytes, and overflows on 20 digits (undefined).
+  for (const char* descr : {"<f4x", "<f4 ", "<i99999999999999999999", "<f"}) {
+    CAPTURE(descr);
+    const std::string m = error_of<tfe::file_error>([&] {
+      (void)tfe::io::from_npy(
+          npy_bytes(std::string("{'descr': '") + descr + "', 'fortran_order': False, 'shape': (1,), }",
+                    std::string(8, '\0')),
+          "w.npy");
+    });
+    CHECK(contains(m, std::string("w.npy: unsupported npy dtype '") + descr + "'"));
+  }
+}
+
 // ---- .npz (zip) ---------------------------------------------------------------------------------
 
 TEST_CASE(".npz: a zip64 extra field that runs past its record is refused") {

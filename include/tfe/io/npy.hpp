@@ -32,8 +32,8 @@
 #include <xtensor/xnpy.hpp>
 
 #include <algorithm>
+#include <charconv>
 #include <cstdint>
-#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <iterator>
@@ -133,7 +133,9 @@ inline xt::xarray<double> from_npy(const std::string& bytes, const std::string& 
   const shape_t shape = detail::npy_shape(detail::npy_field(header, "shape", where), where);
   if (descr.size() < 3) throw file_error(where, "unsupported npy dtype '" + descr + "'");
   const char order = descr[0], kind = descr[1];
-  const std::size_t width = static_cast<std::size_t>(std::atoi(descr.c_str() + 2));
+  std::size_t width = 0;  // the digits after the kind, all of them (atoi would accept "4x", overflow on 20 digits)
+  const auto [end, ec] = std::from_chars(descr.data() + 2, descr.data() + descr.size(), width);
+  if (ec != std::errc() || end != descr.data() + descr.size()) width = 0;
   const bool little_host = [] {
     const std::uint16_t one = 1;
     unsigned char c;
@@ -456,6 +458,8 @@ inline std::vector<zip_entry> read_zip_bytes(const std::string& z, const std::st
     }
 #ifndef FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION  // fuzz/: mutated entries reach the parsers behind
     if (detail::crc32_of(data) != crc) throw file_error(where, "CRC-32 mismatch (the archive is corrupt)");
+#else
+    (void)crc;
 #endif
     out.push_back({std::move(name), std::move(data)});
   }
