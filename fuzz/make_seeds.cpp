@@ -1,6 +1,7 @@
 // fuzz/make_seeds.cpp: writes the seed corpora of fuzz/corpus/ (all but onnx/, which holds small
 // models copied from models/onnx) with tfe's own writers: tfe_fuzz_seeds OUT_DIR writes
 // OUT_DIR/<target>/<seed>. Small valid inputs of every format variant each reader knows.
+#include "tfe/graph/ir.hpp"
 #include "tfe/io/idx.hpp"
 #include "tfe/io/npy.hpp"
 #include "tfe/net/frame.hpp"
@@ -109,6 +110,33 @@ void model_seeds(const fs::path& scratch) {
   put("model", "cnn.npz", io::read_file_bytes(path));
 }
 
+void peer_json_seeds() {
+  namespace k = tfe::keras;
+  const k::architecture cnn{{6, 6, 1},
+                            {k::Conv2D{.filters = 2, .kernel_size = {3, 3}, .padding = "same"}, k::MaxPooling2D{},
+                             k::Reshape{.target_shape = {-1}}, k::Dense{.units = 2, .activation = "softmax"}}};
+  put("peer_json", "architecture.json", "\1" + k::to_json(k::resolve_names(cnn)).dump());
+  namespace gr = tfe::graph;
+  gr::graph g;
+  g.source = "model.onnx";
+  g.opset = 13;
+  g.inputs = {{"x", {-1, 4}, false}, {"ids", {2}, true}};
+  g.weights = {{"w", {4, 2}, false}};
+  g.outputs = {"y"};
+  g.constants["shape"] = gr::array{xt::xarray<double>{-1, 2}, true};
+  gr::node mm{"MatMul", "mm", {"x", "w"}, {"xw"}, {}};
+  gr::node gemm{"Gemm", "g", {"xw", "w"}, {"y"}, {}};
+  gemm.attributes["alpha"].type = gr::attribute::kind::real;
+  gemm.attributes["alpha"].f = 0.5;
+  gemm.attributes["transB"].i = 1;
+  gemm.attributes["perm"].type = gr::attribute::kind::integers;
+  gemm.attributes["perm"].ints = {1, 0};
+  gemm.attributes["mode"].type = gr::attribute::kind::text;
+  gemm.attributes["mode"].s = "constant";
+  g.nodes = {mm, gemm};
+  put("peer_json", "graph.json", std::string(1, '\0') + gr::to_json(g).dump());
+}
+
 void frame_seeds() {
   put("frame", "ring64_2x3", tfe::serialize_tensor(xt::xarray<tfe::ring64>{{1, 2, 3}, {4, 5, 6}}));
   put("frame", "ring64_scalar", tfe::serialize_tensor(xt::xarray<tfe::ring64>(7)));
@@ -156,6 +184,7 @@ int main(int argc, char** argv) {
   npz_seeds(scratch);
   idx_seeds(scratch);
   model_seeds(scratch);
+  peer_json_seeds();
   frame_seeds();
   hosts_seeds();
   wire_seeds();

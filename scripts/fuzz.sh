@@ -8,7 +8,7 @@
 #     --seconds N  fuzz each target for N seconds (default 60)
 #     --runs N     stop each target after N executions instead (no time limit)
 #     --skip T     leave target T out (repeatable)
-#     target       frame hosts npy npz idx model onnx wire (default: every target built)
+#     target       frame hosts npy npz idx model peer_json onnx wire (default: every target built)
 #   TFE_FUZZ_BUILD_DIR  build directory (default build/fuzz)
 #   TFE_FUZZ_WORK_DIR   scratch directory for corpora, logs and crash artifacts (default: a new
 #                       directory under $TMPDIR, kept when a target crashed, removed otherwise)
@@ -45,7 +45,7 @@ if command -v ccache >/dev/null 2>&1; then
 fi
 cmake "${configure_args[@]}" >/dev/null
 if [[ ${#targets[@]} -eq 0 ]]; then
-  for t in frame hosts npy npz idx model onnx wire; do
+  for t in frame hosts npy npz idx model peer_json onnx wire; do
     if [[ "$t" != onnx ]] || grep -q '^TFE_HAVE_ONNX:INTERNAL=ON$' "$build_dir/CMakeCache.txt"; then
       targets+=("$t")
     fi
@@ -69,7 +69,7 @@ max_len_of() {
 work="${TFE_FUZZ_WORK_DIR:-$(mktemp -d "${TMPDIR:-/tmp}/tfe_fuzz.XXXXXX")}"
 mkdir -p "$work"
 failed=()
-printf '%-7s %12s %8s %s\n' target executions crashes result
+printf '%-10s %12s %8s %s\n' target executions crashes result
 for t in "${targets[@]}"; do
   dir="$work/$t"
   rm -rf "$dir"
@@ -88,11 +88,11 @@ for t in "${targets[@]}"; do
   if [[ $rc -ne 0 || $crashes -ne 0 ]]; then
     [[ $crashes -eq 0 ]] && crashes=1
     failed+=("$t")
-    printf '%-7s %12s %8s %s\n' "$t" "${execs:-?}" "$crashes" "FAILED (exit $rc; log: $dir/log)"
+    printf '%-10s %12s %8s %s\n' "$t" "${execs:-?}" "$crashes" "FAILED (exit $rc; log: $dir/log)"
     grep -E '^(==[0-9]+==ERROR|SUMMARY|.*runtime error|fuzz property|terminate called|  what\(\))' "$dir/log" | head -5 || true
     find "$dir/artifacts" -type f | sed 's/^/  artifact: /'
   else
-    printf '%-7s %12s %8s %s\n' "$t" "${execs:-?}" 0 ok
+    printf '%-10s %12s %8s %s\n' "$t" "${execs:-?}" 0 ok
   fi
 done
 
