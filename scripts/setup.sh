@@ -10,6 +10,7 @@ packages=(
   doctest-dev nlohmann-json3-dev libcli11-dev zlib1g-dev
   openssl python3 clang-format
   libonnx-dev libprotobuf-dev libonnx-testdata
+  clang libclang-rt-14-dev
   dataset-fashion-mnist
 )
 # Optional packages for reference tools; install with TFE_SETUP_EXTRAS=1.

@@ -7,9 +7,11 @@
 
 #include "temp_dir.hpp"
 
+#include "tfe/graph/ir.hpp"
 #include "tfe/io/idx.hpp"
 #include "tfe/io/npy.hpp"
 #include "tfe/net/frame.hpp"
+#include "tfe/net/hosts.hpp"
 #include "tfe/nn/model_io.hpp"
 #include "tfe/protocol/plain/plain.hpp"
 #include "tfe/runtime/runner.hpp"
@@ -143,6 +145,20 @@ TEST_CASE(".npy: a dimension too large for 64 bits is a file_error (not std::out
   CHECK(contains(m, "'shape'"));
 }
 
+TEST_CASE(".npy: an element width with other characters or too many digits is an unsupported dtype") {
+  // Reviewed for fuzzing: atoi read '<f4x' as 4 bytes, and overflows on 20 digits (undefined).
+  for (const char* descr : {"<f4x", "<f4 ", "<i99999999999999999999", "<f"}) {
+    CAPTURE(descr);
+    const std::string m = error_of<tfe::file_error>([&] {
+      (void)tfe::io::from_npy(
+          npy_bytes(std::string("{'descr': '") + descr + "', 'fortran_order': False, 'shape': (1,), }",
+                    std::string(8, '\0')),
+          "w.npy");
+    });
+    CHECK(contains(m, std::string("w.npy: unsupported npy dtype '") + descr + "'"));
+  }
+}
+
 // ---- .npz (zip) ---------------------------------------------------------------------------------
 
 TEST_CASE(".npz: a zip64 extra field that runs past its record is refused") {
@@ -186,6 +202,27 @@ TEST_CASE(".npz: a zip bomb's declared uncompressed size is capped before alloca
     CHECK(contains(m, "declared uncompressed size 268435456"));
     CHECK(contains(m, "1032 times"));
   }
+}
+
+TEST_CASE(".npz: entries sharing one local record cannot multiply the output past the archive's size") {
+  // Found reviewing the zip reader for fuzzing: k central directory records pointing at the same
+  // deflated data inflated it k times, k times what deflate's ratio allows for the archive's size.
+  temp_dir dir{"tfe_test_io_security"};
+  const std::string path = dir.file("shared.npz");
+  tfe::io::write_zip(path, {{"a.npy", std::string(4096, 'x')}}, false);  // stored: 4096 bytes of data
+  std::string z = tfe::io::read_file_bytes(path);
+  const std::size_t eocd = z.size() - 22, cd_size = tfe::io::detail::get32(z, eocd + 12),
+                    cd_offset = tfe::io::detail::get32(z, eocd + 16);
+  const std::string record = z.substr(cd_offset, cd_size);
+  std::string end = z.substr(eocd);
+  end[10] = end[8] = 2;                               // two entries
+  end[12] = static_cast<char>((2 * cd_size) & 0xFF);  // central directory size
+  end[13] = static_cast<char>(((2 * cd_size) >> 8) & 0xFF);
+  write_bytes(path, z.substr(0, eocd) + record + end);
+  const std::string m = error_of<tfe::file_error>([&] { (void)tfe::io::read_zip(path); });
+  CAPTURE(m);
+  CHECK(contains(m, path + ":a.npy"));
+  CHECK(contains(m, "entries that share data are not supported"));
 }
 
 TEST_CASE(".npz: highly compressible arrays near deflate's maximum ratio still load") {
@@ -322,6 +359,20 @@ TEST_CASE("model file: input_shape and layer count and size options are capped (
     CHECK(contains(m, many));
     CHECK(contains(m, "field 'layers'"));
   }
+  SUBCASE("numbers that are not integers") {
+    // Fuzzing (fuzz/fuzz_model.cpp): nlohmann's get<int> of 1e300 is undefined behaviour (UBSan:
+    // "1e+300 is outside the range of representable values of type 'int'").
+    const std::string version = model_file(dir, "version.npz", R"({"format": "tfe.keras.Sequential",
+        "version": 1e300, "input_shape": [4], "layers": []})");
+    std::string m = error_of<tfe::config_error>([&] { (void)tfe::keras::load_model_file(version); });
+    CHECK(contains(m, version));
+    CHECK(contains(m, "field 'version' must be an integer"));
+    const std::string target = model_file(dir, "target.npz", head + R"("input_shape": [4], "layers": [
+        {"class_name": "Reshape", "config": {"name": "r", "target_shape": [2, 2e300]}}]})");
+    m = error_of<tfe::config_error>([&] { (void)tfe::keras::load_model_file(target); });
+    CHECK(contains(m, target));
+    CHECK(contains(m, "layer 'r' (Reshape): field 'target_shape[1]' must be an integer"));
+  }
   SUBCASE("negative units") {
     // units -1 was read as 2^64 - 1.
     const std::string neg = model_file(dir, "units.npz", head + R"("input_shape": [4], "layers": [
@@ -361,4 +412,36 @@ TEST_CASE("share_model: an architecture from a peer is capped too (config_error 
   CAPTURE(m);
   CHECK(contains(m, "architecture from 'mallory'"));
   CHECK(contains(m, "field 'layers'"));
+}
+
+// ---- hosts files and graphs from a peer: JSON numbers ----------------------------------------------
+
+TEST_CASE("hosts file: a port that is not an integer is a config_error (not undefined behaviour)") {
+  // Fuzzing (fuzz/fuzz_hosts.cpp): "port": 1e300 was converted to long long (UBSan: "outside the range
+  // of representable values"); 40001.5 was truncated to a port.
+  for (const char* port : {"1e300", "40001.5", "-1", "65536", "\"40001\""}) {
+    CAPTURE(port);
+    const std::string text = std::string(R"({"players": [{"name": "p0", "host": "h", "port": )") + port + "}]}";
+    const std::string m = error_of<tfe::config_error>([&] { (void)tfe::parse_hosts_text(text, "/", "hosts.json"); });
+    CAPTURE(m);
+    CHECK(contains(m, "hosts file hosts.json: player 'p0' has port"));
+    CHECK(contains(m, "(an integer in 1-65535)"));
+  }
+  CHECK(tfe::parse_hosts_text(R"({"players": [{"name": "p0", "host": "h", "port": 65535}]})", "/").players[0].port ==
+        65535);
+  CHECK(contains(error_of<tfe::config_error>([] { (void)tfe::parse_hosts_text("{", "/", "h.json"); }),
+                 "hosts file h.json is not valid JSON"));
+}
+
+TEST_CASE("graph from a peer: integers that are not integers are a config_error") {
+  const std::string head = R"({"format": "tfe.graph", "source": "s", )";
+  std::string m = error_of<tfe::config_error>(
+      [&] { (void)tfe::graph::graph_from_json(nlohmann::json::parse(head + R"("opset": 1e300})"), "peer 'p'"); });
+  CHECK(contains(m, "peer 'p': field 'opset' must be an integer"));
+  m = error_of<tfe::config_error>([&] {
+    (void)tfe::graph::graph_from_json(
+        nlohmann::json::parse(head + R"("opset": 13, "inputs": [{"name": "x", "dims": [18446744073709551615]}]})"),
+        "peer 'p'");
+  });
+  CHECK(contains(m, "field 'dims' must be an integer"));
 }

@@ -14,6 +14,7 @@
 #include <filesystem>
 #include <fstream>
 #include <limits>
+#include <utility>
 
 namespace tfe::onnx::detail {
 
@@ -137,6 +138,24 @@ double from_bits(int t, std::uint64_t bits) {
   }
 }
 
+/// The number of values in the typed field that holds a tensor of the type of `t` (no raw_data), and
+/// the field's name.
+std::pair<std::size_t, const char*> typed_field_size(const TensorProto& t) {
+  switch (t.data_type()) {
+    case TensorProto::FLOAT:
+      return {static_cast<std::size_t>(t.float_data_size()), "float_data"};
+    case TensorProto::DOUBLE:
+      return {static_cast<std::size_t>(t.double_data_size()), "double_data"};
+    case TensorProto::INT64:
+      return {static_cast<std::size_t>(t.int64_data_size()), "int64_data"};
+    case TensorProto::UINT32:
+    case TensorProto::UINT64:
+      return {static_cast<std::size_t>(t.uint64_data_size()), "uint64_data"};
+    default:  // INT32, INT16, INT8, UINT16, UINT8, BOOL, FLOAT16, BFLOAT16
+      return {static_cast<std::size_t>(t.int32_data_size()), "int32_data"};
+  }
+}
+
 }  // namespace
 
 graph::array to_array(const TensorProto& t, const std::string& path, const std::string& what) {
@@ -168,18 +187,16 @@ graph::array to_array(const TensorProto& t, const std::string& path, const std::
     shape.push_back(static_cast<std::size_t>(d));
   }
 
-  graph::array a;
-  a.integer = is_integer_type(dt);
-  a.data = xt::xarray<double>::from_shape(shape);
   auto mismatch = [&](std::size_t got, const char* field) {
     fail(path, what,
          "shape mismatch: dims " + graph::dims_str(dims) + " need " + std::to_string(n) + " values, " + field +
              " holds " + std::to_string(got));
   };
-
+  // The values present are counted before anything is allocated: dims may promise up to
+  // max_graph_elements values (2 GiB of doubles) in a tensor of a few bytes.
+  const std::size_t size = element_size(dt);
   if (t.has_raw_data()) {
     const std::string& raw = t.raw_data();
-    const std::size_t size = element_size(dt);
     if (raw.size() != n * size) {
       if (raw.size() % size != 0)
         fail(path, what,
@@ -188,7 +205,16 @@ graph::array to_array(const TensorProto& t, const std::string& path, const std::
                  std::to_string(n) + ")");
       mismatch(raw.size() / size, "raw_data");
     }
-    const auto* p = reinterpret_cast<const unsigned char*>(raw.data());
+  } else {
+    const auto [got, field] = typed_field_size(t);
+    if (got != n) mismatch(got, field);
+  }
+
+  graph::array a;
+  a.integer = is_integer_type(dt);
+  a.data = xt::xarray<double>::from_shape(shape);
+  if (t.has_raw_data()) {
+    const auto* p = reinterpret_cast<const unsigned char*>(t.raw_data().data());
     for (std::size_t i = 0; i < n; ++i, p += size) {
       std::uint64_t bits = 0;
       for (std::size_t b = 0; b < size; ++b) bits |= std::uint64_t(p[b]) << (8 * b);  // little-endian
@@ -197,26 +223,25 @@ graph::array to_array(const TensorProto& t, const std::string& path, const std::
     return a;
   }
 
-  auto copy = [&](const auto& field, const char* field_name, auto convert) {
-    if (static_cast<std::size_t>(field.size()) != n) mismatch(static_cast<std::size_t>(field.size()), field_name);
+  auto copy = [&](const auto& field, auto convert) {
     for (std::size_t i = 0; i < n; ++i) a.data.flat(i) = convert(field.Get(static_cast<int>(i)));
   };
   switch (dt) {
     case TensorProto::FLOAT:
-      copy(t.float_data(), "float_data", [](float v) { return double(v); });
+      copy(t.float_data(), [](float v) { return double(v); });
       break;
     case TensorProto::DOUBLE:
-      copy(t.double_data(), "double_data", [](double v) { return v; });
+      copy(t.double_data(), [](double v) { return v; });
       break;
     case TensorProto::INT64:
-      copy(t.int64_data(), "int64_data", [](std::int64_t v) { return double(v); });
+      copy(t.int64_data(), [](std::int64_t v) { return double(v); });
       break;
     case TensorProto::UINT32:
     case TensorProto::UINT64:
-      copy(t.uint64_data(), "uint64_data", [](std::uint64_t v) { return double(v); });
+      copy(t.uint64_data(), [](std::uint64_t v) { return double(v); });
       break;
     default:  // INT32, INT16, INT8, UINT16, UINT8, BOOL, FLOAT16, BFLOAT16: int32_data
-      copy(t.int32_data(), "int32_data", [dt](std::int32_t v) {
+      copy(t.int32_data(), [dt](std::int32_t v) {
         if (dt == TensorProto::INT32) return double(v);
         return from_bits(dt, static_cast<std::uint32_t>(v));
       });

@@ -18,6 +18,7 @@
 #pragma once
 
 #include "tfe/config.hpp"
+#include "tfe/detail/json_integer.hpp"
 #include "tfe/detail/xtensor.hpp"
 
 #include <nlohmann/json.hpp>
@@ -195,10 +196,10 @@ inline std::vector<std::int64_t> dims_from_json(const nlohmann::json& j, const s
               max_graph_axes, " integers");
   std::vector<std::int64_t> d;
   for (const auto& v : j) {
-    TFE_ENFORCE(v.is_number_integer() && v.get<std::int64_t>() >= -1 &&
-                    v.get<std::int64_t>() <= static_cast<std::int64_t>(max_graph_elements),
-                config_error, where, ": a dimension must be -1 or in [0, ", max_graph_elements, "], got ", v.dump());
-    d.push_back(v.get<std::int64_t>());
+    const auto dim = tfe::detail::json_integer<std::int64_t>(v, where, "dims");
+    TFE_ENFORCE(dim >= -1 && dim <= static_cast<std::int64_t>(max_graph_elements), config_error, where,
+                ": a dimension must be -1 or in [0, ", max_graph_elements, "], got ", v.dump());
+    d.push_back(dim);
   }
   return d;
 }
@@ -262,7 +263,7 @@ inline graph graph_from_json(const nlohmann::json& j, const std::string& where) 
     graph g;
     g.source = j.at("source").get<std::string>();
     check_name(g.source, where);
-    g.opset = j.at("opset").get<std::int64_t>();
+    g.opset = tfe::detail::json_integer<std::int64_t>(j.at("opset"), where, "opset");
     auto specs = [&](const nlohmann::json& a, const char* what) {
       std::vector<tensor_spec> v;
       TFE_ENFORCE(a.is_array() && a.size() <= max_graph_nodes, config_error, where, ": '", what, "' too long");
@@ -299,7 +300,7 @@ inline graph graph_from_json(const nlohmann::json& j, const std::string& where) 
         const auto& v = ja.at("value");
         const std::string at = where + " " + n.where() + " attribute '" + an + "'";
         if (k == "int") {
-          a.type = attribute::kind::integer, a.i = v.get<std::int64_t>();
+          a.type = attribute::kind::integer, a.i = tfe::detail::json_integer<std::int64_t>(v, at, "value");
         } else if (k == "float") {
           a.type = attribute::kind::real, a.f = v.get<double>();
         } else if (k == "string") {
@@ -307,7 +308,9 @@ inline graph graph_from_json(const nlohmann::json& j, const std::string& where) 
           check_name(a.s, at);
         } else if (k == "ints") {
           TFE_ENFORCE(v.size() <= max_graph_elements, config_error, at, ": too long");
-          a.type = attribute::kind::integers, a.ints = v.get<std::vector<std::int64_t>>();
+          TFE_ENFORCE(v.is_array(), config_error, at, ": 'value' must be a list of integers");
+          a.type = attribute::kind::integers;
+          for (const auto& x : v) a.ints.push_back(tfe::detail::json_integer<std::int64_t>(x, at, "value"));
         } else if (k == "floats") {
           TFE_ENFORCE(v.size() <= max_graph_elements, config_error, at, ": too long");
           a.type = attribute::kind::reals, a.floats = v.get<std::vector<double>>();

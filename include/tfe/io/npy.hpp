@@ -19,7 +19,8 @@
 //   zip   every field read stays inside its record (central directory, zip64 extra field, local
 //         header) and every offset/size inside the file; a deflated entry may declare at most
 //         max_deflate_ratio (1032, deflate's maximum) times its compressed size and at most
-//         max_zip_entry_bytes (2 GiB); inflation grows its buffer with the data really produced.
+//         max_zip_entry_bytes (2 GiB); the entries' compressed sizes together fit the archive (no
+//         two entries share data); inflation grows its buffer with the data really produced.
 #pragma once
 
 #include "tfe/detail/shape_limits.hpp"
@@ -31,8 +32,8 @@
 #include <xtensor/xnpy.hpp>
 
 #include <algorithm>
+#include <charconv>
 #include <cstdint>
-#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <iterator>
@@ -132,7 +133,9 @@ inline xt::xarray<double> from_npy(const std::string& bytes, const std::string& 
   const shape_t shape = detail::npy_shape(detail::npy_field(header, "shape", where), where);
   if (descr.size() < 3) throw file_error(where, "unsupported npy dtype '" + descr + "'");
   const char order = descr[0], kind = descr[1];
-  const std::size_t width = static_cast<std::size_t>(std::atoi(descr.c_str() + 2));
+  std::size_t width = 0;  // the digits after the kind, all of them (atoi would accept "4x", overflow on 20 digits)
+  const auto [end, ec] = std::from_chars(descr.data() + 2, descr.data() + descr.size(), width);
+  if (ec != std::errc() || end != descr.data() + descr.size()) width = 0;
   const bool little_host = [] {
     const std::uint16_t one = 1;
     unsigned char c;
@@ -356,11 +359,11 @@ inline void write_zip(const std::string& path, const std::vector<zip_entry>& ent
   write_file_bytes(path, out);
 }
 
-/// Reads every entry of a zip archive (stored or deflated; CRC-checked).
-inline std::vector<zip_entry> read_zip(const std::string& path) {
+/// Every entry of the zip archive in `z` (stored or deflated; CRC-checked); `path` names the archive
+/// in errors (the file it was read from).
+inline std::vector<zip_entry> read_zip_bytes(const std::string& z, const std::string& path) {
   using detail::get16;
   using detail::get32;
-  const std::string z = read_file_bytes(path);
   auto need = [&](std::size_t at, std::size_t n, const char* what) {
     if (at > z.size() || z.size() - at < n) throw file_error(path, std::string("truncated zip archive (") + what + ")");
   };
@@ -387,6 +390,7 @@ inline std::vector<zip_entry> read_zip(const std::string& path) {
   }
   std::vector<zip_entry> out;
   std::size_t at = cd_offset;
+  std::uint64_t packed_total = 0;  // entries may not share compressed data (see below)
   for (std::uint64_t k = 0; k < count; ++k) {
     need(at, 46, "central directory");
     if (get32(z, at) != 0x02014b50) throw file_error(path, "corrupt zip central directory");
@@ -427,6 +431,13 @@ inline std::vector<zip_entry> read_zip(const std::string& path) {
     if (get32(z, local) != 0x04034b50) throw file_error(where, "corrupt zip local header");
     const std::size_t data_at = local + 30 + get16(z, local + 26) + get16(z, local + 28);
     need(data_at, csize, "entry data");
+    // Entries whose data overlap (central directory records pointing at the same local data) would
+    // multiply the output beyond max_deflate_ratio times the archive: their sizes must fit it together.
+    packed_total += csize;
+    if (packed_total > z.size())
+      throw file_error(where, "the compressed data of the entries so far (" + std::to_string(packed_total) +
+                                  " bytes) exceed the archive's " + std::to_string(z.size()) +
+                                  " bytes: entries that share data are not supported");
     std::string packed = z.substr(data_at, csize), data;
     if (method == 0) {
       if (csize != usize) throw file_error(where, "stored entry with different sizes");
@@ -445,11 +456,18 @@ inline std::vector<zip_entry> read_zip(const std::string& path) {
       throw file_error(where,
                        "unsupported zip compression method " + std::to_string(method) + " (only store and deflate)");
     }
+#ifndef FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION  // fuzz/: mutated entries reach the parsers behind
     if (detail::crc32_of(data) != crc) throw file_error(where, "CRC-32 mismatch (the archive is corrupt)");
+#else
+    (void)crc;
+#endif
     out.push_back({std::move(name), std::move(data)});
   }
   return out;
 }
+
+/// Reads every entry of a zip archive (stored or deflated; CRC-checked).
+inline std::vector<zip_entry> read_zip(const std::string& path) { return read_zip_bytes(read_file_bytes(path), path); }
 
 // ---- .npz ---------------------------------------------------------------------------------------
 
@@ -463,15 +481,19 @@ inline void save_npz(const std::string& path, const named_arrays& arrays, npy_dt
   write_zip(path, entries, compress);
 }
 
-/// Every .npy entry of an .npz archive, in archive order, named without the ".npy" suffix. Other
-/// entries are skipped (read_zip returns them).
-inline named_arrays load_npz(const std::string& path) {
+/// Every .npy entry of the .npz archive in `bytes`, in archive order, named without the ".npy" suffix;
+/// `path` names the archive in errors. Other entries are skipped (read_zip_bytes returns them).
+inline named_arrays load_npz_bytes(const std::string& bytes, const std::string& path) {
   named_arrays out;
-  for (auto& e : read_zip(path)) {
+  for (auto& e : read_zip_bytes(bytes, path)) {
     if (e.name.size() < 4 || e.name.compare(e.name.size() - 4, 4, ".npy") != 0) continue;
     out.emplace_back(e.name.substr(0, e.name.size() - 4), from_npy(e.data, path + ":" + e.name));
   }
   return out;
 }
+
+/// Every .npy entry of an .npz archive, in archive order, named without the ".npy" suffix. Other
+/// entries are skipped (read_zip returns them).
+inline named_arrays load_npz(const std::string& path) { return load_npz_bytes(read_file_bytes(path), path); }
 
 }  // namespace tfe::io

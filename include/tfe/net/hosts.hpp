@@ -30,6 +30,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <string>
 #include <vector>
 
@@ -134,11 +135,13 @@ inline hosts_config parse_hosts(const nlohmann::json& j, const std::filesystem::
       host_entry e;
       e.name = p.at("name").get<std::string>();
       e.host = p.at("host").get<std::string>();
-      const auto port = p.at("port").get<long long>();
       if (e.name.empty()) fail("a player has an empty name");
       if (e.host.empty()) fail("player '" + e.name + "' has an empty host");
-      if (port < 1 || port > 65535) fail("player '" + e.name + "' has port " + std::to_string(port) + " (1-65535)");
-      e.port = static_cast<std::uint16_t>(port);
+      // A JSON integer: a number such as 1e300 converted to an integer is undefined behaviour.
+      const auto& port = p.at("port");
+      if (!port.is_number_integer() || port.get<std::int64_t>() < 1 || port.get<std::int64_t>() > 65535)
+        fail("player '" + e.name + "' has port " + port.dump() + " (an integer in 1-65535)");
+      e.port = static_cast<std::uint16_t>(port.get<std::int64_t>());
       if (p.contains("cert")) e.cert = detail::resolve_path(p.at("cert").get<std::string>(), base_dir);
       if (p.contains("key")) e.key = detail::resolve_path(p.at("key").get<std::string>(), base_dir);
       if (p.contains("fingerprint"))
@@ -154,18 +157,27 @@ inline hosts_config parse_hosts(const nlohmann::json& j, const std::filesystem::
   return h;
 }
 
-/// Loads a hosts file (see the top of this header).
-inline hosts_config load_hosts(const std::filesystem::path& file) {
-  std::ifstream in(file);
-  TFE_ENFORCE(in, config_error, "cannot open hosts file ", file.string());
+/// Reads a hosts configuration from the text of a hosts file (JSON); relative paths are resolved
+/// against `base_dir`. Throws config_error naming `source` and the problem.
+inline hosts_config parse_hosts_text(const std::string& text, const std::filesystem::path& base_dir,
+                                     const std::string& source = "<json>") {
   nlohmann::json j;
   try {
-    in >> j;
+    j = nlohmann::json::parse(text);
   } catch (const nlohmann::json::exception& e) {
-    throw config_error(detail::concat("hosts file ", file.string(), " is not valid JSON: ", e.what()));
+    throw config_error(detail::concat("hosts file ", source, " is not valid JSON: ", e.what()));
   }
+  return parse_hosts(j, base_dir, source);
+}
+
+/// Loads a hosts file (see the top of this header).
+inline hosts_config load_hosts(const std::filesystem::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  TFE_ENFORCE(in, config_error, "cannot open hosts file ", file.string());
+  const std::string text{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+  TFE_ENFORCE(!in.bad(), config_error, "cannot read hosts file ", file.string());
   auto base = file.has_parent_path() ? file.parent_path() : std::filesystem::path(".");
-  return parse_hosts(j, base, file.string());
+  return parse_hosts_text(text, base, file.string());
 }
 
 /// The JSON of a hosts configuration (paths written as they are held).

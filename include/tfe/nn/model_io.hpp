@@ -110,8 +110,10 @@ inline void save_model_file(const std::string& path, const architecture& arch,
   io::save_npz(path, detail::named(a, weights), dtype, true, {{architecture_entry, to_json(a).dump(1) + "\n"}});
 }
 
-inline saved_model load_model_file(const std::string& path) {
-  auto entries = io::read_zip(path);
+/// The model file whose bytes are `bytes` (architecture and weights, checked); `path` names it in
+/// errors. load_model_file reads the file and calls it.
+inline saved_model load_model_bytes(const std::string& bytes, const std::string& path) {
+  auto entries = io::read_zip_bytes(bytes, path);
   auto it = std::find_if(entries.begin(), entries.end(), [](const auto& e) { return e.name == architecture_entry; });
   if (it == entries.end())
     throw file_error(path, std::string("no ") + architecture_entry +
@@ -138,6 +140,10 @@ inline saved_model load_model_file(const std::string& path) {
   }
   m.weights = detail::weights_from_entries(path, m.arch, arrays);
   return m;
+}
+
+inline saved_model load_model_file(const std::string& path) {
+  return load_model_bytes(io::read_file_bytes(path), path);
 }
 
 // ---- in a session -----------------------------------------------------------------------------------

@@ -15,6 +15,7 @@
 #pragma once
 
 #include "tfe/config.hpp"
+#include "tfe/detail/json_integer.hpp"
 #include "tfe/detail/shape_limits.hpp"
 #include "tfe/detail/xtensor.hpp"
 #include "tfe/nn/spec_limits.hpp"
@@ -501,7 +502,17 @@ inline layer_spec layer_from_json(const nlohmann::json& j, const std::string& wh
     }
     if (cls == "GlobalAveragePooling2D") return named(GlobalAveragePooling2D{});
     if (cls == "Flatten") return named(Flatten{});
-    if (cls == "Reshape") return named(Reshape{c.at("target_shape").get<std::vector<long>>(), {}});
+    if (cls == "Reshape") {
+      const auto& target = c.at("target_shape");
+      TFE_ENFORCE(target.is_array() && target.size() <= max_model_axes, config_error, at,
+                  ": field 'target_shape' must be a list of at most ", max_model_axes, " integers, got ",
+                  target.dump());
+      Reshape r;
+      for (std::size_t i = 0; i < target.size(); ++i)
+        r.target_shape.push_back(
+            tfe::detail::json_integer<long>(target[i], at, "target_shape[" + std::to_string(i) + "]"));
+      return named(std::move(r));
+    }
     if (cls == "Activation") return named(Activation{c.at("activation").get<std::string>(), {}});
     if (cls == "ReLU") return named(ReLU{});
     if (cls == "BatchNormalization") {
@@ -520,8 +531,9 @@ inline architecture architecture_from_json(const nlohmann::json& j, const std::s
   try {
     TFE_ENFORCE(j.is_object() && j.value("format", "") == "tfe.keras.Sequential", config_error, where,
                 ": not a tfe.keras.Sequential architecture");
-    TFE_ENFORCE(j.value("version", 0) == 1, config_error, where, ": unsupported architecture version ",
-                j.value("version", 0));
+    TFE_ENFORCE(j.contains("version"), config_error, where, ": no architecture 'version'");
+    const auto version = tfe::detail::json_integer<std::int64_t>(j.at("version"), where, "version");
+    TFE_ENFORCE(version == 1, config_error, where, ": unsupported architecture version ", version);
     architecture a;
     const auto& shape = j.at("input_shape");
     TFE_ENFORCE(shape.is_array() && shape.size() <= max_model_axes, config_error, where,
