@@ -1,7 +1,9 @@
 // A user-written channel: the injected transport interface in ~30 lines.
 //
 // A tfe session talks through any subclass of tfe::channel that implements three hooks:
-// do_send, do_recv (with a timeout) and do_close. The counting of bytes, messages and rounds, the
+// do_send, do_recv (waiting at most a given time) and do_close, and optionally do_liveness (what it
+// knows of a peer's activity: then a receive waits for a busy peer as long as it takes, and a
+// deadlock is reported by name; see tfe/net/channel.hpp). The counting of bytes, messages and rounds, the
 // frame-size limit and the peer checks stay in the base class. This one wraps the in-memory network
 // and logs every frame, then runs three players by hand (what tfe::run_local does for you).
 //
@@ -25,10 +27,11 @@ class logging_channel final : public tfe::channel {
     }
     forward_send(m_inner, to, std::move(f));
   }
-  tfe::frame do_recv(std::size_t from, std::chrono::milliseconds timeout) override {
-    return forward_recv(m_inner, from, timeout);
+  std::optional<tfe::frame> do_recv(std::size_t from, std::chrono::milliseconds wait) override {
+    return forward_recv(m_inner, from, wait);
   }
   void do_close() override { m_inner.close(); }
+  tfe::peer_activity do_liveness(std::size_t peer) const override { return forward_liveness(m_inner, peer); }
 
  private:
   tfe::memory_channel m_inner;

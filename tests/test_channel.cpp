@@ -1,5 +1,6 @@
-// tests/test_channel.cpp: the channel interface over the in-memory network (ordering, timeouts, close,
-// frame limits, malformed frames) and its exact statistics, plus a user-written channel.
+// tests/test_channel.cpp: the channel interface over the in-memory network (ordering, liveness:
+// busy peers, deadlocks, max_wait, players that left; close, frame limits, malformed frames) and its
+// exact statistics, plus user-written channels (with and without liveness).
 #include <doctest/doctest.h>
 
 #include "tfe/net/channel.hpp"
@@ -14,6 +15,7 @@
 #include <functional>
 #include <future>
 #include <map>
+#include <optional>
 #include <string>
 #include <thread>
 #include <utility>
@@ -91,10 +93,10 @@ class scripted_channel final : public channel {
 
  protected:
   void do_send(std::size_t to, frame&& f) override { sent.emplace_back(to, std::move(f)); }
-  frame do_recv(std::size_t from, std::chrono::milliseconds) override {
+  std::optional<frame> do_recv(std::size_t from, std::chrono::milliseconds) override {
     auto& q = inbox[from];
-    if (q.empty())
-      throw channel_error(tfe::detail::concat(closed ? "closed" : "timeout", ": nothing from '", name(from), "'"));
+    if (q.empty())  // scripted: nothing more will ever come
+      throw channel_error(tfe::detail::concat(closed ? "closed" : "script ended", ": nothing from '", name(from), "'"));
     frame f = std::move(q.front());
     q.pop_front();
     return f;
@@ -198,23 +200,124 @@ TEST_CASE("memory network: receiving from peers out of order, and exchange") {
   CHECK(ex[2].stats.messages_sent == 0);
 }
 
-TEST_CASE("recv timeout throws channel_error naming the peer") {
+TEST_CASE("liveness: a receive waits for a busy peer far longer than recv_timeout") {
   memory_network net(3);
   channel_options opts;
-  opts.recv_timeout = 50ms;
-  memory_channel c1(net, 1, names3, opts);
+  opts.recv_timeout = 30ms;
+  memory_channel c0(net, 0, names3, opts), c1(net, 1, names3, opts);
+  std::thread busy([&] {
+    std::this_thread::sleep_for(400ms);  // "computing": alive, sends nothing, waits for nobody
+    c0.send(1, vec({42}));
+  });
+  const auto t0 = clock_type::now();
+  std::uint64_t got = 0;
+  CHECK_NOTHROW(got = c1.recv<ring64>(0)(0));
+  busy.join();
+  CHECK(got == 42);
+  CHECK(clock_type::now() - t0 >= 350ms);  // thirteen timeouts long, and no error
+}
+
+TEST_CASE("liveness: max_wait bounds a receive, naming the peer and the op") {
+  memory_network net(3);
+  channel_options opts;
+  opts.recv_timeout = 10s;
+  opts.max_wait = 50ms;
+  memory_channel c0(net, 0, names3, opts), c1(net, 1, names3, opts), c2(net, 2, names3, opts);
   auto t0 = clock_type::now();
-  std::string m = channel_error_message([&] { (void)c1.recv<ring64>(2); });
+  std::string m;
+  {
+    auto scope = c1.op_scope("relu");
+    m = channel_error_message([&] { (void)c1.recv<ring64>(2); });
+  }
   auto elapsed = clock_type::now() - t0;
-  CHECK(contains(m, "'p2'"));
-  CHECK(contains(m, "timeout"));
+  CHECK_MESSAGE(contains(m, "'p1' waited"), m);
+  CHECK_MESSAGE(contains(m, "for 'p2', longer than max_wait (50 ms)"), m);
+  CHECK_MESSAGE(contains(m, "[while 'p1' waited for 'p2' in op relu]"), m);
   CHECK(elapsed >= 45ms);
-  CHECK(elapsed < 10s);
-  // recv_bytes times out the same way; set_recv_timeout changes the limit.
-  c1.set_recv_timeout(10ms);
+  CHECK(elapsed < 5s);
+  // recv_bytes the same way; set_max_wait changes the limit.
+  c1.set_max_wait(10ms);
   m = channel_error_message([&] { (void)c1.recv_bytes(0); });
-  CHECK(contains(m, "'p0'"));
-  CHECK(contains(m, "10 ms"));
+  CHECK_MESSAGE(contains(m, "for 'p0', longer than max_wait (10 ms)"), m);
+}
+
+TEST_CASE("liveness: players waiting for each other in a cycle are told of the deadlock") {
+  for (std::size_t n : {2, 3}) {
+    CAPTURE(n);
+    const std::vector<std::string> names(names3.begin(), names3.begin() + static_cast<std::ptrdiff_t>(n));
+    memory_network net(n);
+    channel_options opts;
+    opts.recv_timeout = 100ms;
+    std::vector<std::string> errors(n);
+    std::vector<double> seconds(n);
+    std::vector<std::thread> players;
+    for (std::size_t me = 0; me < n; ++me)
+      players.emplace_back([&, me] {
+        memory_channel ch(net, me, names, opts);
+        const auto t0 = clock_type::now();
+        errors[me] = channel_error_message([&] { (void)ch.recv<ring64>((me + 1) % n); });  // p0→p1→…→p0
+        seconds[me] = std::chrono::duration<double>(clock_type::now() - t0).count();
+      });
+    for (auto& t : players) t.join();
+    for (std::size_t me = 0; me < n; ++me) {
+      CAPTURE(errors[me]);
+      // Each names the whole cycle, starting with itself (or, when a player that already left broke
+      // the cycle, says who left).
+      const bool deadlock =
+          contains(errors[me], "deadlock: '" + names[me] + "' waits for '" + names[(me + 1) % n] + "'") &&
+          contains(errors[me], "no frame has moved for 100 ms");
+      const bool left = contains(errors[me], "finished its program and left");
+      CHECK((deadlock || left));
+      CHECK(seconds[me] < 5.0);
+    }
+    std::string all;
+    for (const auto& e : errors) all += e;
+    CHECK(contains(all, "deadlock"));  // at least one saw the cycle itself
+  }
+}
+
+TEST_CASE("liveness: a receive from a player whose channel is gone fails once its frames are consumed") {
+  memory_network net(3);
+  channel_options opts;
+  opts.recv_timeout = 10s;
+  memory_channel c1(net, 1, names3, opts);
+  {
+    memory_channel c0(net, 0, names3, opts);
+    c0.send(1, vec({7}));
+  }  // p0 finished its program
+  CHECK(c1.recv<ring64>(0)(0) == 7);
+  const auto t0 = clock_type::now();
+  const std::string m = channel_error_message([&] { (void)c1.recv<ring64>(0); });
+  CHECK_MESSAGE(contains(m, "'p0' finished its program and left while 'p1' was waiting for a message from it"), m);
+  CHECK(clock_type::now() - t0 < 2s);
+}
+
+/// A user's transport without do_liveness: receives keep the fixed recv_timeout.
+class fixed_wait_channel final : public channel {
+ public:
+  using channel::channel;
+  int waits = 0;
+
+ protected:
+  void do_send(std::size_t, frame&&) override {}
+  std::optional<frame> do_recv(std::size_t, std::chrono::milliseconds wait) override {
+    ++waits;
+    std::this_thread::sleep_for(wait);
+    return std::nullopt;
+  }
+  void do_close() override {}
+};
+
+TEST_CASE("liveness: a transport that does not report it keeps the fixed receive timeout") {
+  channel_options opts;
+  opts.recv_timeout = 40ms;
+  fixed_wait_channel ch(1, names3, opts);
+  const auto t0 = clock_type::now();
+  const std::string m = channel_error_message([&] { (void)ch.recv<ring64>(2); });
+  CHECK_MESSAGE(contains(m, "timeout: 'p1' received nothing from 'p2' within 40 ms"), m);
+  CHECK(clock_type::now() - t0 >= 35ms);
+  CHECK(ch.waits == 1);                    // one wait of recv_timeout, not slices
+  CHECK(ch.activity().waiting_for == -1);  // not waiting any more
 }
 
 TEST_CASE("close() releases a receiver blocked on the network") {
@@ -260,6 +363,7 @@ TEST_CASE("frames above max_frame_bytes are refused at send and at receive") {
   channel_options small;
   small.max_frame_bytes = 100;
   small.recv_timeout = 20ms;
+  small.max_wait = 20ms;
   memory_channel c0(net, 0, names3, small), c1(net, 1, names3, small);
   channel_options big;
   big.recv_timeout = 20ms;

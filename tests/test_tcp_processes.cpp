@@ -1,8 +1,10 @@
 // tests/test_tcp_processes.cpp: one process per player on 127.0.0.1 (the player tool tfe_tcp_player,
 // started with posix_spawn): the conformance sample (input, mul, matmul, relu, add, reveal) under every
 // protocol (plain, Pond, and SecureNN and ABY3 when present) over TLS equals run_local bit for bit; scripts/launch_local.sh; and failures: a player that
-// throws, a player killed mid-computation, a player that stops answering (SIGSTOP). Every surviving
-// player must exit non-zero with an error naming the culprit within the timeout; none may hang.
+// throws; each player in turn killed mid-computation or stopped (SIGSTOP), under every protocol, and
+// a server leaving early: every surviving player must exit non-zero with an error naming the culprit
+// soon after, none may hang, no child is left; and servers computing for many receive timeouts are
+// waited for (liveness: heartbeats, not fixed waits).
 #include <doctest/doctest.h>
 
 #include "test_tcp_common.hpp"
@@ -131,9 +133,10 @@ void check_sample_over_processes(const std::string& protocol) {
   const auto dir = scratch_dir("tcp-proc-" + protocol);
   make_certs(dir / "certs", names);
   auto hosts = make_hosts(names, dir / "certs", "proc-" + protocol);
-  auto cs = start_players(
-      hosts, dir,
-      {"--scenario", "sample", "--protocol", protocol, "--seed", "7", "--timeout", "30", "--connect-timeout", "30"});
+  std::vector<std::string> args = {"--scenario", "sample", "--protocol",        protocol, "--seed", "7",
+                                   "--timeout",  "30",     "--connect-timeout", "30"};
+  if (protocol == "plain") args.push_back("--insecure-plain-protocol");  // no secrecy: asked for by name
+  auto cs = start_players(hosts, dir, args);
   REQUIRE(wait_all(cs, 90s));
   for (const auto& c : cs) CHECK_MESSAGE(c.exited_with(0), c.describe());
 
@@ -191,7 +194,8 @@ TEST_CASE("scripts/launch_local.sh: every player a process; a failing player mak
     CHECK(nlohmann::json::parse(slurp(dir / "tls" / "out.alice.json")).at("at_alice").size() == 5);
   }
   SUBCASE("plaintext, explicit players, plain protocol") {
-    auto [rc, text] = run("--insecure-plaintext --players server0,alice,bob", "--protocol plain", "plain");
+    auto [rc, text] =
+        run("--insecure-plaintext --players server0,alice,bob", "--protocol plain --insecure-plain-protocol", "plain");
     CHECK_MESSAGE(rc == 0, text);
     CHECK(!std::filesystem::exists(dir / "plain" / "certs"));
   }
@@ -226,57 +230,133 @@ TEST_CASE("scripts/launch_local.sh: every player a process; a failing player mak
   }
 }
 
-TEST_CASE("processes: a player killed mid-computation, or one that stops answering, ends every other player") {
-  using P = tfe::pond<tfe::ring64>;
+namespace {
+
+/// Waits until every player wrote PREFIX.NAME.ready (after the set-up and the inputs).
+bool wait_ready(const std::filesystem::path& dir, const std::vector<std::string>& names,
+                std::chrono::milliseconds timeout) {
+  const auto t0 = clock_type::now();
+  for (;;) {
+    bool all = true;
+    for (const auto& n : names) all = all && std::filesystem::exists(dir / ("out." + n + ".ready"));
+    if (all) return true;
+    if (clock_type::now() - t0 > timeout) return false;
+    std::this_thread::sleep_for(10ms);
+  }
+}
+
+/// No child of this test process is left: every player was reaped (no zombie, none still running).
+bool no_children_left() { return ::waitpid(-1, nullptr, WNOHANG) == -1 && errno == ECHILD; }
+
+/// The fault runs of one protocol: each player in turn is killed (SIGKILL) or stopped (SIGSTOP: an
+/// open socket, a silent peer) at one of two points of the loop scenario (just after the inputs, or
+/// well inside the products; alice and bob wait for the result all along). Every other player must
+/// exit with a channel_error (3) naming it, soon after: a killed peer is seen at once (its sockets
+/// close), a stopped one after the 2 s silence of the receive timeout. Then one server ends its
+/// program early (a proper goodbye, in the middle of the products): the others must fail naming it.
+template <class P>
+void check_fault_runs(const std::string& protocol) {
   const auto names = sample_players<P>();
-  const auto dir = scratch_dir("tcp-kill");
+  const auto dir = scratch_dir("tcp-faults-" + protocol);
   make_certs(dir / "certs", names);
-  auto ready = [&](const std::filesystem::path& d) {
-    for (const auto& n : names)
-      if (!std::filesystem::exists(d / ("out." + n + ".ready"))) return false;
-    return true;
-  };
-  for (const std::string how : {"SIGKILL", "SIGSTOP"}) {
-    CAPTURE(how);
-    const auto sub = dir / how;
-    std::filesystem::create_directories(sub);
-    auto hosts = make_hosts(names, dir / "certs", "kill-" + how);
-    auto cs = start_players(hosts, sub,
-                            {"--scenario", "loop", "--iterations", "100000000", "--protocol", "pond", "--timeout", "2",
-                             "--connect-timeout", "30"});
-    const auto t0 = clock_type::now();
-    while (!ready(sub) && clock_type::now() - t0 < 60s) std::this_thread::sleep_for(10ms);
-    REQUIRE(ready(sub));
-    std::this_thread::sleep_for(300ms);  // well inside the loop
-    const auto hit = clock_type::now();
-    ::kill(cs[1].pid, how == "SIGKILL" ? SIGKILL : SIGSTOP);  // server1
-    std::vector<child> others;
-    for (std::size_t i = 0; i < cs.size(); ++i)
-      if (i != 1) others.push_back(cs[i]);
-    const bool ended = wait_all(others, 20s);
-    ::kill(cs[1].pid, SIGKILL);
-    ::waitpid(cs[1].pid, nullptr, 0);
-    CHECK_MESSAGE(ended, "a player hung");
-    for (const auto& c : others) {
-      CAPTURE(c.describe());
-      if (c.name == "alice" || c.name == "bob") {  // idle in the loop: they may have finished before
-        const bool fine = c.exited_with(0) || c.exited_with(3);
-        CHECK(fine);
-        continue;
-      }
-      CHECK(c.exited_with(3));
-      const std::string log = slurp(c.log);
-      CHECK_MESSAGE(contains(log, "'server1'"), log);
-      const double after = std::chrono::duration<double>(c.ended - hit).count();
-      // SIGKILL: the kernel closes server1's sockets, the readers see it at once. SIGSTOP: the receive
-      // timeout (2 s) fires at the first waiting player, whose abort ends the others.
-      CHECK(after < (how == "SIGKILL" ? 2.0 : 5.0));
-      if (how == "SIGSTOP") CHECK_MESSAGE(contains(log, "received nothing from 'server1' within 2000 ms"), log);
-      if (how == "SIGKILL") {
-        const bool names_it =
-            contains(log, "lost its connection to 'server1'") || contains(log, "sending to 'server1'");
-        CHECK_MESSAGE(names_it, log);
+  const std::vector<std::string> loop_args = {"--scenario",        "loop",   "--iterations", "100000000",
+                                              "--protocol",        protocol, "--timeout",    "2",
+                                              "--connect-timeout", "30"};
+  for (std::size_t victim = 0; victim < names.size(); ++victim)
+    for (const std::string how : {"SIGKILL", "SIGSTOP"}) {
+      const auto point = (victim + (how == "SIGKILL" ? 0 : 1)) % 2 == 0 ? 50ms : 700ms;
+      CAPTURE(names[victim]);
+      CAPTURE(how);
+      CAPTURE(point.count());
+      const auto sub = dir / (names[victim] + "-" + how);
+      std::filesystem::create_directories(sub);
+      auto hosts = make_hosts(names, dir / "certs", "fault-" + protocol + "-" + names[victim] + "-" + how);
+      auto cs = start_players(hosts, sub, loop_args);
+      const bool ready = wait_ready(sub, names, 60s);
+      if (ready) std::this_thread::sleep_for(point);
+      const auto hit = clock_type::now();
+      ::kill(cs[victim].pid, how == "SIGKILL" ? SIGKILL : SIGSTOP);
+      std::vector<child> others;
+      for (std::size_t i = 0; i < cs.size(); ++i)
+        if (i != victim) others.push_back(cs[i]);
+      const bool ended = wait_all(others, 20s);
+      ::kill(cs[victim].pid, SIGKILL);
+      ::waitpid(cs[victim].pid, nullptr, 0);
+      REQUIRE(ready);
+      CHECK_MESSAGE(ended, "a player hung");
+      CHECK(no_children_left());
+      for (const auto& c : others) {
+        CAPTURE(c.describe());
+        CHECK(c.exited_with(3));
+        const std::string log = slurp(c.log);
+        CHECK_MESSAGE(contains(log, "'" + names[victim] + "'"), log);
+        const double after = std::chrono::duration<double>(c.ended - hit).count();
+        CHECK(after < (how == "SIGKILL" ? 2.0 : 5.0));
+        if (how == "SIGSTOP") {  // whoever noticed first says why; the others pass its words on
+          CHECK_MESSAGE(contains(log, "heard nothing from '" + names[victim] + "'"), log);
+          CHECK_MESSAGE(contains(log, "not even a heartbeat"), log);
+        }
       }
     }
+  // A server that ends its program in the middle of the products (closing its channel properly).
+  const std::string quitter = names[0];
+  const auto sub = dir / "quit";
+  std::filesystem::create_directories(sub);
+  auto args = loop_args;
+  args.insert(args.end(), {"--quit", quitter, "--quit-after-ms", "300"});
+  auto cs = start_players(make_hosts(names, dir / "certs", "fault-" + protocol + "-quit"), sub, args);
+  const bool ended = wait_all(cs, 60s);
+  CHECK_MESSAGE(ended, "a player hung");
+  CHECK(no_children_left());
+  CHECK_MESSAGE(cs[0].exited_with(0), cs[0].describe());
+  for (std::size_t i = 1; i < cs.size(); ++i) {
+    CAPTURE(cs[i].describe());
+    CHECK(cs[i].exited_with(3));
+    CHECK_MESSAGE(contains(slurp(cs[i].log), "'" + quitter + "'"), slurp(cs[i].log));
   }
+}
+
+/// The servers compute for 2.5 s (five receive timeouts of 0.5 s) before alice and bob hear from
+/// them: alive peers are waited for, however long they compute. Everybody succeeds, and alice and
+/// bob receive x·y.
+template <class P>
+void check_long_wait(const std::string& protocol) {
+  const auto names = sample_players<P>();
+  const auto dir = scratch_dir("tcp-long-wait-" + protocol);
+  make_certs(dir / "certs", names);
+  auto cs = start_players(make_hosts(names, dir / "certs", "long-wait-" + protocol), dir,
+                          {"--scenario", "loop", "--iterations", "20", "--busy-ms", "2500", "--protocol", protocol,
+                           "--timeout", "0.5", "--connect-timeout", "30"});
+  REQUIRE(wait_all(cs, 90s));
+  for (const auto& c : cs) CHECK_MESSAGE(c.exited_with(0), c.describe());
+  sample_inputs in;
+  const xt::xarray<double> expected = in.x * in.y;
+  for (const std::string receiver : {"alice", "bob"}) {
+    CAPTURE(receiver);
+    const auto got = from_json(nlohmann::json::parse(slurp(dir / ("out." + receiver + ".json"))).at("z"));
+    REQUIRE(got.shape() == expected.shape());
+    CHECK(xt::amax(xt::abs(got - expected))() < 1e-3);
+  }
+}
+
+}  // namespace
+
+TEST_CASE("processes: servers computing for five receive timeouts are waited for, under every protocol") {
+  SUBCASE("pond") { check_long_wait<tfe::pond<tfe::ring64>>("pond"); }
+#if TFE_TCP_TEST_HAS_SECURENN
+  SUBCASE("securenn") { check_long_wait<tfe::securenn<tfe::ring64>>("securenn"); }
+#endif
+#if TFE_TCP_TEST_HAS_ABY3
+  SUBCASE("aby3") { check_long_wait<tfe::aby3<tfe::ring64>>("aby3"); }
+#endif
+}
+
+TEST_CASE("processes: each player in turn killed or stopped, or a server leaving early, ends every other player") {
+  SUBCASE("pond") { check_fault_runs<tfe::pond<tfe::ring64>>("pond"); }
+#if TFE_TCP_TEST_HAS_SECURENN
+  SUBCASE("securenn") { check_fault_runs<tfe::securenn<tfe::ring64>>("securenn"); }
+#endif
+#if TFE_TCP_TEST_HAS_ABY3
+  SUBCASE("aby3") { check_fault_runs<tfe::aby3<tfe::ring64>>("aby3"); }
+#endif
 }

@@ -3,8 +3,10 @@
 // tests, never installed.
 //
 //   tfe_tcp_player --scenario sample --protocol pond --out PREFIX [--seed N] [launch flags]
-//   tfe_tcp_player --scenario loop   --protocol pond --out PREFIX --iterations N [launch flags]
-// launch flags (tfe::launch_flags): --hosts FILE --player NAME [--insecure-plaintext] [--timeout S] ...
+//   tfe_tcp_player --scenario loop   --protocol pond --out PREFIX --iterations N [--busy-ms MS]
+//                  [--quit NAME --quit-after-ms MS] [launch flags]
+// launch flags (tfe::launch_flags): --hosts FILE --player NAME [--insecure-plaintext]
+//   [--insecure-plain-protocol] [--timeout S] ...
 // Without --hosts every player runs in this process (run_local).
 //
 // sample: the conformance sample of test_tcp_common.hpp (input, mul, matmul, relu, add, reveal);
@@ -13,8 +15,11 @@
 // bad-input: alice's input holds 123456789.5 (out of the fixed-point range): she fails with an
 //         encoding_error naming the value; everybody else must fail naming alice and the error's kind
 //         only, never the value.
-// loop:   after the set-up every player here writes PREFIX.NAME.ready, then the protocol's players run
-//         N private products (one round each; alice and bob, who have no part in them, finish at once).
+// loop:   after the set-up every player here writes PREFIX.NAME.ready; the protocol's players compute
+//         for MS milliseconds without a message (a sleep), then run N private products (one round
+//         each), and the last product is revealed to alice and bob, who wait for it all along; each
+//         writes PREFIX.NAME.json with it. --quit NAME: that server ends its program (closing its
+//         channel properly) after --quit-after-ms, in the middle of the products.
 // Exit status: 0 done; 3 a tfe::channel_error; 4 any other error (message on stderr as "error: ...").
 #include "test_tcp_common.hpp"
 
@@ -23,8 +28,10 @@
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
+#include <chrono>
 #include <fstream>
 #include <iostream>
+#include <thread>
 
 namespace {
 
@@ -34,6 +41,9 @@ struct settings {
   std::string out = "tfe_tcp_player";
   std::uint64_t seed = 7;
   long iterations = 1000;
+  long busy_ms = 0;
+  std::string quit;
+  long quit_after_ms = 0;
 };
 
 nlohmann::json to_json(const xt::xarray<double>& v) {
@@ -83,10 +93,21 @@ void run(const settings& cfg, const tfe::launch_flags& flags) {
           auto X = s.define_private_input("alice", [&] { return in.x; });
           auto Y = s.define_private_input("bob", [&] { return in.y; });
           std::ofstream(cfg.out + "." + s.name() + ".ready") << "ready\n";
-          if (s.id() >= P::default_players().size()) return;  // alice and bob have no part in products
-          for (long i = 0; i < cfg.iterations; ++i) {
-            auto Z = X * Y;
-            (void)Z;
+          auto Z = X * Y;
+          if (s.id() < P::default_players().size()) {  // alice and bob have no part in products
+            std::this_thread::sleep_for(std::chrono::milliseconds(cfg.busy_ms));
+            const auto start = std::chrono::steady_clock::now();
+            for (long i = 1; i < cfg.iterations; ++i) {
+              if (s.name() == cfg.quit &&
+                  std::chrono::steady_clock::now() - start >= std::chrono::milliseconds(cfg.quit_after_ms))
+                return;
+              Z = X * Y;
+            }
+          }
+          for (const char* receiver : {"alice", "bob"}) {
+            auto z = s.reveal_to(receiver, Z);
+            if (z)
+              std::ofstream(cfg.out + "." + s.name() + ".json") << nlohmann::json{{"z", to_json(*z)}}.dump() << "\n";
           }
         },
         base);
@@ -106,6 +127,9 @@ int main(int argc, char** argv) {
   app.add_option("--out", cfg.out, "prefix of the output files");
   app.add_option("--seed", cfg.seed, "insecure deterministic PRG seed (tests only)");
   app.add_option("--iterations", cfg.iterations, "products in the loop scenario");
+  app.add_option("--busy-ms", cfg.busy_ms, "loop scenario: the servers compute (sleep) this long first");
+  app.add_option("--quit", cfg.quit, "loop scenario: this server ends its program early");
+  app.add_option("--quit-after-ms", cfg.quit_after_ms, "loop scenario: when --quit's server ends");
   flags.add_to(app);
   try {
     tfe::parse_command_line(app, flags, argc, argv);

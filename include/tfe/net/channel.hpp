@@ -3,15 +3,29 @@
 // A channel connects one player to every other player of a program. Its public operations
 // (send/recv/exchange of ring tensors and bytes) are non-virtual: they check the peer, enforce the
 // maximum frame size, count bytes, messages and rounds per op tag, and then call the protected
-// virtual transport hooks do_send / do_recv / do_close. A transport (the in-memory network, TCP, a
-// user's own) implements only those three hooks:
+// virtual transport hooks do_send / do_recv / do_close (and, optionally, do_liveness). A transport
+// (the in-memory network, TCP, a user's own) implements:
 //
 //   do_send(to, frame&&)         deliver the frame to player `to`, in order per (sender, receiver) pair;
 //                                may return before delivery, must not block forever.
-//   do_recv(from, timeout)       the next frame from player `from`, waiting at most `timeout`;
-//                                throws channel_error naming the peer on timeout or when closed.
+//   do_recv(from, wait)          the next frame from player `from`, waiting at most `wait`; nullopt when
+//                                none came in that time; throws channel_error naming the peer when the
+//                                peer is gone (closed, lost, aborted) or the channel is closed.
 //   do_close()                   wake every receiver waiting on this player (they throw channel_error);
 //                                the in-memory network closes all mailboxes, which run_local relies on.
+//   do_liveness(peer)            optional: what the transport knows of a peer's activity (below).
+//
+// Liveness, not fixed waits. A receive waits as long as the peer it waits for is alive and the
+// computation can progress, so an idle player (a prediction client) outlasts any computation:
+//   - a peer that is gone (process exited, connection reset, no heartbeat for recv_timeout over TCP)
+//     makes do_recv throw, naming it; the base adds where the receive was (player and op scope);
+//   - a deadlock (every player on a cycle waits for the next one, and none has sent or received a
+//     frame for recv_timeout: typically players running different programs or arguments) ends the
+//     receive with an error naming the cycle; this needs every player's activity, so do_liveness;
+//   - channel_options::max_wait, when set, bounds any single receive however alive the peer is.
+// A transport without do_liveness keeps the fixed wait: a receive fails after recv_timeout.
+// Each channel publishes its own activity (which peer it waits for, frames moved so far) through
+// activity(); the transports pass it on (TCP heartbeats, the in-memory network's registry).
 //
 // Receiving from different peers may happen in any order: frames wait in one FIFO per ordered pair.
 #pragma once
@@ -21,8 +35,11 @@
 #include "tfe/net/statistics.hpp"
 #include "tfe/net/trace.hpp"
 
+#include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -30,10 +47,23 @@
 namespace tfe {
 
 struct channel_options {
-  /// Every blocking receive gives up after this long with a channel_error naming the peer.
+  /// How long a peer may be silent: over TCP a peer with no data and no heartbeat for this long is
+  /// gone; any transport reports a deadlock (a cycle of waiting players with no frame moving) after
+  /// this long. A busy peer is waited for however long it computes. Transports that do not report
+  /// liveness (no do_liveness) use it as a fixed limit on every receive.
   std::chrono::milliseconds recv_timeout{std::chrono::seconds(60)};
-  /// Frames larger than this are refused at send and at receive.
-  std::size_t max_frame_bytes = std::size_t(1) << 32;
+  /// If positive, no single receive waits longer than this, even for a live, busy peer.
+  std::chrono::milliseconds max_wait{0};
+  /// Frames larger than this are refused at send and at receive (1 GiB: a ring128 share of 2^26
+  /// values; a private input larger than a frame is refused at its owner, see session.hpp).
+  std::size_t max_frame_bytes = std::size_t(1) << 30;
+};
+
+/// What a transport knows of a peer's activity (channel::do_liveness).
+struct peer_activity {
+  bool known = false;             ///< false: the transport does not track this peer
+  std::int64_t waiting_for = -1;  ///< the player the peer waits for, -1 while it computes
+  std::uint64_t progress = 0;     ///< frames the peer has sent and received so far
 };
 
 class channel {
@@ -65,6 +95,12 @@ class channel {
   }
   const channel_options& options() const { return m_options; }
   void set_recv_timeout(std::chrono::milliseconds t) { m_options.recv_timeout = t; }
+  void set_max_wait(std::chrono::milliseconds t) { m_options.max_wait = t; }
+
+  /// This player's own activity, as transports report it to the peers (readable from any thread).
+  peer_activity activity() const {
+    return {true, m_waiting_for.load(std::memory_order_relaxed), m_progress.load(std::memory_order_relaxed)};
+  }
 
   // ---- counted operations -------------------------------------------------------------------
 
@@ -89,11 +125,16 @@ class channel {
     send(peer, t);
     return recv<R>(peer);
   }
+  /// Byte messages carry seeds and keys (session::send_seed): the frame is wiped once sent or read.
   void send_bytes(std::size_t to, const std::vector<std::uint8_t>& bytes) {
-    send_frame(to, serialize_bytes(bytes.data(), bytes.size()), bytes.size());
+    frame f = serialize_bytes(bytes.data(), bytes.size());
+    const wiped_when_done wipe{f};
+    send_frame(to, std::move(f), bytes.size());  // a transport that keeps the frame leaves it empty
   }
   std::vector<std::uint8_t> recv_bytes(std::size_t from) {
-    auto b = deserialize_bytes(recv_frame(from), m_names[from]);
+    frame f = recv_frame(from);
+    const wiped_when_done wipe{f};
+    auto b = deserialize_bytes(f, m_names[from]);
     count_recv(b.size());
     return b;
   }
@@ -155,14 +196,24 @@ class channel {
 
  protected:
   virtual void do_send(std::size_t to, frame&& f) = 0;
-  virtual frame do_recv(std::size_t from, std::chrono::milliseconds timeout) = 0;
+  virtual std::optional<frame> do_recv(std::size_t from, std::chrono::milliseconds wait) = 0;
   virtual void do_close() = 0;
+  virtual peer_activity do_liveness(std::size_t /*peer*/) const { return {}; }
 
-  /// For decorators: call another channel's transport hooks directly (no second count).
-  static void forward_send(channel& inner, std::size_t to, frame&& f) { inner.do_send(to, std::move(f)); }
-  static frame forward_recv(channel& inner, std::size_t from, std::chrono::milliseconds timeout) {
-    return inner.do_recv(from, timeout);
+  /// For decorators: call another channel's transport hooks directly (no second count); the inner
+  /// channel's activity follows, so its transport reports the decorated player's waits.
+  static void forward_send(channel& inner, std::size_t to, frame&& f) {
+    inner.do_send(to, std::move(f));
+    inner.m_progress.fetch_add(1, std::memory_order_relaxed);
   }
+  static std::optional<frame> forward_recv(channel& inner, std::size_t from, std::chrono::milliseconds wait) {
+    inner.m_waiting_for.store(static_cast<std::int64_t>(from), std::memory_order_relaxed);
+    auto f = inner.do_recv(from, wait);
+    inner.m_waiting_for.store(-1, std::memory_order_relaxed);
+    if (f) inner.m_progress.fetch_add(1, std::memory_order_relaxed);
+    return f;
+  }
+  static peer_activity forward_liveness(const channel& inner, std::size_t peer) { return inner.do_liveness(peer); }
 
   void check_peer(std::size_t id, const char* what) const {
     TFE_ENFORCE(id < m_names.size(), protocol_error, what, ": unknown player index ", id, " (", m_names.size(),
@@ -174,6 +225,14 @@ class channel {
     std::string tag;
     bool has_sent;
   };
+  /// Overwrites the frame's bytes at the end of the scope (volatile stores: not removed as dead).
+  struct wiped_when_done {
+    frame& f;
+    ~wiped_when_done() {
+      volatile std::uint8_t* p = f.data();
+      for (std::size_t i = 0; i < f.size(); ++i) p[i] = 0;
+    }
+  };
 
   void send_frame(std::size_t to, frame&& f, std::size_t payload) {
     check_peer(to, "send");
@@ -182,6 +241,7 @@ class channel {
                 "' exceeds the maximum frame size of ", m_options.max_frame_bytes, " bytes");
     const std::size_t frame_bytes = f.size();
     do_send(to, std::move(f));
+    m_progress.fetch_add(1, std::memory_order_relaxed);
     const bool new_round = !m_last_was_send;
     m_last_was_send = true;
     auto add = [&](op_stats& s, bool round) {
@@ -200,11 +260,93 @@ class channel {
   frame recv_frame(std::size_t from) {
     check_peer(from, "recv");
     TFE_ENFORCE(from != m_self, protocol_error, "player '", m_names[m_self], "' tried to receive from itself");
-    frame f = do_recv(from, m_options.recv_timeout);
+    frame f = wait_for_frame(from);
     TFE_ENFORCE(f.size() <= m_options.max_frame_bytes, channel_error, "frame of ", f.size(), " bytes from '",
                 m_names[from], "' exceeds the maximum frame size of ", m_options.max_frame_bytes, " bytes");
     m_last_was_send = false;
     return f;
+  }
+
+  /// Waits for the next frame from `from` (see "Liveness" at the top): in slices, checking between
+  /// them for a deadlock and for max_wait; a transport without liveness gets one recv_timeout wait.
+  frame wait_for_frame(std::size_t from) {
+    using clock = std::chrono::steady_clock;
+    const auto timeout = m_options.recv_timeout;
+    const bool tracked = do_liveness(from).known;
+    const auto slice = tracked ? std::clamp<std::chrono::milliseconds>(timeout / 4, std::chrono::milliseconds(1),
+                                                                       std::chrono::milliseconds(250))
+                               : timeout;
+    const auto start = clock::now();
+    struct waiting_mark {
+      std::atomic<std::int64_t>& w;
+      ~waiting_mark() { w.store(-1, std::memory_order_relaxed); }
+    } mark{m_waiting_for};
+    m_waiting_for.store(static_cast<std::int64_t>(from), std::memory_order_relaxed);
+    std::vector<std::uint64_t> cycle, seen;  // the deadlock candidate: members and their progress
+    auto cycle_since = start;
+    for (;;) {
+      std::optional<frame> f;
+      try {
+        f = do_recv(from, slice);
+      } catch (const channel_error& e) {
+        throw channel_error(detail::concat(e.what(), where_waiting(from)));
+      }
+      if (f) {
+        m_progress.fetch_add(1, std::memory_order_relaxed);
+        return std::move(*f);
+      }
+      const auto waited = std::chrono::duration_cast<std::chrono::milliseconds>(clock::now() - start);
+      if (!tracked) {
+        if (waited < timeout) continue;
+        throw channel_error(detail::concat("timeout: '", m_names[m_self], "' received nothing from '", m_names[from],
+                                           "' within ", timeout.count(), " ms (is '", m_names[from],
+                                           "' still running?)", where_waiting(from)));
+      }
+      if (m_options.max_wait.count() > 0 && waited >= m_options.max_wait)
+        throw channel_error(detail::concat("'", m_names[m_self], "' waited ", waited.count(), " ms for '",
+                                           m_names[from], "', longer than max_wait (", m_options.max_wait.count(),
+                                           " ms)", where_waiting(from)));
+      seen = waiting_cycle(from);
+      if (seen.empty() || seen != cycle) {
+        cycle = std::move(seen);
+        cycle_since = clock::now();
+      } else if (clock::now() - cycle_since >= timeout) {
+        throw channel_error(
+            detail::concat("deadlock: ", describe_cycle(cycle), ", and no frame has moved for ", timeout.count(),
+                           " ms: do the players run the same program with the same arguments?", where_waiting(from)));
+      }
+    }
+  }
+
+  /// The chain of waits starting at `from`, when it comes back to this player: the members (player,
+  /// progress) in order, this player first; empty when some player on it computes, or is unknown.
+  std::vector<std::uint64_t> waiting_cycle(std::size_t from) const {
+    std::vector<std::uint64_t> out{m_self, m_progress.load(std::memory_order_relaxed)};
+    std::size_t q = from;
+    for (std::size_t hops = 0; hops < m_names.size(); ++hops) {
+      if (q == m_self) return out;
+      const peer_activity a = do_liveness(q);
+      if (!a.known || a.waiting_for < 0 || static_cast<std::size_t>(a.waiting_for) >= m_names.size()) return {};
+      out.push_back(q);
+      out.push_back(a.progress);
+      q = static_cast<std::size_t>(a.waiting_for);
+    }
+    return {};  // a cycle that does not pass through this player: its members report it
+  }
+  std::string describe_cycle(const std::vector<std::uint64_t>& cycle) const {
+    std::string s;
+    for (std::size_t i = 0; i < cycle.size(); i += 2) {
+      const std::size_t next = i + 2 < cycle.size() ? static_cast<std::size_t>(cycle[i + 2]) : m_self;
+      s += detail::concat(s.empty() ? "" : ", ", "'", m_names[static_cast<std::size_t>(cycle[i])], "' waits for '",
+                          m_names[next], "'");
+    }
+    return s;
+  }
+  /// " (while 'me' waited for 'peer' in op a/b)": where a failed receive was.
+  std::string where_waiting(std::size_t from) const {
+    const std::string path = scope_path();
+    return detail::concat(" [while '", m_names[m_self], "' waited for '", m_names[from], "'",
+                          path.empty() ? std::string() : " in op " + path, "]");
   }
 
   /// Received tensor frames are kept (up to spare_frames of at least 64 KiB, spare_bytes in all) and
@@ -252,6 +394,8 @@ class channel {
   std::size_t m_spare_bytes = 0;
   bool m_last_was_send = false;
   trace_recorder* m_trace = nullptr;
+  std::atomic<std::int64_t> m_waiting_for{-1};  // activity(): the peer a receive waits for
+  std::atomic<std::uint64_t> m_progress{0};     // activity(): frames sent and received
 };
 
 }  // namespace tfe

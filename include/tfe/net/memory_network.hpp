@@ -5,6 +5,12 @@
 // closed and wakes every waiting receiver, which then throws channel_error; this is how one failing
 // player releases all the others instead of leaving them blocked.
 //
+// Liveness (channel.hpp): every memory_channel registers itself while it exists, so a peer can read
+// its activity (the deadlock check) and a receive from a player whose channel is gone fails at once
+// ("'X' finished its program ..."). Players are threads of one process: none can be stopped or cut off
+// alone, so a receive waits as long as its peer's channel exists (a player not yet started counts as
+// alive); channel_options::max_wait bounds it if wanted.
+//
 // Latency: a receive first polls its mailbox for a short while (yielding the core between polls, so
 // the sender can run even when players outnumber cores) before it sleeps on the condition variable:
 // a protocol round between threads then costs a few microseconds instead of two futex wake-ups.
@@ -16,15 +22,18 @@
 #include <chrono>
 #include <condition_variable>
 #include <deque>
+#include <exception>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 namespace tfe {
 
 class memory_network {
  public:
-  explicit memory_network(std::size_t num_players) : m_n(num_players), m_boxes(num_players * num_players) {
+  explicit memory_network(std::size_t num_players)
+      : m_n(num_players), m_boxes(num_players * num_players), m_members(num_players), m_failed(num_players) {
     for (auto& b : m_boxes) b = std::make_unique<mailbox>();
   }
   std::size_t num_players() const { return m_n; }
@@ -40,17 +49,18 @@ class memory_network {
     b.ready.notify_one();
   }
 
-  /// Waits for the next frame from `from` to `to`. Throws channel_error on timeout or close.
-  frame pop(std::size_t from, std::size_t to, std::chrono::milliseconds timeout, const std::string& from_name,
-            const std::string& to_name) {
+  /// Waits up to `wait` for the next frame from `from` to `to`; nullopt when none came. Throws
+  /// channel_error when the network is closed, or `from` has left and sent nothing more.
+  std::optional<frame> pop(std::size_t from, std::size_t to, std::chrono::milliseconds wait,
+                           const std::string& from_name, const std::string& to_name) {
     auto& b = box(from, to);
     // Poll first (see the file comment); the frame is then taken under the lock as usual.
     const auto spin_until = std::chrono::steady_clock::now() + spin_time;
     while (b.pending.load(std::memory_order_acquire) == 0 && !b.closed.load(std::memory_order_acquire) &&
-           std::chrono::steady_clock::now() < spin_until)
+           !b.sender_left.load(std::memory_order_acquire) && std::chrono::steady_clock::now() < spin_until)
       std::this_thread::yield();
     std::unique_lock lock(b.mutex);
-    bool ok = b.ready.wait_for(lock, timeout, [&] { return !b.frames.empty() || b.closed; });
+    b.ready.wait_for(lock, wait, [&] { return !b.frames.empty() || b.closed || b.sender_left; });
     if (!b.frames.empty()) {
       frame f = std::move(b.frames.front());
       b.frames.pop_front();
@@ -60,10 +70,39 @@ class memory_network {
     if (b.closed)
       throw channel_error(
           detail::concat("network closed while '", to_name, "' was waiting for a message from '", from_name, "'"));
-    TFE_ASSERT(!ok);
-    (void)ok;
-    throw channel_error(detail::concat("timeout: '", to_name, "' received nothing from '", from_name, "' within ",
-                                       timeout.count(), " ms"));
+    if (b.sender_left)
+      throw channel_error(detail::concat(
+          "'", from_name, "' ", m_failed[from].load() ? "left with an exception" : "finished its program and left",
+          " while '", to_name, "' was waiting for a message from it"));
+    return std::nullopt;
+  }
+
+  /// A player's channel joins (its activity becomes visible to the others) or leaves (receives from
+  /// it fail once its frames are consumed). memory_channel calls these.
+  void attach(std::size_t player, const channel* ch) {
+    std::lock_guard lock(m_members_mutex);
+    m_members.at(player) = ch;
+  }
+  void detach(std::size_t player, bool failed = false) {
+    {
+      std::lock_guard lock(m_members_mutex);
+      m_members.at(player) = nullptr;
+    }
+    m_failed[player].store(failed);
+    for (std::size_t to = 0; to < m_n; ++to) {
+      auto& b = box(player, to);
+      {
+        std::lock_guard lock(b.mutex);
+        b.sender_left = true;
+      }
+      b.ready.notify_all();
+    }
+  }
+  /// The player's activity while its channel exists; "alive, computing" before it joined.
+  peer_activity activity(std::size_t player) const {
+    std::lock_guard lock(m_members_mutex);
+    const channel* ch = m_members.at(player);
+    return ch ? ch->activity() : peer_activity{true, -1, 0};
   }
 
   /// Closes every mailbox: all waiting and future receives that find no frame throw channel_error.
@@ -82,8 +121,9 @@ class memory_network {
     std::mutex mutex;
     std::condition_variable ready;
     std::deque<frame> frames;
-    std::atomic<bool> closed{false};      // written under the mutex, also polled without it
-    std::atomic<std::size_t> pending{0};  // frames.size(), readable without the lock (polling)
+    std::atomic<bool> closed{false};       // written under the mutex, also polled without it
+    std::atomic<bool> sender_left{false};  // the sending player's channel is gone (same)
+    std::atomic<std::size_t> pending{0};   // frames.size(), readable without the lock (polling)
   };
   /// How long a receive polls before it sleeps.
   static constexpr std::chrono::microseconds spin_time{50};
@@ -91,6 +131,9 @@ class memory_network {
 
   std::size_t m_n;
   std::vector<std::unique_ptr<mailbox>> m_boxes;
+  mutable std::mutex m_members_mutex;
+  std::vector<const channel*> m_members;    // the live channel of each player, or null
+  std::vector<std::atomic<bool>> m_failed;  // per player: its channel was destroyed by an exception
 };
 
 /// One player's channel over a memory_network.
@@ -100,17 +143,21 @@ class memory_channel final : public channel {
       : channel(self, std::move(names), options), m_net(&net) {
     TFE_ENFORCE(net.num_players() == num_players(), config_error, "network has ", net.num_players(), " players but ",
                 num_players(), " names were given");
+    m_net->attach(self, this);
   }
+  ~memory_channel() override { m_net->detach(self(), std::uncaught_exceptions() > m_uncaught); }
 
  protected:
   void do_send(std::size_t to, frame&& f) override { m_net->push(self(), to, std::move(f)); }
-  frame do_recv(std::size_t from, std::chrono::milliseconds timeout) override {
-    return m_net->pop(from, self(), timeout, name(from), name(self()));
+  std::optional<frame> do_recv(std::size_t from, std::chrono::milliseconds wait) override {
+    return m_net->pop(from, self(), wait, name(from), name(self()));
   }
   void do_close() override { m_net->close(); }
+  peer_activity do_liveness(std::size_t peer) const override { return m_net->activity(peer); }
 
  private:
   memory_network* m_net;
+  int m_uncaught = std::uncaught_exceptions();
 };
 
 }  // namespace tfe

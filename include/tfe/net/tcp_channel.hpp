@@ -8,11 +8,18 @@
 // (tcp_mesh.hpp: retries until tcp_options::connect_timeout, TLS with mutual authentication, a
 // handshake that checks run id, player list and program) and throws channel_error listing what is
 // missing when it cannot. After that:
-//   - sends are synchronous writes from the caller's thread (no thread hand-off); a send that makes no
-//     progress for send_timeout (default: the receive timeout) fails;
+//   - sends are synchronous writes from the caller's thread (no thread hand-off); a send waits while
+//     the peer is alive (or fails when it makes no progress for tcp_options::send_timeout, if set);
 //   - every peer has a reader thread that reads frames into that peer's FIFO mailbox as they arrive,
 //     so two players sending each other large tensors cannot deadlock, and receiving from peers in any
-//     order works as with the in-memory network;
+//     order works as with the in-memory network; a mailbox holds tcp_options::max_queued_bytes at
+//     most (then its reader pauses and TCP's flow control slows the sender);
+//   - every peer has a heartbeat thread: every heartbeat_interval it sends a heartbeat (this player's
+//     activity: whom it waits for, frames moved) and checks the peer's silence. A peer from which
+//     nothing came (no data, no heartbeat, no unread byte on the socket) for recv_timeout is gone
+//     (stopped, hung, cut off): the computation ends for this player with "'me' heard nothing from
+//     'X' ... for N ms", and its abort tells the others. A busy peer keeps sending heartbeats, so a
+//     receive waits for it as long as it computes (and a deadlock is reported, see channel.hpp);
 //   - the u64 length of every incoming frame is checked against channel_options::max_frame_bytes
 //     before any allocation, and the buffer grows only as bytes actually arrive (beyond 64 MiB);
 //   - closing sends a goodbye to every peer; a receive from a peer that said goodbye fails ("'X'
@@ -23,8 +30,7 @@
 //     abort passes the original words on, so all players report the root cause;
 //   - a connection that ends without a goodbye (the peer died or was killed), breaks, or brings an
 //     oversized or unexpected message ends the computation the same way, with "'me' lost its
-//     connection to 'X' (address): ..."; a silent peer makes the receive time out
-//     (channel_options::recv_timeout) naming it. Every error is a tfe::channel_error.
+//     connection to 'X' (address): ...". Every error is a tfe::channel_error.
 // Latency: a receive that finds its mailbox empty polls it for tcp_options::spin_wait (50 us, yielding
 // the core) before sleeping, which saves a thread wake-up per message on a fast link.
 #pragma once
@@ -35,14 +41,18 @@
 #include "tfe/net/tcp_wire.hpp"
 #include "tfe/net/tls.hpp"
 
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <exception>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -74,10 +84,14 @@ class tcp_channel final : public channel {
     for (std::size_t p = 0; p < num_players(); ++p)
       if (p != self())
         m_send_what[p] = detail::concat("'", name(self()), "' sending to '", name(p), "' (", m_links[p]->address, ")");
-    m_readers.reserve(num_players());
+    m_readers.reserve(2 * num_players());
     try {
       for (std::size_t p = 0; p < num_players(); ++p)
-        if (p != self()) m_readers.emplace_back([this, p] { reader_loop(p); });
+        if (p != self()) {
+          m_boxes[p]->heard_ns.store(now_ns());
+          m_readers.emplace_back([this, p] { reader_loop(p); });
+          m_readers.emplace_back([this, p] { heartbeat_loop(p); });
+        }
     } catch (...) {
       shutdown(false, "could not start its reader threads");
       throw;
@@ -112,14 +126,26 @@ class tcp_channel final : public channel {
     std::uint8_t h[8];
     detail::wire::encode_header(h, detail::wire::msg::data, f.size());
     iovec parts[2] = {{h, 8}, {f.data(), f.size()}};
+    const auto deadline = m_tcp.send_timeout.count() > 0 ? detail::wire::clock::now() + m_tcp.send_timeout
+                                                         : detail::wire::clock::time_point::max();
     try {
-      link.send(parts, f.empty() ? 1 : 2, detail::wire::clock::now() + send_timeout(), m_send_what[to], &m_doomed);
+      link.send(parts, f.empty() ? 1 : 2, deadline, m_send_what[to], &m_doomed);
     } catch (const channel_error& e) {
+      // A broken connection usually has a reason on its way (the peer's abort, passed on by it):
+      // give the reader a moment to bring it, and report the root cause first.
+      {
+        auto& b = *m_boxes[to];
+        std::unique_lock lock(b.mutex);
+        b.ready.wait_for(lock, std::chrono::milliseconds(250),
+                         [&] { return b.state != peer_state::open || m_doomed.load(); });
+      }
+      if (m_doomed.load() && m_doomed_by_peer.load())
+        throw channel_error(detail::concat(doom_reason(), " (then: ", e.what(), ")"));
       throw channel_error(e.what() + peer_status(to));
     }
   }
 
-  frame do_recv(std::size_t from, std::chrono::milliseconds timeout) override {
+  std::optional<frame> do_recv(std::size_t from, std::chrono::milliseconds wait) override {
     auto& b = *m_boxes[from];
     if (b.queued.load(std::memory_order_acquire) == 0 && m_tcp.spin_wait.count() > 0) {
       const auto until = std::chrono::steady_clock::now() + m_tcp.spin_wait;
@@ -129,38 +155,63 @@ class tcp_channel final : public channel {
     }
     std::unique_lock lock(b.mutex);
     auto ready = [&] { return !b.frames.empty() || b.state != peer_state::open || m_doomed.load(); };
-    if (!ready()) b.ready.wait_for(lock, timeout, ready);
+    if (!ready()) b.ready.wait_for(lock, wait, ready);
     if (m_doomed.load()) throw channel_error(doom_reason());
     if (!b.frames.empty()) {
       frame f = std::move(b.frames.front());
       b.frames.pop_front();
       b.queued.fetch_sub(1, std::memory_order_relaxed);
+      const bool was_full = b.queued_bytes > m_tcp.max_queued_bytes;
+      b.queued_bytes -= f.size();
+      if (was_full && b.queued_bytes <= m_tcp.max_queued_bytes) b.drained.notify_one();
       return f;
     }
     if (b.state == peer_state::finished)
       throw channel_error(detail::concat("'", name(from), "' finished its program and closed its connection while '",
                                          name(self()), "' was waiting for a message from it"));
     if (b.state == peer_state::lost) throw channel_error(b.reason);
-    throw channel_error(detail::concat("timeout: '", name(self()), "' received nothing from '", name(from), "' within ",
-                                       timeout.count(), " ms (is '", name(from), "' still running?)"));
+    return std::nullopt;
   }
 
   void do_close() override { shutdown(true, ""); }
+
+  /// The peer's activity as its last heartbeat told it; its progress also counts the bytes that came
+  /// from it, so a large frame still arriving over a slow link is never taken for a deadlock.
+  peer_activity do_liveness(std::size_t peer) const override {
+    const auto& b = *m_boxes[peer];
+    return {true, b.peer_waiting.load(std::memory_order_relaxed),
+            b.peer_progress.load(std::memory_order_relaxed) + b.bytes_in.load(std::memory_order_relaxed)};
+  }
 
  private:
   enum class peer_state { open, finished, lost };
   struct mailbox {
     std::mutex mutex;
-    std::condition_variable ready;
+    std::condition_variable ready, drained;
     std::deque<frame> frames;
+    std::size_t queued_bytes = 0;  // the frames' bytes (max_queued_bytes)
     peer_state state = peer_state::open;
     std::string reason;
     std::atomic<std::size_t> queued{0};  // frames.size(), readable without the lock (spin_wait)
     std::atomic<bool> ended{false};      // state != open
+    // liveness: when bytes last came (steady clock, ns), whether the reader waits for room in the
+    // mailbox, and the activity the peer's last heartbeat reported
+    std::atomic<std::int64_t> heard_ns{0};
+    std::atomic<bool> paused{false};
+    std::atomic<std::int64_t> peer_waiting{-1};
+    std::atomic<std::uint64_t> peer_progress{0};
+    std::atomic<std::uint64_t> bytes_in{0};  // the bytes of data frames read from the peer
   };
 
-  std::chrono::milliseconds send_timeout() const {
-    return m_tcp.send_timeout.count() > 0 ? m_tcp.send_timeout : options().recv_timeout;
+  static std::int64_t now_ns() {
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
+        .count();
+  }
+  /// How often heartbeats go out and silences are checked (tcp_options::heartbeat_interval).
+  std::chrono::milliseconds beat_interval() const {
+    using std::chrono::milliseconds;
+    if (m_tcp.heartbeat_interval.count() > 0) return m_tcp.heartbeat_interval;
+    return std::clamp<milliseconds>(options().recv_timeout / 4, milliseconds(5), milliseconds(1000));
   }
 
   // ---- failure bookkeeping --------------------------------------------------------------------------
@@ -178,6 +229,7 @@ class tcp_channel final : public channel {
       if (!b) continue;
       { std::lock_guard lock(b->mutex); }  // a waiter between its check and its wait sees the flag
       b->ready.notify_all();
+      b->drained.notify_all();
     }
   }
   std::string doom_reason() const {
@@ -218,6 +270,8 @@ class tcp_channel final : public channel {
   struct staged_reader {
     detail::tcp_link& link;
     const std::string& what;
+    std::atomic<std::int64_t>& heard_ns;
+    std::atomic<std::uint64_t>* count = nullptr;  // when set, counts the bytes delivered
     std::vector<std::uint8_t> buf = std::vector<std::uint8_t>(64 * 1024);
     std::size_t pos = 0, end = 0;
 
@@ -230,17 +284,20 @@ class tcp_channel final : public channel {
           std::memcpy(dst + got, buf.data() + pos, k);
           pos += k;
           got += k;
+          if (count) count->fetch_add(k, std::memory_order_relaxed);
           continue;
         }
         const bool direct = n - got >= buf.size() / 4;  // large remainder: straight into the frame
         const std::size_t r =
             direct ? link.read_some(dst + got, n - got, what) : link.read_some(buf.data(), buf.size(), what);
+        heard_ns.store(now_ns(), std::memory_order_relaxed);
         if (r == 0) {
           if (got == 0 && eof_ok) return false;
           throw channel_error("the connection ended in the middle of a message");
         }
         if (direct) {
           got += r;
+          if (count) count->fetch_add(r, std::memory_order_relaxed);
         } else {
           pos = 0;
           end = r;
@@ -254,7 +311,8 @@ class tcp_channel final : public channel {
     auto& link = *m_links[peer];
     const std::string& peer_name = name(peer);
     const std::string what;  // errors are wrapped below with who and where
-    staged_reader in{link, what};
+    auto& b = *m_boxes[peer];
+    staged_reader in{link, what, b.heard_ns};
     try {
       for (;;) {
         std::uint8_t h[8];
@@ -275,18 +333,40 @@ class tcp_channel final : public channel {
           }
           frame f(static_cast<std::size_t>(std::min<std::uint64_t>(hd.length, std::uint64_t(64) << 20)));
           std::size_t got = 0;
+          in.count = &b.bytes_in;  // a frame's body is progress (channel.hpp's deadlock check)
           while (got < hd.length) {
             if (got == f.size()) f.resize(static_cast<std::size_t>(std::min<std::uint64_t>(hd.length, 2 * f.size())));
             in.read_exact(f.data() + got, f.size() - got, false);
             got = f.size();
           }
-          auto& b = *m_boxes[peer];
+          in.count = nullptr;
+          const std::size_t bytes = f.size();
           {
-            std::lock_guard lock(b.mutex);
+            std::unique_lock lock(b.mutex);
             b.frames.push_back(std::move(f));
+            b.queued_bytes += bytes;
             b.queued.fetch_add(1, std::memory_order_release);
+            b.ready.notify_one();
+            if (b.queued_bytes > m_tcp.max_queued_bytes) {  // wait for room; the watchdog knows why
+              b.paused.store(true);
+              b.drained.wait(lock, [&] {
+                return b.queued_bytes <= m_tcp.max_queued_bytes || m_closing.load() || m_doomed.load();
+              });
+              b.paused.store(false);
+              b.heard_ns.store(now_ns(), std::memory_order_relaxed);
+            }
           }
-          b.ready.notify_one();
+        } else if (hd.type == std::uint8_t(detail::wire::msg::heartbeat)) {
+          if (hd.length != detail::wire::heartbeat_bytes) {
+            lose(peer, detail::concat("malformed heartbeat of ", hd.length, " bytes from '", peer_name,
+                                      "'; connection dropped"));
+            return;
+          }
+          std::uint8_t body[detail::wire::heartbeat_bytes];
+          in.read_exact(body, sizeof body, false);
+          const auto beat = detail::wire::decode_heartbeat(body);
+          b.peer_waiting.store(beat.waiting_for, std::memory_order_relaxed);
+          b.peer_progress.store(beat.progress, std::memory_order_relaxed);
         } else if (hd.type == std::uint8_t(detail::wire::msg::goodbye)) {
           set_state(peer, peer_state::finished, "");
           return;
@@ -314,10 +394,56 @@ class tcp_channel final : public channel {
     }
   }
 
+  // ---- the heartbeat thread of one peer: beats out, silence in ------------------------------------
+
+  void heartbeat_loop(std::size_t peer) {
+    auto& link = *m_links[peer];
+    auto& b = *m_boxes[peer];
+    const auto interval = beat_interval();
+    const bool beat = m_tcp.heartbeat_interval.count() >= 0;
+    const std::string what = detail::concat("'", name(self()), "' sending a heartbeat to '", name(peer), "'");
+    std::unique_lock lock(m_beat_mutex);
+    while (!m_beat_stop) {
+      m_beat_wake.wait_for(lock, interval, [&] { return m_beat_stop; });
+      if (m_beat_stop) return;
+      lock.unlock();
+      check_silence(peer, b, link);
+      if (beat && !m_doomed.load()) {
+        const peer_activity mine = activity();
+        auto msg = detail::wire::encode_heartbeat(mine.waiting_for, mine.progress);
+        iovec part{msg.data(), msg.size()};
+        try {  // a peer that is gone is reported by its reader, or by the silence check
+          link.send(&part, 1, detail::wire::clock::now() + options().recv_timeout, what, &m_beat_stop_flag);
+        } catch (const std::exception&) {}
+      }
+      lock.lock();
+    }
+  }
+
+  /// Ends the computation when nothing at all came from `peer` for recv_timeout: no data, no
+  /// heartbeat, and no unread byte waiting on the socket (a reader thread that did not get a core).
+  void check_silence(std::size_t peer, mailbox& b, detail::tcp_link& link) {
+    if (m_doomed.load() || b.ended.load() || b.paused.load()) return;
+    const auto silent = std::chrono::nanoseconds(now_ns() - b.heard_ns.load(std::memory_order_relaxed));
+    if (silent < options().recv_timeout) return;
+    int unread = 0;
+    if (::ioctl(link.fd, FIONREAD, &unread) == 0 && unread > 0) return;
+    lose(peer, detail::concat("'", name(self()), "' heard nothing from '", name(peer), "' (", link.address, ") for ",
+                              std::chrono::duration_cast<std::chrono::milliseconds>(silent).count(),
+                              " ms, not even a heartbeat: '", name(peer),
+                              "' is stopped, hung or cut off (a busy player still sends heartbeats)"));
+  }
+
   // ---- closing ---------------------------------------------------------------------------------------
 
   void shutdown(bool graceful, const std::string& reason) {
     if (m_closed.exchange(true)) return;
+    {  // heartbeats end before the goodbye or abort goes out
+      std::lock_guard lock(m_beat_mutex);
+      m_beat_stop = true;
+      m_beat_stop_flag.store(true);
+    }
+    m_beat_wake.notify_all();
     // When a peer's abort already ended the computation, pass its words on unchanged, so that every
     // player reports the original cause whichever abort reaches it first.
     std::string body = reason;
@@ -338,6 +464,11 @@ class tcp_channel final : public channel {
       } catch (const std::exception&) {}
     }
     m_closing.store(true);
+    for (auto& b : m_boxes) {  // a reader waiting for room in its mailbox
+      if (!b) continue;
+      { std::lock_guard lock(b->mutex); }
+      b->drained.notify_all();
+    }
     for (auto& l : m_links)
       if (l) ::shutdown(l->fd, SHUT_RDWR);  // wakes the reader threads
     for (auto& t : m_readers)
@@ -350,7 +481,11 @@ class tcp_channel final : public channel {
   std::vector<std::unique_ptr<detail::tcp_link>> m_links;
   std::vector<std::unique_ptr<mailbox>> m_boxes;
   std::vector<std::string> m_send_what;  // per peer: the context of a send error
-  std::vector<std::thread> m_readers;
+  std::vector<std::thread> m_readers;    // per peer: its reader and its heartbeat thread
+  std::mutex m_beat_mutex;
+  std::condition_variable m_beat_wake;
+  bool m_beat_stop = false;
+  std::atomic<bool> m_beat_stop_flag{false};  // the same, for a heartbeat send blocked on the socket
   static constexpr char forwarded_marker = '\x01';
   std::atomic<bool> m_closed{false}, m_closing{false}, m_doomed{false}, m_doomed_by_peer{false};
   mutable std::mutex m_doom_mutex;

@@ -64,9 +64,15 @@ struct tcp_options {
   /// First delay between connection attempts; doubles up to max_retry_interval.
   std::chrono::milliseconds retry_interval{20};
   std::chrono::milliseconds max_retry_interval{500};
-  /// A send that cannot make progress for this long fails (the peer stopped reading); 0: the
-  /// channel's recv_timeout.
+  /// A send that cannot make progress for this long fails (the peer stopped reading); 0: no limit of
+  /// its own, the send waits while the peer is alive (a peer silent for recv_timeout ends it).
   std::chrono::milliseconds send_timeout{0};
+  /// How often a heartbeat goes to every peer (and the silence of each peer is checked); 0: the
+  /// channel's recv_timeout / 4, between 5 ms and 1 s. Negative: send none (tests of a silent peer).
+  std::chrono::milliseconds heartbeat_interval{0};
+  /// Frames from one peer that wait to be received may hold this many bytes; beyond it the peer's
+  /// reader stops reading (TCP flow control then slows the peer) until the program catches up.
+  std::size_t max_queued_bytes = std::size_t(1) << 31;
   /// A receive that finds its mailbox empty first polls it this long before sleeping: on a fast link
   /// the answer usually comes within a few microseconds, and waking a sleeping thread costs about
   /// as much as the loopback round trip itself. 0: sleep at once (frees the core for other work).

@@ -8,6 +8,9 @@
 //   type 2 verdict   body = JSON {"ok": true} or {"ok": false, "reason": "..."} (set-up only)
 //   type 3 goodbye   no body: the sender finished its program and closes the connection
 //   type 4 abort     body = UTF-8 reason: the sender failed; the computation is over for everybody
+//   type 5 heartbeat body = 16 bytes: i64 the player the sender waits for (-1: computing), u64 the
+//                    frames it has sent and received; sent on every link at tcp_options'
+//                    heartbeat_interval, so a silent link means a stopped, hung or cut-off peer
 // With TLS the same bytes travel inside the TLS stream.
 //
 // The hello identifies the computation: protocol version, run id, program (e.g. "pond<ring64>"), the
@@ -26,19 +29,21 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <cstdint>
 #include <cstring>
+#include <limits>
 #include <string>
 #include <vector>
 
 namespace tfe::detail::wire {
 
-inline constexpr std::uint32_t protocol_version = 1;
+inline constexpr std::uint32_t protocol_version = 2;  // 2: heartbeats
 
-enum class msg : std::uint8_t { data = 0, hello = 1, verdict = 2, goodbye = 3, abort = 4 };
+enum class msg : std::uint8_t { data = 0, hello = 1, verdict = 2, goodbye = 3, abort = 4, heartbeat = 5 };
 
 inline constexpr std::uint64_t max_length = (std::uint64_t(1) << 56) - 1;
 /// Hello, verdict and abort bodies are small; anything larger is refused before allocating.
@@ -56,6 +61,8 @@ inline const char* msg_name(std::uint8_t t) {
       return "goodbye";
     case 4:
       return "abort";
+    case 5:
+      return "heartbeat";
     default:
       return "unknown";
   }
@@ -84,6 +91,37 @@ inline std::vector<std::uint8_t> encode_message(msg type, const std::string& bod
   encode_header(out.data(), type, body.size());
   if (!body.empty()) std::memcpy(out.data() + 8, body.data(), body.size());
   return out;
+}
+
+// ---- heartbeat -----------------------------------------------------------------------------------
+
+inline constexpr std::size_t heartbeat_bytes = 16;
+
+/// A whole heartbeat message (header + body).
+inline std::array<std::uint8_t, 8 + heartbeat_bytes> encode_heartbeat(std::int64_t waiting_for,
+                                                                      std::uint64_t progress) {
+  std::array<std::uint8_t, 8 + heartbeat_bytes> out{};
+  encode_header(out.data(), msg::heartbeat, heartbeat_bytes);
+  const auto w = static_cast<std::uint64_t>(waiting_for);
+  for (int i = 0; i < 8; ++i) {
+    out[8 + i] = static_cast<std::uint8_t>(w >> (8 * i));
+    out[16 + i] = static_cast<std::uint8_t>(progress >> (8 * i));
+  }
+  return out;
+}
+
+struct heartbeat {
+  std::int64_t waiting_for;
+  std::uint64_t progress;
+};
+
+inline heartbeat decode_heartbeat(const std::uint8_t in[heartbeat_bytes]) {
+  std::uint64_t w = 0, p = 0;
+  for (int i = 0; i < 8; ++i) {
+    w |= std::uint64_t(in[i]) << (8 * i);
+    p |= std::uint64_t(in[8 + i]) << (8 * i);
+  }
+  return {static_cast<std::int64_t>(w), p};
 }
 
 // ---- hello ---------------------------------------------------------------------------------------
@@ -116,13 +154,21 @@ inline hello parse_hello(const std::string& body, const std::string& who) {
   hello h;
   try {
     auto j = nlohmann::json::parse(body);
-    h.version = j.at("tfe").get<std::uint32_t>();
+    // Integers are checked before they are converted: 1e300 or -1 would be undefined or wrap.
+    auto natural = [&](const char* key, std::uint64_t max) {
+      const auto& v = j.at(key);
+      if (!v.is_number_unsigned() || v.get<std::uint64_t>() > max)
+        throw channel_error(concat("malformed hello from ", who, ": field '", key, "' must be an integer from 0 to ",
+                                   max, ", got ", v.dump()));
+      return v.get<std::uint64_t>();
+    };
+    h.version = static_cast<std::uint32_t>(natural("tfe", 0xffffffffu));
     h.run_id = j.at("run_id").get<std::string>();
     h.program = j.at("program").get<std::string>();
     h.players = j.at("players").get<std::vector<std::string>>();
     h.players_digest = j.at("digest").get<std::string>();
-    h.from = j.at("from").get<std::size_t>();
-    h.to = j.at("to").get<std::size_t>();
+    h.from = static_cast<std::size_t>(natural("from", std::numeric_limits<std::uint32_t>::max()));
+    h.to = static_cast<std::size_t>(natural("to", std::numeric_limits<std::uint32_t>::max()));
   } catch (const nlohmann::json::exception& e) {
     throw channel_error(concat("malformed hello from ", who, ": ", e.what()));
   }
@@ -203,10 +249,14 @@ inline bool wait_writable(int fd, clock::time_point deadline) {
 }
 
 /// Sends every byte of the buffers (gather write, no SIGPIPE). Throws channel_error built from `what`
-/// on a broken connection, when no progress is possible before the deadline, or when `cancel` (if
-/// given) becomes true while the socket is full.
+/// on a broken connection, when the socket stays full for longer than (deadline − now at the call):
+/// every write that makes progress moves the deadline on, so a large message over a slow link is
+/// fine; or when `cancel` (if given) becomes true while the socket is full. clock::time_point::max():
+/// no limit (the TCP channel's watchdog ends a send to a silent peer through `cancel`).
 inline void send_all(int fd, iovec* iov, int iovcnt, clock::time_point deadline, const std::string& what,
                      const std::atomic<bool>* cancel = nullptr) {
+  const bool limited = deadline != clock::time_point::max();
+  const auto allowance = limited ? deadline - clock::now() : clock::duration::zero();
   while (iovcnt > 0) {
     msghdr m{};
     m.msg_iov = iov;
@@ -224,6 +274,7 @@ inline void send_all(int fd, iovec* iov, int iovcnt, clock::time_point deadline,
       }
       throw channel_error(concat(what, ": ", errno_str(errno)));
     }
+    if (limited && n > 0) deadline = clock::now() + allowance;
     auto left = static_cast<std::size_t>(n);
     while (iovcnt > 0 && left >= iov->iov_len) {
       left -= iov->iov_len;

@@ -239,9 +239,15 @@ class tls_session {
   // ---- data phase: one reader thread and one writer at a time ------------------------------------
 
   /// Encrypts and sends every byte of the buffers; the SSL lock is never held while the socket blocks.
+  /// As wire::send_all: the socket may stay full for (deadline − now) at most, counted afresh after
+  /// every write that makes progress; time_point::max(): no limit.
   void write_all(int fd, const iovec* parts, int count, detail::wire::clock::time_point deadline,
                  const std::string& what, const std::atomic<bool>* cancel = nullptr) {
     std::lock_guard send_lock(m_send_mutex);
+    using clock = detail::wire::clock;
+    const bool limited = deadline != clock::time_point::max();
+    const auto allowance = limited ? deadline - clock::now() : clock::duration::zero();
+    auto next_deadline = [&] { return limited ? clock::now() + allowance : clock::time_point::max(); };
     constexpr std::size_t chunk = 256 * 1024;
     std::size_t total = 0;
     for (int i = 0; i < count; ++i) total += parts[i].iov_len;
@@ -254,13 +260,13 @@ class tls_session {
         std::vector<std::uint8_t>& v;
         ~wipe_plain() { OPENSSL_cleanse(v.data(), v.size()); }
       } wipe{m_plain};
-      encrypt_and_send(fd, m_plain.data(), m_plain.size(), deadline, what, cancel);
+      encrypt_and_send(fd, m_plain.data(), m_plain.size(), next_deadline(), what, cancel);
       return;
     }
     for (int i = 0; i < count; ++i) {
       const auto* p = static_cast<const std::uint8_t*>(parts[i].iov_base);
       for (std::size_t off = 0; off < parts[i].iov_len; off += chunk)
-        encrypt_and_send(fd, p + off, std::min(chunk, parts[i].iov_len - off), deadline, what, cancel);
+        encrypt_and_send(fd, p + off, std::min(chunk, parts[i].iov_len - off), next_deadline(), what, cancel);
     }
   }
 

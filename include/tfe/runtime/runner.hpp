@@ -74,8 +74,10 @@ auto run_players(const std::vector<std::string>& players, F&& program, const run
   std::string failed_player, failure_what;
 
   auto body = [&](std::size_t id) {
+    // The channel outlives the failure handling below: the first failure is recorded and the network
+    // closed before this player is seen to leave, so the others report the network's closing.
+    memory_channel inner(net, id, players, options.channel);
     try {
-      memory_channel inner(net, id, players, options.channel);
       wrap(inner, [&](channel& ch) {
         ch.set_trace(options.trace);
         session_options so = options.session;

@@ -137,10 +137,12 @@ class simulated_channel final : public channel {
     if (!real) m_cpu_mark = thread_cpu();
   }
 
-  frame do_recv(std::size_t from, std::chrono::milliseconds timeout) override {
+  std::optional<frame> do_recv(std::size_t from, std::chrono::milliseconds wait) override {
     const bool real = m_opts.mode == simulation_mode::real_delay;
     if (!real) account_compute();
-    frame f = forward_recv(*m_inner, from, timeout);
+    std::optional<frame> received = forward_recv(*m_inner, from, wait);
+    if (!received) return received;
+    frame& f = *received;
     std::uint32_t marker = 0;
     if (f.size() >= trailer_bytes) std::memcpy(&marker, f.data() + f.size() - 4, 4);
     TFE_ENFORCE(marker == trailer_marker, channel_error, "frame from '", name(from),
@@ -149,8 +151,8 @@ class simulated_channel final : public channel {
     std::memcpy(&arrival, f.data() + f.size() - trailer_bytes, 8);
     f.resize(f.size() - trailer_bytes);
     if (real) {
-      const double wait = arrival - real_now();
-      if (wait > 0) std::this_thread::sleep_for(std::chrono::duration<double>(wait));
+      const double delay = arrival - real_now();
+      if (delay > 0) std::this_thread::sleep_for(std::chrono::duration<double>(delay));
     } else {
       if (arrival > m_now) {
         m_wait += arrival - m_now;
@@ -158,10 +160,11 @@ class simulated_channel final : public channel {
       }
       m_cpu_mark = thread_cpu();
     }
-    return f;
+    return received;
   }
 
   void do_close() override { m_inner->close(); }
+  peer_activity do_liveness(std::size_t peer) const override { return forward_liveness(*m_inner, peer); }
 
  private:
   static channel_options reduced(channel_options o) {

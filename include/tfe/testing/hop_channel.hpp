@@ -52,8 +52,9 @@ class hop_channel final : public channel {
     d = std::max(d, stamp);
     forward_send(*m_inner, to, std::move(f));
   }
-  frame do_recv(std::size_t from, std::chrono::milliseconds timeout) override {
-    frame f = forward_recv(*m_inner, from, timeout);
+  std::optional<frame> do_recv(std::size_t from, std::chrono::milliseconds wait) override {
+    auto f = forward_recv(*m_inner, from, wait);
+    if (!f) return f;
     std::lock_guard lock(m_board->m);
     auto& q = m_board->stamps[{from, self()}];
     TFE_ENFORCE(!q.empty(), protocol_error, "hop_channel: a frame from '", name(from), "' without a stamp");
@@ -62,6 +63,7 @@ class hop_channel final : public channel {
     return f;
   }
   void do_close() override { m_inner->close(); }
+  peer_activity do_liveness(std::size_t peer) const override { return forward_liveness(*m_inner, peer); }
 
  private:
   channel* m_inner;

@@ -33,12 +33,13 @@ class recording_channel final : public channel {
     log.push_back({true, to, phase, f});
     forward_send(*m_inner, to, std::move(f));
   }
-  frame do_recv(std::size_t from, std::chrono::milliseconds timeout) override {
-    frame f = forward_recv(*m_inner, from, timeout);
-    log.push_back({false, from, phase, f});
+  std::optional<frame> do_recv(std::size_t from, std::chrono::milliseconds wait) override {
+    auto f = forward_recv(*m_inner, from, wait);
+    if (f) log.push_back({false, from, phase, *f});
     return f;
   }
   void do_close() override { m_inner->close(); }
+  peer_activity do_liveness(std::size_t peer) const override { return forward_liveness(*m_inner, peer); }
 
  private:
   channel* m_inner;
