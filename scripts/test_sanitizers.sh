@@ -3,7 +3,8 @@
 # internal assertions out). CI runs both (.ci/run); each is one command for a developer too.
 #   bash scripts/test_sanitizers.sh [asan|tsan|all] [ctest arguments, e.g. -R test_idx]
 # asan: AddressSanitizer + UndefinedBehaviorSanitizer (CMakePresets.json: asan-ubsan) on the security,
-#       file-reader, session, runner and channel tests, and the ONNX reader when it is built.
+#       file-reader, session, runner and channel tests (liveness and tampered frames too), and the ONNX
+#       reader when it is built.
 # tsan: ThreadSanitizer (preset tsan) on everything that runs players on threads: the in-memory and TCP
 #       channels (reader and heartbeat threads, liveness), the runner, threads within a player, and the
 #       simulated network.
@@ -28,7 +29,8 @@ ctest_args=("$@")
 
 if [[ "$which" == asan || "$which" == all ]]; then
   tests=(test_io_security test_reveal_security test_runner test_protocol_contract test_aby3_security
-         test_pond_security test_nn_io test_idx test_session test_securenn_costs test_channel test_tcp_channel)
+         test_pond_security test_nn_io test_idx test_session test_securenn_costs test_channel test_tcp_channel
+         test_tcp_liveness test_tampered_frames)
   cmake --preset asan-ubsan -DTFE_BUILD_EXAMPLES=OFF -DTFE_BUILD_BENCHMARKS=OFF >/dev/null
   # The ONNX reader (tfe::onnx) parses untrusted files too; it is built when ONNX and Protobuf are found.
   if grep -q '^TFE_HAVE_ONNX:INTERNAL=ON$' build/asan-ubsan/CMakeCache.txt; then tests+=(test_onnx_reader); fi
@@ -37,5 +39,5 @@ fi
 if [[ "$which" == tsan || "$which" == all ]]; then
   # halt_on_error: a data race fails the test (and so CI), it does not only print a report.
   TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" \
-    run_preset tsan test_channel test_tcp_channel test_runner test_threads test_simulated_network
+    run_preset tsan test_channel test_tcp_channel test_tcp_liveness test_runner test_threads test_simulated_network
 fi
