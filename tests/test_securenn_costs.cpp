@@ -123,12 +123,10 @@ void check_costs(std::size_t n_) {
     const auto* a = s.id() < 2 ? &x.parts().at(0) : nullptr;
     const tfe::shape_t shape{n_};
     // PrivateCompare on helper-dealt random bits (the dealing is outside the measured scope).
-    sd::zp_vec bits;
-    if (s.id() == H) {
-      auto b = sd::uniform_bits(s.private_prg(), n_ * ell);
-      bits = sd::zp_vec(b.begin(), b.end());
-    }
-    sd::zp_vec xb = s.id() <= H ? sd::deal_zp(s, sd::prime<R>, &bits, n_ * ell) : sd::zp_vec{};
+    tfe::ring_tensor<R> dealt;
+    if (s.id() == H) dealt = s.private_prg().template uniform<R>(shape);
+    sd::bit_shares xb =
+        s.id() <= H ? sd::deal_bit_shares<R>(s, dealt.data(), n_, static_cast<unsigned>(ell)) : sd::bit_shares{};
     std::vector<R> r(n_);
     std::vector<std::uint8_t> beta(n_);
     for (std::size_t e = 0; e < n_; ++e) {

@@ -80,7 +80,7 @@ bool negative(R x) {
 // ---- PrivateCompare ---------------------------------------------------------------------------
 
 template <class R>
-void check_private_compare(unsigned k) {
+void check_private_compare(unsigned k, int random_pairs = 400) {
   CAPTURE(k);
   const unsigned p = sd::prime<R>;
   std::mt19937_64 g(1234 + k);
@@ -96,7 +96,7 @@ void check_private_compare(unsigned k) {
         rs.push_back(r);
         beta.push_back(b);
       }
-  for (int i = 0; i < 400; ++i) {
+  for (int i = 0; i < random_pairs; ++i) {
     const R x = rnd<R>(g) & kmask;
     xs.push_back(x);
     rs.push_back(i % 3 == 0 ? x : (rnd<R>(g) & kmask));  // many equal pairs
@@ -109,8 +109,9 @@ void check_private_compare(unsigned k) {
   for (std::size_t e = 0; e < n; ++e)
     for (unsigned i = 0; i < k; ++i) {
       const unsigned bit = sd::bit_of(xs[e], i);
-      b0[e * k + i] = static_cast<std::uint8_t>(u(g));
-      b1[e * k + i] = static_cast<std::uint8_t>((bit + p - b0[e * k + i]) % p);
+      const std::size_t at = sd::zp_index(e, i, n, k);  // block-major, as the protocol lays them out
+      b0[at] = static_cast<std::uint8_t>(u(g));
+      b1[at] = static_cast<std::uint8_t>((bit + p - b0[at]) % p);
     }
   auto res = tfe::run_local<tfe::securenn<R>>(players, [&](auto& s) {
     const sd::zp_vec& mine = s.id() == 0 ? b0 : b1;
@@ -129,6 +130,8 @@ void check_private_compare(unsigned k) {
 
 TEST_CASE("PrivateCompare: the helper learns beta xor [x > r], edges included (ring64, ring128)") {
   for (unsigned k : {1u, 2u, 7u, 63u, 64u}) check_private_compare<tfe::ring64>(k);
+  // several blocks of the layout (bit_shares.hpp), the last one partial
+  for (unsigned k : {5u, 64u}) check_private_compare<tfe::ring64>(k, 2 * static_cast<int>(sd::zp_block) + 333);
   for (unsigned k : {3u, 64u, 127u, 128u}) check_private_compare<tfe::ring128>(k);
 }
 

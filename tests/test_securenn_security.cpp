@@ -113,6 +113,13 @@ struct helper_view {
   double sim_fits = 0, sim_total = 0;  // (c) on a simulated transcript
 };
 
+/// Element e's k values of a bit-major Z_p vector of n elements.
+std::vector<std::uint8_t> column(const sd::zp_vec& v, std::size_t e, std::size_t n, unsigned k) {
+  std::vector<std::uint8_t> out(k);
+  for (unsigned i = 0; i < k; ++i) out[i] = v[sd::zp_index(e, i, n, k)];
+  return out;
+}
+
 /// (c): does some received pair (d0_i, d1_i) satisfy d0·c1 = d1·c0 for the shares (c0, c1)?
 bool some_pair_fits(unsigned c0, unsigned c1, const std::uint8_t* d0, const std::uint8_t* d1, unsigned k) {
   const sd::zp f{p};
@@ -169,7 +176,7 @@ void observe(const std::vector<double>& values, helper_view& v, std::mt19937_64&
       v.elements += 1;
       int zeros = 0;
       for (unsigned i = 0; i < ell; ++i) {
-        const unsigned d = f.add(d0[e * ell + i], d1[e * ell + i]);
+        const unsigned d = f.add(d0[sd::zp_index(e, i, n, ell)], d1[sd::zp_index(e, i, n, ell)]);
         if (d == 0) {
           ++zeros;
           v.zero_pos[i] += 1;
@@ -198,13 +205,13 @@ void observe(const std::vector<double>& values, helper_view& v, std::mt19937_64&
       // (c) the true guess for the top bit, on the recorded pairs. β = β' ⊕ result, where β' is
       // whether the element holds a zero; the public operand is r − 1 (β = 0) or t = r (β = 1).
       const unsigned xb = sd::bit_of(x, ell - 1);
-      const unsigned x1 = sh1[e * ell + ell - 1];
+      const unsigned x1 = sh1[sd::zp_index(e, ell - 1, n, ell)];
       const unsigned x0 = f.sub(xb, x1);
       const unsigned beta_true = static_cast<unsigned>(has_zero[e] ^ (greater ? 1 : 0));
       const unsigned u = sd::bit_of(beta_true ? r : rm1, ell - 1);
       const auto [c0, c1] = top_c(beta_true, x0, x1, u);
       if (f.add(c0, c1) != 0) {  // c_top = 0 (the zero itself) fits any sharing of 0: not counted
-        v.fits += some_pair_fits(c0, c1, d0.data() + e * ell, d1.data() + e * ell, ell) ? 1 : 0;
+        v.fits += some_pair_fits(c0, c1, column(d0, e, n, ell).data(), column(d1, e, n, ell).data(), ell) ? 1 : 0;
         v.fit_total += 1;
       }
       // ... and on a simulated transcript of Algorithm 3 without re-randomization (same x shares,
@@ -215,7 +222,7 @@ void observe(const std::vector<double>& values, helper_view& v, std::mt19937_64&
       std::vector<std::uint8_t> s0(ell), s1(ell);
       unsigned acc0 = 0, acc1 = 0;
       for (unsigned i = ell; i-- > 0;) {
-        const unsigned xbit = sd::bit_of(x, i), sh1i = sh1[e * ell + i], sh0i = f.sub(xbit, sh1i);
+        const unsigned xbit = sd::bit_of(x, i), sh1i = sh1[sd::zp_index(e, i, n, ell)], sh0i = f.sub(xbit, sh1i);
         const unsigned ui = sd::bit_of(pub, i);
         const unsigned c0 = f.add(beta ? sh0i : f.sub(0, sh0i), acc0);
         const unsigned c1 = f.add(f.add(beta ? f.sub(sh1i, ui) : f.sub(ui, sh1i), 1), acc1);
@@ -271,7 +278,7 @@ void check_uniform_view(const helper_view& v, const char* what) {
 
 TEST_CASE("the helper's view is independent of the inputs, and the zero's position is uniform") {
   std::mt19937_64 g(2024), sim(7);
-  const std::size_t n = 1024;
+  const std::size_t n = 1500;  // a full block of the layout (bit_shares.hpp) and a partial one
   // Input A: all zeros. Input B: large values of both signs.
   const std::vector<double> a(n, 0.0);
   std::vector<double> b(n);
@@ -315,7 +322,7 @@ TEST_CASE("the helper's view is independent of the inputs, and the zero's positi
 
 TEST_CASE("the full-ring DReLU: the helper's view is independent of the inputs as well") {
   // ã_j bit frequencies and the PrivateCompare values over ℓ − 1 positions, inputs A and B.
-  const std::size_t n = 1024;
+  const std::size_t n = 1500;  // a full block of the layout (bit_shares.hpp) and a partial one
   constexpr unsigned k = ell - 1;
   std::mt19937_64 g(99);
   std::vector<double> b(n);
@@ -345,7 +352,7 @@ TEST_CASE("the full-ring DReLU: the helper's view is independent of the inputs a
       for (std::size_t e = 0; e < n; ++e) {
         elems[which] += 1;
         for (unsigned i = 0; i < k; ++i) {
-          const unsigned d = f.add(d0[e * k + i], d1[e * k + i]);
+          const unsigned d = f.add(d0[sd::zp_index(e, i, n, k)], d1[sd::zp_index(e, i, n, k)]);
           if (d == 0) {
             zeros[which] += 1;
             pos[which][i] += 1;
@@ -364,4 +371,50 @@ TEST_CASE("the full-ring DReLU: the helper's view is independent of the inputs a
   }
   CHECK(chi2_two(pos[0], pos[1]) < chi2_limit(k - 1));
   CHECK(chi2_two(nz[0], nz[1]) < chi2_limit(p - 1));
+}
+
+TEST_CASE("sample_below: exactly uniform values, digits of one draw independent, both holders in lockstep") {
+  for (unsigned range : {1u, 2u, 63u, 64u, 66u, 67u, 127u, 128u, 130u, 131u, 255u}) {
+    CAPTURE(range);
+    const std::uint8_t lo = range == 66 || range == 130 ? 1 : 0;  // Z_p^* as PrivateCompare draws it
+    const unsigned t = sd::values_per_draw(range);
+    const std::size_t m = 60 * 2048 * t + 77;  // 60 full chunks and a partial one
+    tfe::seed_t seed{};
+    for (std::size_t i = 0; i < seed.size(); ++i) seed[i] = static_cast<std::uint8_t>(17 * i + range);
+    tfe::prg a(seed), b(seed);
+    std::vector<std::uint8_t> va(m), vb(m);
+    sd::sample_below(a, range, lo, va.data(), m);
+    sd::sample_below(b, range, lo, vb.data(), m);
+    CHECK(va == vb);  // the same stream gives the same values (the servers' common randomness)
+    CHECK(a.bytes_generated() == b.bytes_generated());
+    std::vector<double> counts(range, 0);
+    bool in_range = true;
+    for (std::uint8_t v : va) {
+      in_range = in_range && v >= lo && v < lo + range;
+      if (v >= lo && v < lo + range) counts[v - lo] += 1;
+    }
+    CHECK(in_range);
+    if (range == 1) continue;
+    const double c = chi2(counts, uniform_probs(range));
+    INFO("chi2 = ", c, ", limit ", chi2_limit(range - 1));
+    CHECK(c < chi2_limit(range - 1));
+    // Pairs of digits of the same draw (digit q of draw i at q·D + i in a chunk of D = 2048 draws).
+    if (t >= 2 && range <= 67) {
+      std::vector<double> pairs(range * range, 0);
+      for (std::size_t chunk = 0; chunk < 60; ++chunk)
+        for (std::size_t i = 0; i < 2048; ++i) {
+          const std::size_t base = chunk * 2048 * t;
+          pairs[(va[base + i] - lo) * range + (va[base + 2048 + i] - lo)] += 1;
+        }
+      const double cp = chi2(pairs, uniform_probs(range * range));
+      INFO("pairs: chi2 = ", cp, ", limit ", chi2_limit(range * range - 1));
+      CHECK(cp < chi2_limit(range * range - 1));
+    }
+    // Rejections happen where the rate is not 0 (66: 0.16% of draws), and cost extra draws.
+    const std::size_t draws = (m + t - 1) / t;
+    if (range == 66 || range == 131) CHECK(a.bytes_generated() > 4 * draws);
+    if (range == 64 || range == 128 || range == 2) CHECK(a.bytes_generated() == 4 * draws);  // 2^32 mod range^t = 0
+  }
+  CHECK(sd::values_per_draw(67) == 4);
+  CHECK(sd::values_per_draw(131) == 3);
 }

@@ -301,18 +301,20 @@ class prg {
   std::uint64_t bytes_generated() const { return m_bytes_generated; }
 
  private:
-  // Zeroing and encrypting 64 KiB at a time keeps the buffer in L2 between the memset and the cipher.
+  // The cipher runs over 64 KiB at a time (a block of zeros of that size is its input for fresh bytes).
   static constexpr std::size_t chunk_bytes = std::size_t{64} * 1024;
 
-  /// buf ⊕= the next n keystream bytes (after zeroing buf when `zero_first`), chunk by chunk.
+  /// buf ⊕= the next n keystream bytes, or buf = the keystream when `zero_first` (then the cipher
+  /// encrypts a constant block of zeros into buf, which saves zeroing buf first), chunk by chunk.
   void apply_keystream(void* buf, std::size_t n, bool zero_first) {
     TFE_ENFORCE(m_ctx != nullptr, error, "prg: used after being moved from");
+    static constexpr std::array<std::uint8_t, chunk_bytes> zeros{};  // constant data, not state
     auto* p = static_cast<std::uint8_t*>(buf);
     while (n > 0) {
       std::size_t len = std::min(n, chunk_bytes);
-      if (zero_first) std::memset(p, 0, len);
+      const std::uint8_t* in = zero_first ? zeros.data() : p;
       int out_len = 0;
-      if (EVP_EncryptUpdate(m_ctx.get(), p, &out_len, p, static_cast<int>(len)) != 1)
+      if (EVP_EncryptUpdate(m_ctx.get(), p, &out_len, in, static_cast<int>(len)) != 1)
         detail::throw_openssl_error("EVP_EncryptUpdate");
       // CTR is a stream mode: it must return exactly what it was given, never buffer.
       TFE_ENFORCE(out_len == static_cast<int>(len), error, "prg: EVP_EncryptUpdate returned ", out_len, " bytes for ",

@@ -119,6 +119,52 @@ class channel {
     keep_spare(std::move(f));
     return t;
   }
+  /// Sends a 1-d tensor of `count` elements of R whose payload `fill(std::uint8_t* payload)` writes in
+  /// place (count·ring_traits<R>::bytes bytes, little-endian elements): the same frame, bytes and counts
+  /// as send() of that tensor, without building the tensor first (a kernel writes into a spare frame).
+  template <class R, class F>
+  void send_filled(std::size_t to, std::size_t count, F&& fill) {
+    const std::size_t payload = count * ring_traits<R>::bytes;
+    frame f = spare_frame(payload);
+    const std::size_t head = frame_header_bytes(1);
+    f.resize(head + payload);
+    detail::write_header(f, detail::frame_kind_tensor, static_cast<std::uint8_t>(ring_traits<R>::bytes),
+                         shape_t{count});
+    std::forward<F>(fill)(f.data() + head);
+    send_frame(to, std::move(f), payload);
+  }
+  /// A received tensor frame kept whole: its elements start at bytes.data() + head (see recv_kept).
+  struct kept_tensor {
+    frame bytes;
+    std::size_t head = 0;
+    shape_t shape;
+  };
+  /// Receives a tensor of R as its frame, checked and counted like recv() but not copied out.
+  template <class R>
+  kept_tensor recv_kept(std::size_t from) {
+    kept_tensor t;
+    t.bytes = recv_frame(from);
+    auto [shape, head] = detail::parse_header(t.bytes, detail::frame_kind_tensor, ring_traits<R>::bytes, m_names[from]);
+    count_recv(shape_size(shape) * ring_traits<R>::bytes);
+    t.shape = std::move(shape);
+    t.head = head;
+    return t;
+  }
+  /// Receives a tensor of R and calls use(const std::uint8_t* payload, const shape_t& shape) while the
+  /// frame lives, then keeps the frame for reuse: recv() without the tensor's copy. Returns use's result.
+  template <class R, class F>
+  decltype(auto) recv_viewed(std::size_t from, F&& use) {
+    kept_tensor t = recv_kept<R>(from);
+    struct recycle {
+      channel& ch;
+      frame& f;
+      ~recycle() { ch.keep_spare(std::move(f)); }
+    } r{*this, t.bytes};
+    return std::forward<F>(use)(static_cast<const std::uint8_t*>(t.bytes.data() + t.head),
+                                static_cast<const shape_t&>(t.shape));
+  }
+  /// Hands back a frame (e.g. a kept_tensor's) that is no longer needed, for reuse by the next sends.
+  void recycle(frame&& f) { keep_spare(std::move(f)); }
   /// Sends `t` to `peer` and receives the peer's tensor: one round when both sides call it.
   template <class R>
   xt::xarray<R> exchange(std::size_t peer, const xt::xarray<R>& t) {
@@ -199,6 +245,13 @@ class channel {
   virtual std::optional<frame> do_recv(std::size_t from, std::chrono::milliseconds wait) = 0;
   virtual void do_close() = 0;
   virtual peer_activity do_liveness(std::size_t /*peer*/) const { return {}; }
+  /// Optional frame recycling between the players of one transport: do_recycle takes a large frame
+  /// this player's spares have no room for, do_reuse hands one back for a send of `bytes` bytes (empty
+  /// when it has none). The in-memory network shares them between its players, so a player that sends
+  /// more than it receives (SecureNN's servers, a crypto producer) reuses the frames its peers received
+  /// instead of mapping fresh pages for every large message.
+  virtual void do_recycle(frame&& /*f*/) {}
+  virtual frame do_reuse(std::size_t /*bytes*/) { return {}; }
 
   /// For decorators: call another channel's transport hooks directly (no second count); the inner
   /// channel's activity follows, so its transport reports the decorated player's waits.
@@ -359,16 +412,18 @@ class channel {
       if (m_spare[i].capacity() >= payload + detail::frame_fixed_header &&
           (best == m_spare.size() || m_spare[i].capacity() < m_spare[best].capacity()))
         best = i;
-    if (best == m_spare.size()) return {};
+    if (best == m_spare.size()) return payload >= spare_min ? do_reuse(payload + frame_header_bytes(1)) : frame{};
     frame f = std::move(m_spare[best]);
     m_spare.erase(m_spare.begin() + static_cast<std::ptrdiff_t>(best));
     m_spare_bytes -= f.capacity();
     return f;
   }
   void keep_spare(frame&& f) {
-    if (f.capacity() < spare_min || f.capacity() > spare_bytes) return;
+    if (f.capacity() < spare_min) return;
+    if (f.capacity() > spare_bytes) return do_recycle(std::move(f));
     while (!m_spare.empty() && (m_spare.size() >= spare_frames || m_spare_bytes + f.capacity() > spare_bytes)) {
-      m_spare_bytes -= m_spare.front().capacity();  // the oldest goes
+      m_spare_bytes -= m_spare.front().capacity();  // the oldest goes (to the transport, if it reuses frames)
+      do_recycle(std::move(m_spare.front()));
       m_spare.erase(m_spare.begin());
     }
     m_spare_bytes += f.capacity();

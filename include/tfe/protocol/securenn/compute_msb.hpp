@@ -48,7 +48,7 @@ namespace tfe::securenn_detail {
 template <class R>
 struct msb_deal {
   ring_tensor<R> x;   // Z_{L−1} share of x
-  zp_vec xbits;       // Z_p shares of the ℓ bits of x
+  bit_shares xbits;   // Z_p shares of the ℓ bits of x
   ring_tensor<R> x0;  // Z_L share of x[0]
 };
 
@@ -60,33 +60,28 @@ msb_deal<R> compute_msb_deal(S& s, const shape_t& shape) {
   msb_deal<R> d;
   if (s.id() == helper) {
     ring_tensor<R> x = odd_ring<R>::uniform(s.private_prg(), shape);
-    zp_vec bits(n * ell);
     ring_tensor<R> lsb(shape);
-    for (std::size_t e = 0; e < n; ++e) {
-      const R xe = x.data()[e];
-      for (unsigned i = 0; i < ell; ++i) bits[e * ell + i] = static_cast<std::uint8_t>(bit_of(xe, i));
-      lsb.data()[e] = xe & R(1);
-    }
+    for (std::size_t e = 0; e < n; ++e) lsb.data()[e] = x.data()[e] & R(1);
     deal_odd<R>(s, &x, shape);
-    deal_zp(s, prime<R>, &bits, n * ell);
+    deal_bit_shares<R>(s, x.data(), n, ell);
     deal_ring<R>(s, &lsb, shape);
     return d;
   }
   d.x = deal_odd<R>(s, static_cast<const ring_tensor<R>*>(nullptr), shape);
-  d.xbits = deal_zp(s, prime<R>, nullptr, n * ell);
+  d.xbits = deal_bit_shares<R>(s, static_cast<const R*>(nullptr), n, ell);
   d.x0 = deal_ring<R>(s, static_cast<const ring_tensor<R>*>(nullptr), shape);
   return d;
 }
 
 /// Steps 1–5: this server's Z_L share of MSB(a) from its Z_{L−1} share `a` (empty at the helper).
 template <class R, class S>
-ring_tensor<R> compute_msb_online(S& s, const ring_tensor<R>* a, const msb_deal<R>& d, const shape_t& shape) {
+ring_tensor<R> compute_msb_online(S& s, const ring_tensor<R>* a, msb_deal<R>& d, const shape_t& shape) {
   using F = odd_ring<R>;
   constexpr unsigned ell = ring_traits<R>::bits;
   const std::size_t n = shape_size(shape);
   auto product = [](const ring_tensor<R>& u, const ring_tensor<R>& v) { return ring_tensor<R>(u * v); };
   if (s.id() == helper) {
-    auto bp = private_compare<R>(s, zp_vec{}, static_cast<const R*>(nullptr), nullptr, n, ell);
+    auto bp = private_compare_at_helper<R>(s, n, ell);
     ring_tensor<R> v(shape);
     for (std::size_t e = 0; e < n; ++e) v.data()[e] = bp[e] ? R(1) : R(0);
     deal_ring<R>(s, &v, shape);

@@ -108,14 +108,9 @@ ring_tensor<R> drelu_full(S& s, const ring_tensor<R>* a, const shape_t& shape) {
     auto a0 = recv_ring<R>(s, 0, shape);
     auto a1 = recv_ring<R>(s, 1, shape);
     ring_tensor<R> x(shape);
-    zp_vec bits(n * k);
-    for (std::size_t e = 0; e < n; ++e) {
-      const R xe = static_cast<R>(a0.data()[e] + a1.data()[e]);
-      x.data()[e] = xe;
-      for (unsigned i = 0; i < k; ++i) bits[e * k + i] = static_cast<std::uint8_t>(bit_of(xe, i));
-    }
-    deal_zp(s, prime<R>, &bits, n * k);
-    auto bp = private_compare<R>(s, zp_vec{}, static_cast<const R*>(nullptr), nullptr, n, k);
+    for (std::size_t e = 0; e < n; ++e) x.data()[e] = static_cast<R>(a0.data()[e] + a1.data()[e]);
+    deal_bit_shares<R>(s, x.data(), n, k);
+    auto bp = private_compare_at_helper<R>(s, n, k);
     ring_tensor<R> b(shape);
     for (std::size_t e = 0; e < n; ++e) b.data()[e] = R((bp[e] ^ bit_of(x.data()[e], k)) & 1u);
     deal_ring<R>(s, &b, shape);
@@ -128,7 +123,7 @@ ring_tensor<R> drelu_full(S& s, const ring_tensor<R>* a, const shape_t& shape) {
   const auto beta = uniform_bits(common, n);
   const ring_tensor<R>& rj = me == 0 ? r0 : r1;
   s.net().send(helper, ring_tensor<R>(*a - rj));
-  zp_vec xbits = deal_zp(s, prime<R>, nullptr, n * k);
+  bit_shares xbits = deal_bit_shares<R>(s, static_cast<const R*>(nullptr), n, k);
   ring_tensor<R> rr(shape);  // R = 2^(ℓ−1) − 1 − r'
   for (std::size_t e = 0; e < n; ++e) {
     const R r = static_cast<R>(r0.data()[e] + r1.data()[e]);

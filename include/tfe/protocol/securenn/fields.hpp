@@ -23,6 +23,7 @@
 #include "tfe/net/channel.hpp"
 #include "tfe/tensor.hpp"
 
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
 #include <type_traits>
@@ -40,11 +41,13 @@ inline constexpr bool builtin_ring = std::is_same_v<R, ring64> || std::is_same_v
 template <class R>
 inline constexpr unsigned prime = ring_traits<R>::bits <= 64 ? 67u : 131u;
 
-/// Z_p values, one per byte, in the order the protocol defines (element-major: [e·k + i]).
+/// Z_p values, one per byte (bit_shares.hpp gives the layout of the bit shares and of PrivateCompare's
+/// messages).
 using zp_vec = std::vector<std::uint8_t>;
 
 // ---- Z_p arithmetic ----------------------------------------------------------------------------
 
+/// Z_p with a runtime p (tests and scalar code).
 struct zp {
   unsigned p;
   std::uint8_t add(unsigned a, unsigned b) const { return static_cast<std::uint8_t>((a + b) % p); }
@@ -52,13 +55,104 @@ struct zp {
   std::uint8_t mul(unsigned a, unsigned b) const { return static_cast<std::uint8_t>((a * b) % p); }
 };
 
-/// m values uniform in [lo, p) from g (lo = 1 gives Z_p^*). Rejection sampling (prg::uniform_below), so
-/// two players drawing from the same stream get the same values.
+/// Z_p with p a compile-time constant < 256, on reduced operands (< P), in byte arithmetic: a sum or
+/// difference takes a compare and a select instead of %, and a product is reduced by a constant (the
+/// compiler turns it into a multiply-high), so loops of these vectorize over 64 bytes at a time.
+template <unsigned P>
+struct zp_const {
+  static_assert(P >= 2 && P < 256);
+  /// a + b, without leaving a byte: a − (P − b) when a ≥ P − b, else a + b (then < P).
+  static std::uint8_t add(std::uint8_t a, std::uint8_t b) {
+    const auto t = static_cast<std::uint8_t>(P - b);
+    return a >= t ? static_cast<std::uint8_t>(a - t) : static_cast<std::uint8_t>(a + b);
+  }
+  /// a − b: the byte difference, plus P when it wrapped.
+  static std::uint8_t sub(std::uint8_t a, std::uint8_t b) {
+    const auto d = static_cast<std::uint8_t>(a - b);
+    return a >= b ? d : static_cast<std::uint8_t>(d + P);
+  }
+  static std::uint8_t mul(std::uint8_t a, std::uint8_t b) {
+    return static_cast<std::uint8_t>(static_cast<std::uint16_t>(a * b) % P);
+  }
+};
+
+/// How many values below `range` one 32-bit draw yields in sample_below: the largest t ≤ 4 with
+/// range^t ≤ 2^32 whose rejection rate (2^32 mod range^t)/2^32 is at most 1/256 (t = 4 for 66 and 67,
+/// t = 3 for 131).
+inline unsigned values_per_draw(unsigned range) {
+  const std::uint64_t two32 = std::uint64_t{1} << 32;
+  for (unsigned t = 4; t > 1; --t) {
+    std::uint64_t pw = 1;
+    for (unsigned q = 0; q < t; ++q) pw *= range;
+    if (pw <= two32 && (two32 % pw) * 256 <= two32) return t;
+  }
+  return 1;
+}
+
+/// m values uniform in [lo, lo + range) (range ≤ 256 − lo) from g, exactly, t = values_per_draw(range)
+/// values per 32-bit draw u: v = ⌊u·range^t / 2^32⌋ is uniform on [0, range^t) once the draws whose
+/// fraction u·range^t mod 2^32 lies below 2^32 mod range^t are rejected (Lemire's multiply-shift), and
+/// the t base-range digits of v are then independent and uniform. The digits come out one
+/// multiplication at a time, most significant first: y = f·range, digit = ⌊y / 2^32⌋, f = y mod 2^32,
+/// starting from f = u (so no division anywhere, and the loops vectorize). A rejected draw is replaced
+/// in place by fresh draws from the stream, after its chunk (probability ≤ 1/256 each, e.g. 0.07% for
+/// p = 67). Values are written digit-major within a chunk of D draws (digit q of draw i at q·D + i).
+/// Both holders of a stream run this same code, so they stay in lockstep. Cost: 4/t keystream bytes
+/// per value.
+inline void sample_below(prg& g, unsigned range, std::uint8_t lo, std::uint8_t* out, std::size_t m) {
+  TFE_ENFORCE(range >= 1 && range + lo <= 256, error, "sample_below: range ", range, " from ", unsigned(lo),
+              " does not fit a byte");
+  const unsigned t = values_per_draw(range);
+  std::uint64_t pw = 1;
+  for (unsigned q = 0; q < t; ++q) pw *= range;
+  const auto reject_below = static_cast<std::uint32_t>((std::uint64_t{1} << 32) % pw);
+  constexpr std::size_t chunk = 2048;  // draws per chunk: 8 KiB of draws, 8 KiB of values, on the stack
+  std::uint32_t draws[chunk], frac[chunk];
+  std::uint8_t vals[4 * chunk], bad[chunk];
+  // one draw's t digits, as the vectorized passes compute them
+  auto digits = [&](std::uint32_t u, std::size_t i, std::size_t d) {
+    std::uint32_t f = u;
+    for (unsigned q = 0; q < t; ++q) {
+      const std::uint64_t y = std::uint64_t{f} * range;
+      vals[q * d + i] = static_cast<std::uint8_t>(lo + (y >> 32));
+      f = static_cast<std::uint32_t>(y);
+    }
+    return f;
+  };
+  for (std::size_t done = 0; done < m;) {
+    const std::size_t c = std::min(chunk * t, m - done);  // values of this chunk
+    const std::size_t d = (c + t - 1) / t;                // draws
+    g.fill_bytes(draws, d * sizeof(std::uint32_t));
+    std::memcpy(frac, draws, d * sizeof(std::uint32_t));
+    for (unsigned q = 0; q < t; ++q) {
+      std::uint8_t* row = vals + q * d;
+      for (std::size_t i = 0; i < d; ++i) {
+        const std::uint64_t y = std::uint64_t{frac[i]} * range;
+        row[i] = static_cast<std::uint8_t>(lo + (y >> 32));
+        frac[i] = static_cast<std::uint32_t>(y);
+      }
+    }
+    for (std::size_t i = 0; i < d; ++i) bad[i] = frac[i] < reject_below ? 1 : 0;
+    // The rare rejected draws, in index order, each redrawn until accepted (memchr finds the flags).
+    for (const std::uint8_t* hit = static_cast<const std::uint8_t*>(std::memchr(bad, 1, d)); hit != nullptr;
+         hit = static_cast<const std::uint8_t*>(std::memchr(hit + 1, 1, static_cast<std::size_t>(bad + d - hit - 1)))) {
+      const auto i = static_cast<std::size_t>(hit - bad);
+      std::uint32_t u = 0;
+      do g.fill_bytes(&u, sizeof(u));
+      while (digits(u, i, d) < reject_below);
+    }
+    std::memcpy(out + done, vals, c);
+    done += c;
+  }
+  secure_wipe(draws, sizeof(draws));
+  secure_wipe(frac, sizeof(frac));
+  secure_wipe(vals, sizeof(vals));
+}
+
+/// m values uniform in [lo, p) from g (lo = 1 gives Z_p^*); see sample_below.
 inline zp_vec uniform_zp(prg& g, unsigned p, std::size_t m, unsigned lo = 0) {
   zp_vec out(m);
-  if (m == 0) return out;
-  auto v = g.template uniform_below<std::uint64_t>(p - lo, shape_t{m});
-  for (std::size_t i = 0; i < m; ++i) out[i] = static_cast<std::uint8_t>(v.data()[i] + lo);
+  if (m != 0) sample_below(g, p - lo, static_cast<std::uint8_t>(lo), out.data(), m);
   return out;
 }
 
@@ -132,23 +226,6 @@ ring_tensor<R> recv_ring(S& s, std::size_t from, const shape_t& shape) {
   TFE_ENFORCE(shape_of(t) == shape, protocol_error, "expected a tensor of shape ", shape_str(shape), " from '",
               s.name_of(from), "' but got ", shape_str(shape_of(t)));
   return t;
-}
-
-/// Z_p shares of m values dealt by the helper: `value` (size m) at the helper, ignored elsewhere.
-/// Server 0 draws its share from its stream with the helper; server 1 receives value − share0
-/// (one message of zp_words(m) words). Returns this server's share (the helper gets an empty vector).
-template <class S>
-zp_vec deal_zp(S& s, unsigned p, const zp_vec* value, std::size_t m) {
-  const zp f{p};
-  if (s.id() == helper) {
-    zp_vec sh0 = uniform_zp(s.pair_prg(0), p, m);
-    zp_vec sh1(m);
-    for (std::size_t i = 0; i < m; ++i) sh1[i] = f.sub((*value)[i], sh0[i]);
-    s.net().send(1, pack_bytes(sh1));
-    return {};
-  }
-  if (s.id() == 0) return uniform_zp(s.pair_prg(helper), p, m);
-  return unpack_bytes(recv_words(s, helper, zp_words(m)), m, s.name_of(helper));
 }
 
 /// Z_L shares dealt by the helper (server 1 receives |shape| ring elements).

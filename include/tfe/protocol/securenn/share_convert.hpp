@@ -46,7 +46,7 @@ struct share_convert_state {
   ring_tensor<R> a, r0, r1;        // input share, the common r's shares
   std::vector<std::uint8_t> beta;  // wrap(a_j, r_j)
   std::vector<std::uint8_t> eta2;  // η''
-  zp_vec xbits;                    // this server's Z_p shares of the bits of x
+  bit_shares xbits;                // this server's Z_p shares of the bits of x
   ring_tensor<R> delta;            // this server's Z_{L−1} share of δ
   std::size_t n = 0;
 };
@@ -62,14 +62,12 @@ share_convert_state<R> share_convert_open(S& s, const ring_tensor<R>* a, const s
     auto a0 = recv_ring<R>(s, 0, shape);
     auto a1 = recv_ring<R>(s, 1, shape);
     ring_tensor<R> x(shape), delta(shape);
-    zp_vec bits(n * ell);
     for (std::size_t e = 0; e < n; ++e) {
       const R xe = static_cast<R>(a0.data()[e] + a1.data()[e]);
       x.data()[e] = xe;
       delta.data()[e] = xe < a0.data()[e] ? R(1) : R(0);
-      for (unsigned i = 0; i < ell; ++i) bits[e * ell + i] = static_cast<std::uint8_t>(bit_of(xe, i));
     }
-    deal_zp(s, prime<R>, &bits, n * ell);
+    deal_bit_shares<R>(s, x.data(), n, ell);
     deal_odd<R>(s, &delta, shape);
     return st;
   }
@@ -88,7 +86,7 @@ share_convert_state<R> share_convert_open(S& s, const ring_tensor<R>* a, const s
     st.beta[e] = v < a->data()[e] ? 1 : 0;
   }
   s.net().send(helper, at);
-  st.xbits = deal_zp(s, prime<R>, nullptr, n * ell);
+  st.xbits = deal_bit_shares<R>(s, static_cast<const R*>(nullptr), n, ell);
   st.delta = deal_odd<R>(s, static_cast<const ring_tensor<R>*>(nullptr), shape);
   return st;
 }
@@ -100,7 +98,7 @@ ring_tensor<R> share_convert_finish(S& s, share_convert_state<R>& st, const shap
   constexpr unsigned ell = ring_traits<R>::bits;
   const std::size_t n = st.n;
   if (s.id() == helper) {
-    auto eta1 = private_compare<R>(s, zp_vec{}, static_cast<const R*>(nullptr), nullptr, n, ell);
+    auto eta1 = private_compare_at_helper<R>(s, n, ell);
     ring_tensor<R> eta(shape);
     for (std::size_t e = 0; e < n; ++e) eta.data()[e] = eta1[e] ? R(1) : R(0);
     deal_odd<R>(s, &eta, shape);
