@@ -569,3 +569,67 @@ TEST_CASE("reset_stats starts counting afresh: the first send after it opens a r
   CHECK(ch.stats().total.messages_sent == 1);
   CHECK(ch.stats().total.rounds == 1);
 }
+
+TEST_CASE("send_filled, recv_kept and recv_viewed: the frames, bytes and counts of send and recv, without copies") {
+  auto res = run3([](channel& ch, outcome& o) {
+    if (ch.self() == 0) {
+      ch.send_filled<ring64>(1, 3, [](std::uint8_t* payload) {
+        for (std::uint64_t i = 0; i < 3; ++i) std::memcpy(payload + 8 * i, &i, 8);  // 0, 1, 2
+      });
+      ch.send(1, vec({7, 8}));
+      auto kept = ch.recv_kept<ring64>(1);
+      if (kept.shape != tfe::shape_t{4}) o.problems.push_back("recv_kept: wrong shape");
+      for (std::size_t i = 0; i < 4; ++i) {
+        std::uint64_t v = 0;
+        std::memcpy(&v, kept.bytes.data() + kept.head + 8 * i, 8);
+        o.values.push_back(v);
+      }
+      ch.recycle(std::move(kept.bytes));
+    } else if (ch.self() == 1) {
+      for (auto v : ch.recv<ring64>(0)) o.values.push_back(v);
+      const std::uint64_t sum = ch.recv_viewed<ring64>(0, [&](const std::uint8_t* payload, const tfe::shape_t& shape) {
+        if (shape != tfe::shape_t{2}) o.problems.push_back("recv_viewed: wrong shape");
+        std::uint64_t a = 0, b = 0;
+        std::memcpy(&a, payload, 8);
+        std::memcpy(&b, payload + 8, 8);
+        return a + b;
+      });
+      o.values.push_back(sum);
+      ch.send(0, vec({4, 5, 6, 9}));
+    }
+  });
+  CHECK(res[0].error == "");
+  CHECK(res[1].error == "");
+  CHECK(res[0].problems.empty());
+  CHECK(res[1].problems.empty());
+  CHECK(res[1].values == std::vector<std::uint64_t>{0, 1, 2, 15});
+  CHECK(res[0].values == std::vector<std::uint64_t>{4, 5, 6, 9});
+  CHECK(res[0].stats.bytes_sent == 40);  // 3 + 2 elements of 8 bytes, as send() counts them
+  CHECK(res[0].stats.messages_sent == 2);
+  CHECK(res[0].stats.bytes_received == 32);
+  CHECK(res[1].stats.bytes_received == 40);
+  CHECK(res[1].stats.messages_received == 2);
+  CHECK(res[1].stats.rounds == 1);
+}
+
+TEST_CASE("memory network: large frames a player lets go are reused by the next large send of any player") {
+  tfe::memory_network net(3);
+  const std::size_t big = tfe::memory_network::pool_min * 2;
+  CHECK(net.reuse(big).capacity() == 0);  // nothing pooled yet
+  frame small(1000);
+  net.recycle(std::move(small));  // below pool_min: not kept
+  CHECK(net.reuse(500).capacity() == 0);
+  frame f(big);
+  const auto* storage = f.data();
+  net.recycle(std::move(f));
+  CHECK(net.reuse(big * 2).capacity() == 0);  // too small for this request
+  frame g = net.reuse(big - 100);
+  CHECK(g.capacity() >= big);
+  CHECK(g.data() == storage);             // the same memory, no fresh pages
+  CHECK(net.reuse(big).capacity() == 0);  // taken once
+  // bounded: at most pool_frames frames are kept
+  for (std::size_t i = 0; i < tfe::memory_network::pool_frames + 3; ++i) net.recycle(frame(big));
+  std::size_t got = 0;
+  while (net.reuse(big).capacity() != 0) ++got;
+  CHECK(got == tfe::memory_network::pool_frames);
+}

@@ -378,7 +378,8 @@ TEST_CASE("sample_below: exactly uniform values, digits of one draw independent,
     CAPTURE(range);
     const std::uint8_t lo = range == 66 || range == 130 ? 1 : 0;  // Z_p^* as PrivateCompare draws it
     const unsigned t = sd::values_per_draw(range);
-    const std::size_t m = 60 * 2048 * t + 77;  // 60 full chunks and a partial one
+    const std::size_t D = sd::sample_scratch::chunk;  // draws per chunk
+    const std::size_t m = 60 * D * t + 77;            // 60 full chunks and a partial one
     tfe::seed_t seed{};
     for (std::size_t i = 0; i < seed.size(); ++i) seed[i] = static_cast<std::uint8_t>(17 * i + range);
     tfe::prg a(seed), b(seed);
@@ -402,9 +403,9 @@ TEST_CASE("sample_below: exactly uniform values, digits of one draw independent,
     if (t >= 2 && range <= 67) {
       std::vector<double> pairs(range * range, 0);
       for (std::size_t chunk = 0; chunk < 60; ++chunk)
-        for (std::size_t i = 0; i < 2048; ++i) {
-          const std::size_t base = chunk * 2048 * t;
-          pairs[(va[base + i] - lo) * range + (va[base + 2048 + i] - lo)] += 1;
+        for (std::size_t i = 0; i < D; ++i) {
+          const std::size_t base = chunk * D * t;
+          pairs[(va[base + i] - lo) * range + (va[base + D + i] - lo)] += 1;
         }
       const double cp = chi2(pairs, uniform_probs(range * range));
       INFO("pairs: chi2 = ", cp, ", limit ", chi2_limit(range * range - 1));

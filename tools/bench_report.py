@@ -98,6 +98,21 @@ def targets(rows, matmul_rows, tcp_rows):
     ]:
         v = wall(proto, wl, **pa)
         line(desc, v, (lim, fmt_s(lim)), fmt_s(v) if v is not None else "")
+    # SecureNN (issue 18): the nonlinear layers, and every network workload within 2x of Pond's time
+    for desc, wl, pa, lim in [
+        ("SecureNN ReLU on 10^6 values", "relu", {"n": 1000000}, 0.3),
+        ("SecureNN max pooling 2×2 on 128×24×24×16 (1.18·10^6 values)", "maxpool2x2", {}, 0.6),
+    ]:
+        v = wall("securenn", wl, **pa)
+        line(desc, v, (lim, fmt_s(lim)), fmt_s(v) if v is not None else "")
+    for r in rows:
+        if r.get("bench") != "networks" or r["protocol"] != "securenn":
+            continue
+        base = find(rows, "pond", r["workload"], **r["params"])
+        if base and base["wall_s"] > 0:
+            ratio = r["wall_s"] / base["wall_s"]
+            line(f"SecureNN {label(r)} vs Pond ({fmt_s(r['wall_s'])} vs {fmt_s(base['wall_s'])})", ratio, (2.0, "2×"),
+                 f"{ratio:.2f}×")
     r = find(rows, "aby3", "mlp_inference", batch=100)
     b = max_bytes(r)
     line("ABY3 network A batch 100: bytes sent per player (input sharing excluded)", b, (1.2e6, "1.20 MB"),

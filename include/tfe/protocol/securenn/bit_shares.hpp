@@ -21,6 +21,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <memory>
 #include <optional>
 #include <utility>
 
@@ -67,7 +68,8 @@ class bit_shares {
     const std::size_t b = std::min(zp_block, m_n - e0);
     if (!m_stream) return m_held.data() + m_offset + e0 * m_k;
     TFE_ASSERT(e0 == m_next);
-    sample_below(*m_stream, m_p, 0, scratch, m_k * b);
+    if (!m_scratch) m_scratch = std::make_unique<sample_scratch>();
+    sample_below(*m_stream, m_p, 0, scratch, m_k * b, *m_scratch);
     m_next = e0 + b;
     return scratch;
   }
@@ -76,6 +78,7 @@ class bit_shares {
   zp_vec m_held;
   std::size_t m_offset = 0;
   std::optional<prg> m_stream;
+  std::unique_ptr<sample_scratch> m_scratch;
   unsigned m_p = 0;
   std::size_t m_n = 0, m_next = 0;
   unsigned m_k = 0;
@@ -90,11 +93,12 @@ bit_shares deal_bit_shares(S& s, const R* x, std::size_t n, unsigned k) {
   const std::size_t m = n * k;
   if (s.id() == helper) {
     prg sub = s.pair_prg(0).fork();
+    auto sc = std::make_unique<sample_scratch>();
     s.net().template send_filled<std::uint64_t>(1, zp_words(m), [&](std::uint8_t* out) {
       for (std::size_t e0 = 0; e0 < n; e0 += zp_block) {
         const std::size_t b = std::min(zp_block, n - e0);
         std::uint8_t* blk = out + e0 * k;
-        sample_below(sub, p, 0, blk, k * b);  // server 0's shares; then bit − share in place
+        sample_below(sub, p, 0, blk, k * b, *sc);  // server 0's shares; then bit − share in place
         for (unsigned i = 0; i < k; ++i) {
           std::uint8_t* row = blk + static_cast<std::size_t>(i) * b;
           const R* xe = x + e0;

@@ -99,54 +99,73 @@ inline unsigned values_per_draw(unsigned range) {
 /// p = 67). Values are written digit-major within a chunk of D draws (digit q of draw i at q·D + i).
 /// Both holders of a stream run this same code, so they stay in lockstep. Cost: 4/t keystream bytes
 /// per value.
-inline void sample_below(prg& g, unsigned range, std::uint8_t lo, std::uint8_t* out, std::size_t m) {
+/// sample_below's working memory (about 26 KiB), wiped when it goes: a kernel that samples block after
+/// block keeps one instead of wiping a fresh one per call.
+struct sample_scratch {
+  static constexpr std::size_t chunk = 2048;  // draws per chunk
+  std::uint32_t draws[chunk], frac[chunk];
+  std::uint8_t vals[4 * chunk], bad[chunk];
+  sample_scratch() = default;
+  sample_scratch(const sample_scratch&) = delete;
+  sample_scratch& operator=(const sample_scratch&) = delete;
+  ~sample_scratch() {
+    secure_wipe(draws, sizeof(draws));
+    secure_wipe(frac, sizeof(frac));
+    secure_wipe(vals, sizeof(vals));
+  }
+};
+
+/// One digit of each of d draws: row[i] = lo + ⌊frac[i]·range / 2^32⌋, frac[i] = frac[i]·range mod 2^32.
+inline void next_digits(std::uint32_t* __restrict frac, std::uint8_t* __restrict row, std::size_t d, unsigned range,
+                        std::uint8_t lo) {
+  for (std::size_t i = 0; i < d; ++i) {
+    const std::uint64_t y = std::uint64_t{frac[i]} * range;
+    row[i] = static_cast<std::uint8_t>(lo + (y >> 32));
+    frac[i] = static_cast<std::uint32_t>(y);
+  }
+}
+
+inline void sample_below(prg& g, unsigned range, std::uint8_t lo, std::uint8_t* out, std::size_t m,
+                         sample_scratch& sc) {
   TFE_ENFORCE(range >= 1 && range + lo <= 256, error, "sample_below: range ", range, " from ", unsigned(lo),
               " does not fit a byte");
   const unsigned t = values_per_draw(range);
   std::uint64_t pw = 1;
   for (unsigned q = 0; q < t; ++q) pw *= range;
   const auto reject_below = static_cast<std::uint32_t>((std::uint64_t{1} << 32) % pw);
-  constexpr std::size_t chunk = 2048;  // draws per chunk: 8 KiB of draws, 8 KiB of values, on the stack
-  std::uint32_t draws[chunk], frac[chunk];
-  std::uint8_t vals[4 * chunk], bad[chunk];
-  // one draw's t digits, as the vectorized passes compute them
-  auto digits = [&](std::uint32_t u, std::size_t i, std::size_t d) {
-    std::uint32_t f = u;
-    for (unsigned q = 0; q < t; ++q) {
-      const std::uint64_t y = std::uint64_t{f} * range;
-      vals[q * d + i] = static_cast<std::uint8_t>(lo + (y >> 32));
-      f = static_cast<std::uint32_t>(y);
-    }
-    return f;
-  };
   for (std::size_t done = 0; done < m;) {
-    const std::size_t c = std::min(chunk * t, m - done);  // values of this chunk
-    const std::size_t d = (c + t - 1) / t;                // draws
-    g.fill_bytes(draws, d * sizeof(std::uint32_t));
-    std::memcpy(frac, draws, d * sizeof(std::uint32_t));
-    for (unsigned q = 0; q < t; ++q) {
-      std::uint8_t* row = vals + q * d;
-      for (std::size_t i = 0; i < d; ++i) {
-        const std::uint64_t y = std::uint64_t{frac[i]} * range;
-        row[i] = static_cast<std::uint8_t>(lo + (y >> 32));
-        frac[i] = static_cast<std::uint32_t>(y);
-      }
-    }
-    for (std::size_t i = 0; i < d; ++i) bad[i] = frac[i] < reject_below ? 1 : 0;
+    const std::size_t c = std::min(sample_scratch::chunk * t, m - done);  // values of this chunk
+    const std::size_t d = (c + t - 1) / t;                                // draws
+    // digit-major values: straight into out when the chunk is whole, else through vals
+    std::uint8_t* vals = c == t * d ? out + done : sc.vals;
+    g.fill_bytes(sc.draws, d * sizeof(std::uint32_t));
+    std::memcpy(sc.frac, sc.draws, d * sizeof(std::uint32_t));
+    for (unsigned q = 0; q < t; ++q) next_digits(sc.frac, vals + q * d, d, range, lo);
+    for (std::size_t i = 0; i < d; ++i) sc.bad[i] = sc.frac[i] < reject_below ? 1 : 0;
     // The rare rejected draws, in index order, each redrawn until accepted (memchr finds the flags).
-    for (const std::uint8_t* hit = static_cast<const std::uint8_t*>(std::memchr(bad, 1, d)); hit != nullptr;
+    const std::uint8_t* bad = sc.bad;
+    for (const auto* hit = static_cast<const std::uint8_t*>(std::memchr(bad, 1, d)); hit != nullptr;
          hit = static_cast<const std::uint8_t*>(std::memchr(hit + 1, 1, static_cast<std::size_t>(bad + d - hit - 1)))) {
       const auto i = static_cast<std::size_t>(hit - bad);
-      std::uint32_t u = 0;
-      do g.fill_bytes(&u, sizeof(u));
-      while (digits(u, i, d) < reject_below);
+      std::uint32_t f = 0;
+      do {
+        g.fill_bytes(&f, sizeof(f));
+        for (unsigned q = 0; q < t; ++q) {
+          const std::uint64_t y = std::uint64_t{f} * range;
+          vals[q * d + i] = static_cast<std::uint8_t>(lo + (y >> 32));
+          f = static_cast<std::uint32_t>(y);
+        }
+      } while (f < reject_below);
     }
-    std::memcpy(out + done, vals, c);
+    if (vals == sc.vals) std::memcpy(out + done, sc.vals, c);
     done += c;
   }
-  secure_wipe(draws, sizeof(draws));
-  secure_wipe(frac, sizeof(frac));
-  secure_wipe(vals, sizeof(vals));
+}
+
+/// sample_below with its own working memory.
+inline void sample_below(prg& g, unsigned range, std::uint8_t lo, std::uint8_t* out, std::size_t m) {
+  sample_scratch sc;
+  sample_below(g, range, lo, out, m, sc);
 }
 
 /// m values uniform in [lo, p) from g (lo = 1 gives Z_p^*); see sample_below.
@@ -180,19 +199,19 @@ template <class R>
 struct odd_ring {
   static_assert(builtin_ring<R>, "Z_{L-1} arithmetic is implemented for ring64 and ring128");
   static constexpr R top = static_cast<R>(~R(0));  // L − 1 ≡ 0
-  static R reduce(R a) { return a == top ? R(0) : a; }
+  // Branch-free (compares turned into 0/1 additions), so loops over tensors vectorize.
+  /// L − 1 reads as 0: L − 1 + 1 wraps to 0.
+  static R reduce(R a) { return static_cast<R>(a + R(a == top)); }
   /// a + b for a, b in [0, L−2] (a == L−1 is read as 0).
   static R add(R a, R b) {
     a = reduce(a);
     b = reduce(b);
-    R s = a + b;
-    if (s < a) s += 1;  // wrapped past L: L ≡ 1
+    R s = static_cast<R>(a + b);
+    s = static_cast<R>(s + R(s < a));  // wrapped past L: L ≡ 1
     return reduce(s);
   }
-  static R neg(R a) {
-    a = reduce(a);
-    return a == 0 ? R(0) : R(top - a);
-  }
+  /// −a = L − 1 − a (and −0 = L − 1 reads as 0).
+  static R neg(R a) { return reduce(static_cast<R>(top - reduce(a))); }
   static R sub(R a, R b) { return add(a, neg(b)); }
   /// The small integer v (|v| < L − 1) as an element.
   static R from_int(std::int64_t v) {

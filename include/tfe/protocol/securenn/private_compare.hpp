@@ -56,6 +56,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <memory>
 #include <utility>
 #include <vector>
 
@@ -96,24 +97,33 @@ void private_compare_row(std::uint8_t edge_c, std::size_t b, const std::uint8_t*
   }
 }
 
-/// The public bits of position i, one byte per element.
+/// Byte q of each public operand (plane q of the block): 64-bit lanes once per byte instead of once per bit.
 template <class R>
-void public_bits_row(unsigned i, std::size_t b, const R* __restrict pub, std::uint8_t* __restrict u) {
-  for (std::size_t e = 0; e < b; ++e) u[e] = static_cast<std::uint8_t>((pub[e] >> i) & R(1));
+void public_byte_plane(unsigned q, std::size_t b, const R* __restrict pub, std::uint8_t* __restrict plane) {
+  for (std::size_t e = 0; e < b; ++e) plane[e] = static_cast<std::uint8_t>((pub[e] >> (8 * q)) & R(0xff));
+}
+
+/// The public bits of position i, one byte per element, from byte plane i / 8.
+inline void public_bits_row(unsigned i, std::size_t b, const std::uint8_t* __restrict plane,
+                            std::uint8_t* __restrict u) {
+  const unsigned shift = i % 8;
+  for (std::size_t e = 0; e < b; ++e) u[e] = static_cast<std::uint8_t>((plane[e] >> shift) & 1u);
 }
 
 /// Server j's d values for one block of b elements into `tile` (k rows of b bytes), before rotation.
 /// xs: this server's bit shares of the block (row i at xs + i·b); pub: the public operand per element;
 /// bflag, edge: β and the β = 1, r = 2^k − 1 case per element; sv, mv: s and m, bit-major in the block;
-/// acc, ubuf: b bytes of scratch each.
+/// acc, ubuf, plane: b bytes of scratch each.
 template <unsigned P, class R>
 void private_compare_tile(unsigned j, const std::uint8_t* xs, std::size_t b, unsigned k, const R* pub,
                           const std::uint8_t* bflag, const std::uint8_t* edge, const std::uint8_t* sv,
-                          const std::uint8_t* mv, std::uint8_t* acc, std::uint8_t* ubuf, std::uint8_t* tile) {
+                          const std::uint8_t* mv, std::uint8_t* acc, std::uint8_t* ubuf, std::uint8_t* plane,
+                          std::uint8_t* tile) {
   std::fill(acc, acc + b, std::uint8_t{0});  // this server's share of Σ_{m>i} w_m
   for (unsigned i = k; i-- > 0;) {
     const std::size_t row = static_cast<std::size_t>(i) * b;
-    public_bits_row<R>(i, b, pub, ubuf);
+    if (i % 8 == 7 || i == k - 1) public_byte_plane<R>(i / 8, b, pub, plane);
+    public_bits_row(i, b, plane, ubuf);
     // the edge case's c_i = [i ≠ 0] enters at server 0
     const std::uint8_t edge_c = (j == 0 && i != 0) ? 1 : 0;
     if (j == 0)
@@ -171,14 +181,15 @@ void private_compare_send(S& s, bit_shares& x, const R* r, const std::uint8_t* b
   const unsigned j = static_cast<unsigned>(me);
   const std::size_t cap = std::min(n, zp_block), m = n * k;
   zp_vec sv(k * cap), mv(k * cap), tile(k * cap), scratch(k * cap), xscratch(k * cap);
-  zp_vec rho(cap), acc(cap), ubuf(cap), bflag(cap), edge(cap);
+  zp_vec rho(cap), acc(cap), ubuf(cap), plane(cap), bflag(cap), edge(cap);
   std::vector<R> pub(cap);
+  auto sc = std::make_unique<sample_scratch>();
   s.net().template send_filled<std::uint64_t>(helper, zp_words(m), [&](std::uint8_t* d) {
     for (std::size_t e0 = 0; e0 < n; e0 += cap) {
       const std::size_t b = std::min(cap, n - e0);
-      sample_below(common, p - 1, 1, sv.data(), k * b);
-      sample_below(common, p, 0, mv.data(), k * b);
-      sample_below(common, k, 0, rho.data(), b);
+      sample_below(common, p - 1, 1, sv.data(), k * b, *sc);
+      sample_below(common, p, 0, mv.data(), k * b, *sc);
+      sample_below(common, k, 0, rho.data(), b, *sc);
       for (std::size_t e = 0; e < b; ++e) {
         const R re = r[e0 + e] & kmask;
         const bool bf = beta[e0 + e] != 0;
@@ -187,7 +198,7 @@ void private_compare_send(S& s, bit_shares& x, const R* r, const std::uint8_t* b
         pub[e] = bf ? static_cast<R>((re + 1) & kmask) : re;  // the public operand the bits are compared with
       }
       private_compare_tile<p, R>(j, x.block(e0, xscratch.data()), b, k, pub.data(), bflag.data(), edge.data(),
-                                 sv.data(), mv.data(), acc.data(), ubuf.data(), tile.data());
+                                 sv.data(), mv.data(), acc.data(), ubuf.data(), plane.data(), tile.data());
       rotate_tile(tile.data(), scratch.data(), d + e0 * k, b, k, rho.data(), ubuf.data());
     }
     std::memset(d + m, 0, zp_words(m) * 8 - m);

@@ -11,7 +11,7 @@
 // with session<securenn<R>>). Only the nonlinear primitives differ:
 //   sign_bit  = 1 − DReLU (drelu.hpp): the paper's DReLU = ShareConvert (share_convert.hpp) +
 //               ComputeMSB (compute_msb.hpp), both on PrivateCompare (private_compare.hpp, with the
-//               random permutation), for widths ≤ ℓ − 1; a full-ring variant for width ℓ.
+//               random permutation, a rotation per element), for widths ≤ ℓ − 1; a full-ring variant for width ℓ.
 //   zero_bit  = DReLU(x)·DReLU(−x).
 // relu, comparisons, maximum, max/argmax and max_pool2d come from ops/nonlinear.hpp on top of these,
 // and the max-pool derivative from ops/pool_grad.hpp.
