@@ -1,0 +1,267 @@
+// tests/test_stats.cpp: tfe/stats against double-precision references on the fixed-point grid, under
+// plain, pond, securenn and aby3 (ring64): column sum/mean/variance/std/min/max, histograms, the
+// correlation and covariance matrices, describe() (revealed to the analyst only), the oblivious sort
+// (sorted, and a permutation of the input rows), quantiles and the median, div_count at large n,
+// and the input checks (empty table, NaN, out-of-range value, mismatched columns), each naming the
+// owner and the column. Data: two owners ("alice", "bob") whose tables are joined along rows, with
+// negatives, ties (values on a coarse grid) and the extremes of the fixed-point range.
+#include <doctest/doctest.h>
+
+#include "expect_error.hpp"
+#include "tfe/stats/describe.hpp"
+#include "tfe/stats/sort.hpp"
+#include "tfe/tfe.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <random>
+
+namespace {
+
+using plain64 = tfe::plain<tfe::ring64>;
+using pond64 = tfe::pond<tfe::ring64>;
+using securenn64 = tfe::securenn<tfe::ring64>;
+using aby3_64 = tfe::aby3<tfe::ring64>;
+
+using dvec = xt::xarray<double>;
+
+template <class P>
+std::vector<std::string> players() {
+  auto p = P::default_players();
+  for (const char* extra : {"alice", "bob", "analyst"}) p.push_back(extra);
+  return p;
+}
+
+/// Runs fn(session, joined table) with alice's and bob's tables joined along rows; returns the
+/// analyst's result.
+template <class P, class F>
+auto run_joined(const dvec& a, const dvec& b, F&& fn) {
+  tfe::run_options opt;
+  opt.session.insecure_deterministic_seed = 2024;
+  auto r = tfe::run_local<P>(
+      players<P>(),
+      [&](auto& s) {
+        auto ta = tfe::stats::define_table(s, "alice", [&] { return a; });
+        auto tb = tfe::stats::define_table(s, "bob", [&] { return b; });
+        return fn(s, tfe::stats::join_rows<P>({ta, tb}));
+      },
+      opt);
+  return r.back();
+}
+
+/// A (rows, k) table on a grid of step 0.25 in [-lo, hi] (ties and negatives), quantized.
+dvec table(std::size_t rows, std::size_t k, double lo, double hi, std::uint64_t seed) {
+  std::mt19937_64 g(seed);
+  std::uniform_int_distribution<int> d(static_cast<int>(-lo * 4), static_cast<int>(hi * 4));
+  dvec t = dvec::from_shape({rows, k});
+  for (auto& v : t) v = d(g) / 4.0;
+  return t;
+}
+
+dvec col(const dvec& t, std::size_t c) { return xt::view(t, xt::all(), c); }
+
+double mean_of(const dvec& v) { return xt::sum(v)() / static_cast<double>(v.size()); }
+double var_of(const dvec& v, double ddof = 1) {
+  const double m = mean_of(v);
+  double s = 0;
+  for (double x : v) s += (x - m) * (x - m);
+  return s / (static_cast<double>(v.size()) - ddof);
+}
+double corr_of(const dvec& a, const dvec& b) {
+  const double ma = mean_of(a), mb = mean_of(b);
+  double s = 0;
+  for (std::size_t i = 0; i < a.size(); ++i) s += (a(i) - ma) * (b(i) - mb);
+  return s / (static_cast<double>(a.size()) - 1) / std::sqrt(var_of(a) * var_of(b));
+}
+/// numpy's default ("linear") quantile.
+double quantile_of(dvec v, double q) {
+  std::sort(v.begin(), v.end());
+  const double h = q * static_cast<double>(v.size() - 1);
+  const auto i = static_cast<std::size_t>(std::floor(h));
+  const std::size_t j = std::min(i + 1, v.size() - 1);
+  return v(i) + (h - static_cast<double>(i)) * (v(j) - v(i));
+}
+
+constexpr double ulp = 0x1p-16;  // ring64 preset: 16 fractional bits
+
+}  // namespace
+
+TEST_CASE_TEMPLATE("column statistics match the plaintext reference", P, plain64, pond64, securenn64, aby3_64) {
+  const dvec a = table(70, 3, 40, 60, 1), b = table(51, 3, 40, 60, 2);
+  dvec a2 = a;
+  a2(0, 0) = -40;  // an extreme shared by several rows (ties at the minimum)
+  a2(1, 0) = -40;
+  const dvec all = xt::concatenate(xt::xtuple(a2, b), 0);
+  const std::vector<tfe::stats::bin_edges> edges = {
+      tfe::stats::uniform_edges(-40, 60, 8), tfe::stats::uniform_edges(-20, 20, 8), {-50, -1, 0, 0.25, 1, 2, 3, 4, 61}};
+  auto got = run_joined<P>(a2, b, [&](auto& s, const auto& x) {
+    std::vector<dvec> out;
+    auto [mn, mx] = tfe::stats::column_min_max(x);
+    for (const auto& t : {tfe::stats::column_sum(x), tfe::stats::column_mean(x), tfe::stats::column_variance(x),
+                          tfe::stats::column_std(x), mn, mx, tfe::stats::histogram(x, edges),
+                          tfe::stats::correlation(x), tfe::stats::covariance(x), tfe::stats::column_variance(x, 0)}) {
+      auto v = s.reveal_to("analyst", t);
+      out.push_back(v ? *v : dvec());
+    }
+    return out;
+  });
+  REQUIRE(got.size() == 10);
+  const std::size_t k = 3;
+  for (std::size_t c = 0; c < k; ++c) {
+    const dvec v = col(all, c);
+    CAPTURE(c);
+    CHECK(got[0](c) == xt::sum(v)());  // exact (inputs on the grid)
+    const double m = mean_of(v), var = var_of(v), sd = std::sqrt(var);
+    CHECK(std::fabs(got[1](c) - m) <= std::fabs(m) * ulp + 4 * ulp);
+    CHECK(std::fabs(got[2](c) - var) <= var * ulp + 8 * ulp + 2 * std::fabs(m) * ulp);
+    CHECK(std::fabs(got[3](c) - sd) <= 4 * ulp * sd + 3 * ulp + (var * ulp + 10 * ulp) / (2 * sd));
+    CHECK(got[4](c) == xt::amin(v)());
+    CHECK(got[5](c) == xt::amax(v)());
+    CHECK(std::fabs(got[9](c) - var_of(v, 0)) <= var * ulp + 8 * ulp + 2 * std::fabs(m) * ulp);
+    for (std::size_t j = 0; j + 1 < edges[c].size(); ++j) {
+      double cnt = 0;
+      for (double x : v) cnt += (x >= edges[c][j] && x < edges[c][j + 1]);
+      CHECK(got[6](c, j) == cnt);  // exact
+    }
+    for (std::size_t c2 = 0; c2 < k; ++c2) {
+      const double r = corr_of(v, col(all, c2));
+      CHECK(std::fabs(got[7](c, c2) - r) <= 2e-3);
+      const double cov = r * sd * std::sqrt(var_of(col(all, c2)));
+      CHECK(std::fabs(got[8](c, c2) - cov) <= 3e-3 * sd * std::sqrt(var_of(col(all, c2))) + 4 * ulp);
+    }
+  }
+}
+
+TEST_CASE_TEMPLATE("describe reveals to the analyst only", P, plain64, aby3_64) {
+  const dvec a = table(40, 2, 10, 10, 3), b = table(25, 2, 10, 10, 4);
+  const dvec all = xt::concatenate(xt::xtuple(a, b), 0);
+  tfe::stats::describe_options opt;
+  opt.names = {"age", "bmi"};
+  opt.edges = {tfe::stats::uniform_edges(-10, 10, 4), tfe::stats::uniform_edges(-10, 10, 4)};
+  tfe::run_options ro;
+  ro.session.insecure_deterministic_seed = 7;
+  auto r = tfe::run_local<P>(
+      players<P>(),
+      [&](auto& s) {
+        auto ta = tfe::stats::define_table(
+            s, "alice", [&] { return a; }, opt.names);
+        auto tb = tfe::stats::define_table(
+            s, "bob", [&] { return b; }, opt.names);
+        return tfe::stats::describe(tfe::stats::join_rows<P>({ta, tb}), "analyst", opt);
+      },
+      ro);
+  for (std::size_t i = 0; i + 1 < r.size(); ++i) CHECK_FALSE(r[i].has_value());
+  REQUIRE(r.back().has_value());
+  const auto& d = *r.back();
+  CHECK(d.count == 65);
+  for (std::size_t c = 0; c < 2; ++c) {
+    const dvec v = col(all, c);
+    CHECK(std::fabs(d.mean(c) - mean_of(v)) <= 5 * ulp);
+    CHECK(std::fabs(d.variance(c) - var_of(v)) <= var_of(v) * ulp + 10 * ulp);
+    CHECK(d.min(c) == xt::amin(v)());
+    CHECK(d.max(c) == xt::amax(v)());
+    double inside = 0;  // bins are half-open: the values 10 fall in none
+    for (double x : v) inside += x < 10;
+    CHECK(xt::sum(xt::view(d.histogram, c, xt::all()))() == inside);
+  }
+  std::ostringstream os;
+  tfe::stats::print(os, d);
+  CHECK(tfe_test::contains(os.str(), "bmi"));
+}
+
+TEST_CASE_TEMPLATE("oblivious sort: sorted, a permutation of the rows; quantiles and median", P, plain64, pond64,
+                   securenn64, aby3_64) {
+  // 37 rows (not a power of two): keys with ties, negatives and the range's extremes; payload = row id.
+  dvec a = table(20, 2, 100, 100, 5), b = table(17, 2, 100, 100, 6);
+  const double big = 32768 - 2 * ulp;  // below the padding value bound − 2^-f
+  a(0, 0) = -32767.5;
+  a(1, 0) = big;
+  b(0, 0) = a(2, 0);  // a tie across owners
+  for (std::size_t i = 0; i < 20; ++i) a(i, 1) = static_cast<double>(i);
+  for (std::size_t i = 0; i < 17; ++i) b(i, 1) = static_cast<double>(20 + i);
+  const dvec all = xt::concatenate(xt::xtuple(a, b), 0);
+  const std::vector<double> qs = {0, 0.25, 0.5, 0.75, 1, 0.1};
+  auto got = run_joined<P>(a, b, [&](auto& s, const auto& x) {
+    auto sorted = tfe::stats::sort_rows(x);
+    auto keys = tfe::reshape(tfe::slice(x, 1, 0, 1), {37});
+    auto q = tfe::stats::quantiles(keys, qs);
+    auto even = tfe::stats::median(tfe::slice(keys, 0, 0, 36));
+    std::vector<dvec> out;
+    for (const auto& t : {sorted, q, even}) {
+      auto v = s.reveal_to("analyst", t);
+      out.push_back(v ? *v : dvec());
+    }
+    return out;
+  });
+  REQUIRE(got[0].shape() == all.shape());
+  std::vector<std::pair<double, double>> in, out;
+  for (std::size_t i = 0; i < 37; ++i) {
+    in.emplace_back(all(i, 0), all(i, 1));
+    out.emplace_back(got[0](i, 0), got[0](i, 1));
+    if (i > 0) CHECK(got[0](i - 1, 0) <= got[0](i, 0));
+  }
+  std::sort(in.begin(), in.end());
+  std::sort(out.begin(), out.end());
+  CHECK(in == out);  // the same rows: keys with their payload
+  const dvec keys = col(all, 0);
+  for (std::size_t i = 0; i < qs.size(); ++i) {
+    CAPTURE(qs[i]);
+    CHECK(std::fabs(got[1](i) - quantile_of(keys, qs[i])) <= ulp);
+  }
+  CHECK(got[1](2) == quantile_of(keys, 0.5));  // odd n: the median is exact
+  CHECK(std::fabs(got[2](0) - quantile_of(xt::view(keys, xt::range(0, 36)), 0.5)) <= ulp);
+}
+
+TEST_CASE_TEMPLATE("div_count keeps precision at large counts", P, plain64, pond64, aby3_64) {
+  // Σ of 1000 values 30000.25 = 3.00025e7 (far outside the input range) divided by 10^6 and by 7.
+  const dvec one = xt::full_like(dvec::from_shape({1, 1}), 30000.25);
+  auto got = run_joined<P>(one, one, [&](auto& s, const auto& x) {
+    auto total = tfe::mul_int(tfe::sum(x, {0}), 500);  // 1000 copies, exact
+    std::vector<dvec> out;
+    for (std::size_t n : {std::size_t(1000000), std::size_t(7), std::size_t(65536), std::size_t(1)}) {
+      auto v = s.reveal_to("analyst", tfe::stats::div_count(total, n));
+      out.push_back(v ? *v : dvec());
+    }
+    return out;
+  });
+  const double t = 30000.25 * 1000;
+  CHECK(std::fabs(got[0](0) - t / 1e6) <= (t / 1e6) * ulp + 4 * ulp);
+  CHECK(std::fabs(got[1](0) - t / 7) <= (t / 7) * ulp + 4 * ulp);  // beyond 2^15: fine for a result
+  CHECK(std::fabs(got[2](0) - t / 65536) <= (t / 65536) * ulp + 4 * ulp);
+  CHECK(got[3](0) == t);
+}
+
+TEST_CASE("bad tables are refused, naming the owner, the column and the row") {
+  using P = plain64;
+  auto run = [&](dvec a, dvec b, std::vector<std::string> names = {}) {
+    tfe::run_options opt;
+    opt.session.insecure_deterministic_seed = 1;
+    tfe::run_local<P>(
+        players<P>(),
+        [&](auto& s) {
+          auto ta = tfe::stats::define_table(
+              s, "alice", [&] { return a; }, names);
+          auto tb = tfe::stats::define_table(s, "bob", [&] { return b; });
+          (void)tfe::stats::column_mean(tfe::stats::join_rows<P>({ta, tb}));
+        },
+        opt);
+  };
+  const dvec ok = {{1.0, 2.0}, {3.0, 4.0}};
+  auto e = tfe_test::error_of<tfe::player_error>([&] { run(dvec::from_shape({0, 2}), ok); });
+  CHECK(tfe_test::contains(e, "alice"));
+  CHECK(tfe_test::contains(e, "empty"));
+  e = tfe_test::error_of<tfe::player_error>([&] { run({{1.0, NAN}, {3.0, 4.0}}, ok, {"age", "bmi"}); });
+  CHECK(tfe_test::contains(e, "'bmi'"));
+  CHECK(tfe_test::contains(e, "row 0"));
+  CHECK(tfe_test::contains(e, "not a finite number"));
+  e = tfe_test::error_of<tfe::player_error>([&] { run({{1.0, 2.0}, {40000.0, 4.0}}, ok, {"age", "bmi"}); });
+  CHECK(tfe_test::contains(e, "'age'"));
+  CHECK(tfe_test::contains(e, "row 1"));
+  CHECK(tfe_test::contains(e, "fixed-point range"));
+  e = tfe_test::error_of<tfe::player_error>([&] { run(ok, {{1.0, 2.0, 3.0}}); });
+  CHECK(tfe_test::contains(e, "'bob' has 3 columns"));
+  CHECK(tfe_test::contains(e, "'alice' has 2"));
+  e = tfe_test::error_of<tfe::player_error>([&] { run(ok, {{INFINITY, 2.0}}); });
+  CHECK(tfe_test::contains(e, "bob"));
+  CHECK(tfe_test::contains(e, "#0"));
+}
