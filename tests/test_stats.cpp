@@ -9,6 +9,7 @@
 
 #include "expect_error.hpp"
 #include "tfe/stats/describe.hpp"
+#include "tfe/stats/group_by.hpp"
 #include "tfe/stats/sort.hpp"
 #include "tfe/tfe.hpp"
 
@@ -229,6 +230,57 @@ TEST_CASE_TEMPLATE("div_count keeps precision at large counts", P, plain64, pond
   CHECK(std::fabs(got[1](0) - t / 7) <= (t / 7) * ulp + 4 * ulp);  // beyond 2^15: fine for a result
   CHECK(std::fabs(got[2](0) - t / 65536) <= (t / 65536) * ulp + 4 * ulp);
   CHECK(got[3](0) == t);
+}
+
+TEST_CASE_TEMPLATE("group-by over a public and a private category, small groups suppressed", P, plain64, pond64,
+                   securenn64, aby3_64) {
+  // 60 rows: column 0 is the category (0..4, group 4 has 2 rows: below k = 3), columns 1-2 values.
+  dvec a = table(35, 3, 30, 30, 8), b = table(25, 3, 30, 30, 9);
+  for (std::size_t i = 0; i < 35; ++i) a(i, 0) = static_cast<double>(i % 4);
+  for (std::size_t i = 0; i < 25; ++i) b(i, 0) = static_cast<double>((i * 7) % 4);
+  b(3, 0) = 4;
+  b(11, 0) = 4;
+  const dvec all = xt::concatenate(xt::xtuple(a, b), 0);
+  std::vector<double> cats(60);
+  for (std::size_t i = 0; i < 60; ++i) cats[i] = all(i, 0);
+  const std::vector<double> keys = {0, 1, 2, 3, 4, 5};
+  auto got = run_joined<P>(a, b, [&](auto& s, const auto& x) {
+    auto values = tfe::slice(x, 1, 1, 3);
+    auto pub = tfe::stats::group_by_public(values, cats, 3);
+    auto priv = tfe::stats::group_by_private(values, tfe::reshape(tfe::slice(x, 1, 0, 1), {60}), keys, 3);
+    std::vector<dvec> out;
+    for (const auto& t : {pub.count, pub.sum, pub.mean, priv.count, priv.sum, priv.mean}) {
+      auto v = s.reveal_to("analyst", t);
+      out.push_back(v ? *v : dvec());
+    }
+    return out;
+  });
+  for (std::size_t g = 0; g < keys.size(); ++g) {
+    CAPTURE(g);
+    double cnt = 0, s1 = 0, s2 = 0;
+    for (std::size_t i = 0; i < 60; ++i)
+      if (all(i, 0) == keys[g]) {
+        ++cnt;
+        s1 += all(i, 1);
+        s2 += all(i, 2);
+      }
+    const bool kept = cnt >= 3;
+    CHECK(got[3](g) == (kept ? cnt : 0.0));  // private: exact counts, suppressed groups 0
+    CHECK(got[4](g, 0) == (kept ? s1 : 0.0));
+    CHECK(got[4](g, 1) == (kept ? s2 : 0.0));
+    if (kept) {
+      CHECK(std::fabs(got[5](g, 0) - s1 / cnt) <= 6 * ulp * std::fabs(s1 / cnt) + 3 * ulp);
+      CHECK(std::fabs(got[5](g, 1) - s2 / cnt) <= 6 * ulp * std::fabs(s2 / cnt) + 3 * ulp);
+    } else {
+      CHECK(got[5](g, 0) == 0.0);
+    }
+    if (g < 5) {  // the public group-by sees only the keys present (5 never occurs)
+      CHECK(got[0](g) == (kept ? cnt : 0.0));
+      CHECK(got[1](g, 0) == (kept ? s1 : 0.0));
+      if (kept) CHECK(std::fabs(got[2](g, 1) - s2 / cnt) <= std::fabs(s2 / cnt) * ulp + 4 * ulp);
+    }
+  }
+  CHECK(got[0].size() == 5);
 }
 
 TEST_CASE("bad tables are refused, naming the owner, the column and the row") {
