@@ -10,6 +10,7 @@
 #include "expect_error.hpp"
 #include "tfe/stats/describe.hpp"
 #include "tfe/stats/group_by.hpp"
+#include "tfe/stats/regression.hpp"
 #include "tfe/stats/sort.hpp"
 #include "tfe/tfe.hpp"
 
@@ -59,7 +60,7 @@ dvec table(std::size_t rows, std::size_t k, double lo, double hi, std::uint64_t 
   return t;
 }
 
-dvec col(const dvec& t, std::size_t c) { return xt::view(t, xt::all(), c); }
+dvec column_of(const dvec& t, std::size_t c) { return xt::view(t, xt::all(), c); }
 
 double mean_of(const dvec& v) { return xt::sum(v)() / static_cast<double>(v.size()); }
 double var_of(const dvec& v, double ddof = 1) {
@@ -109,7 +110,7 @@ TEST_CASE_TEMPLATE("column statistics match the plaintext reference", P, plain64
   REQUIRE(got.size() == 10);
   const std::size_t k = 3;
   for (std::size_t c = 0; c < k; ++c) {
-    const dvec v = col(all, c);
+    const dvec v = column_of(all, c);
     CAPTURE(c);
     CHECK(got[0](c) == xt::sum(v)());  // exact (inputs on the grid)
     const double m = mean_of(v), var = var_of(v), sd = std::sqrt(var);
@@ -125,10 +126,10 @@ TEST_CASE_TEMPLATE("column statistics match the plaintext reference", P, plain64
       CHECK(got[6](c, j) == cnt);  // exact
     }
     for (std::size_t c2 = 0; c2 < k; ++c2) {
-      const double r = corr_of(v, col(all, c2));
+      const double r = corr_of(v, column_of(all, c2));
       CHECK(std::fabs(got[7](c, c2) - r) <= 2e-3);
-      const double cov = r * sd * std::sqrt(var_of(col(all, c2)));
-      CHECK(std::fabs(got[8](c, c2) - cov) <= 3e-3 * sd * std::sqrt(var_of(col(all, c2))) + 4 * ulp);
+      const double cov = r * sd * std::sqrt(var_of(column_of(all, c2)));
+      CHECK(std::fabs(got[8](c, c2) - cov) <= 3e-3 * sd * std::sqrt(var_of(column_of(all, c2))) + 4 * ulp);
     }
   }
 }
@@ -156,7 +157,7 @@ TEST_CASE_TEMPLATE("describe reveals to the analyst only", P, plain64, aby3_64) 
   const auto& d = *r.back();
   CHECK(d.count == 65);
   for (std::size_t c = 0; c < 2; ++c) {
-    const dvec v = col(all, c);
+    const dvec v = column_of(all, c);
     CHECK(std::fabs(d.mean(c) - mean_of(v)) <= 5 * ulp);
     CHECK(std::fabs(d.variance(c) - var_of(v)) <= var_of(v) * ulp + 10 * ulp);
     CHECK(d.min(c) == xt::amin(v)());
@@ -204,7 +205,7 @@ TEST_CASE_TEMPLATE("oblivious sort: sorted, a permutation of the rows; quantiles
   std::sort(in.begin(), in.end());
   std::sort(out.begin(), out.end());
   CHECK(in == out);  // the same rows: keys with their payload
-  const dvec keys = col(all, 0);
+  const dvec keys = column_of(all, 0);
   for (std::size_t i = 0; i < qs.size(); ++i) {
     CAPTURE(qs[i]);
     CHECK(std::fabs(got[1](i) - quantile_of(keys, qs[i])) <= ulp);
@@ -281,6 +282,71 @@ TEST_CASE_TEMPLATE("group-by over a public and a private category, small groups 
     }
   }
   CHECK(got[0].size() == 5);
+}
+
+/// Least squares in double: solves (XᵀX) w = Xᵀy by Gaussian elimination with partial pivoting.
+std::vector<double> least_squares(const dvec& x, const dvec& y) {
+  const std::size_t n = x.shape()[0], k = x.shape()[1];
+  std::vector<std::vector<double>> m(k, std::vector<double>(k + 1, 0.0));
+  for (std::size_t i = 0; i < n; ++i)
+    for (std::size_t p = 0; p < k; ++p) {
+      for (std::size_t q = 0; q < k; ++q) m[p][q] += x(i, p) * x(i, q);
+      m[p][k] += x(i, p) * y(i);
+    }
+  for (std::size_t c = 0; c < k; ++c) {
+    std::size_t piv = c;
+    for (std::size_t r = c + 1; r < k; ++r)
+      if (std::fabs(m[r][c]) > std::fabs(m[piv][c])) piv = r;
+    std::swap(m[c], m[piv]);
+    for (std::size_t r = 0; r < k; ++r)
+      if (r != c) {
+        const double f = m[r][c] / m[c][c];
+        for (std::size_t q = c; q <= k; ++q) m[r][q] -= f * m[c][q];
+      }
+  }
+  std::vector<double> w(k);
+  for (std::size_t c = 0; c < k; ++c) w[c] = m[c][k] / m[c][c];
+  return w;
+}
+
+TEST_CASE_TEMPLATE("linear regression by the normal equations matches float64 least squares", P, plain64, pond64,
+                   securenn64, aby3_64) {
+  // 400 rows (two owners), 3 standardized, correlated features; y = X·w + 0.5 + noise.
+  std::mt19937_64 g(42);
+  std::normal_distribution<double> nd;
+  const std::size_t n = 400, k = 3;
+  dvec x = dvec::from_shape({n, k}), y = dvec::from_shape({n});
+  for (std::size_t i = 0; i < n; ++i) {
+    const double common = nd(g);
+    for (std::size_t c = 0; c < k; ++c) x(i, c) = 0.6 * common + 0.8 * nd(g);
+  }
+  for (std::size_t c = 0; c < k; ++c) {  // standardize, then put on a 2^-10 grid
+    const dvec v = column_of(x, c);
+    const double m = mean_of(v), sd = std::sqrt(var_of(v, 0));
+    for (std::size_t i = 0; i < n; ++i) x(i, c) = std::round((x(i, c) - m) / sd * 1024) / 1024;
+  }
+  for (std::size_t i = 0; i < n; ++i)
+    y(i) = std::round((1.5 * x(i, 0) - 2.0 * x(i, 1) + 0.25 * x(i, 2) + 0.5 + 0.3 * nd(g)) * 1024) / 1024;
+  const dvec table_all = xt::concatenate(xt::xtuple(x, xt::reshape_view(y, {n, std::size_t(1)})), 1);
+  const dvec a = xt::view(table_all, xt::range(0, 250), xt::all()),
+             b = xt::view(table_all, xt::range(250, n), xt::all());
+  auto got = run_joined<P>(a, b, [&](auto& s, const auto& t) {
+    auto w = tfe::stats::linear_regression(tfe::slice(t, 1, 0, k), tfe::slice(t, 1, k, k + 1));
+    auto v = s.reveal_to("analyst", w);
+    return v ? *v : dvec();
+  });
+  dvec xa = xt::concatenate(xt::xtuple(x, xt::ones<double>({n, std::size_t(1)})), 1);
+  const auto ref = least_squares(xa, y);
+  REQUIRE(got.size() == k + 1);
+  double norm = 0;
+  for (double v : ref) norm += v * v;
+  double worst = 0;
+  for (std::size_t c = 0; c <= k; ++c) {
+    CAPTURE(c);
+    CHECK(std::fabs(got(c) - ref[c]) <= 1e-3 * std::sqrt(norm) + 1e-3);
+    worst = std::max(worst, std::fabs(got(c) - ref[c]));
+  }
+  MESSAGE("largest coefficient error ", worst, " (coefficients' norm ", std::sqrt(norm), ")");
 }
 
 TEST_CASE("bad tables are refused, naming the owner, the column and the row") {
