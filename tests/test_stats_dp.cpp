@@ -73,6 +73,9 @@ TEST_CASE("(a) the plan meets δ with the least number of bits; bad parameters a
                  "delta"));
   CHECK(contains(tfe_test::error_of<tfe::config_error>([] { tfe::stats::plan_discrete_laplace(1, 1e-9, -1, cfg64); }),
                  "sensitivity"));
+  CHECK(contains(tfe_test::error_of<tfe::config_error>([] { tfe::stats::plan_discrete_laplace(50, 1e-9, 1, cfg64); }),
+                 "1 + e^epsilon"));
+  CHECK(tfe::stats::plan_discrete_laplace(15, 1e-9, 1, cfg64).delta_realized <= 1e-9);
 }
 
 TEST_CASE_TEMPLATE("(b) the noise has the discrete Laplace distribution", P, plain64, pond64, aby3_64) {

@@ -47,7 +47,9 @@ struct laplace_plan {
 };
 
 /// Plans the sampler for (ε, δ) and a sensitivity Δ (real units, Δ ≥ 2^-f after rounding up). Throws
-/// config_error when ε ≤ 0, δ ∉ (0, 1), Δ ≤ 0, or the noise would not fit 2^62 ulps.
+/// config_error when ε ≤ 0, δ ∉ (0, 1), Δ ≤ 0, the noise would not fit 2^62 ulps, or ε is so large
+/// that the rounding of the thresholds times 1 + e^ε exceeds δ (ε ≳ 17 per release for δ = 10^-9:
+/// split a large budget over several releases, or use a larger δ).
 inline laplace_plan plan_discrete_laplace(double epsilon, double delta, double sensitivity,
                                           const fixed_point_config& cfg) {
   TFE_ENFORCE(std::isfinite(epsilon) && epsilon > 0, config_error, "dp: epsilon must be positive, got ", epsilon);
@@ -65,8 +67,11 @@ inline laplace_plan plan_discrete_laplace(double epsilon, double delta, double s
   p.q = std::exp(-lambda);
   const double amp = 1 + std::exp(epsilon);
   for (p.J = 1;; ++p.J) {
-    TFE_ENFORCE(p.J <= 62, config_error, "dp: epsilon ", epsilon, " and sensitivity ", sensitivity,
-                " need noise beyond 2^62 ulps");
+    // (1 + e^ε)·2J·2^-(L+1) ≤ δ bounds ε from above: about ε ≤ ln(δ·2^60/(2J)) (17 for δ = 10^-9).
+    TFE_ENFORCE(p.J <= 62 && amp * 2.0 * p.J * std::ldexp(1.0, -static_cast<int>(p.L) - 1) <= delta, config_error,
+                "dp: epsilon ", epsilon, " with delta ", delta, " and sensitivity ", sensitivity,
+                " is outside what the sampler's accounting covers (the rounding of its thresholds, amplified by",
+                " 1 + e^epsilon, must stay below delta: epsilon at most about ln(delta * 2^60 / (2 J)) per release)");
     // q^(2^J) = e^(−λ·2^J), in the log domain (it underflows long before J matters).
     const double log_tail = std::log(2.0) - lambda * std::ldexp(1.0, static_cast<int>(p.J));
     const double tau = std::exp(log_tail) + 2.0 * p.J * std::ldexp(1.0, -static_cast<int>(p.L) - 1);
