@@ -382,4 +382,31 @@ TEST_CASE("bad tables are refused, naming the owner, the column and the row") {
   e = tfe_test::error_of<tfe::player_error>([&] { run(ok, {{INFINITY, 2.0}}); });
   CHECK(tfe_test::contains(e, "bob"));
   CHECK(tfe_test::contains(e, "#0"));
+  // Bad arguments of the statistics themselves (public, so every player refuses them alike).
+  auto stat = [&](auto&& fn) {
+    tfe::run_local<P>(players<P>(), [&](auto& s) {
+      auto t = tfe::stats::define_table(s, "alice", [&] { return ok; });
+      fn(s, t.values);
+    });
+  };
+  e = tfe_test::error_of<tfe::player_error>([&] {
+    stat([](auto&, const auto& x) { (void)tfe::stats::histogram(x, {{0.0, 1.0}, {0.0, 2.0, 1.0}}); });
+  });
+  CHECK(tfe_test::contains(e, "column #1 has 3 edges"));
+  e = tfe_test::error_of<tfe::player_error>([&] {
+    stat([](auto&, const auto& x) { (void)tfe::stats::histogram(x, {{0.0, 1.0}, {2.0, 1.0}}); });
+  });
+  CHECK(tfe_test::contains(e, "not strictly increasing"));
+  e = tfe_test::error_of<tfe::player_error>(
+      [&] { stat([](auto&, const auto& x) { (void)tfe::stats::describe(x, "nobody"); }); });
+  CHECK(tfe_test::contains(e, "nobody"));
+  e = tfe_test::error_of<tfe::player_error>([&] {
+    stat([](auto&, const auto& x) { (void)tfe::stats::quantiles(tfe::reshape(x, {-1}), {0.5, 1.5}); });
+  });
+  CHECK(tfe_test::contains(e, "level 1.5 is outside [0, 1]"));
+  e = tfe_test::error_of<tfe::player_error>(
+      [&] { stat([](auto&, const auto& x) { (void)tfe::stats::group_by_public(x, {1.0}, 1); }); });
+  CHECK(tfe_test::contains(e, "1 categories for 2 rows"));
+  e = tfe_test::error_of<tfe::player_error>([&] { run(ok, ok, {"age"}); });
+  CHECK(tfe_test::contains(e, "2 columns but 1 column names"));
 }

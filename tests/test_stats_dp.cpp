@@ -3,7 +3,7 @@
 //      p_j = 1/(1 + e^(λ·2^j)) at 2^-60, bad parameters are refused;
 //  (b) the distribution: thousands of samples under plain (one contributor), pond (two) and aby3
 //      (three) pass a χ² test against P(N = z) = (1 − q)/(1 + q)·q^|z| and match its variance;
-//  (c) no server holds the noise: no frame a server receives while the noise is sampled contains a
+//  (c) no server holds the noise (pond, securenn, aby3): no frame a server receives while the noise is sampled contains a
 //      noise value (any byte offset), and a server's parts of the noise are not the noise; the
 //      noise differs between runs (fresh private streams);
 //  (d) clip_columns is exact against per-column clipping.
@@ -17,6 +17,7 @@ namespace {
 
 using plain64 = tfe::plain<tfe::ring64>;
 using pond64 = tfe::pond<tfe::ring64>;
+using securenn64 = tfe::securenn<tfe::ring64>;
 using aby3_64 = tfe::aby3<tfe::ring64>;
 
 template <class P>
@@ -109,7 +110,7 @@ TEST_CASE_TEMPLATE("(b) the noise has the discrete Laplace distribution", P, pla
   CHECK(std::fabs(sq / n - var) < 0.1 * var);
 }
 
-TEST_CASE_TEMPLATE("(c) no server holds the noise in the clear", P, pond64, aby3_64) {
+TEST_CASE_TEMPLATE("(c) no server holds the noise in the clear", P, pond64, securenn64, aby3_64) {
   using R = tfe::ring64;
   const auto plan = tfe::stats::plan_discrete_laplace(1.0, 1e-9, 1.0, cfg64);  // D = 65536 ulps
   const std::size_t n = 512;
