@@ -55,8 +55,10 @@ std::pair<private_tensor<P>, private_tensor<P>> centered(const private_tensor<P>
 /// Column variances, shape (k), with `ddof` (1: the sample variance, as pandas; 0: numpy's default).
 /// Math: two passes, Σ(x − mean)²/(n − ddof): the private mean is subtracted before squaring, which
 /// avoids the cancellation of Σx²/n − mean² (n·mean² can dwarf the variance). Cost: the mean, one
-/// product round on n·k elements (one truncation each), div_count. Error ≤ var·2^-f + 2|mean err|·
-/// mean|d| + 6·2^-f; practically (n·2^-f truncation noise averaged) ≤ var·2^-f + 8·2^-f.
+/// product round on n·k elements (one truncation each), div_count. Error: with the mean's error e
+/// (≤ |mean|·2^-f + 4·2^-f), Σ(x − mean − e)² = Σ(x − mean)² + n·e² (the cross term vanishes), each
+/// truncated square adds ≤ 2 ulps and div_count var·2^-f + 4·2^-f, so
+/// |v̂ − var| ≤ var·2^-f + e² + 7·2^-f (tested with var·2^-f + 2|mean|·2^-f + 8·2^-f).
 /// Requires var < 2^I (32768 ring64: std < 181): pre-scale wider columns.
 template <protocol P>
 private_tensor<P> column_variance(const private_tensor<P>& x, unsigned ddof = 1) {
