@@ -407,27 +407,14 @@ class channel {
   /// (and maps no new pages) in a steady state. The smallest spare that fits is taken.
   static constexpr std::size_t spare_frames = 4, spare_bytes = std::size_t(128) << 20, spare_min = 64 << 10;
   frame spare_frame(std::size_t payload) {
-    std::size_t best = m_spare.size();
-    for (std::size_t i = 0; i < m_spare.size(); ++i)
-      if (m_spare[i].capacity() >= payload + detail::frame_fixed_header &&
-          (best == m_spare.size() || m_spare[i].capacity() < m_spare[best].capacity()))
-        best = i;
-    if (best == m_spare.size()) return payload >= spare_min ? do_reuse(payload + frame_header_bytes(1)) : frame{};
-    frame f = std::move(m_spare[best]);
-    m_spare.erase(m_spare.begin() + static_cast<std::ptrdiff_t>(best));
-    m_spare_bytes -= f.capacity();
+    frame f = m_spare.take(payload + detail::frame_fixed_header);
+    if (f.capacity() == 0 && payload >= spare_min) f = do_reuse(payload + frame_header_bytes(1));
     return f;
   }
   void keep_spare(frame&& f) {
     if (f.capacity() < spare_min) return;
-    if (f.capacity() > spare_bytes) return do_recycle(std::move(f));
-    while (!m_spare.empty() && (m_spare.size() >= spare_frames || m_spare_bytes + f.capacity() > spare_bytes)) {
-      m_spare_bytes -= m_spare.front().capacity();  // the oldest goes (to the transport, if it reuses frames)
-      do_recycle(std::move(m_spare.front()));
-      m_spare.erase(m_spare.begin());
-    }
-    m_spare_bytes += f.capacity();
-    m_spare.push_back(std::move(f));
+    // the frames that go (the oldest, or f when it is too large) go to the transport, if it reuses them
+    m_spare.put(std::move(f), [this](frame&& gone) { do_recycle(std::move(gone)); });
   }
 
   void count_recv(std::size_t payload) {
@@ -445,8 +432,7 @@ class channel {
   channel_options m_options;
   statistics m_stats;
   std::vector<open_scope> m_scopes;
-  std::vector<frame> m_spare;  // received frames kept for reuse (spare_frame, keep_spare)
-  std::size_t m_spare_bytes = 0;
+  frame_pool m_spare{spare_frames, spare_bytes};  // received frames kept for reuse (spare_frame, keep_spare)
   bool m_last_was_send = false;
   trace_recorder* m_trace = nullptr;
   std::atomic<std::int64_t> m_waiting_for{-1};  // activity(): the peer a receive waits for

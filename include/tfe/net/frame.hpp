@@ -16,6 +16,7 @@
 #include "tfe/detail/xtensor.hpp"
 #include "tfe/ring/ring_traits.hpp"
 
+#include <cstddef>
 #include <cstdint>
 #include <cstring>
 #include <vector>
@@ -23,6 +24,45 @@
 namespace tfe {
 
 using frame = std::vector<std::uint8_t>;
+
+/// Frames kept for reuse, bounded: at most max_frames, max_bytes of capacity in all. put() keeps a
+/// frame and hands every frame that has to go (the oldest first, or the new one when it alone exceeds
+/// max_bytes) to `gone`; take() hands out the smallest kept frame of at least `capacity`, or an empty
+/// frame. The channel's spares and the in-memory network's shared pool are both one of these.
+class frame_pool {
+ public:
+  frame_pool(std::size_t max_frames, std::size_t max_bytes) : m_max_frames(max_frames), m_max_bytes(max_bytes) {}
+
+  template <class Gone>
+  void put(frame&& f, Gone&& gone) {
+    if (f.capacity() > m_max_bytes) return gone(std::move(f));
+    while (!m_frames.empty() && (m_frames.size() >= m_max_frames || m_bytes + f.capacity() > m_max_bytes)) {
+      m_bytes -= m_frames.front().capacity();
+      gone(std::move(m_frames.front()));
+      m_frames.erase(m_frames.begin());
+    }
+    m_bytes += f.capacity();
+    m_frames.push_back(std::move(f));
+  }
+
+  frame take(std::size_t capacity) {
+    std::size_t best = m_frames.size();
+    for (std::size_t i = 0; i < m_frames.size(); ++i)
+      if (m_frames[i].capacity() >= capacity &&
+          (best == m_frames.size() || m_frames[i].capacity() < m_frames[best].capacity()))
+        best = i;
+    if (best == m_frames.size()) return {};
+    frame f = std::move(m_frames[best]);
+    m_frames.erase(m_frames.begin() + static_cast<std::ptrdiff_t>(best));
+    m_bytes -= f.capacity();
+    return f;
+  }
+
+ private:
+  std::size_t m_max_frames, m_max_bytes;
+  std::vector<frame> m_frames;
+  std::size_t m_bytes = 0;
+};
 
 namespace detail {
 

@@ -109,28 +109,15 @@ class memory_network {
   /// at most pool_frames of at least pool_min bytes, pool_bytes in all; the oldest goes first.
   static constexpr std::size_t pool_frames = 8, pool_bytes = std::size_t(512) << 20, pool_min = std::size_t(1) << 20;
   void recycle(frame&& f) {
-    if (f.capacity() < pool_min || f.capacity() > pool_bytes) return;
+    if (f.capacity() < pool_min) return;
     std::lock_guard lock(m_pool_mutex);
-    while (!m_pool.empty() && (m_pool.size() >= pool_frames || m_pool_total + f.capacity() > pool_bytes)) {
-      m_pool_total -= m_pool.front().capacity();
-      m_pool.erase(m_pool.begin());
-    }
-    m_pool_total += f.capacity();
-    m_pool.push_back(std::move(f));
+    m_pool.put(std::move(f), [](frame&&) {});  // the oldest frames beyond the bounds are freed
   }
   /// The smallest pooled frame of at least `bytes` capacity, or an empty frame.
   frame reuse(std::size_t bytes) {
     if (bytes < pool_min) return {};
     std::lock_guard lock(m_pool_mutex);
-    std::size_t best = m_pool.size();
-    for (std::size_t i = 0; i < m_pool.size(); ++i)
-      if (m_pool[i].capacity() >= bytes && (best == m_pool.size() || m_pool[i].capacity() < m_pool[best].capacity()))
-        best = i;
-    if (best == m_pool.size()) return {};
-    frame f = std::move(m_pool[best]);
-    m_pool.erase(m_pool.begin() + static_cast<std::ptrdiff_t>(best));
-    m_pool_total -= f.capacity();
-    return f;
+    return m_pool.take(bytes);
   }
 
   /// Closes every mailbox: all waiting and future receives that find no frame throw channel_error.
@@ -163,8 +150,7 @@ class memory_network {
   std::vector<const channel*> m_members;    // the live channel of each player, or null
   std::vector<std::atomic<bool>> m_failed;  // per player: its channel was destroyed by an exception
   std::mutex m_pool_mutex;
-  std::vector<frame> m_pool;  // recycled frames (recycle, reuse)
-  std::size_t m_pool_total = 0;
+  frame_pool m_pool{pool_frames, pool_bytes};  // recycled frames (recycle, reuse)
 };
 
 /// One player's channel over a memory_network.

@@ -79,11 +79,17 @@ struct zp_const {
 /// How many values below `range` one 32-bit draw yields in sample_below: the largest t ≤ 4 with
 /// range^t ≤ 2^32 whose rejection rate (2^32 mod range^t)/2^32 is at most 1/256 (t = 4 for 66 and 67,
 /// t = 3 for 131).
+/// range^t (t ≤ 4, range ≤ 256: no overflow).
+constexpr std::uint64_t power_of(unsigned range, unsigned t) {
+  std::uint64_t pw = 1;
+  for (unsigned q = 0; q < t; ++q) pw *= range;
+  return pw;
+}
+
 inline unsigned values_per_draw(unsigned range) {
   const std::uint64_t two32 = std::uint64_t{1} << 32;
   for (unsigned t = 4; t > 1; --t) {
-    std::uint64_t pw = 1;
-    for (unsigned q = 0; q < t; ++q) pw *= range;
+    const std::uint64_t pw = power_of(range, t);
     if (pw <= two32 && (two32 % pw) * 256 <= two32) return t;
   }
   return 1;
@@ -130,9 +136,7 @@ inline void sample_below(prg& g, unsigned range, std::uint8_t lo, std::uint8_t* 
   TFE_ENFORCE(range >= 1 && range + lo <= 256, error, "sample_below: range ", range, " from ", unsigned(lo),
               " does not fit a byte");
   const unsigned t = values_per_draw(range);
-  std::uint64_t pw = 1;
-  for (unsigned q = 0; q < t; ++q) pw *= range;
-  const auto reject_below = static_cast<std::uint32_t>((std::uint64_t{1} << 32) % pw);
+  const auto reject_below = static_cast<std::uint32_t>((std::uint64_t{1} << 32) % power_of(range, t));
   for (std::size_t done = 0; done < m;) {
     const std::size_t c = std::min(sample_scratch::chunk * t, m - done);  // values of this chunk
     const std::size_t d = (c + t - 1) / t;                                // draws
@@ -168,20 +172,7 @@ inline void sample_below(prg& g, unsigned range, std::uint8_t lo, std::uint8_t* 
   sample_below(g, range, lo, out, m, sc);
 }
 
-/// m values uniform in [lo, p) from g (lo = 1 gives Z_p^*); see sample_below.
-inline zp_vec uniform_zp(prg& g, unsigned p, std::size_t m, unsigned lo = 0) {
-  zp_vec out(m);
-  if (m != 0) sample_below(g, p - lo, static_cast<std::uint8_t>(lo), out.data(), m);
-  return out;
-}
-
-/// Bytes packed 8 per little-endian uint64 word (the host is little-endian, as ring_traits assumes).
-inline xt::xarray<std::uint64_t> pack_bytes(const zp_vec& v) {
-  xt::xarray<std::uint64_t> out = xt::zeros<std::uint64_t>(shape_t{(v.size() + 7) / 8});
-  if (!v.empty()) std::memcpy(out.data(), v.data(), v.size());
-  return out;
-}
-
+/// The first m bytes of received words as Z_p values (tests read recorded messages with it).
 inline zp_vec unpack_bytes(const xt::xarray<std::uint64_t>& w, std::size_t m, const std::string& from) {
   TFE_ENFORCE(w.dimension() == 1 && w.size() == (m + 7) / 8, protocol_error, "expected ", (m + 7) / 8,
               " words of Z_p values from '", from, "' but got ", w.size());
@@ -230,14 +221,6 @@ struct odd_ring {
 };
 
 // ---- the helper's dealing (seed-compressed) -----------------------------------------------------
-
-template <class S>
-xt::xarray<std::uint64_t> recv_words(S& s, std::size_t from, std::size_t words) {
-  auto t = s.net().template recv<std::uint64_t>(from);
-  TFE_ENFORCE(t.dimension() == 1 && t.size() == words, protocol_error, "expected ", words, " words from '",
-              s.name_of(from), "' but got ", t.size());
-  return t;
-}
 
 template <class R, class S>
 ring_tensor<R> recv_ring(S& s, std::size_t from, const shape_t& shape) {

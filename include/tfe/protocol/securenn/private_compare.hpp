@@ -223,18 +223,6 @@ decltype(auto) private_compare_messages(S& s, std::size_t m, F&& f) {
   });
 }
 
-/// The d values the helper reconstructs (d0 + d1 mod p, at zp_index(e, t, n, k)), for tests.
-template <class R, class S>
-zp_vec private_compare_receive_d(S& s, std::size_t n, unsigned k) {
-  using F = zp_const<prime<R>>;
-  const std::size_t m = n * k;
-  return private_compare_messages(s, m, [&](const std::uint8_t* d0, const std::uint8_t* d1) {
-    zp_vec d(m);
-    for (std::size_t i = 0; i < m; ++i) d[i] = F::add(d0[i], d1[i]);
-    return d;
-  });
-}
-
 /// Helper side: β' = β ⊕ [x > r] per element (1 iff some d_i is 0).
 template <class R, class S>
 std::vector<std::uint8_t> private_compare_receive(S& s, std::size_t n, unsigned k) {
