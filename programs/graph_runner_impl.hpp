@@ -14,8 +14,9 @@ std::vector<std::string> graph_players_of() {
   return p;
 }
 
+/// run_graph under P; `prepare` runs first in every player's session (the planner sets its cost model).
 template <protocol P>
-graph_result run_graph_as(const graph_request& rq) {
+graph_result run_graph_prepared(const graph_request& rq, const std::function<void(session<P>&)>& prepare) {
   graph_result r;
   r.players = graph_players_of<P>();
   std::optional<std::vector<xt::xarray<double>>> outputs;
@@ -24,6 +25,7 @@ graph_result run_graph_as(const graph_request& rq) {
   auto stats = run_program<P>(
       rq.launch, r.players,
       [&](session<P>& s) {
+        if (prepare) prepare(s);
         auto model = graph::share_model(s, model_owner, rq.load_model);
         // The client says how many examples there are (public: the batch shapes show it anyway).
         std::vector<xt::xarray<double>> inputs;
@@ -79,12 +81,20 @@ graph_result run_graph_as(const graph_request& rq) {
           }
           outputs.emplace(std::move(outs));
         }
-        return s.stats();
+        return std::make_pair(s.stats(), simulated_seconds(s));
       },
       base);
-  r.stats.assign(stats.begin(), stats.end());
+  for (auto& st : stats) {
+    r.stats.push_back(st ? std::optional<statistics>(st->first) : std::nullopt);
+    r.simulated_seconds.push_back(st ? st->second : std::nullopt);
+  }
   if (outputs) r.outputs = std::move(*outputs);
   return r;
+}
+
+template <protocol P>
+graph_result run_graph_as(const graph_request& rq) {
+  return run_graph_prepared<P>(rq, {});
 }
 
 }  // namespace tfe::programs

@@ -124,6 +124,11 @@ int main(int argc, char** argv) {
       std::cout << "  " << std::setw(18) << r.players[p] << std::setw(14) << megabytes(t.bytes_sent) << std::setw(16)
                 << megabytes(t.bytes_received) << t.rounds << "\n";
     }
+    double simulated = 0;
+    for (const auto& t : r.simulated_seconds)
+      if (t) simulated = std::max(simulated, *t);
+    if (simulated > 0)
+      std::cout << "  simulated network time (the slowest player's): " << std::setprecision(3) << simulated << " s\n";
     return 0;
   });
 }

@@ -185,6 +185,36 @@ class channel {
     return b;
   }
 
+  /// What one op sends and receives at this player, as a cost model predicts it (tfe/plan/planning.hpp).
+  struct predicted_traffic {
+    std::uint64_t bytes_sent = 0, bytes_received = 0, messages_sent = 0, messages_received = 0;
+    std::uint64_t rounds = 0;       // send runs, counted as in a scope of its own
+    bool opens_with_send = false;   // its first message is a send (else a receive)
+    bool closes_with_send = false;  // its last message is a send
+  };
+  /// Counts predicted traffic as if its messages had been sent and received (nothing is): a planner
+  /// runs a program over a protocol that only predicts its messages, and reads the same statistics.
+  /// The rounds follow the rule of send_frame: a run of sends that continues this player's last one
+  /// (it ended on a send, the op opens with one) is no new round in the total nor in a scope that has
+  /// sent before. Frame headers are not predicted (frame_bytes_sent is left alone).
+  void count_predicted(const predicted_traffic& t) {
+    if (t.messages_sent + t.messages_received == 0) return;
+    const bool continues = m_last_was_send && t.opens_with_send && t.rounds > 0;
+    auto add = [&](op_stats& s, bool merge) {
+      s.bytes_sent += t.bytes_sent;
+      s.bytes_received += t.bytes_received;
+      s.messages_sent += t.messages_sent;
+      s.messages_received += t.messages_received;
+      s.rounds += t.rounds - (merge ? 1 : 0);
+    };
+    add(m_stats.total, continues);
+    for (auto& sc : m_scopes) {
+      add(m_stats.by_tag[sc.tag], continues && sc.has_sent);
+      sc.has_sent = sc.has_sent || t.messages_sent > 0;
+    }
+    m_last_was_send = t.closes_with_send;
+  }
+
   /// Closes this player's side: every receiver blocked on a message from this player wakes up with a
   /// channel_error. Idempotent.
   void close() { do_close(); }

@@ -24,6 +24,17 @@ struct aby3_costs {
   using op_cost = costs::op_cost;
   static constexpr std::uint64_t ell = ring_traits<R>::bits, E = ell / 8, lg = costs::ceil_log2(ell);
 
+  /// The session's set-up of the ABY3 streams (arithmetic.hpp's state), player `who` of `players`:
+  /// server 0 sends a 16-byte seed to servers 1 and 2, and so does every input player (players 3 on);
+  /// servers 1 and 2 receive 1 + (players − 3) seeds. Counted in addition to the session's own
+  /// pairwise seeds (session.hpp).
+  static constexpr player_cost setup(std::size_t players, std::size_t who) {
+    constexpr std::uint64_t seed = 16;
+    const std::uint64_t inputs = players - 3;
+    if (who == 0 || who >= 3) return {2 * seed, 0, 2, 0, 1};
+    return {0, (1 + inputs) * seed, 0, 1 + inputs, 0};
+  }
+
   /// Player `who` (of `players`) while `owner` inputs n values of an ndim-dimensional shape, 1 hop
   /// (input_latency). A server o sends x_o (n·E) to server o + 2 (x_{o+1}, x_{o+2} come from PRG
   /// streams); an input player sends n·E to server 1 and to server 2 (2 messages: with one, the other

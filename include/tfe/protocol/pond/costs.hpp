@@ -47,6 +47,14 @@ struct pond_costs {
     return who == receiver ? player_cost{0, 2 * b, 0, 2, 0} : player_cost{};
   }
 
+  /// reveal_all: the servers swap their shares (n·E each way) and send the re-randomized pair of
+  /// reveal() to each of the players − 2 other players, who receive 2n·E. 1 round.
+  static constexpr player_cost reveal_all(std::uint64_t n, std::size_t players, std::size_t who) {
+    const std::uint64_t b = n * E, others = players - 2;
+    if (who < 2) return {(1 + others) * b, b, 1 + others, 1, 1};
+    return {0, 2 * b, 0, 2, 0};
+  }
+
   /// A bilinear op z = op(x, y) with `out` = |z| outputs (Beaver 1991, seed-compressed triples):
   /// each server opens its `opened` masked operand elements (e = x − a, f = y − b: |x| + |y|) to the
   /// other in `messages` messages (1 when one operand is already masked); the crypto producer sends

@@ -33,6 +33,7 @@ struct securenn_costs : private pond_costs<R> {
   using base::mul;
   using base::product;
   using base::reveal;
+  using base::reveal_all;
   using base::truncation;
 
   /// Bytes of a message of m Z_p values (fields.hpp: zp_words(m) words).

@@ -1,0 +1,166 @@
+// tfe/plan/planning.hpp: planning<R>, a protocol that runs a program's ops without any cryptography
+// and counts, at every player, the traffic that the protocol of a cost model (tfe/plan/cost_model.hpp)
+// would send and receive there: the statistics of a planned run are the predicted statistics.
+//
+// How. Every player runs the program as usual (the session's own messages, i.e. the seeds, the public
+// shapes and anything the program sends itself, are real and counted as usual). The hooks send
+// nothing; each asks the cost model what its protocol would send and receive at this player and counts
+// it on the channel (channel::count_predicted). Values are not computed: player 0 holds zeros of the
+// right shapes, the others hold nothing (like plain's non-holders), so every op runs its own control
+// flow and calls the same hooks with the same shapes as under the real protocol: ops never branch on
+// secret values, only on shapes and public values. Only the products are evaluated (at player 0, on
+// the zeros) when state::product_seconds is set, to time this machine's local kernels for the
+// planner's time estimate.
+//
+// Exactness. Bytes, messages and rounds equal a real run's whenever the cost model's formulas do (they
+// are checked against measured runs per hook by tests/test_*_costs.cpp, and as a whole graph by
+// tests/test_plan.cpp); frame header bytes are not predicted.
+#pragma once
+
+#include "tfe/plan/cost_model.hpp"
+#include "tfe/protocol/protocol.hpp"
+#include "tfe/session.hpp"
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace tfe {
+
+template <class R>
+struct planning {
+  using ring = R;
+  using parts_type = std::vector<ring_tensor<R>>;
+  using session_type = session<planning<R>>;
+  static constexpr std::size_t min_players = 3;
+
+  static std::string name() { return "planning<" + ring_traits<R>::name() + ">"; }
+  static std::string roles() { return "the planned protocol's three players, then input/output players"; }
+  /// Position names only: a planner reports the cost model's own names (cost_model::players).
+  static std::vector<std::string> default_players() { return {"player0", "player1", "player2"}; }
+
+  struct state {
+    /// The protocol whose traffic is counted; set before the first op (tfe::plan does).
+    const plan::cost_model* model = nullptr;
+    /// When set, player 0 evaluates every product on its zeros and adds the seconds here.
+    double* product_seconds = nullptr;
+    /// When set (at player 0), every hook's critical path is added here for the time estimate.
+    plan::timeline* timeline = nullptr;
+    state() = default;
+    explicit state(session_type&) {}
+  };
+
+  static bool holds_value(const session_type& s) { return s.id() == 0; }
+  static int public_component(const session_type& s) { return holds_value(s) ? 0 : -1; }
+  static parts_type zero_parts(const session_type& s, const shape_t& shape) {
+    if (!holds_value(s)) return {};
+    return {ring_tensor<R>(xt::zeros<R>(shape))};
+  }
+
+  static parts_type share_input(session_type& s, std::size_t owner, const ring_tensor<R>*, const shape_t& shape) {
+    count(
+        s, [&](std::size_t who) { return model(s).input(shape_size(shape), owner, s.num_players(), who); },
+        plan::timeline::kind::input);
+    return zero_parts(s, shape);
+  }
+  static std::optional<ring_tensor<R>> reveal(session_type& s, const parts_type&, const shape_t& shape,
+                                              std::size_t receiver) {
+    count(s, [&](std::size_t who) { return model(s).reveal(shape_size(shape), receiver, who); });
+    if (s.id() != receiver) return std::nullopt;
+    return ring_tensor<R>(xt::zeros<R>(shape));
+  }
+  static ring_tensor<R> reveal_all(session_type& s, const parts_type&, const shape_t& shape) {
+    count(s, [&](std::size_t who) { return model(s).reveal_all(shape_size(shape), s.num_players(), who); });
+    return ring_tensor<R>(xt::zeros<R>(shape));
+  }
+
+  /// A masked operand: only that it is one matters to the costs.
+  struct mask_type {};
+  static mask_type mask(session_type& s, const parts_type&, const shape_t& shape) {
+    count(s, [&](std::size_t who) { return model(s).mask(shape_size(shape), who); });
+    return {};
+  }
+
+  template <class Op>
+  static parts_type bilinear(session_type& s, const parts_type& x, const parts_type& y, const shape_t& xs,
+                             const shape_t& ys, const shape_t& zs, Op&& op) {
+    return bilinear_masked(s, &x, nullptr, &y, nullptr, xs, ys, zs, op);
+  }
+  template <class Op>
+  static parts_type bilinear_masked(session_type& s, const parts_type* x, const mask_type* xm, const parts_type* y,
+                                    const mask_type* ym, const shape_t& xs, const shape_t& ys, const shape_t& zs,
+                                    Op&& op) {
+    count(s, [&](std::size_t who) {
+      return model(s).product(shape_size(xs), shape_size(ys), shape_size(zs), xm != nullptr, ym != nullptr, who);
+    });
+    return product_here(s, *x, *y, zs, op);
+  }
+  /// The fixed-point product: fused under a protocol that fuses it (ABY3), else as ops/arithmetic.hpp's
+  /// truncated_product does it: the product, then the truncation in a scope "truncate".
+  template <class Op>
+  static parts_type bilinear_truncated(session_type& s, const parts_type* x, const mask_type* xm, const parts_type* y,
+                                       const mask_type* ym, const shape_t& xs, const shape_t& ys, const shape_t& zs,
+                                       Op&& op) {
+    if (model(s).fused_truncation()) {
+      count(s, [&](std::size_t who) { return model(s).product_truncated(shape_size(zs), who); });
+      return product_here(s, *x, *y, zs, op);
+    }
+    auto z = bilinear_masked(s, x, xm, y, ym, xs, ys, zs, op);
+    auto scope = s.op_scope("truncate");
+    return truncate(s, z, zs);
+  }
+  static parts_type truncate(session_type& s, const parts_type& x, const shape_t& shape) {
+    count(s, [&](std::size_t who) { return model(s).truncate(shape_size(shape), who); });
+    return x;
+  }
+  static parts_type sign_bit(session_type& s, const parts_type&, const shape_t& shape, unsigned width) {
+    count(
+        s, [&](std::size_t who) { return model(s).sign(shape_size(shape), width, who); },
+        plan::timeline::kind::comparison);
+    return zero_parts(s, shape);
+  }
+  static parts_type zero_bit(session_type& s, const parts_type&, const shape_t& shape, unsigned width) {
+    count(
+        s, [&](std::size_t who) { return model(s).zero(shape_size(shape), width, who); },
+        plan::timeline::kind::comparison);
+    return zero_parts(s, shape);
+  }
+
+ private:
+  static const plan::cost_model& model(session_type& s) {
+    auto* m = s.state().model;
+    TFE_ENFORCE(m != nullptr, config_error, name(), " at '", s.name(),
+                "': no cost model set (plan a program through tfe::plan, which sets state().model)");
+    return *m;
+  }
+  /// Counts this player's part of a hook (`part(who)` for who = this player); at player 0 with a
+  /// timeline, also adds the hook's critical path (plan::timeline::add).
+  template <class Part>
+  static void count(session_type& s, Part&& part, plan::timeline::kind kind = plan::timeline::kind::other) {
+    s.net().count_predicted(part(s.id()));
+    if (plan::timeline* t = s.state().timeline) {
+      std::vector<plan::traffic> all(s.num_players());
+      for (std::size_t who = 0; who < all.size(); ++who) all[who] = part(who);
+      t->add(all, kind);
+    }
+  }
+
+  template <class Op>
+  static parts_type product_here(session_type& s, const parts_type& x, const parts_type& y, const shape_t& zs, Op& op) {
+    if (!holds_value(s)) return {};
+    if (double* seconds = s.state().product_seconds) {
+      const auto start = std::chrono::steady_clock::now();
+      ring_tensor<R> z = op(x.at(0), y.at(0));
+      *seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      TFE_ENFORCE(shape_of(z) == zs, protocol_error, name(), ": a product of shape ", shape_str(shape_of(z)), " where ",
+                  shape_str(zs), " was announced");
+      return {std::move(z)};
+    }
+    return zero_parts(s, zs);
+  }
+};
+
+static_assert(protocol<planning<ring64>> && fused_truncation<planning<ring64>>);
+
+}  // namespace tfe

@@ -1,0 +1,204 @@
+// programs/plan.cpp: plan_graph (plan.hpp): the graph under tfe::planning<R> per protocol.
+#include "plan.hpp"
+
+#include "graph_runner_planning.hpp"
+
+#include "tfe/graph/builder.hpp"
+#include "tfe/graph/model.hpp"
+
+#include <algorithm>
+#include <set>
+
+namespace tfe::programs {
+
+std::vector<xt::xarray<double>> zero_inputs(const graph::graph& g, std::size_t examples) {
+  std::vector<xt::xarray<double>> out;
+  for (const auto& in : g.inputs) {
+    shape_t shape;
+    for (std::size_t a = 0; a < in.dims.size(); ++a) {
+      const std::int64_t d = in.dims[a];
+      TFE_ENFORCE(d >= 0 || a == 0, config_error, g.source, ": input '", in.name, "' has dims ",
+                  graph::dims_str(in.dims), ": only axis 0 (the batch) may be fixed at run time for the planner");
+      shape.push_back(d >= 0 ? static_cast<std::size_t>(d) : examples);
+    }
+    out.push_back(xt::zeros<double>(shape));
+  }
+  return out;
+}
+
+graph_result measure_graph(const plan_request& request, const std::string& protocol, const std::string& network) {
+  const graph::saved_graph model = request.load_model();
+  const auto inputs = zero_inputs(model.g, request.examples);
+  graph_request rq;
+  rq.protocol = protocol;
+  rq.batch = request.batch;
+  rq.load_model = [&] { return model; };
+  rq.load_inputs = [&] { return inputs; };
+  rq.launch.simulate = network;
+  return run_graph(rq);
+}
+
+namespace {
+
+std::vector<op_cost_share> op_shares(const graph::graph& g, const std::vector<std::optional<statistics>>& stats) {
+  std::set<std::string> types;
+  for (const auto& n : g.nodes) types.insert(n.op_type);
+  std::vector<op_cost_share> out;
+  for (const auto& t : types) {
+    op_cost_share c{t};
+    for (const auto& st : stats) {
+      if (!st) continue;
+      const auto& s = st->tag(t);
+      c.bytes_sent += s.bytes_sent;
+      c.rounds = std::max(c.rounds, s.rounds);
+      c.calls = std::max(c.calls, s.calls);
+    }
+    out.push_back(c);
+  }
+  std::stable_sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.bytes_sent > b.bytes_sent; });
+  return out;
+}
+
+std::uint64_t max_bytes_moved(const std::vector<op_stats>& per_player) {
+  std::uint64_t m = 0;
+  for (const auto& s : per_player) m = std::max(m, s.bytes_sent + s.bytes_received);
+  return m;
+}
+
+/// A graph run under a real protocol over a simulated network (by default without latency or
+/// bandwidth limits: then its time is the critical path's compute): the slowest player's seconds, and
+/// the busiest player's bytes sent and received.
+std::pair<double, std::uint64_t> timed_run(const std::string& protocol, const graph::saved_graph& g,
+                                           std::size_t examples, const std::string& network = "0:0") {
+  graph_request rq;
+  rq.protocol = protocol;
+  rq.load_model = [&] { return g; };
+  const auto inputs = zero_inputs(g.g, examples);
+  rq.load_inputs = [&] { return inputs; };
+  rq.launch.simulate = network;
+  const auto r = run_graph(rq);
+  double seconds = 0;
+  std::vector<op_stats> totals;
+  for (std::size_t p = 0; p < r.stats.size(); ++p) {
+    if (r.simulated_seconds[p]) seconds = std::max(seconds, *r.simulated_seconds[p]);
+    if (r.stats[p]) totals.push_back(r.stats[p]->total);
+  }
+  return {seconds, max_bytes_moved(totals)};
+}
+
+/// Deterministic weights in [−1, 1) for the calibration graph (their values do not matter).
+xt::xarray<double> calibration_weights(std::size_t rows, std::size_t cols) {
+  xt::xarray<double> w = xt::zeros<double>(shape_t{rows, cols});
+  for (std::size_t i = 0; i < w.size(); ++i) w.flat(i) = static_cast<double>(i % 17) / 8.5 - 1.0;
+  return w;
+}
+
+}  // namespace
+
+compute_calibration calibrate(const std::string& protocol) {
+  const auto costs = plan::make_cost_model(protocol);  // a protocol the planner covers
+  compute_calibration c;
+  // Slopes between a small and a 4x larger run, so that the fixed costs (set-up, threads) drop out.
+  graph::builder relu("calibration: Relu");
+  relu.output(relu.op("Relu", {relu.input("x", {-1, 4096})}));
+  const auto relu_graph = relu.build();
+  const std::size_t small = 8, large = 32;  // 2^15 and 2^17 values
+  const auto [t0, b0] = timed_run(protocol, relu_graph, small);
+  const auto [t1, b1] = timed_run(protocol, relu_graph, large);
+  c.seconds_per_byte = b1 > b0 ? std::max(0.0, t1 - t0) / static_cast<double>(b1 - b0) : 0;
+  plan_request pr;
+  pr.load_model = [&] { return relu_graph; };
+  pr.protocols = {protocol};
+  pr.examples = large;
+  pr.networks.clear();
+  pr.time_products = false;
+  const auto critical = plan_graph(pr).at(0).critical;
+  const network_model latency = network_model::parse("40:0"), bandwidth = network_model::parse("0:100");
+  // The other hooks (input, product, output) at factor 1; what remains is the comparisons'.
+  const auto& cmp = critical.comparisons;
+  const auto& rest = critical.others;
+  const double hop_seconds = static_cast<double>(cmp.hops) * latency.one_way_latency;
+  const double byte_seconds = bandwidth.transfer_time(cmp.bytes);
+  const double rest_hops = static_cast<double>(rest.hops) * latency.one_way_latency;
+  const double rest_bytes = bandwidth.transfer_time(rest.bytes);
+  if (hop_seconds > 0)
+    c.hop_factor = std::max(0.0, timed_run(protocol, relu_graph, large, "40:0").first - t1 - rest_hops) / hop_seconds;
+  if (byte_seconds > 0)
+    c.byte_factor =
+        std::max(0.0, timed_run(protocol, relu_graph, large, "0:100").first - t1 - rest_bytes) / byte_seconds;
+
+  graph::builder mm("calibration: MatMul");
+  mm.output(mm.op("MatMul", {mm.input("x", {-1, 512}), mm.weight("w", calibration_weights(512, 256))}));
+  const auto saved = mm.build();
+  const auto [m0, mb0] = timed_run(protocol, saved, 64);
+  const auto [m1, mb1] = timed_run(protocol, saved, 256);
+  pr.load_model = [&] { return saved; };
+  pr.time_products = true;
+  auto clear = [&](std::size_t examples) {
+    pr.examples = examples;
+    double best = 1e300;  // the fastest of three: the clear products' own time, least disturbed
+    for (int i = 0; i < 3; ++i) best = std::min(best, plan_graph(pr).at(0).product_seconds);
+    return best;
+  };
+  const double clear_slope = clear(256) - clear(64);
+  const double products = (m1 - m0) - c.seconds_per_byte * static_cast<double>(mb1 - mb0);
+  c.product_factor = clear_slope > 0 ? std::max(0.0, products) / clear_slope : 0;
+  return c;
+}
+
+std::uint64_t protocol_plan::max_bytes_sent() const {
+  std::uint64_t m = 0;
+  for (const auto& s : per_player) m = std::max(m, s.bytes_sent);
+  return m;
+}
+std::uint64_t protocol_plan::max_rounds() const {
+  std::uint64_t m = 0;
+  for (const auto& s : per_player) m = std::max(m, s.rounds);
+  return m;
+}
+
+std::vector<protocol_plan> plan_graph(const plan_request& request) {
+  TFE_ENFORCE(request.load_model != nullptr, config_error, "plan_graph: no model");
+  const graph::saved_graph model = request.load_model();
+  graph::check_supported(model.g);  // the error tfe_predict's model owner would raise, before any cost
+  const auto inputs = zero_inputs(model.g, request.examples);
+  std::vector<protocol_plan> out;
+  for (const auto& name : request.protocols) {
+    const auto costs = plan::make_cost_model(name);
+    graph_request rq;
+    rq.load_model = [&] { return model; };
+    rq.load_inputs = [&] { return inputs; };
+    rq.batch = request.batch;
+    protocol_plan p;
+    p.protocol = name;
+    double* timer = request.time_products ? &p.product_seconds : nullptr;
+    const bool wide = name.find("128") != std::string::npos;
+    auto r = wide ? run_graph_planned<ring128>(rq, *costs, timer, &p.critical)
+                  : run_graph_planned<ring64>(rq, *costs, timer, &p.critical);
+    p.players = costs->players();
+    p.players.push_back(model_owner);
+    p.players.push_back(client);
+    for (const auto& st : r.stats) p.per_player.push_back(st ? st->total : op_stats{});
+    p.ops = op_shares(model.g, r.stats);
+    if (!request.networks.empty()) {
+      p.calibration = calibrate(name);
+      for (const auto& net : request.networks) p.seconds.push_back(estimated_seconds(p, net));
+    }
+    out.push_back(std::move(p));
+  }
+  return out;
+}
+
+double estimated_seconds(const protocol_plan& plan, const network_model& net) {
+  const double compute = plan.calibration.product_factor * plan.product_seconds +
+                         plan.calibration.seconds_per_byte * static_cast<double>(max_bytes_moved(plan.per_player));
+  const auto& cmp = plan.critical.comparisons;
+  const auto& rest = plan.critical.others;
+  const double network =
+      (plan.calibration.hop_factor * static_cast<double>(cmp.hops) + static_cast<double>(rest.hops)) *
+          net.one_way_latency +
+      plan.calibration.byte_factor * net.transfer_time(cmp.bytes) + net.transfer_time(rest.bytes);
+  return compute + network;
+}
+
+}  // namespace tfe::programs

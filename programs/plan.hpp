@@ -1,0 +1,104 @@
+// programs/plan.hpp: which protocol for my model? The cost planner (tfe_plan, issue 21): a graph
+// model's bytes, messages and rounds per player under each protocol, predicted without running any
+// protocol, and the time they would take on a network.
+//
+// How: the graph runs under tfe::planning<R> (include/tfe/plan/planning.hpp), whose hooks count the
+// traffic of the chosen protocol's cost model (protocol/<name>/costs.hpp) instead of computing; the
+// session's own messages (seeds, public shapes, the graph's public parts) are real. The predicted
+// statistics equal a real run's (tests/test_plan.cpp). Time: docs/planner.md.
+#pragma once
+
+#include "graph_runner.hpp"
+
+#include "tfe/plan/cost_model.hpp"
+
+#include "tfe/graph/ir.hpp"
+#include "tfe/net/statistics.hpp"
+#include "tfe/runtime/simulated_network.hpp"
+
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace tfe::programs {
+
+struct plan_request {
+  /// The model (read once, here: the planner is every player).
+  std::function<graph::saved_graph()> load_model;
+  /// Registry names (cost_model.hpp's make_cost_model: pond, pond128, securenn, securenn128, aby3, aby3_128).
+  std::vector<std::string> protocols{"aby3", "pond", "securenn"};
+  /// Examples in all, and per batch (0: all at once), as tfe_predict's --batch.
+  std::size_t examples = 1, batch = 0;
+  /// Networks to estimate the time on.
+  std::vector<network_model> networks{network_model::lan(), network_model::wan()};
+  /// Evaluate the products on zeros at player 0 to time this machine's plaintext kernels (for the
+  /// compute part of the time estimate); off: bytes and rounds only, faster.
+  bool time_products = true;
+};
+
+/// One graph op type's share of a plan (its node scopes: everything its kernels did).
+struct op_cost_share {
+  std::string op;
+  std::uint64_t calls = 0;
+  std::uint64_t bytes_sent = 0;  // all players together
+  std::uint64_t rounds = 0;      // the most of any player
+};
+
+/// This machine's local compute per protocol, from a short calibration (calibrate()): two tiny graphs
+/// run under the real protocol over a simulated network without latency, so their simulated time is
+/// the players' compute (thread CPU time) on the critical path.
+struct compute_calibration {
+  /// Seconds of compute per byte the busiest player sends and receives (a ReLU on 2^15 values: the
+  /// comparisons' local work grows with their traffic).
+  double seconds_per_byte = 0;
+  /// Seconds of compute per second of the same products evaluated once in the clear (a 256×256
+  /// weight times 256 examples: the shares' local products, after the bytes' part).
+  double product_factor = 0;
+  /// The ReLU's measured latency and bandwidth time against its comparisons' critical path, hops · L
+  /// and bytes · 8 / bandwidth (plan::timeline), over networks with only latency (40 ms round trip) and only
+  /// bandwidth (100 Mbit/s): how far the protocol's messages overlap or queue beyond that model.
+  double hop_factor = 1, byte_factor = 1;
+};
+struct protocol_plan {
+  std::string protocol;
+  /// The protocol's players (cost_model::players), then model-owner and client.
+  std::vector<std::string> players;
+  std::vector<op_stats> per_player;
+  /// Graph op types by bytes sent, most first.
+  std::vector<op_cost_share> ops;
+  /// Seconds player 0 spent evaluating the products in the clear (time_products).
+  double product_seconds = 0;
+  /// The hooks' critical path (plan::timeline): message hops, and bytes.
+  plan::timeline critical;
+  /// The calibration of this protocol used for the estimates.
+  compute_calibration calibration;
+  /// Per network of the request: the estimated seconds (docs/planner.md's model).
+  std::vector<double> seconds;
+
+  std::uint64_t max_bytes_sent() const;
+  std::uint64_t max_rounds() const;
+};
+
+compute_calibration calibrate(const std::string& protocol);
+
+/// Zeros shaped as the graph's inputs with `examples` on a batch axis 0 fixed at run time (what the
+/// planner feeds the graph); config_error for another axis fixed only at run time.
+std::vector<xt::xarray<double>> zero_inputs(const graph::graph& g, std::size_t examples);
+
+/// The graph of `request` under a real protocol over a simulated network (launch.simulate syntax:
+/// lan, wan, RTT_MS:MBITS): the measured seconds (the slowest player's) and statistics, to compare a
+/// plan with (tfe_plan --measure, docs/planner.md).
+graph_result measure_graph(const plan_request& request, const std::string& protocol, const std::string& network);
+
+/// The plan of a graph under every protocol of the request. Throws what loading or running the graph
+/// throws (an unsupported op or shape fails as under tfe_predict, before any cost is known), and
+/// config_error for a protocol without a cost model or an input whose shape the request cannot fix.
+std::vector<protocol_plan> plan_graph(const plan_request& request);
+
+/// The estimated seconds of a plan on a network (docs/planner.md): compute from the calibration
+/// (product_factor · product_seconds + seconds_per_byte · the busiest player's bytes sent and
+/// received), plus the critical path's hops times the one-way latency and its bytes over the
+/// bandwidth.
+double estimated_seconds(const protocol_plan& plan, const network_model& net);
+
+}  // namespace tfe::programs

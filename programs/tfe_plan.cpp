@@ -1,0 +1,168 @@
+// tfe_plan: which protocol for my model? Predicts, without running any protocol, the bytes, messages
+// and rounds of every player of a private prediction with an ONNX model under each protocol, and the
+// time on a network; ends with a recommendation. docs/planner.md.
+//
+//   tfe_plan --model M.onnx [--examples N] [--batch B] [--protocol aby3,pond,securenn]
+//            [--network lan,wan,RTT_MS:MBITS] [--top 10] [--json] [--measure]
+// --measure also runs the model under each protocol over each simulated network (the real protocol,
+// zeros as inputs) and prints the measured time and bytes beside the prediction.
+#include "plan.hpp"
+
+#include "tfe/onnx/reader.hpp"
+#include "tfe/runtime/cli.hpp"
+
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+
+#include <iomanip>
+#include <iostream>
+#include <sstream>
+
+namespace {
+
+std::string megabytes(std::uint64_t b) {
+  std::ostringstream os;
+  os << std::fixed << std::setprecision(2) << static_cast<double>(b) / 1e6 << " MB";
+  return os.str();
+}
+
+nlohmann::json to_json(const std::vector<tfe::programs::protocol_plan>& plans,
+                       const std::vector<tfe::network_model>& nets, std::size_t top) {
+  nlohmann::json j = nlohmann::json::array();
+  for (const auto& p : plans) {
+    nlohmann::json jp{{"protocol", p.protocol},
+                      {"product_seconds", p.product_seconds},
+                      {"calibration",
+                       {{"seconds_per_byte", p.calibration.seconds_per_byte},
+                        {"product_factor", p.calibration.product_factor},
+                        {"hop_factor", p.calibration.hop_factor},
+                        {"byte_factor", p.calibration.byte_factor}}},
+                      {"critical_path",
+                       {{"comparison_hops", p.critical.comparisons.hops},
+                        {"comparison_bytes", p.critical.comparisons.bytes},
+                        {"other_hops", p.critical.others.hops},
+                        {"other_bytes", p.critical.others.bytes}}}};
+    for (std::size_t i = 0; i < p.players.size(); ++i) {
+      const auto& s = p.per_player[i];
+      jp["players"].push_back({{"player", p.players[i]},
+                               {"bytes_sent", s.bytes_sent},
+                               {"bytes_received", s.bytes_received},
+                               {"messages_sent", s.messages_sent},
+                               {"messages_received", s.messages_received},
+                               {"rounds", s.rounds}});
+    }
+    for (std::size_t i = 0; i < nets.size(); ++i)
+      jp["estimated_seconds"].push_back({{"network", nets[i].name}, {"seconds", p.seconds[i]}});
+    for (std::size_t i = 0; i < std::min(top, p.ops.size()); ++i)
+      jp["ops"].push_back({{"op", p.ops[i].op},
+                           {"calls", p.ops[i].calls},
+                           {"bytes_sent", p.ops[i].bytes_sent},
+                           {"rounds", p.ops[i].rounds}});
+    j.push_back(jp);
+  }
+  return j;
+}
+
+void print(const std::vector<tfe::programs::protocol_plan>& plans, const std::vector<tfe::network_model>& nets,
+           std::size_t top) {
+  for (const auto& p : plans) {
+    std::uint64_t all = 0;
+    for (const auto& s : p.per_player) all += s.bytes_sent;
+    std::cout << "\n"
+              << p.protocol << ": " << megabytes(all) << " sent in all, at most " << p.max_rounds()
+              << " rounds per player\n";
+    std::cout << "  " << std::left << std::setw(18) << "player" << std::setw(14) << "bytes sent" << std::setw(16)
+              << "bytes received" << std::setw(10) << "messages"
+              << "rounds\n";
+    for (std::size_t i = 0; i < p.players.size(); ++i) {
+      const auto& s = p.per_player[i];
+      std::cout << "  " << std::setw(18) << p.players[i] << std::setw(14) << megabytes(s.bytes_sent) << std::setw(16)
+                << megabytes(s.bytes_received) << std::setw(10) << s.messages_sent << s.rounds << "\n";
+    }
+    std::cout << "  calibration: " << std::setprecision(3) << p.calibration.seconds_per_byte * 1e9
+              << " ns of compute per byte moved, products " << p.calibration.product_factor
+              << "x their time in the clear; comparisons' hops x" << p.calibration.hop_factor << ", bytes x"
+              << p.calibration.byte_factor << "\n";
+    std::cout << "  estimated time:";
+    for (std::size_t i = 0; i < nets.size(); ++i)
+      std::cout << (i ? "," : "") << " " << nets[i].name << " " << std::setprecision(3) << p.seconds[i] << " s";
+    std::cout << "\n  most expensive ops (bytes sent by all players):\n";
+    for (std::size_t i = 0; i < std::min(top, p.ops.size()); ++i) {
+      const auto& o = p.ops[i];
+      if (o.bytes_sent == 0) break;
+      std::cout << "    " << std::setw(22) << o.op << std::setw(14) << megabytes(o.bytes_sent) << std::fixed
+                << std::setprecision(1) << std::setw(7) << 100.0 * static_cast<double>(o.bytes_sent) / all << "%  "
+                << o.rounds << " rounds, " << o.calls << " nodes\n";
+      std::cout.unsetf(std::ios::fixed);
+    }
+  }
+  if (plans.empty()) return;
+  std::cout << "\nrecommendation:\n";
+  for (std::size_t i = 0; i < nets.size(); ++i) {
+    std::size_t best = 0;
+    for (std::size_t k = 1; k < plans.size(); ++k)
+      if (plans[k].seconds[i] < plans[best].seconds[i]) best = k;
+    std::cout << "  " << nets[i].name << ": " << plans[best].protocol << " (estimated " << std::setprecision(3)
+              << plans[best].seconds[i] << " s; its busiest player sends " << megabytes(plans[best].max_bytes_sent())
+              << " in " << plans[best].max_rounds() << " rounds)\n";
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  return tfe::guarded_main([&] {
+    std::string model;
+    tfe::programs::plan_request rq;
+    std::vector<std::string> networks{"lan", "wan"};
+    std::size_t top = 10;
+    bool json = false, no_timing = false, measure = false;
+    CLI::App app{"tfe_plan: bytes, rounds and time of a private prediction under each protocol, before running it"};
+    app.add_option("--model", model, "the .onnx file")->required();
+    app.add_option("--examples", rq.examples, "examples to predict (the inputs' axis 0; default 1)");
+    app.add_option("--batch", rq.batch, "examples per batch, as tfe_predict's --batch (default: all at once)");
+    app.add_option("--protocol", rq.protocols,
+                   "aby3, pond, securenn, aby3_128, pond128, securenn128 (default: the first three)")
+        ->delimiter(',');
+    app.add_option("--network", networks, "lan, wan or RTT_MS:MBITS (default lan,wan)")->delimiter(',');
+    app.add_option("--top", top, "ops to list per protocol (default 10)");
+    app.add_flag("--json", json, "print JSON instead of tables");
+    app.add_flag("--no-timing", no_timing, "do not time the products in the clear (bytes and rounds only)");
+    app.add_flag("--measure", measure, "also run each protocol over each simulated network and compare");
+    tfe::launch_flags unused;
+    tfe::parse_command_line(app, unused, argc, argv);
+    rq.time_products = !no_timing;
+    rq.networks.clear();
+    for (const auto& n : networks) rq.networks.push_back(tfe::network_model::parse(n));
+    rq.load_model = [&] { return tfe::onnx::read_model(model); };
+    const auto plans = tfe::programs::plan_graph(rq);
+    if (json) {
+      std::cout << to_json(plans, rq.networks, top).dump(2) << "\n";
+    } else {
+      std::cout << "tfe_plan: " << model << ", " << rq.examples << " example(s)"
+                << (rq.batch ? ", batches of " + std::to_string(rq.batch) : std::string()) << "\n";
+      print(plans, rq.networks, top);
+    }
+    if (measure) {
+      std::cout << "\nmeasured over the simulated networks (the real protocols, zeros as inputs):\n";
+      for (const auto& p : plans)
+        for (std::size_t i = 0; i < networks.size(); ++i) {
+          const auto r = tfe::programs::measure_graph(rq, p.protocol, networks[i]);
+          double seconds = 0;
+          bool exact = true;
+          for (std::size_t k = 0; k < r.stats.size(); ++k) {
+            if (r.simulated_seconds[k]) seconds = std::max(seconds, *r.simulated_seconds[k]);
+            const auto& t = r.stats[k]->total;
+            const auto& q = p.per_player[k];
+            exact = exact && t.bytes_sent == q.bytes_sent && t.bytes_received == q.bytes_received &&
+                    t.messages_sent == q.messages_sent && t.rounds == q.rounds;
+          }
+          std::cout << "  " << std::setw(12) << p.protocol << std::setw(6) << rq.networks[i].name << " measured "
+                    << std::setprecision(3) << seconds << " s, estimated " << p.seconds[i] << " s (" << std::showpos
+                    << std::setprecision(2) << 100.0 * (p.seconds[i] - seconds) / seconds << "%" << std::noshowpos
+                    << "); bytes, messages and rounds " << (exact ? "as planned" : "DIFFER") << "\n";
+        }
+    }
+    return 0;
+  });
+}

@@ -1,0 +1,144 @@
+// test_plan: the cost planner (programs/plan.hpp, tfe_plan) predicts every player's bytes, messages
+// and rounds of a private prediction exactly: the planned statistics of each model of models/onnx
+// (PyTorch exports, the model zoo's ONNX files) equal a real run's under every protocol and ring,
+// with one batch and with several; bad requests fail with the planner's or tfe_predict's error.
+#include "expect_error.hpp"
+#include "graph_runner.hpp"
+#include "plan.hpp"
+
+#include "tfe/crypto/prg.hpp"
+#include "tfe/graph/model.hpp"
+#include "tfe/onnx/reader.hpp"
+
+#include <doctest/doctest.h>
+
+#include <string>
+
+namespace {
+
+const std::string root = std::string(TFE_SOURCE_DIR) + "/models/";
+
+/// Random inputs (normal, negatives included) shaped as the graph's, `examples` on axis 0.
+std::vector<xt::xarray<double>> random_inputs(const tfe::graph::graph& g, std::size_t examples, tfe::prg& rng) {
+  std::vector<xt::xarray<double>> out;
+  for (const auto& in : g.inputs) {
+    tfe::shape_t shape;
+    for (auto d : in.dims) shape.push_back(d >= 0 ? static_cast<std::size_t>(d) : examples);
+    xt::xarray<double> x = xt::zeros<double>(shape);
+    if (!in.integer)
+      for (auto& v : x)
+        v = static_cast<double>(static_cast<std::int64_t>(rng.next<std::uint64_t>() % 2001) - 1000) / 1000.0;
+    out.push_back(std::move(x));
+  }
+  return out;
+}
+
+void check_exact(const std::string& file, const std::vector<std::string>& protocols, std::size_t examples,
+                 std::size_t batch) {
+  const auto model = tfe::onnx::read_model(file);
+  tfe::prg rng;
+  tfe::programs::plan_request pr;
+  pr.load_model = [&] { return model; };
+  pr.protocols = protocols;
+  pr.examples = examples;
+  pr.batch = batch;
+  pr.time_products = false;
+  pr.networks.clear();  // no estimate: no calibration
+  const auto plans = tfe::programs::plan_graph(pr);
+  REQUIRE(plans.size() == protocols.size());
+  for (std::size_t k = 0; k < protocols.size(); ++k) {
+    CAPTURE(file);
+    CAPTURE(protocols[k]);
+    CAPTURE(examples);
+    CAPTURE(batch);
+    tfe::programs::graph_request rq;
+    rq.protocol = protocols[k];
+    rq.batch = batch;
+    rq.load_model = [&] { return model; };
+    const auto inputs = random_inputs(model.g, examples, rng);
+    rq.load_inputs = [&] { return inputs; };
+    const auto real = tfe::programs::run_graph(rq);
+    REQUIRE(real.players.size() == plans[k].players.size());
+    CHECK(real.players == plans[k].players);  // the protocol's own names, then model-owner and client
+    for (std::size_t p = 0; p < real.players.size(); ++p) {
+      CAPTURE(real.players[p]);
+      REQUIRE(real.stats[p].has_value());
+      const auto& want = real.stats[p]->total;
+      const auto& got = plans[k].per_player[p];
+      CHECK(got.bytes_sent == want.bytes_sent);
+      CHECK(got.bytes_received == want.bytes_received);
+      CHECK(got.messages_sent == want.messages_sent);
+      CHECK(got.messages_received == want.messages_received);
+      CHECK(got.rounds == want.rounds);
+    }
+    CHECK(plans[k].max_bytes_sent() > 0);
+  }
+}
+
+}  // namespace
+
+TEST_CASE("planned bytes, messages and rounds equal a real run's, player by player") {
+  const std::vector<std::string> ring64{"aby3", "pond", "securenn"};
+  SUBCASE("the Fashion-MNIST MLP and CNN, one batch and batches of 2") {
+    for (const char* m : {"onnx/fashion_mnist_mlp.onnx", "onnx/fashion_mnist_cnn.onnx"}) {
+      check_exact(root + m, ring64, 3, 0);
+      check_exact(root + m, ring64, 5, 2);
+    }
+  }
+  SUBCASE("PyTorch exports: transposed convolution, residual, depthwise, attention") {
+    for (const char* m : {"onnx/conv_transpose.onnx", "onnx/residual_cnn.onnx", "onnx/depthwise_mlp_mix.onnx",
+                          "onnx/attention_opset14.onnx", "onnx/attention_opset17.onnx"})
+      check_exact(root + m, ring64, 2, 0);
+  }
+  SUBCASE("the zoo's residual network and vision transformer") {
+    check_exact(root + "fashion_mnist_resnet.onnx", ring64, 1, 0);
+    check_exact(root + "fashion_mnist_vit.onnx", ring64, 1, 0);
+  }
+  SUBCASE("ring128") {
+    check_exact(root + "onnx/fashion_mnist_cnn.onnx", {"aby3_128", "pond128", "securenn128"}, 2, 0);
+    check_exact(root + "onnx/attention_opset17.onnx", {"aby3_128", "pond128", "securenn128"}, 1, 0);
+  }
+}
+
+TEST_CASE("the planner's estimate and op shares") {
+  const auto model = tfe::onnx::read_model(root + "onnx/fashion_mnist_cnn.onnx");
+  tfe::programs::plan_request pr;
+  pr.load_model = [&] { return model; };
+  pr.protocols = {"aby3", "pond"};
+  pr.examples = 4;
+  const auto plans = tfe::programs::plan_graph(pr);
+  REQUIRE(plans.size() == 2);
+  for (const auto& p : plans) {
+    CAPTURE(p.protocol);
+    REQUIRE(p.seconds.size() == 2);
+    CHECK(p.seconds[1] > p.seconds[0]);  // the WAN's latency and bandwidth cost more than the LAN's
+    CHECK(p.product_seconds > 0);        // the products were timed
+    REQUIRE(!p.ops.empty());
+    for (std::size_t i = 1; i < p.ops.size(); ++i) CHECK(p.ops[i - 1].bytes_sent >= p.ops[i].bytes_sent);
+    // The op shares add up to the graph's share of the traffic (the inputs and outputs are not ops).
+    std::uint64_t ops = 0, all = 0;
+    for (const auto& o : p.ops) ops += o.bytes_sent;
+    for (const auto& s : p.per_player) all += s.bytes_sent;
+    CHECK(ops <= all);
+    CHECK(ops > all / 2);
+  }
+}
+
+TEST_CASE("bad plan requests fail with a message that names the problem") {
+  using tfe_test::contains;
+  using tfe_test::error_of;
+  auto model = tfe::onnx::read_model(root + "onnx/conv_transpose.onnx");
+  tfe::programs::plan_request pr;
+  pr.load_model = [&] { return model; };
+  pr.protocols = {"plain"};
+  CHECK(contains(error_of<tfe::config_error>([&] { tfe::programs::plan_graph(pr); }),
+                 "no cost model for protocol 'plain'"));
+  pr.protocols = {"aby3"};
+  model.g.nodes[1].op_type = "NonMaxSuppression";
+  const auto e = error_of<tfe::config_error>([&] { tfe::programs::plan_graph(pr); });
+  CHECK(contains(e, "'NonMaxSuppression' is not supported"));
+  CHECK(contains(e, "conv_transpose.onnx"));
+  model = tfe::onnx::read_model(root + "onnx/conv_transpose.onnx");
+  model.g.inputs[0].dims.back() = -1;
+  CHECK(contains(error_of<tfe::config_error>([&] { tfe::programs::plan_graph(pr); }), "only axis 0"));
+}
