@@ -68,8 +68,8 @@ std::uint64_t max_bytes_moved(const std::vector<op_stats>& per_player) {
 /// A graph run under a real protocol over a simulated network (by default without latency or
 /// bandwidth limits: then its time is the critical path's compute): the slowest player's seconds, and
 /// the busiest player's bytes sent and received.
-std::pair<double, std::uint64_t> timed_run(const std::string& protocol, const graph::saved_graph& g,
-                                           std::size_t examples, const std::string& network = "0:0") {
+std::pair<double, std::uint64_t> timed_run_once(const std::string& protocol, const graph::saved_graph& g,
+                                                std::size_t examples, const std::string& network) {
   graph_request rq;
   rq.protocol = protocol;
   rq.load_model = [&] { return g; };
@@ -77,13 +77,23 @@ std::pair<double, std::uint64_t> timed_run(const std::string& protocol, const gr
   rq.load_inputs = [&] { return inputs; };
   rq.launch.simulate = network;
   const auto r = run_graph(rq);
-  double seconds = 0;
+  double seconds = 0;  // the slowest player's
   std::vector<op_stats> totals;
   for (std::size_t p = 0; p < r.stats.size(); ++p) {
     if (r.simulated_seconds[p]) seconds = std::max(seconds, *r.simulated_seconds[p]);
     if (r.stats[p]) totals.push_back(r.stats[p]->total);
   }
   return {seconds, max_bytes_moved(totals)};
+}
+
+/// The faster of two timed runs: the thread CPU time the simulated clock counts still grows when other
+/// processes share the cores, and the faster run is the less disturbed one.
+std::pair<double, std::uint64_t> timed_run(const std::string& protocol, const graph::saved_graph& g,
+                                           std::size_t examples, const std::string& network = "0:0") {
+  auto a = timed_run_once(protocol, g, examples, network);
+  const auto b = timed_run_once(protocol, g, examples, network);
+  a.first = std::min(a.first, b.first);
+  return a;
 }
 
 /// Deterministic weights in [−1, 1) for the calibration graph (their values do not matter).
@@ -181,7 +191,8 @@ std::vector<protocol_plan> plan_graph(const plan_request& request) {
     for (const auto& st : r.stats) p.per_player.push_back(st ? st->total : op_stats{});
     p.ops = op_shares(model.g, r.stats);
     if (!request.networks.empty()) {
-      p.calibration = calibrate(name);
+      const auto known = request.calibrations.find(name);
+      p.calibration = known != request.calibrations.end() ? known->second : calibrate(name);
       for (const auto& net : request.networks) p.seconds.push_back(estimated_seconds(p, net));
     }
     out.push_back(std::move(p));

@@ -17,32 +17,12 @@
 #include "tfe/runtime/simulated_network.hpp"
 
 #include <functional>
+#include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
 namespace tfe::programs {
-
-struct plan_request {
-  /// The model (read once, here: the planner is every player).
-  std::function<graph::saved_graph()> load_model;
-  /// Registry names (cost_model.hpp's make_cost_model: pond, pond128, securenn, securenn128, aby3, aby3_128).
-  std::vector<std::string> protocols{"aby3", "pond", "securenn"};
-  /// Examples in all, and per batch (0: all at once), as tfe_predict's --batch.
-  std::size_t examples = 1, batch = 0;
-  /// Networks to estimate the time on.
-  std::vector<network_model> networks{network_model::lan(), network_model::wan()};
-  /// Evaluate the products on zeros at player 0 to time this machine's plaintext kernels (for the
-  /// compute part of the time estimate); off: bytes and rounds only, faster.
-  bool time_products = true;
-};
-
-/// One graph op type's share of a plan (its node scopes: everything its kernels did).
-struct op_cost_share {
-  std::string op;
-  std::uint64_t calls = 0;
-  std::uint64_t bytes_sent = 0;  // all players together
-  std::uint64_t rounds = 0;      // the most of any player
-};
 
 /// This machine's local compute per protocol, from a short calibration (calibrate()): two tiny graphs
 /// run under the real protocol over a simulated network without latency, so their simulated time is
@@ -59,6 +39,30 @@ struct compute_calibration {
   /// bandwidth (100 Mbit/s): how far the protocol's messages overlap or queue beyond that model.
   double hop_factor = 1, byte_factor = 1;
 };
+struct plan_request {
+  /// The model (read once, here: the planner is every player).
+  std::function<graph::saved_graph()> load_model;
+  /// Registry names (cost_model.hpp's make_cost_model: pond, pond128, securenn, securenn128, aby3, aby3_128).
+  std::vector<std::string> protocols{"aby3", "pond", "securenn"};
+  /// Examples in all, and per batch (0: all at once), as tfe_predict's --batch.
+  std::size_t examples = 1, batch = 0;
+  /// Networks to estimate the time on.
+  std::vector<network_model> networks{network_model::lan(), network_model::wan()};
+  /// Evaluate the products on zeros at player 0 to time this machine's plaintext kernels (for the
+  /// compute part of the time estimate); off: bytes and rounds only, faster.
+  bool time_products = true;
+  /// Calibrations already made (by protocol name), reused instead of calibrating again.
+  std::map<std::string, compute_calibration> calibrations;
+};
+
+/// One graph op type's share of a plan (its node scopes: everything its kernels did).
+struct op_cost_share {
+  std::string op;
+  std::uint64_t calls = 0;
+  std::uint64_t bytes_sent = 0;  // all players together
+  std::uint64_t rounds = 0;      // the most of any player
+};
+
 struct protocol_plan {
   std::string protocol;
   /// The protocol's players (cost_model::players), then model-owner and client.
@@ -94,6 +98,28 @@ graph_result measure_graph(const plan_request& request, const std::string& proto
 /// throws (an unsupported op or shape fails as under tfe_predict, before any cost is known), and
 /// config_error for a protocol without a cost model or an input whose shape the request cannot fix.
 std::vector<protocol_plan> plan_graph(const plan_request& request);
+
+/// A cheaper equivalent of some ops (plan_hints.cpp): the same graph with every node of one kind
+/// replaced, planned under the same protocol, and its accuracy in the clear where labelled data exist.
+struct plan_hint {
+  std::string change;    // e.g. "MaxPool -> AveragePool (2 nodes)"
+  std::string protocol;  // the plan it is compared with
+  protocol_plan before, after;
+  std::optional<double> accuracy_before, accuracy_after;
+};
+
+/// Labelled examples to measure the accuracy of a classifier and its cheaper variants in the clear
+/// (fixed point, protocol plain): inputs shaped as the graph's input 0, one class id per example.
+struct labelled_data {
+  xt::xarray<double> inputs;
+  std::vector<std::size_t> labels;
+};
+
+/// The cheaper equivalents a model admits (max pooling as average pooling; ReLU as the least-squares
+/// quadratic on [−4, 4], 0.375 + x/2 + 0.1171875·x²), each planned under every protocol of `plans`
+/// with the request's examples, batch and networks, and with `data`, both accuracies.
+std::vector<plan_hint> plan_hints(const plan_request& request, const std::vector<protocol_plan>& plans,
+                                  const labelled_data* data = nullptr);
 
 /// The estimated seconds of a plan on a network (docs/planner.md): compute from the calibration
 /// (product_factor · product_seconds + seconds_per_byte · the busiest player's bytes sent and

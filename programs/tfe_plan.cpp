@@ -3,11 +3,14 @@
 // time on a network; ends with a recommendation. docs/planner.md.
 //
 //   tfe_plan --model M.onnx [--examples N] [--batch B] [--protocol aby3,pond,securenn]
-//            [--network lan,wan,RTT_MS:MBITS] [--top 10] [--json] [--measure]
+//            [--network lan,wan,RTT_MS:MBITS] [--top 10] [--json] [--measure] [--hints [--accuracy N]]
+// --hints plans the model's cheaper equivalents (average for max pooling, a quadratic for ReLU); with
+// --accuracy N, a Fashion-MNIST classifier's accuracy on N test images in the clear, before and after.
 // --measure also runs the model under each protocol over each simulated network (the real protocol,
 // zeros as inputs) and prints the measured time and bytes beside the prediction.
 #include "plan.hpp"
 
+#include "tfe/io/idx.hpp"
 #include "tfe/onnx/reader.hpp"
 #include "tfe/runtime/cli.hpp"
 
@@ -108,6 +111,43 @@ void print(const std::vector<tfe::programs::protocol_plan>& plans, const std::ve
   }
 }
 
+void print_hints(const std::vector<tfe::programs::plan_hint>& hints, const std::vector<tfe::network_model>& nets) {
+  if (hints.empty()) {
+    std::cout << "\nhints: no cheaper equivalent applies (no MaxPool, no Relu)\n";
+    return;
+  }
+  std::cout << "\nhints (cheaper equivalents, planned the same way):\n";
+  std::string last;
+  for (const auto& h : hints) {
+    if (h.change != last) {
+      std::cout << "  " << h.change;
+      if (h.accuracy_before)
+        std::cout << ": accuracy in the clear " << std::setprecision(3) << *h.accuracy_before << " -> "
+                  << *h.accuracy_after;
+      std::cout << "\n";
+      last = h.change;
+    }
+    std::uint64_t before = 0, after = 0;
+    for (const auto& s : h.before.per_player) before += s.bytes_sent;
+    for (const auto& s : h.after.per_player) after += s.bytes_sent;
+    std::cout << "    " << std::setw(12) << h.protocol << megabytes(before) << " -> " << megabytes(after) << ", "
+              << h.before.max_rounds() << " -> " << h.after.max_rounds() << " rounds";
+    for (std::size_t i = 0; i < nets.size(); ++i)
+      std::cout << ", " << nets[i].name << " " << std::setprecision(3) << h.before.seconds[i] << " -> "
+                << h.after.seconds[i] << " s";
+    std::cout << "\n";
+  }
+}
+
+/// The first n Fashion-MNIST test images as NCHW (a 28×28 classifier's input) with their labels.
+tfe::programs::labelled_data fashion_mnist(std::size_t n) {
+  auto d = tfe::io::load_fashion_mnist("test", n);
+  tfe::programs::labelled_data out;
+  out.inputs = xt::transpose(d.images, {0, 3, 1, 2});
+  out.labels.assign(d.labels.begin(), d.labels.end());
+  return out;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -116,7 +156,8 @@ int main(int argc, char** argv) {
     tfe::programs::plan_request rq;
     std::vector<std::string> networks{"lan", "wan"};
     std::size_t top = 10;
-    bool json = false, no_timing = false, measure = false;
+    bool json = false, no_timing = false, measure = false, hints = false;
+    std::size_t accuracy_images = 0;
     CLI::App app{"tfe_plan: bytes, rounds and time of a private prediction under each protocol, before running it"};
     app.add_option("--model", model, "the .onnx file")->required();
     app.add_option("--examples", rq.examples, "examples to predict (the inputs' axis 0; default 1)");
@@ -129,6 +170,10 @@ int main(int argc, char** argv) {
     app.add_flag("--json", json, "print JSON instead of tables");
     app.add_flag("--no-timing", no_timing, "do not time the products in the clear (bytes and rounds only)");
     app.add_flag("--measure", measure, "also run each protocol over each simulated network and compare");
+    app.add_flag("--hints", hints, "plan cheaper equivalents of the model's max pooling and ReLU");
+    app.add_option("--accuracy", accuracy_images,
+                   "with --hints: the accuracy in the clear on this many Fashion-MNIST test images (a 28x28 "
+                   "classifier)");
     tfe::launch_flags unused;
     tfe::parse_command_line(app, unused, argc, argv);
     rq.time_products = !no_timing;
@@ -142,6 +187,11 @@ int main(int argc, char** argv) {
       std::cout << "tfe_plan: " << model << ", " << rq.examples << " example(s)"
                 << (rq.batch ? ", batches of " + std::to_string(rq.batch) : std::string()) << "\n";
       print(plans, rq.networks, top);
+    }
+    if (hints) {
+      std::optional<tfe::programs::labelled_data> data;
+      if (accuracy_images > 0) data = fashion_mnist(accuracy_images);
+      print_hints(tfe::programs::plan_hints(rq, plans, data ? &*data : nullptr), rq.networks);
     }
     if (measure) {
       std::cout << "\nmeasured over the simulated networks (the real protocols, zeros as inputs):\n";

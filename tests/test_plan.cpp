@@ -8,6 +8,7 @@
 
 #include "tfe/crypto/prg.hpp"
 #include "tfe/graph/model.hpp"
+#include "tfe/io/idx.hpp"
 #include "tfe/onnx/reader.hpp"
 
 #include <doctest/doctest.h>
@@ -141,4 +142,37 @@ TEST_CASE("bad plan requests fail with a message that names the problem") {
   model = tfe::onnx::read_model(root + "onnx/conv_transpose.onnx");
   model.g.inputs[0].dims.back() = -1;
   CHECK(contains(error_of<tfe::config_error>([&] { tfe::programs::plan_graph(pr); }), "only axis 0"));
+}
+
+TEST_CASE("hints: cheaper equivalents of max pooling and ReLU, planned, with their accuracy in the clear") {
+  const auto model = tfe::onnx::read_model(root + "onnx/fashion_mnist_cnn.onnx");
+  tfe::programs::plan_request pr;
+  pr.load_model = [&] { return model; };
+  pr.protocols = {"aby3", "pond"};
+  pr.examples = 2;
+  pr.networks.clear();
+  pr.time_products = false;
+  const auto plans = tfe::programs::plan_graph(pr);
+  auto data = tfe::io::load_fashion_mnist("test", 64);
+  tfe::programs::labelled_data labelled{xt::transpose(data.images, {0, 3, 1, 2}), {}};
+  labelled.labels.assign(data.labels.begin(), data.labels.end());
+  const auto hints = tfe::programs::plan_hints(pr, plans, &labelled);
+  REQUIRE(hints.size() == 4);  // two changes (2 MaxPool, 3 Relu nodes) under two protocols
+  CHECK(hints[0].change == "MaxPool -> AveragePool (2 nodes)");
+  CHECK(tfe_test::contains(hints[2].change, "Relu -> quadratic"));
+  for (const auto& h : hints) {
+    CAPTURE(h.change);
+    CAPTURE(h.protocol);
+    // No comparison left in the replaced ops: fewer bytes in all, fewer rounds on the longest path.
+    std::uint64_t before = 0, after = 0;
+    for (const auto& s : h.before.per_player) before += s.bytes_sent;
+    for (const auto& s : h.after.per_player) after += s.bytes_sent;
+    CHECK(after < before);
+    CHECK(h.after.max_rounds() < h.before.max_rounds());
+    REQUIRE(h.accuracy_before.has_value());
+    REQUIRE(h.accuracy_after.has_value());
+    CHECK(*h.accuracy_before > 0.8);  // the shipped CNN (PyTorch's predictions: test_onnx_models)
+  }
+  // A quadratic in place of ReLU without retraining wrecks this CNN; the hint must say so.
+  CHECK(*hints[2].accuracy_after < *hints[2].accuracy_before - 0.3);
 }
