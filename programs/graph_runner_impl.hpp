@@ -4,6 +4,9 @@
 #include "graph_runner.hpp"
 #include "tfe/graph/model.hpp"
 
+#include <chrono>
+#include <utility>
+
 namespace tfe::programs {
 
 template <protocol P>
@@ -24,6 +27,7 @@ graph_result run_graph_as(const graph_request& rq) {
   auto stats = run_program<P>(
       rq.launch, r.players,
       [&](session<P>& s) {
+        const auto start = std::chrono::steady_clock::now();
         auto model = graph::share_model(s, model_owner, rq.load_model);
         // The client says how many examples there are (public: the batch shapes show it anyway).
         std::vector<xt::xarray<double>> inputs;
@@ -79,10 +83,13 @@ graph_result run_graph_as(const graph_request& rq) {
           }
           outputs.emplace(std::move(outs));
         }
-        return s.stats();
+        return std::pair(s.stats(), std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
       },
       base);
-  r.stats.assign(stats.begin(), stats.end());
+  for (auto& st : stats) {
+    r.stats.push_back(st ? std::optional(st->first) : std::nullopt);
+    r.seconds.push_back(st ? std::optional(st->second) : std::nullopt);
+  }
   if (outputs) r.outputs = std::move(*outputs);
   return r;
 }
