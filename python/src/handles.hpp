@@ -64,27 +64,21 @@ struct public_base {
   virtual ~public_base() = default;
 };
 
-template <class P>
-struct py_private : private_base {
-  py_private(std::shared_ptr<py_session<P>> h, private_tensor<P> t) : handle(std::move(h)), value(std::move(t)) {}
+/// A tensor (V: private_tensor<P> or public_tensor<P>) with the handle of its session.
+template <class P, class V, class Base>
+struct py_tensor : Base {
+  py_tensor(std::shared_ptr<py_session<P>> h, V t) : handle(std::move(h)), value(std::move(t)) {}
   std::shared_ptr<py_session<P>> handle;
-  private_tensor<P> value;
+  V value;
   /// The tensor, after the session check.
-  const private_tensor<P>& get() const {
+  const V& get() const {
     handle->check();
     return value;
   }
 };
-
 template <class P>
-struct py_public : public_base {
-  py_public(std::shared_ptr<py_session<P>> h, public_tensor<P> t) : handle(std::move(h)), value(std::move(t)) {}
-  std::shared_ptr<py_session<P>> handle;
-  public_tensor<P> value;
-  const public_tensor<P>& get() const {
-    handle->check();
-    return value;
-  }
-};
+using py_private = py_tensor<P, private_tensor<P>, private_base>;
+template <class P>
+using py_public = py_tensor<P, public_tensor<P>, public_base>;
 
 }  // namespace tfe::python

@@ -7,6 +7,7 @@
 #include "graph_runner.hpp"
 #include "handles.hpp"
 
+#include "tfe/io/idx.hpp"
 #include "tfe/onnx/reader.hpp"
 #include "tfe/protocol/registry.hpp"
 
@@ -74,6 +75,14 @@ py::tuple predict(py::object model, py::object inputs, const std::string& protoc
   return py::make_tuple(outputs, stats);
 }
 
+/// (images (n, 28, 28, 1) in [0, 1], labels (n,) int64) of Fashion-MNIST (tfe::io::load_fashion_mnist).
+py::tuple load_fashion_mnist(const std::string& split, std::size_t limit) {
+  auto d = io::load_fashion_mnist(split, limit);
+  py::array_t<std::int64_t> labels(static_cast<py::ssize_t>(d.labels.size()));
+  std::copy(d.labels.begin(), d.labels.end(), labels.mutable_data());
+  return py::make_tuple(to_numpy(d.images), labels);
+}
+
 }  // namespace
 }  // namespace tfe::python
 
@@ -104,6 +113,9 @@ PYBIND11_MODULE(_core, m) {
   m.attr("session_protocols") = py::make_tuple("plain", "pond", "aby3");
 
   m.def("_predict", &tp::predict);
+  m.def("load_fashion_mnist", &tp::load_fashion_mnist, py::arg("split") = "test", py::arg("limit") = 0,
+        "(images (n, 28, 28, 1) NHWC in [0, 1], labels (n,) int64) of Fashion-MNIST's \"train\" or \"test\" split "
+        "(the Debian package dataset-fashion-mnist, or $TFE_FASHION_MNIST_DIR); limit > 0: the first `limit`.");
   m.def("_protocol_names", &tfe::protocol_names);
   m.def("_graph_players", &tfe::programs::graph_players);
   m.attr("__version__") = tfe::version;

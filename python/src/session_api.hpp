@@ -14,6 +14,14 @@
 
 namespace tfe::python {
 
+/// A provider for session::define_*_input: calls the Python `provider` (with the GIL) at the owner.
+inline auto python_provider(const py::function& provider, const char* what) {
+  return [&provider, what] {
+    py::gil_scoped_acquire gil;
+    return to_xarray(provider(), what);
+  };
+}
+
 template <class P>
 void bind_session(py::module_& m, const std::string& name) {
   using S = py_session<P>;
@@ -26,24 +34,17 @@ void bind_session(py::module_& m, const std::string& name) {
           "define_private_input",
           [](S& self, const std::string& owner, py::function provider) {
             auto& s = self.get();
-            return T(self.shared_from_this(), without_gil([&] {
-                       return s.define_private_input(owner, [&] {
-                         py::gil_scoped_acquire gil;
-                         return to_xarray(provider(), "define_private_input: the provider's result");
-                       });
-                     }));
+            auto input = python_provider(provider, "define_private_input: the provider's result");
+            return T(self.shared_from_this(), without_gil([&] { return s.define_private_input(owner, input); }));
           },
           py::arg("owner"), py::arg("provider"))
       .def(
           "define_public_input",
           [](S& self, const std::string& owner, py::function provider) {
             auto& s = self.get();
-            return py_public<P>(self.shared_from_this(), without_gil([&] {
-                                  return s.define_public_input(owner, [&] {
-                                    py::gil_scoped_acquire gil;
-                                    return to_xarray(provider(), "define_public_input: the provider's result");
-                                  });
-                                }));
+            auto input = python_provider(provider, "define_public_input: the provider's result");
+            return py_public<P>(self.shared_from_this(),
+                                without_gil([&] { return s.define_public_input(owner, input); }));
           },
           py::arg("owner"), py::arg("provider"))
       .def(

@@ -44,6 +44,9 @@ template <bool Reversed, class P, class Op>
 py::object binary(const py_private<P>& x, py::handle other, Op op) {
   using T = private_tensor<P>;
   using U = public_tensor<P>;
+  const bool ours = py::isinstance<py_private<P>>(other) || py::isinstance<py_public<P>>(other);
+  if (!ours && (py::isinstance<private_base>(other) || py::isinstance<public_base>(other)))
+    return py::reinterpret_borrow<py::object>(Py_NotImplemented);  // another protocol's tensor
   const T& a = x.get();
   auto run = [&](const auto& b) -> py::object {
     return py::cast(py_private<P>(x.handle, without_gil([&] {
@@ -69,7 +72,7 @@ py::object binary(const py_private<P>& x, py::handle other, Op op) {
     const double c = other.cast<double>();
     if constexpr (can_call<Reversed, Op, T, double>) return run(c);
     return with_public(a.sess().constant(xt::xarray<double>(c)));
-  } else if (!py::isinstance<private_base>(other) && !py::isinstance<public_base>(other)) {
+  } else {
     return with_public(a.sess().constant(to_xarray(other, "operand")));
   }
   return py::reinterpret_borrow<py::object>(Py_NotImplemented);
@@ -130,14 +133,25 @@ void bind_tensors(py::module_& m, const std::string& name) {
           "numpy", [](const py_public<P>& x) { return to_numpy(x.get().decode()); }, "The decoded values.")
       .def(
           "__array__", [](const py_public<P>& x, py::object) { return to_numpy(x.get().decode()); },
-          py::arg("dtype") = py::none());
+          py::arg("dtype") = py::none())
+      .def(
+          "to_private", [](const py_public<P>& x) { return py_private<P>(x.handle, to_private(x.get())); },
+          "The value as a (trivial) sharing: no communication (tfe::to_private).")
+      .def("__repr__", [name](const py_public<P>& x) {
+        return "PublicTensor_" + name + "(shape=" + shape_str(x.value.shape()) + ", player='" + x.handle->player() +
+               "')";
+      });
 
   py::class_<T, private_base> c(m, ("PrivateTensor_" + name).c_str());
   c.def_property_readonly("shape", [](const T& x) { return py::tuple(py::cast(x.get().shape())); })
       .def_property_readonly("ndim", [](const T& x) { return x.get().ndim(); })
       .def_property_readonly("size", [](const T& x) { return x.get().size(); })
       .def_property_readonly("session", [](const T& x) { return x.handle; })
-      .def("__len__", [](const T& x) { return x.get().dim(0); });
+      .def("__len__", [](const T& x) { return x.get().dim(0); })
+      .def("__repr__", [name](const T& x) {
+        return "PrivateTensor_" + name + "(shape=" + shape_str(x.value.shape()) + ", player='" + x.handle->player() +
+               "')";
+      });
 
   // Operators (Python falls back to the reflected one of the other operand, e.g. numpy @ tensor).
   c.def("__add__", [](const T& x, py::handle o) { return binary<false>(x, o, TFE_PY_OP(a + b)); });
@@ -178,30 +192,25 @@ void bind_tensors(py::module_& m, const std::string& name) {
   c.def("clip", [](const T& x, double lo, double hi) { return apply(x, [=](const V& v) { return clip(v, lo, hi); }); });
 
   // Reductions and structure.
-  c.def(
-      "sum",
-      [](const T& x, py::handle axis, bool keep) {
-        return apply(x, [&](const V& v) { return sum(v, axes_of(axis), keep); });
-      },
-      py::arg("axis") = py::none(), py::arg("keepdims") = false);
-  c.def(
-      "mean",
-      [](const T& x, py::handle axis, bool keep) {
-        return apply(x, [&](const V& v) { return mean(v, axes_of(axis), keep); });
-      },
-      py::arg("axis") = py::none(), py::arg("keepdims") = false);
-  c.def(
-      "max", [](const T& x, long axis) { return apply(x, [=](const V& v) { return max(v, axis); }); },
-      py::arg("axis") = -1);
-  c.def(
-      "min", [](const T& x, long axis) { return apply(x, [=](const V& v) { return min(v, axis); }); },
-      py::arg("axis") = -1);
-  c.def(
-      "argmax", [](const T& x, long axis) { return apply(x, [=](const V& v) { return argmax(v, axis); }); },
-      py::arg("axis") = -1);
-  c.def(
-      "softmax", [](const T& x, long axis) { return apply(x, [=](const V& v) { return softmax(v, axis); }); },
-      py::arg("axis") = -1);
+#define TFE_PY_REDUCE(op)                                                        \
+  c.def(                                                                         \
+      #op,                                                                       \
+      [](const T& x, py::handle axis, bool keep) {                               \
+        return apply(x, [&](const V& v) { return op(v, axes_of(axis), keep); }); \
+      },                                                                         \
+      py::arg("axis") = py::none(), py::arg("keepdims") = false)
+  TFE_PY_REDUCE(sum);
+  TFE_PY_REDUCE(mean);
+#undef TFE_PY_REDUCE
+#define TFE_PY_AXIS(op)                                                                             \
+  c.def(                                                                                            \
+      #op, [](const T& x, long axis) { return apply(x, [=](const V& v) { return op(v, axis); }); }, \
+      py::arg("axis") = -1)
+  TFE_PY_AXIS(max);
+  TFE_PY_AXIS(min);
+  TFE_PY_AXIS(argmax);
+  TFE_PY_AXIS(softmax);
+#undef TFE_PY_AXIS
   c.def("reshape",
         [](const T& x, std::vector<long> shape) { return apply(x, [&](const V& v) { return reshape(v, shape); }); });
   c.def(
@@ -253,5 +262,7 @@ void bind_tensors(py::module_& m, const std::string& name) {
     return T(xs[0]->handle, without_gil([&] { return add_n(vs); }));
   });
 }
+
+#undef TFE_PY_OP
 
 }  // namespace tfe::python

@@ -30,6 +30,7 @@ __version__ = _core.__version__
 Session = _core.Session
 PrivateTensor = _core.PrivateTensor
 PublicTensor = _core.PublicTensor
+load_fashion_mnist = _core.load_fashion_mnist
 
 #: Protocols of tfe.run's session API (ring64); tfe.predict runs every protocol of PROTOCOLS.
 SESSION_PROTOCOLS: tuple[str, ...] = tuple(_core.session_protocols)
@@ -37,11 +38,11 @@ SESSION_PROTOCOLS: tuple[str, ...] = tuple(_core.session_protocols)
 PROTOCOLS: tuple[str, ...] = tuple(_core._protocol_names())
 
 __all__ = [
-    "predict", "run", "players", "Session", "PrivateTensor", "PublicTensor", "Error", "ShapeError",
+    "predict", "run", "players", "load_fashion_mnist", "Session", "PrivateTensor", "PublicTensor", "Error", "ShapeError",
     "EncodingError", "ConfigError", "ProtocolError", "ChannelError", "FileError", "PlayerError", "relu", "sigmoid",
     "tanh", "exp", "log", "sqrt", "reciprocal", "abs", "square", "erf", "gelu", "softmax", "matmul", "concat",
     "stack", "add_n", "sum", "mean", "max", "min", "argmax", "maximum", "minimum", "reshape", "transpose", "clip",
-    "conv2d", "max_pool2d", "avg_pool2d", "SESSION_PROTOCOLS", "PROTOCOLS",
+    "conv2d", "max_pool2d", "avg_pool2d", "to_private", "SESSION_PROTOCOLS", "PROTOCOLS",
 ]
 
 
@@ -169,6 +170,13 @@ def maximum(a: Any, b: Any) -> PrivateTensor:
 def minimum(a: Any, b: Any) -> PrivateTensor:
     """Elementwise minimum; either operand may be public or a number."""
     return a.minimum(b) if isinstance(a, PrivateTensor) else _private(b, "minimum").minimum(a)
+
+
+def to_private(x: PublicTensor) -> PrivateTensor:
+    """A public tensor as a (trivial) sharing, without communication (e.g. weights that start at zero)."""
+    if not isinstance(x, PublicTensor):
+        raise TypeError(f"tfe.to_private: expected a public tensor (Session.constant), got {type(x).__name__}")
+    return x.to_private()
 
 
 def _many(xs: Sequence[PrivateTensor], op: str):
