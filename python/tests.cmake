@@ -42,3 +42,9 @@ add_test(NAME python_example_private_prediction_processes_tls
 # (launch_local.sh fails unless every player exits 0; the client exits 1 when its result is wrong.)
 set_tests_properties(python_predict_processes_tls python_example_private_prediction_processes_tls PROPERTIES
                      ENVIRONMENT "${_tfe_py_env}" TIMEOUT 300)
+
+# The install rule, into a scratch prefix (python/tests/check_install.py).
+add_test(NAME python_install
+         COMMAND "${Python_EXECUTABLE}" -B "${_tfe_py_tests}/check_install.py" "${CMAKE_BINARY_DIR}"
+                 "${CMAKE_CURRENT_BINARY_DIR}/install_test" "${TFE_PYTHON_INSTALL_DIR}" "${CMAKE_COMMAND}")
+set_tests_properties(python_install PROPERTIES TIMEOUT 120)

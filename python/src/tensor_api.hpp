@@ -32,7 +32,7 @@ template <bool Reversed, class Op, class A, class B>
 inline constexpr bool can_call =
     Reversed ? std::is_invocable_v<const Op&, const B&, const A&> : std::is_invocable_v<const Op&, const A&, const B&>;
 
-/// Applies a unary op of private tensors, without the GIL.
+/// Applies a unary op of private tensors, without the GIL (f must not touch Python objects).
 template <class P, class F>
 py_private<P> apply(const py_private<P>& x, F&& f) {
   const auto& v = x.get();
@@ -192,12 +192,13 @@ void bind_tensors(py::module_& m, const std::string& name) {
   c.def("clip", [](const T& x, double lo, double hi) { return apply(x, [=](const V& v) { return clip(v, lo, hi); }); });
 
   // Reductions and structure.
-#define TFE_PY_REDUCE(op)                                                        \
-  c.def(                                                                         \
-      #op,                                                                       \
-      [](const T& x, py::handle axis, bool keep) {                               \
-        return apply(x, [&](const V& v) { return op(v, axes_of(axis), keep); }); \
-      },                                                                         \
+#define TFE_PY_REDUCE(op)                                               \
+  c.def(                                                                \
+      #op,                                                              \
+      [](const T& x, py::handle axis, bool keep) {                      \
+        const auto axes = axes_of(axis); /* (with the GIL) */           \
+        return apply(x, [&](const V& v) { return op(v, axes, keep); }); \
+      },                                                                \
       py::arg("axis") = py::none(), py::arg("keepdims") = false)
   TFE_PY_REDUCE(sum);
   TFE_PY_REDUCE(mean);
