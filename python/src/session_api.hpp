@@ -58,7 +58,11 @@ void bind_session(py::module_& m, const std::string& name) {
               return;
             }
             std::vector<private_tensor<P>> vs;
-            for (py::handle t : x) vs.push_back(t.cast<const T&>().get());
+            for (py::handle t : x) {
+              if (!py::isinstance<T>(t))
+                throw py::type_error("define_output: expected a private tensor of this session or a list of them");
+              vs.push_back(t.cast<const T&>().get());
+            }
             std::vector<xt::xarray<double>> outs;
             without_gil([&] {
               s.define_output(

@@ -101,11 +101,12 @@ private_tensor<P> getitem(const private_tensor<P>& x, py::handle key) {
   long axis = 0;  // the axis of `out` the next key applies to
   for (py::handle k : keys) {
     const std::size_t n = out.shape()[static_cast<std::size_t>(axis)];
-    if (PyLong_Check(k.ptr())) {
-      long i = k.cast<long>();
-      if (i < 0) i += static_cast<long>(n);
-      TFE_ENFORCE(i >= 0 && i < static_cast<long>(n), shape_error, "index ", k.cast<long>(),
-                  " is out of range for axis ", axis, " of size ", n);
+    if (PyIndex_Check(k.ptr())) {  // int, numpy integers
+      const long given = py::int_(py::reinterpret_borrow<py::object>(k)).cast<long>();
+      const long i = given < 0 ? given + static_cast<long>(n) : given;
+      // IndexError, as numpy: it also ends Python's iteration over x[0], x[1], ...
+      if (i < 0 || i >= static_cast<long>(n))
+        throw py::index_error(detail::concat("index ", given, " is out of range for axis ", axis, " of size ", n));
       out = index(out, static_cast<std::size_t>(i), axis);
     } else if (PySlice_Check(k.ptr())) {
       py::ssize_t start = 0, stop = 0, step = 0, len = 0;

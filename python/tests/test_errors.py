@@ -1,6 +1,7 @@
 """The error mapping: C++ errors arrive as tfe's Python classes with the C++ message; nothing crashes."""
 
 import os
+import threading
 import unittest
 
 import numpy as np
@@ -112,6 +113,29 @@ class ErrorMapping(unittest.TestCase):
         tfe.run(tfe.players("plain", ["alice"]), program, protocol="plain")
         with self.assertRaisesRegex(TypeError, "unsupported operand type.*PrivateTensor_aby3.*PrivateTensor_plain"):
             run_aby3(program)
+
+    def test_another_players_tensor(self):
+        shared, ready, done = {}, threading.Event(), threading.Event()
+
+        def program(s):
+            if s.player == "alice":
+                shared["x"] = s.define_private_input("alice", lambda: np.ones(2))
+                ready.set()
+                done.wait(10)  # alice's session is still running when bob uses her tensor
+            elif s.player == "bob":
+                s.define_private_input("alice", lambda: np.ones(2))
+                ready.wait(10)
+                try:
+                    return shared["x"] * 2  # alice's share, in bob's program
+                finally:
+                    done.set()
+            else:
+                s.define_private_input("alice", lambda: np.ones(2))
+
+        with self.assertRaises(tfe.ProtocolError) as cm:
+            run_aby3(program, others=("alice", "bob"))
+        self.assertEqual(cm.exception.player, "bob")
+        self.assertIn("a tensor or session of player 'alice' was used by another player's program", str(cm.exception))
 
     def test_predict_bad_input_shape(self):
         with self.assertRaises(tfe.ShapeError) as cm:

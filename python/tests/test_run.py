@@ -99,6 +99,19 @@ class RunAndSession(unittest.TestCase):
             ref = np.maximum(ref * 0.5 + 0.25, 0)
         np.testing.assert_allclose(out[3], ref, atol=1e-4)
 
+    def test_iteration_and_indexing_like_numpy(self):
+        def program(s):
+            a = s.define_private_input("alice", lambda: A)
+            rows = [s.reveal_to("alice", row) for row in a]  # stops at IndexError, as numpy
+            with self.assertRaises(IndexError):
+                a[2]
+            return rows, s.reveal_to("alice", a[np.int64(1), 1:])
+
+        rows, last = tfe.run(tfe.players("aby3", ["alice"]), program)[3]
+        self.assertEqual(len(rows), 2)
+        np.testing.assert_allclose(np.stack(rows), A, atol=2 ** -16)
+        np.testing.assert_allclose(last, A[1, 1:], atol=2 ** -16)
+
     def test_tensors_of_an_ended_session_raise(self):
         kept = []
 
