@@ -146,5 +146,23 @@ class OpsAgainstNumpy(unittest.TestCase):
                 self.assertIn(name, tested, f"tfe.{name} has no case in test_ops.py")
 
 
+class TypeStubs(unittest.TestCase):
+    def test_the_stubs_list_exactly_the_bound_methods(self):
+        import ast
+        import os
+        with open(os.path.join(os.path.dirname(tfe.__file__), "_core.pyi")) as f:
+            stub = ast.parse(f.read())
+        for cls, bound in (("PrivateTensor", "PrivateTensor_"), ("PublicTensor", "PublicTensor_"),
+                           ("Session", "Session_")):
+            node = next(n for n in stub.body if isinstance(n, ast.ClassDef) and n.name == cls)
+            stubbed = {f.name for f in node.body if isinstance(f, ast.FunctionDef)}
+            real = getattr(tfe._core, bound + PROTOCOL)
+            public = {n for n in dir(real) if not n.startswith("_") or n in stubbed}
+            public -= {n for n in dir(object) if n not in stubbed} | {"__array_ufunc__"}
+            with self.subTest(cls=cls):
+                self.assertEqual(stubbed - public, set(), "in the stub but not bound")
+                self.assertEqual({n for n in public if not n.startswith("_")} - stubbed, set(), "bound, not stubbed")
+
+
 if __name__ == "__main__":
     unittest.main()
