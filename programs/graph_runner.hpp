@@ -44,7 +44,7 @@ struct graph_result {
   std::vector<xt::xarray<double>> outputs;
   /// Per player (in `players` order); a player not run in this process has no statistics.
   std::vector<std::optional<statistics>> stats;
-  /// Per player: wall-clock seconds from its session's set-up to its last output (same presence as stats).
+  /// Per player: wall-clock seconds of its program (after the session set-up) to its last output; as stats.
   std::vector<std::optional<double>> seconds;
 };
 
