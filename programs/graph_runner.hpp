@@ -44,6 +44,8 @@ struct graph_result {
   std::vector<xt::xarray<double>> outputs;
   /// Per player (in `players` order); a player not run in this process has no statistics.
   std::vector<std::optional<statistics>> stats;
+  /// Per player: wall-clock seconds of its program (after the session set-up) to its last output; as stats.
+  std::vector<std::optional<double>> seconds;
   /// Per player, over a simulated network (launch.simulate): its simulated seconds.
   std::vector<std::optional<double>> simulated_seconds;
 };

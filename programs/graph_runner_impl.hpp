@@ -4,6 +4,10 @@
 #include "graph_runner.hpp"
 #include "tfe/graph/model.hpp"
 
+#include <chrono>
+#include <tuple>
+#include <utility>
+
 namespace tfe::programs {
 
 template <protocol P>
@@ -26,6 +30,7 @@ graph_result run_graph_prepared(const graph_request& rq, const std::function<voi
       rq.launch, r.players,
       [&](session<P>& s) {
         if (prepare) prepare(s);
+        const auto start = std::chrono::steady_clock::now();
         auto model = graph::share_model(s, model_owner, rq.load_model);
         // The client says how many examples there are (public: the batch shapes show it anyway).
         std::vector<xt::xarray<double>> inputs;
@@ -81,12 +86,14 @@ graph_result run_graph_prepared(const graph_request& rq, const std::function<voi
           }
           outputs.emplace(std::move(outs));
         }
-        return std::make_pair(s.stats(), simulated_seconds(s));
+        const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+        return std::tuple(s.stats(), seconds, simulated_seconds(s));
       },
       base);
   for (auto& st : stats) {
-    r.stats.push_back(st ? std::optional<statistics>(st->first) : std::nullopt);
-    r.simulated_seconds.push_back(st ? st->second : std::nullopt);
+    r.stats.push_back(st ? std::optional(std::get<0>(*st)) : std::nullopt);
+    r.seconds.push_back(st ? std::optional(std::get<1>(*st)) : std::nullopt);
+    r.simulated_seconds.push_back(st ? std::get<2>(*st) : std::nullopt);
   }
   if (outputs) r.outputs = std::move(*outputs);
   return r;

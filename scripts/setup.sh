@@ -12,11 +12,8 @@ packages=(
   libonnx-dev libprotobuf-dev libonnx-testdata
   clang libclang-rt-14-dev
   dataset-fashion-mnist
+  pybind11-dev python3-dev python3-numpy
 )
-# Optional packages for reference tools; install with TFE_SETUP_EXTRAS=1.
-if [[ "${TFE_SETUP_EXTRAS:-0}" == "1" ]]; then
-  packages+=(python3-numpy)
-fi
 
 missing=()
 for p in "${packages[@]}"; do
