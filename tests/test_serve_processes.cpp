@@ -12,131 +12,32 @@
 #include "tfe/io/idx.hpp"
 #include "tfe/io/npy.hpp"
 #include "tfe/onnx/reader.hpp"
-#include "tfe/serve/shares.hpp"
 
-#include <fcntl.h>
-#include <signal.h>
-#include <spawn.h>
-#include <sys/wait.h>
-#include <unistd.h>
+#include "tfe/testing/serve_local.hpp"
 
 #include <chrono>
-#include <fstream>
 #include <mutex>
-#include <sstream>
 #include <thread>
-
-extern char** environ;
 
 namespace {
 
 using namespace std::chrono_literals;
-namespace fs = std::filesystem;
+using tfe::testing::child_process;
 
 const std::string mlp = TFE_SOURCE_DIR "/models/onnx/fashion_mnist_mlp.onnx";
 
-std::string read_text(const fs::path& p) {
-  std::ifstream in(p);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
+/// The servers of `protocol` serving the MLP to `clients`, in a fresh directory.
+tfe::testing::local_serving serve_mlp(const std::string& protocol, const std::vector<std::string>& clients) {
+  tfe::testing::serving_setup setup;
+  setup.serve_bin = TFE_SERVE_BIN;
+  setup.source_dir = TFE_SOURCE_DIR;
+  setup.dir = tfe_tcp_test::scratch_dir("serve-" + protocol);
+  setup.protocol = protocol;
+  setup.model = mlp;
+  setup.clients = clients;
+  setup.server_args = {"--timeout", "20", "--connect-timeout", "60"};
+  return tfe::testing::local_serving(setup);
 }
-
-/// A child process with its output in a log file; killed (SIGKILL) if it still runs at destruction.
-class process {
- public:
-  process(const std::vector<std::string>& argv, fs::path log) : m_log(std::move(log)) {
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, 1, m_log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    posix_spawn_file_actions_adddup2(&fa, 1, 2);
-    std::vector<char*> args;
-    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-    args.push_back(nullptr);
-    const int rc = ::posix_spawn(&m_pid, args[0], &fa, nullptr, args.data(), environ);
-    posix_spawn_file_actions_destroy(&fa);
-    if (rc != 0) throw std::runtime_error("posix_spawn " + argv[0] + " failed");
-  }
-  process(process&& o) noexcept : m_log(std::move(o.m_log)), m_pid(std::exchange(o.m_pid, -1)), m_status(o.m_status) {}
-  ~process() {
-    if (m_pid > 0 && !m_status) {
-      ::kill(m_pid, SIGKILL);
-      ::waitpid(m_pid, nullptr, 0);
-    }
-  }
-  void signal(int sig) const { ::kill(m_pid, sig); }
-  /// Waits up to `timeout` for the exit; the exit code, or -1 (killed by a signal, or still running).
-  int wait(std::chrono::milliseconds timeout) {
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (!m_status) {
-      int st = 0;
-      if (::waitpid(m_pid, &st, WNOHANG) == m_pid) {
-        m_status = st;
-        break;
-      }
-      if (std::chrono::steady_clock::now() > deadline) return -1;
-      std::this_thread::sleep_for(10ms);
-    }
-    return WIFEXITED(*m_status) ? WEXITSTATUS(*m_status) : -1;
-  }
-  std::string output() const { return read_text(m_log); }
-
- private:
-  fs::path m_log;
-  pid_t m_pid = -1;
-  std::optional<int> m_status;
-};
-
-/// Servers (and the crypto producer) of `protocol` serving the MLP; the model owner has shared it.
-struct deployment {
-  fs::path dir;
-  std::vector<std::string> names;
-  std::vector<process> servers;
-
-  deployment(const std::string& protocol, const std::vector<std::string>& clients) {
-    dir = tfe_tcp_test::scratch_dir("serve-" + protocol);
-    const auto layout = tfe::serve::layout_of(protocol);
-    names = protocol == "aby3" ? tfe::aby3<tfe::ring64>::default_players() : tfe::pond<tfe::ring64>::default_players();
-    auto players = names;
-    players.push_back("model-owner");
-    auto all = players;
-    all.insert(all.end(), clients.begin(), clients.end());
-    all.push_back("mallory");  // signed by the CA, not on the list
-    tfe_tcp_test::make_certs(dir / "certs", all);
-    auto j = tfe::to_json(tfe_tcp_test::make_hosts(players, dir / "certs", "serve-" + protocol));
-    const auto ports = tfe::free_loopback_ports(layout.servers);
-    for (std::size_t i = 0; i < layout.servers; ++i) j["players"][i]["client_port"] = ports[i];
-    j["clients"] = clients;
-    std::ofstream(dir / "hosts.json") << j.dump(2);
-    for (const auto& n : names)
-      servers.emplace_back(std::vector<std::string>{TFE_SERVE_BIN, "--hosts", hosts(), "--player", n, "--protocol",
-                                                    protocol, "--timeout", "20", "--connect-timeout", "60"},
-                           dir / (n + ".log"));
-    process owner(
-        {TFE_SERVE_BIN, "--hosts", hosts(), "--player", "model-owner", "--protocol", protocol, "--model", mlp},
-        dir / "model-owner.log");
-    REQUIRE_MESSAGE(owner.wait(120s) == 0, owner.output());
-  }
-  std::string hosts() const { return (dir / "hosts.json").string(); }
-  std::string file(const std::string& name) const { return (dir / name).string(); }
-
-  process client(const std::string& name, const std::string& input, const std::string& output,
-                 std::vector<std::string> extra = {}) const {
-    std::vector<std::string> argv = {TFE_CLIENT_BIN,
-                                     "--hosts",
-                                     hosts(),
-                                     "--cert",
-                                     file("certs/" + name + ".pem"),
-                                     "--key",
-                                     file("certs/" + name + ".key"),
-                                     "--input",
-                                     input};
-    if (!output.empty()) argv.insert(argv.end(), {"--output", output});
-    argv.insert(argv.end(), extra.begin(), extra.end());
-    return process(argv, dir / (name + "-" + std::to_string(++m_clients) + ".log"));
-  }
-  mutable int m_clients = 0;
-};
 
 /// The first n Fashion-MNIST test images, (n, 1, 28, 28), as float32 (what the clients read).
 xt::xarray<double> images(std::size_t n, const std::string& npy) {
@@ -179,17 +80,18 @@ void check_close(const xt::xarray<double>& got, const xt::xarray<double>& want, 
 
 TEST_CASE("serve: ABY3 MLP: concurrent clients get their own predictions; refusals; a killed client; SIGTERM") {
   const std::vector<std::string> clients = {"alice", "bob", "carol", "dave", "eve"};
-  deployment d("aby3", clients);
+  auto d = serve_mlp("aby3", clients);
   const auto x = images(16, d.file("all.npy"));
   const auto want = plain_logits(x);
   for (std::size_t c = 0; c < 4; ++c) tfe::io::save_npy(d.file(clients[c] + ".npy"), rows(x, 4 * c, 4 * c + 4));
   tfe::io::save_npy(d.file("bad.npy"), xt::xarray<double>(xt::zeros<double>({2, 1, 27, 28})));
 
   // Four clients at once, two rows per request, and a bad request among them.
-  std::vector<process> ps;
+  std::vector<child_process> ps;
   for (std::size_t c = 0; c < 4; ++c)
-    ps.push_back(d.client(clients[c], d.file(clients[c] + ".npy"), d.file(clients[c] + ".out.npy"), {"--rows", "2"}));
-  process bad = d.client("eve", d.file("bad.npy"), "");
+    ps.push_back(d.client(TFE_CLIENT_BIN, clients[c], d.file(clients[c] + ".npy"), d.file(clients[c] + ".out.npy"),
+                          {"--rows", "2"}));
+  child_process bad = d.client(TFE_CLIENT_BIN, "eve", d.file("bad.npy"), "");
   for (std::size_t c = 0; c < 4; ++c) {
     REQUIRE_MESSAGE(ps[c].wait(60s) == 0, ps[c].output());
     check_close(tfe::io::load_npy(d.file(clients[c] + ".out.npy")), rows(want, 4 * c, 4 * c + 4), clients[c]);
@@ -200,19 +102,20 @@ TEST_CASE("serve: ABY3 MLP: concurrent clients get their own predictions; refusa
       bad.output());
 
   // A certificate from the CA but not on the list of clients.
-  process mallory = d.client("mallory", d.file("alice.npy"), "");
+  child_process mallory = d.client(TFE_CLIENT_BIN, "mallory", d.file("alice.npy"), "");
   CHECK(mallory.wait(60s) != 0);
   CHECK_MESSAGE(mallory.output().find("'mallory' is not on the servers' list of clients") != std::string::npos,
                 mallory.output());
 
   // A client killed in the middle of many requests, then another client is served.
   {
-    process busy = d.client("carol", d.file("carol.npy"), "", {"--rows", "1", "--repeat", "100000"});
+    child_process busy =
+        d.client(TFE_CLIENT_BIN, "carol", d.file("carol.npy"), "", {"--rows", "1", "--repeat", "100000"});
     std::this_thread::sleep_for(500ms);
     busy.signal(SIGKILL);
     CHECK(busy.wait(10s) == -1);
   }
-  process after = d.client("bob", d.file("bob.npy"), d.file("bob.again.npy"));
+  child_process after = d.client(TFE_CLIENT_BIN, "bob", d.file("bob.npy"), d.file("bob.again.npy"));
   REQUIRE_MESSAGE(after.wait(60s) == 0, after.output());
   check_close(tfe::io::load_npy(d.file("bob.again.npy")), rows(want, 4, 8), "bob after the killed client");
 
@@ -225,13 +128,13 @@ TEST_CASE("serve: ABY3 MLP: concurrent clients get their own predictions; refusa
 }
 
 TEST_CASE("serve: Pond MLP with its crypto producer: two concurrent clients, SIGTERM at every server") {
-  deployment d("pond", {"alice", "bob"});
+  auto d = serve_mlp("pond", {"alice", "bob"});
   const auto x = images(6, d.file("all.npy"));
   const auto want = plain_logits(x);
   tfe::io::save_npy(d.file("alice.npy"), rows(x, 0, 3));
   tfe::io::save_npy(d.file("bob.npy"), rows(x, 3, 6));
-  process a = d.client("alice", d.file("alice.npy"), d.file("alice.out.npy"), {"--rows", "1"});
-  process b = d.client("bob", d.file("bob.npy"), d.file("bob.out.npy"));
+  child_process a = d.client(TFE_CLIENT_BIN, "alice", d.file("alice.npy"), d.file("alice.out.npy"), {"--rows", "1"});
+  child_process b = d.client(TFE_CLIENT_BIN, "bob", d.file("bob.npy"), d.file("bob.out.npy"));
   REQUIRE_MESSAGE(a.wait(60s) == 0, a.output());
   REQUIRE_MESSAGE(b.wait(60s) == 0, b.output());
   check_close(tfe::io::load_npy(d.file("alice.out.npy")), rows(want, 0, 3), "alice");
@@ -241,7 +144,7 @@ TEST_CASE("serve: Pond MLP with its crypto producer: two concurrent clients, SIG
 }
 
 TEST_CASE("serve: a server that loses a peer stops serving and names it") {
-  deployment d("aby3", {"alice"});
+  auto d = serve_mlp("aby3", {"alice"});
   images(2, d.file("alice.npy"));
   d.servers[2].signal(SIGKILL);
   CHECK(d.servers[2].wait(10s) == -1);
@@ -250,6 +153,6 @@ TEST_CASE("serve: a server that loses a peer stops serving and names it") {
     CHECK_MESSAGE((rc != 0 && rc != -1), d.servers[i].output());  // exited with an error, not hung
     CHECK_MESSAGE(d.servers[i].output().find("server2") != std::string::npos, d.servers[i].output());
   }
-  process late = d.client("alice", d.file("alice.npy"), "", {"--connect-timeout", "1"});
+  child_process late = d.client(TFE_CLIENT_BIN, "alice", d.file("alice.npy"), "", {"--connect-timeout", "1"});
   CHECK(late.wait(30s) != 0);
 }
