@@ -91,6 +91,7 @@ int main(int argc, char** argv) {
     std::string models = "mlp,cnn", protocols = "aby3,pond", counts = "1,8,64";
     double seconds = 5, batch_delay_ms = 2;
     std::size_t batch = 64;
+    std::string extra;
     std::string serve_bin =
 #ifdef TFE_SERVE_BIN
         TFE_SERVE_BIN;
@@ -105,6 +106,7 @@ int main(int argc, char** argv) {
     app.add_option("--batch", batch, "tfe_serve --batch");
     app.add_option("--batch-delay-ms", batch_delay_ms, "tfe_serve --batch-delay-ms");
     app.add_option("--serve", serve_bin, "the tfe_serve executable");
+    app.add_option("--server-args", extra, "more tfe_serve flags, space-separated");
     CLI11_PARSE(app, argc, argv);
     auto data = tfe::io::load_fashion_mnist("test", 256);
     xt::xarray<double> images = data.images;
@@ -123,6 +125,8 @@ int main(int argc, char** argv) {
         setup.model = std::string(TFE_SOURCE_DIR) + "/models/onnx/fashion_mnist_" + model + ".onnx";
         setup.clients = {"bench"};
         setup.server_args = {"--batch", std::to_string(batch), "--batch-delay-ms", std::to_string(batch_delay_ms)};
+        std::stringstream words(extra);
+        for (std::string w; words >> w;) setup.server_args.push_back(w);
         tfe::testing::local_serving d(setup);
         for (const auto& c : split(counts)) {
           const auto f = measure(d, std::stoul(c), seconds, images);
@@ -134,6 +138,9 @@ int main(int argc, char** argv) {
         for (auto& s : d.servers)
           TFE_ENFORCE(s.wait(std::chrono::seconds(30)) == 0, tfe::config_error,
                       "a server did not stop cleanly: ", s.output());
+        const std::string log = d.servers[0].output();  // its last line: batches, predictions, compute time
+        const auto from = log.rfind('\n', log.size() >= 2 ? log.size() - 2 : 0);
+        std::cerr << model << " " << protocol << ": " << log.substr(from == std::string::npos ? 0 : from + 1);
         std::filesystem::remove_all(setup.dir);
       }
     }

@@ -19,6 +19,7 @@
 #include "tfe/serve/batch_loop.hpp"
 #include "tfe/serve/endpoints.hpp"
 #include "tfe/serve/listener.hpp"
+#include "tfe/serve/prepare.hpp"
 
 #include <CLI/CLI.hpp>
 
@@ -33,6 +34,8 @@ struct options {
   std::size_t max_rows = 1024;
   double batch_delay_ms = 2, tick_ms = 100, request_timeout_s = 10;
   double connect_timeout = 60, recv_timeout = 60;
+  std::size_t threads = 1;
+  long spin_us = 50;
   tfe::serve::batch_options batch;
 };
 
@@ -67,6 +70,8 @@ int serve(const options& o, stop_control& ctl) {
   lo.tcp.program = "tfe_serve " + P::name();
   lo.tcp.connect_timeout = std::chrono::milliseconds(static_cast<long long>(o.connect_timeout * 1000));
   lo.channel.recv_timeout = std::chrono::milliseconds(static_cast<long long>(o.recv_timeout * 1000));
+  lo.session.threads = o.threads;
+  lo.tcp.spin_wait = std::chrono::microseconds(o.spin_us);
   auto log = [&](const std::string& line) { std::cerr << "tfe_serve " << o.player << ": " << line << std::endl; };
 
   if (o.player == owner) {
@@ -86,7 +91,8 @@ int serve(const options& o, stop_control& ctl) {
       cfg.hosts, o.player,
       [&](tfe::session<P>& s) {
         tfe::programs::serve_model_provider none = [] { return tfe::graph::saved_graph{}; };  // runs at the owner only
-        auto model = tfe::graph::share_model<P>(s, owner, std::move(none));
+        auto shared = tfe::graph::share_model<P>(s, owner, std::move(none));
+        auto model = tfe::serve::pretranspose_gemm_weights(s, shared);  // once, not per batch
         const auto& g = model.spec();
         TFE_ENFORCE(g.inputs.size() == 1 && g.outputs.size() == 1, tfe::config_error, g.source, ": serving needs a ",
                     "model with one input and one output, this one has ", g.inputs.size(), " and ", g.outputs.size());
@@ -148,7 +154,8 @@ int serve(const options& o, stop_control& ctl) {
         }
         board.close("the servers are shutting down");
         if (listener) listener->stop();
-        log(tfe::detail::concat("stopped cleanly after ", loop.batches(), " batches (", loop.rows(), " predictions)"));
+        log(tfe::detail::concat("stopped cleanly after ", loop.batches(), " batches (", loop.rows(), " predictions, ",
+                                loop.compute_seconds(), " s computing)"));
       },
       lo);
   return 0;
@@ -172,6 +179,8 @@ int main(int argc, char** argv) {
     app.add_option("--max-rows", o.max_rows, "rows per request, at most (default 1024)");
     app.add_option("--request-timeout", o.request_timeout_s, "refuse a request not run within this (s, default 10)");
     app.add_option("--tick-ms", o.tick_ms, "idle round interval (ms, default 100)");
+    app.add_option("--threads", o.threads, "threads for this server's large kernels (default 1; 0: the cores)");
+    app.add_option("--spin-us", o.spin_us, "a receive polls this long before sleeping (µs, default 50)");
     app.add_option("--connect-timeout", o.connect_timeout, "seconds to connect to every player (default 60)");
     app.add_option("--timeout", o.recv_timeout, "a silent peer is lost after this (s, default 60)");
     try {

@@ -4,7 +4,8 @@
 // The players of the mesh are the protocol's own (aby3: server0-2; pond: server0, server1 and the
 // crypto producer) and the model owner, who leaves after sharing the model. Server 0 leads. A round
 // (every participant, in lock step; JSON in byte frames over the mesh):
-//   leader -> each     proposal {"stop", "reqs": [[client, id, rows], ...]}: the next requests of its
+//   leader -> each     proposal {"stop", "reqs": [[client, id, rows], ...]} (to the crypto producer
+//                      with the rows only: ["", 0, rows]): the next requests of its
 //                      queue (up to --batch rows, once --batch-delay passed for the oldest), or none
 //                      (an idle tick every --tick, so a stop anywhere is heard)
 //   each -> leader     {"stop", "have": [bool, ...]}: whether it holds each request (same rows); the
@@ -80,14 +81,20 @@ class batch_loop {
 
   std::size_t batches() const { return m_batches; }
   std::size_t rows() const { return m_rows; }
+  /// Time spent in the model and the output shares (the rest: waiting for requests, agreeing).
+  double compute_seconds() const { return std::chrono::duration<double>(m_compute).count(); }
 
  private:
   bool lead() {
     auto reqs = m_board.next_batch(m_o.batch, m_o.batch_delay, m_o.tick);
     bool stop = m_stop.load();
-    nlohmann::json list = nlohmann::json::array();
-    for (const auto& r : reqs) list.push_back({r->client, r->id, r->rows()});
-    for (std::size_t p = 1; p < m_n; ++p) send(p, {{"stop", stop}, {"reqs", list}});
+    // The crypto producer holds no input: it learns the rows of each request, not who sent it.
+    nlohmann::json list = nlohmann::json::array(), rows_only = nlohmann::json::array();
+    for (const auto& r : reqs) {
+      list.push_back({r->client, r->id, r->rows()});
+      rows_only.push_back({"", 0, r->rows()});
+    }
+    for (std::size_t p = 1; p < m_n; ++p) send(p, {{"stop", stop}, {"reqs", p < m_faces ? list : rows_only}});
     std::vector<bool> have(reqs.size(), true);
     for (std::size_t p = 1; p < m_n; ++p) {
       const nlohmann::json a = recv(p);
@@ -174,8 +181,10 @@ class batch_loop {
       }
     }
     private_tensor<P> x(m_s, shape, std::move(parts));
+    const auto t0 = serve_clock::now();
     const private_tensor<P> y = m_model.predict(std::vector<private_tensor<P>>{x}).at(0);
     const auto share = output_share(m_s, y.parts(), y.shape());
+    m_compute += serve_clock::now() - t0;
     m_batches += 1;
     m_rows += shape[0];
     if (m_s.id() >= m_faces) return;
@@ -214,6 +223,7 @@ class batch_loop {
   batch_options m_o;
   const std::atomic<bool>& m_stop;
   std::size_t m_batches = 0, m_rows = 0;
+  serve_clock::duration m_compute{};
 };
 
 }  // namespace tfe::serve
