@@ -73,9 +73,18 @@ class batch_loop {
   void run() {
     const std::string expired = tfe::detail::concat("not run within ", m_o.request_timeout.count(),
                                                     " ms (the request did not reach every server)");
-    for (bool go = true; go;) {
-      go = m_s.id() == 0 ? lead() : follow();
-      m_board.expire(m_o.request_timeout, expired);
+    try {
+      for (bool go = true; go;) {
+        go = m_s.id() == 0 ? lead() : follow();
+        m_held.clear();
+        m_board.expire(m_o.request_timeout, expired);
+      }
+    } catch (const std::exception& e) {
+      // The requests out of the queue in this round must not wait forever: refuse them (answering
+      // is idempotent, those already answered keep their answer).
+      for (const auto& r : m_held)
+        if (r) r->refuse(tfe::detail::concat("the servers stopped: ", e.what()));
+      throw;
     }
   }
 
@@ -87,6 +96,7 @@ class batch_loop {
  private:
   bool lead() {
     auto reqs = m_board.next_batch(m_o.batch, m_o.batch_delay, m_o.tick);
+    m_held = reqs;
     bool stop = m_stop.load();
     // The crypto producer holds no input: it learns the rows of each request, not who sent it.
     nlohmann::json list = nlohmann::json::array(), rows_only = nlohmann::json::array();
@@ -131,6 +141,7 @@ class batch_loop {
       rows.push_back(wanted.back().second);
     }
     std::vector<request_ptr> mine = m_s.id() < m_faces ? m_board.take(wanted) : std::vector<request_ptr>(wanted.size());
+    m_held = mine;
     std::vector<bool> have;
     for (const auto& r : mine) have.push_back(m_s.id() >= m_faces || r != nullptr);
     send(0, {{"stop", m_stop.load()}, {"have", have}});
@@ -223,6 +234,7 @@ class batch_loop {
   batch_options m_o;
   const std::atomic<bool>& m_stop;
   std::size_t m_batches = 0, m_rows = 0;
+  std::vector<request_ptr> m_held;  // taken out of the board in this round (refused if the round fails)
   serve_clock::duration m_compute{};
 };
 
