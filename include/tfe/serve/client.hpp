@@ -203,8 +203,7 @@ class client {
     std::lock_guard lock(m_watch_mutex);
     m_deadline = std::chrono::steady_clock::now() + within;
     m_armed = true;
-    m_timed_out = false;
-    m_watch_wake.notify_all();
+    m_timed_out = false;  // no wake-up: the watchdog looks every 100 ms (one thread switch less per request)
   }
   void watch_fd(int fd, bool add) {
     std::lock_guard lock(m_watch_mutex);
@@ -225,10 +224,7 @@ class client {
         m_armed = false;
         for (int fd : m_fds) ::shutdown(fd, SHUT_RDWR);  // the blocked read fails at once
       }
-      if (m_armed)
-        m_watch_wake.wait_until(lock, m_deadline);
-      else
-        m_watch_wake.wait(lock);
+      m_watch_wake.wait_for(lock, std::chrono::milliseconds(100));
     }
   }
   void stop_watchdog() {
