@@ -133,12 +133,11 @@ class batch_loop {
 
   bool follow() {
     const nlohmann::json prop = recv(0);
-    std::vector<std::pair<std::string, std::size_t>> wanted;
+    std::vector<request_ref> wanted;
     std::vector<std::size_t> rows;
     for (const auto& e : prop.at("reqs")) {
-      wanted.emplace_back(e.at(0).get<std::string>() + "#" + std::to_string(e.at(1).get<std::uint64_t>()),
-                          e.at(2).get<std::size_t>());
-      rows.push_back(wanted.back().second);
+      wanted.push_back({e.at(0).get<std::string>(), e.at(1).get<std::uint64_t>(), e.at(2).get<std::size_t>()});
+      rows.push_back(wanted.back().rows);
     }
     std::vector<request_ptr> mine = m_s.id() < m_faces ? m_board.take(wanted) : std::vector<request_ptr>(wanted.size());
     m_held = mine;

@@ -34,7 +34,6 @@ struct request {
   std::vector<ring_array> parts;  ///< this server's components of the client's input
   serve_clock::time_point arrived = serve_clock::now();
 
-  std::string key() const { return client + "#" + std::to_string(id); }
   std::size_t rows() const { return shape.empty() ? 0 : shape[0]; }
 
   /// Answers once (later answers are ignored); wakes the connection thread.
@@ -105,6 +104,13 @@ inline std::optional<std::string> check_request(const nlohmann::json& h, std::si
   return std::nullopt;
 }
 
+/// A request as the leader names it in a proposal.
+struct request_ref {
+  std::string client;
+  std::uint64_t id = 0;
+  std::size_t rows = 0;
+};
+
 class request_board {
  public:
   /// Queues a request; the reason when it is refused (the board is closed, or the key is taken).
@@ -116,6 +122,10 @@ class request_board {
         if (q->client == r->client && q->id == r->id)
           return tfe::detail::concat("request id ", r->id, " of client '", r->client, "' is already waiting");
       m_queue.push_back(r);
+      m_queued_rows += r->rows();
+      // Wake the leader only when it has something new to decide: the first request (its delay
+      // starts) or a full batch. Every other arrival would be a thread switch for nothing.
+      if (m_queue.size() > 1 && m_queued_rows < m_wanted_rows) return std::nullopt;
     }
     m_changed.notify_all();
     return std::nullopt;
@@ -127,16 +137,15 @@ class request_board {
   std::vector<request_ptr> next_batch(std::size_t max_rows, serve_clock::duration max_delay,
                                       serve_clock::duration tick) {
     std::unique_lock lock(m_mutex);
+    m_wanted_rows = max_rows;
     const auto tick_end = serve_clock::now() + tick;
     const std::uint64_t woken = m_wakes;
     for (;;) {
       if (m_wakes != woken || m_closed) return {};
       const auto now = serve_clock::now();
       if (!m_queue.empty()) {
-        std::size_t rows = 0;
-        for (const auto& q : m_queue) rows += q->rows();
         const auto due = m_queue.front()->arrived + max_delay;
-        if (rows >= max_rows || now >= due) break;
+        if (m_queued_rows >= max_rows || now >= due) break;
         m_changed.wait_until(lock, std::min(due, tick_end));
       } else {
         if (now >= tick_end) return {};
@@ -150,20 +159,23 @@ class request_board {
       out.push_back(std::move(m_queue.front()));
       m_queue.pop_front();
     }
+    m_queued_rows -= rows;
     return out;
   }
 
   /// Takes the requests with these keys and row counts (a follower, for the leader's proposal);
   /// null where this server has no such request.
-  std::vector<request_ptr> take(const std::vector<std::pair<std::string, std::size_t>>& wanted) {
+  std::vector<request_ptr> take(const std::vector<request_ref>& wanted) {
     std::lock_guard lock(m_mutex);
     std::vector<request_ptr> out;
-    for (const auto& [key, rows] : wanted) {
-      auto it = std::find_if(m_queue.begin(), m_queue.end(), [&](const request_ptr& q) { return q->key() == key; });
-      if (it == m_queue.end() || (*it)->rows() != rows) {
+    for (const auto& w : wanted) {
+      auto it = std::find_if(m_queue.begin(), m_queue.end(),
+                             [&](const request_ptr& q) { return q->id == w.id && q->client == w.client; });
+      if (it == m_queue.end() || (*it)->rows() != w.rows) {
         out.push_back(nullptr);
         continue;
       }
+      m_queued_rows -= (*it)->rows();
       out.push_back(std::move(*it));
       m_queue.erase(it);
     }
@@ -178,7 +190,7 @@ class request_board {
         if (m_closed)
           (*it)->refuse(m_closed_why);
         else
-          m_queue.push_front(*it);
+          m_queue.push_front(*it), m_queued_rows += (*it)->rows();
       }
   }
 
@@ -188,6 +200,7 @@ class request_board {
     const auto now = serve_clock::now();
     std::erase_if(m_queue, [&](const request_ptr& q) {
       if (now - q->arrived < age) return false;
+      m_queued_rows -= q->rows();
       q->refuse(why);
       return true;
     });
@@ -210,6 +223,7 @@ class request_board {
       m_closed = true;
       for (auto& q : m_queue) q->refuse(m_closed_why);
       m_queue.clear();
+      m_queued_rows = 0;
     }
     m_changed.notify_all();
   }
@@ -221,6 +235,8 @@ class request_board {
   bool m_closed = false;
   std::string m_closed_why;
   std::uint64_t m_wakes = 0;
+  std::size_t m_queued_rows = 0;  // the rows of m_queue's requests
+  std::size_t m_wanted_rows = 1;  // the leader's batch size (its last next_batch)
 };
 
 }  // namespace tfe::serve
