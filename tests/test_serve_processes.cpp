@@ -1,10 +1,12 @@
 // tests/test_serve_processes.cpp: tfe_serve and tfe_client as real processes on 127.0.0.1 over TLS
 // (issue 20). Under ABY3: several concurrent clients each get exactly their own predictions, equal to
 // the plain protocol's on the same input; a request with a wrong shape is refused with the reason
-// while the others are served; a client with a certificate not on the list is refused; a client
-// killed in the middle of its requests does not stall the servers; SIGTERM at one server ends every
-// server with exit 0. Under Pond (with its crypto producer): two concurrent clients, then SIGTERM at
-// every server. A server killed: the others stop, exit non-zero and name it.
+// while the others are served, and so is one for another ring (an integer input is refused by the
+// client itself); a client with a certificate not on the list is refused; a client killed in the
+// middle of its requests does not stall the servers; SIGTERM at one server while a client streams
+// requests ends every server with exit 0 and the client with a refusal, not a hang. Under Pond (with
+// its crypto producer): two concurrent clients, then SIGTERM at every server. A server killed: the
+// others stop, exit non-zero and name it.
 #include <doctest/doctest.h>
 
 #include "serve_models.hpp"
@@ -101,6 +103,17 @@ TEST_CASE("serve: ABY3 MLP: concurrent clients get their own predictions; refusa
       bad.output().find("input of shape (2, 1, 27, 28), but the model takes (N, 1, 28, 28)") != std::string::npos,
       bad.output());
 
+  // A request for another ring, and an integer input (refused by the client itself, naming the file).
+  child_process ring = d.client(TFE_CLIENT_BIN, "eve", d.file("alice.npy"), "", {"--ring", "ring128"});
+  CHECK(ring.wait(60s) == 1);
+  CHECK_MESSAGE(ring.output().find("ring ring128 requested, but these servers compute in ring64") != std::string::npos,
+                ring.output());
+  child_process labels =
+      d.client(TFE_CLIENT_BIN, "eve", TFE_SOURCE_DIR "/models/onnx/fashion_mnist_test_labels_1000.npy", "");
+  CHECK(labels.wait(60s) == 2);
+  CHECK_MESSAGE(labels.output().find("fashion_mnist_test_labels_1000.npy: holds dtype '<i8'") != std::string::npos,
+                labels.output());
+
   // A certificate from the CA but not on the list of clients.
   child_process mallory = d.client(TFE_CLIENT_BIN, "mallory", d.file("alice.npy"), "");
   CHECK(mallory.wait(60s) != 0);
@@ -119,12 +132,17 @@ TEST_CASE("serve: ABY3 MLP: concurrent clients get their own predictions; refusa
   REQUIRE_MESSAGE(after.wait(60s) == 0, after.output());
   check_close(tfe::io::load_npy(d.file("bob.again.npy")), rows(want, 4, 8), "bob after the killed client");
 
-  // SIGTERM at one server: every server ends cleanly.
+  // SIGTERM at one server while a client streams requests: every server ends cleanly, and the client
+  // gets its answers, then a refusal or a closed connection (exit 1), never a hang.
+  child_process streaming =
+      d.client(TFE_CLIENT_BIN, "dave", d.file("dave.npy"), "", {"--rows", "1", "--repeat", "100000"});
+  std::this_thread::sleep_for(500ms);
   d.servers[1].signal(SIGTERM);
   for (auto& s : d.servers) {
     CHECK_MESSAGE(s.wait(30s) == 0, s.output());
     CHECK_MESSAGE(s.output().find("stopped cleanly") != std::string::npos, s.output());
   }
+  CHECK_MESSAGE(streaming.wait(30s) == 1, streaming.output());
 }
 
 TEST_CASE("serve: Pond MLP with its crypto producer: two concurrent clients, SIGTERM at every server") {
