@@ -116,8 +116,9 @@ class local_serving {
     cmd += " mallory >/dev/null";
     TFE_ENFORCE(std::system(cmd.c_str()) == 0, config_error, "make_certs.sh failed: ", cmd);
     auto j = to_json(loopback_hosts(players, m_setup.dir / "certs", "serve-" + m_setup.protocol));
-    const auto ports = free_loopback_ports(layout.servers);
-    for (std::size_t i = 0; i < layout.servers; ++i) j["players"][i]["client_port"] = ports[i];
+    const auto ports = free_loopback_ports(players.size() + layout.servers);  // all distinct: one call
+    for (std::size_t i = 0; i < players.size(); ++i) j["players"][i]["port"] = ports[i];
+    for (std::size_t i = 0; i < layout.servers; ++i) j["players"][i]["client_port"] = ports[players.size() + i];
     j["clients"] = m_setup.clients;
     std::ofstream(m_setup.dir / "hosts.json") << j.dump(2);
     for (const auto& n : m_servers_names) {
