@@ -159,42 +159,51 @@ class client {
     for (auto& p : parts) secure_wipe(p.data(), p.size() * sizeof(ring));
   }
 
+  /// Connects (retrying while the server is not up yet), then TLS and the hello: their failures
+  /// (a certificate the other side does not accept, a refusal) do not go away and are not retried.
   std::unique_ptr<connection> connect(const server_endpoint& ep, std::chrono::steady_clock::time_point deadline) {
-    std::string last = "no attempt";
+    auto c = std::make_unique<connection>(ep, m_io, m_tls.asio_context());
     for (;;) {
-      auto c = std::make_unique<connection>(ep, m_io, m_tls.asio_context());
       try {
         asio::ip::tcp::resolver resolver(m_io);
         asio::connect(c->s.lowest_layer(), resolver.resolve(ep.host, std::to_string(ep.client_port)));
-        c->s.lowest_layer().set_option(asio::ip::tcp::no_delay(true));
-        watch_fd(c->s.lowest_layer().native_handle(), true);
-        arm(std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()) +
-            std::chrono::seconds(10));
-        c->s.handshake(asio::ssl::stream_base::client);
-        X509* x = SSL_get1_peer_certificate(c->s.native_handle());
-        TFE_ENFORCE(x != nullptr, serve_error, "server '", ep.name, "' presented no certificate");
-        const certificate_info who = tfe::detail::inspect_certificate(x);
-        X509_free(x);
-        TFE_ENFORCE(who.names_player(ep.name), serve_error, "the server at ", ep.host, ":", ep.client_port,
-                    " presented a certificate for ", who.names_str(), ", not for '", ep.name, "'");
-        write_message(c->s, message{{{"type", "hello"}}, {}});
-        message m = read_message(c->s, max_header_bytes, "server '" + ep.name + "'");
-        disarm();
-        if (m.head["type"] == "error")
-          throw serve_error(tfe::detail::concat(
-              "server '", ep.name, "' refused the connection: ", m.head.value("error", std::string("(no reason)"))));
-        TFE_ENFORCE(m.head["type"] == "info", serve_error, "server '", ep.name, "' answered the hello with ",
-                    m.head.dump());
-        c->info = std::move(m.head);
-        return c;
+        break;
       } catch (const asio::system_error& e) {
-        disarm();
-        last = e.what();
+        TFE_ENFORCE(std::chrono::steady_clock::now() < deadline, serve_error, "cannot reach server '", ep.name, "' at ",
+                    ep.host, ":", ep.client_port, " within the connect timeout: ", e.what());
+        asio::error_code ignored;
+        c->s.lowest_layer().close(ignored);
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
       }
-      watch_fd(c->s.lowest_layer().native_handle(), false);
-      TFE_ENFORCE(std::chrono::steady_clock::now() < deadline, serve_error, "cannot reach server '", ep.name, "' at ",
-                  ep.host, ":", ep.client_port, " within the connect timeout: ", last);
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    asio::error_code ignored;
+    c->s.lowest_layer().set_option(asio::ip::tcp::no_delay(true), ignored);
+    watch_fd(c->s.lowest_layer().native_handle(), true);
+    arm(std::chrono::seconds(10) + m_opts.timeout);
+    try {
+      c->s.handshake(asio::ssl::stream_base::client);
+      X509* x = SSL_get1_peer_certificate(c->s.native_handle());
+      TFE_ENFORCE(x != nullptr, serve_error, "server '", ep.name, "' presented no certificate");
+      const certificate_info who = tfe::detail::inspect_certificate(x);
+      X509_free(x);
+      TFE_ENFORCE(who.names_player(ep.name), serve_error, "the server at ", ep.host, ":", ep.client_port,
+                  " presented a certificate for ", who.names_str(), ", not for '", ep.name, "'");
+      write_message(c->s, message{{{"type", "hello"}}, {}});
+      message m = read_message(c->s, max_header_bytes, "server '" + ep.name + "'");
+      disarm();
+      if (m.head["type"] == "error")
+        throw serve_error(tfe::detail::concat(
+            "server '", ep.name, "' refused the connection: ", m.head.value("error", std::string("(no reason)"))));
+      TFE_ENFORCE(m.head["type"] == "info", serve_error, "server '", ep.name, "' answered the hello with ",
+                  m.head.dump());
+      c->info = std::move(m.head);
+      return c;
+    } catch (const asio::system_error& e) {
+      disarm();
+      throw serve_error(tfe::detail::concat(
+          "TLS with server '", ep.name, "' at ", ep.host, ":", ep.client_port, " failed: ", e.what(),
+          m_timed_out.load() ? " (no answer in time)"
+                             : " (is each side's certificate signed by the CA the other trusts?)"));
     }
   }
 

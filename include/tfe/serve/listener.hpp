@@ -145,7 +145,12 @@ class client_listener {
       asio::error_code ignored;
       sock.set_option(asio::ip::tcp::no_delay(true), ignored);
       tls_stream s(std::move(sock), m_tls.asio_context());
-      s.handshake(asio::ssl::stream_base::server);
+      try {
+        s.handshake(asio::ssl::stream_base::server);
+      } catch (const asio::system_error& e) {
+        if (!m_stopping.load()) log("TLS handshake with the " + who + " failed: " + e.what());
+        return;
+      }
       X509* x = SSL_get1_peer_certificate(s.native_handle());
       TFE_ENFORCE(x != nullptr, serve_error, who, " presented no certificate");
       const certificate_info cert = tfe::detail::inspect_certificate(x);
