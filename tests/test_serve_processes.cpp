@@ -2,8 +2,8 @@
 // (issue 20). Under ABY3: several concurrent clients each get exactly their own predictions, equal to
 // the plain protocol's on the same input; a request with a wrong shape is refused with the reason
 // while the others are served, and so is one for another ring (an integer input is refused by the
-// client itself); a client with a certificate not on the list is refused; a client killed in the
-// middle of its requests does not stall the servers; SIGTERM at one server while a client streams
+// client itself); a client with a certificate not on the list is refused, one from another CA fails
+// its TLS handshake; a client killed in the middle of its requests does not stall the servers; SIGTERM at one server while a client streams
 // requests ends every server with exit 0 and the client with a refusal, not a hang. Under Pond (with
 // its crypto producer): two concurrent clients, then SIGTERM at every server. A server killed: the
 // others stop, exit non-zero and name it.
@@ -119,6 +119,14 @@ TEST_CASE("serve: ABY3 MLP: concurrent clients get their own predictions; refusa
   CHECK(mallory.wait(60s) != 0);
   CHECK_MESSAGE(mallory.output().find("'mallory' is not on the servers' list of clients") != std::string::npos,
                 mallory.output());
+
+  // A certificate from another CA: the TLS handshake fails at once, with the reason.
+  tfe_tcp_test::make_certs(d.file("other"), {"alice"});
+  child_process stranger({TFE_CLIENT_BIN, "--hosts", d.hosts(), "--cert", d.file("other/alice.pem"), "--key",
+                          d.file("other/alice.key"), "--input", d.file("alice.npy")},
+                         d.file("stranger.log"));
+  CHECK(stranger.wait(60s) == 2);
+  CHECK_MESSAGE(stranger.output().find("TLS with server") != std::string::npos, stranger.output());
 
   // A client killed in the middle of many requests, then another client is served.
   {
