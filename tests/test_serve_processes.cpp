@@ -1,12 +1,13 @@
 // tests/test_serve_processes.cpp: tfe_serve and tfe_client as real processes on 127.0.0.1 over TLS
-// (issue 20). Under ABY3: several concurrent clients each get exactly their own predictions, equal to
-// the plain protocol's on the same input; a request with a wrong shape is refused with the reason
-// while the others are served, and so is one for another ring (an integer input is refused by the
-// client itself); a client with a certificate not on the list is refused, one from another CA fails
-// its TLS handshake; a client killed in the middle of its requests does not stall the servers; SIGTERM at one server while a client streams
-// requests ends every server with exit 0 and the client with a refusal, not a hang. Under Pond (with
-// its crypto producer): two concurrent clients, then SIGTERM at every server. A server killed: the
-// others stop, exit non-zero and name it.
+// (issue 20). Under ABY3: several concurrent clients each get exactly their own predictions, equal
+// to the plain protocol's on the same input; a request with a wrong shape is refused with the
+// reason while the others are served, and so is one for another ring (an integer input is refused
+// by the client itself); a client with a certificate not on the list is refused, one from another
+// CA fails its TLS handshake; a client killed in the middle of its requests does not stall the
+// servers; SIGTERM at one server while a client streams requests ends every server with exit 0 and
+// the client with a refusal, not a hang. Under Pond (with its crypto producer): two concurrent
+// clients, then SIGTERM at every server. A server killed: the others stop, exit non-zero and name
+// it.
 #include <doctest/doctest.h>
 
 #include "serve_models.hpp"
