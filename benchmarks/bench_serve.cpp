@@ -124,7 +124,9 @@ int main(int argc, char** argv) {
         setup.protocol = protocol;
         setup.model = std::string(TFE_SOURCE_DIR) + "/models/onnx/fashion_mnist_" + model + ".onnx";
         setup.clients = {"bench"};
-        setup.server_args = {"--batch", std::to_string(batch), "--batch-delay-ms", std::to_string(batch_delay_ms)};
+        // Every server on this machine: one kernel thread each (the cores are shared anyway).
+        setup.server_args = {
+            "--batch", std::to_string(batch), "--batch-delay-ms", std::to_string(batch_delay_ms), "--threads", "1"};
         std::stringstream words(extra);
         for (std::string w; words >> w;) setup.server_args.push_back(w);
         tfe::testing::local_serving d(setup);

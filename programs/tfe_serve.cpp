@@ -34,7 +34,7 @@ struct options {
   std::size_t max_rows = 1024;
   double batch_delay_ms = 2, tick_ms = 100, request_timeout_s = 10;
   double connect_timeout = 60, recv_timeout = 60;
-  std::size_t threads = 1;
+  std::size_t threads = 0;
   long spin_us = 50;
   tfe::serve::batch_options batch;
 };
@@ -179,7 +179,9 @@ int main(int argc, char** argv) {
     app.add_option("--max-rows", o.max_rows, "rows per request, at most (default 1024)");
     app.add_option("--request-timeout", o.request_timeout_s, "refuse a request not run within this (s, default 10)");
     app.add_option("--tick-ms", o.tick_ms, "idle round interval (ms, default 100)");
-    app.add_option("--threads", o.threads, "threads for this server's large kernels (default 1; 0: the cores)");
+    app.add_option(
+        "--threads", o.threads,
+        "threads for this server's large kernels (default 0: the machine's cores; 1 when servers share a machine)");
     app.add_option("--spin-us", o.spin_us, "a receive polls this long before sleeping (µs, default 50)");
     app.add_option("--connect-timeout", o.connect_timeout, "seconds to connect to every player (default 60)");
     app.add_option("--timeout", o.recv_timeout, "a silent peer is lost after this (s, default 60)");

@@ -38,7 +38,7 @@ tfe::testing::local_serving serve_mlp(const std::string& protocol, const std::ve
   setup.protocol = protocol;
   setup.model = mlp;
   setup.clients = clients;
-  setup.server_args = {"--timeout", "20", "--connect-timeout", "60"};
+  setup.server_args = {"--timeout", "20", "--connect-timeout", "60", "--threads", "1"};
   return tfe::testing::local_serving(setup);
 }
 
