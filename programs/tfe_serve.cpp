@@ -56,6 +56,17 @@ struct stop_control {
   }
 };
 
+/// Serving needs one input with a free batch axis 0 and fixed other axes, and one output.
+void check_servable(const tfe::graph::graph& g) {
+  TFE_ENFORCE(g.inputs.size() == 1 && g.outputs.size() == 1, tfe::config_error, g.source, ": serving needs a ",
+              "model with one input and one output, this one has ", g.inputs.size(), " and ", g.outputs.size());
+  const auto& dims = g.inputs[0].dims;
+  bool fixed = !dims.empty() && dims[0] < 0;
+  for (std::size_t i = 1; i < dims.size(); ++i) fixed = fixed && dims[i] >= 0;
+  TFE_ENFORCE(fixed, tfe::config_error, g.source, ": serving needs an input with a free batch axis 0 and ",
+              "fixed other axes; input '", g.inputs[0].name, "' has ", tfe::graph::dims_str(dims));
+}
+
 template <class P>
 int serve(const options& o, stop_control& ctl) {
   const auto cfg = tfe::serve::load_serving_config(o.hosts);
@@ -65,6 +76,9 @@ int serve(const options& o, stop_control& ctl) {
               tfe::detail::wire::list_str(cfg.hosts.names()), " but serving under ", o.protocol, " needs ",
               tfe::detail::wire::list_str(players), " (same names, same order)");
   const auto layout = tfe::serve::layout_of(o.protocol);
+  TFE_ENFORCE(cfg.servers.size() == layout.servers, tfe::config_error, "hosts file ", o.hosts, ": ", cfg.servers.size(),
+              " players have a client_port, but ", o.protocol, " has ", layout.servers,
+              " client-facing servers (the first ", layout.servers, " players)");
   tfe::launch_options lo;
   lo.tcp.run_id = cfg.hosts.run_id;
   lo.tcp.program = "tfe_serve " + P::name();
@@ -79,7 +93,11 @@ int serve(const options& o, stop_control& ctl) {
     tfe::run_player<P>(
         cfg.hosts, o.player,
         [&](tfe::session<P>& s) {
-          tfe::programs::serve_model_provider provider = [&] { return tfe::onnx::read_model(o.model); };
+          tfe::programs::serve_model_provider provider = [&] {
+            auto m = tfe::onnx::read_model(o.model);
+            check_servable(m.g);  // at the owner, before anything is sent
+            return m;
+          };
           (void)tfe::graph::share_model<P>(s, owner, std::move(provider));
         },
         lo);
@@ -94,13 +112,8 @@ int serve(const options& o, stop_control& ctl) {
         auto shared = tfe::graph::share_model<P>(s, owner, std::move(none));
         auto model = tfe::serve::pretranspose_gemm_weights(s, shared);  // once, not per batch
         const auto& g = model.spec();
-        TFE_ENFORCE(g.inputs.size() == 1 && g.outputs.size() == 1, tfe::config_error, g.source, ": serving needs a ",
-                    "model with one input and one output, this one has ", g.inputs.size(), " and ", g.outputs.size());
+        check_servable(g);
         const auto& dims = g.inputs[0].dims;
-        bool fixed = !dims.empty() && dims[0] < 0;
-        for (std::size_t i = 1; i < dims.size(); ++i) fixed = fixed && dims[i] >= 0;
-        TFE_ENFORCE(fixed, tfe::config_error, g.source, ": serving needs an input with a free batch axis 0 and ",
-                    "fixed other axes; input '", g.inputs[0].name, "' has ", tfe::graph::dims_str(dims));
         tfe::serve::request_board board;
         ctl.set_wake([&] { board.wake(); });
         struct clear_wake {
