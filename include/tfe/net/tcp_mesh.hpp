@@ -96,7 +96,13 @@ struct tcp_link {
   tcp_link(const tcp_link&) = delete;
   tcp_link& operator=(const tcp_link&) = delete;
   ~tcp_link() {
-    if (fd >= 0) ::close(fd);
+    if (fd < 0) return;
+    // Bytes a peer sent after this player stopped reading (the heartbeats of a peer still computing)
+    // would make close() answer with a reset, and a reset can cost the peer this player's last frames
+    // and goodbye (it then reports a lost connection): read them away first.
+    std::uint8_t sink[4096];
+    while (::recv(fd, sink, sizeof sink, MSG_DONTWAIT) > 0) {}
+    ::close(fd);
   }
   /// Sends whole messages; one writer at a time, so messages never interleave on the socket.
   void send(iovec* parts, int count, wire::clock::time_point deadline, const std::string& what,
