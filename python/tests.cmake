@@ -18,6 +18,7 @@ endforeach()
 tfe_python_test(python_run "${_tfe_py_tests}/test_run.py")
 tfe_python_test(python_errors "${_tfe_py_tests}/test_errors.py")
 tfe_python_test(python_predict "${_tfe_py_tests}/test_predict.py")
+tfe_python_test(python_stats "${_tfe_py_tests}/test_stats.py")
 
 # The examples (examples/python/), each on small inputs, failing when farther from plain than documented.
 tfe_python_test(python_example_private_prediction_aby3 "${_tfe_py_examples}/private_prediction.py"

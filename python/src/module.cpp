@@ -23,6 +23,22 @@ void bind_aby3(py::module_& m);
 
 namespace {
 
+/// f() run without the GIL; what it throws is raised as the matching Python exception (with the GIL).
+template <class F>
+auto without_gil_or_raise(F&& f) {
+  std::exception_ptr failure;
+  auto r = without_gil([&] {
+    try {
+      return f();
+    } catch (...) {
+      failure = std::current_exception();
+      return decltype(f()){};
+    }
+  });
+  if (failure) raise_run_failure(failure, {});
+  return r;
+}
+
 /// The model of tfe.predict: a path (str or os.PathLike) or the bytes of an .onnx file.
 std::function<graph::saved_graph()> model_loader(py::object model) {
   if (model.is_none())
@@ -55,16 +71,7 @@ py::tuple predict(py::object model, py::object inputs, const std::string& protoc
     TFE_ENFORCE(xs.has_value(), config_error, "tfe.predict: the client needs the inputs x");
     return std::move(*xs);
   };
-  std::exception_ptr failure;
-  auto r = without_gil([&] {
-    try {
-      return programs::run_graph(rq);
-    } catch (...) {
-      failure = std::current_exception();
-      return programs::graph_result{};
-    }
-  });
-  if (failure) raise_run_failure(failure, {});
+  auto r = without_gil_or_raise([&] { return programs::run_graph(rq); });
   py::object outputs = py::none();
   if (!r.outputs.empty()) {
     py::list l;
@@ -87,16 +94,7 @@ py::list plan(py::object model, std::size_t examples, std::size_t batch, const s
   rq.protocols = protocols;
   rq.networks.clear();
   for (const auto& n : networks) rq.networks.push_back(network_model::parse(n));
-  std::exception_ptr failure;
-  auto plans = without_gil([&] {
-    try {
-      return programs::plan_graph(rq);
-    } catch (...) {
-      failure = std::current_exception();
-      return std::vector<programs::protocol_plan>{};
-    }
-  });
-  if (failure) std::rethrow_exception(failure);
+  auto plans = without_gil_or_raise([&] { return programs::plan_graph(rq); });
   py::list out;
   for (const auto& p : plans) {
     py::dict players, seconds;

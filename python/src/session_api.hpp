@@ -4,6 +4,7 @@
 // binds both and the tensor classes; python/src/protocol_<name>.cpp instantiates it once per protocol.
 #pragma once
 
+#include "stats_api.hpp"
 #include "tensor_api.hpp"
 
 #include "tfe/runtime/launch.hpp"
@@ -137,6 +138,7 @@ template <class P>
 void bind_protocol(py::module_& m, const std::string& name) {
   bind_tensors<P>(m, name);
   bind_session<P>(m, name);
+  bind_stats<P>(m);
   m.def(("_run_" + name).c_str(),
         [name](const std::vector<std::string>& players, const py::function& program, const launch_settings& settings) {
           return run_python_program<P>(players, program, settings, name);

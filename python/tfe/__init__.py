@@ -22,7 +22,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from . import _core
+from . import _core, stats
 from .errors import (ChannelError, ConfigError, EncodingError, Error, FileError, PlayerError, ProtocolError,
                      ShapeError)
 
@@ -38,7 +38,7 @@ SESSION_PROTOCOLS: tuple[str, ...] = tuple(_core.session_protocols)
 PROTOCOLS: tuple[str, ...] = tuple(_core._protocol_names())
 
 __all__ = [
-    "predict", "plan", "run", "players", "load_fashion_mnist", "Session", "PrivateTensor", "PublicTensor", "Error", "ShapeError",
+    "predict", "plan", "run", "players", "stats", "load_fashion_mnist", "Session", "PrivateTensor", "PublicTensor", "Error", "ShapeError",
     "EncodingError", "ConfigError", "ProtocolError", "ChannelError", "FileError", "PlayerError", "relu", "sigmoid",
     "tanh", "exp", "log", "sqrt", "reciprocal", "abs", "square", "erf", "gelu", "softmax", "matmul", "concat",
     "stack", "add_n", "sum", "mean", "max", "min", "argmax", "maximum", "minimum", "reshape", "transpose", "clip",
