@@ -177,9 +177,15 @@ class tcp_channel final : public channel {
 
   /// The peer's activity as its last heartbeat told it; its progress also counts the bytes that came
   /// from it, so a large frame still arriving over a slow link is never taken for a deadlock.
+  /// What the peer's last heartbeat said. A peer not heard from for two heartbeat intervals is not
+  /// reported as waiting: it may be stopped or cut off (the silence check names it once recv_timeout
+  /// has passed), and a stopped peer that was waiting for this player when it stopped is no deadlock.
   peer_activity do_liveness(std::size_t peer) const override {
     const auto& b = *m_boxes[peer];
-    return {true, b.peer_waiting.load(std::memory_order_relaxed),
+    const bool beats = m_tcp.heartbeat_interval.count() >= 0;
+    const auto quiet = std::chrono::nanoseconds(now_ns() - b.heard_ns.load(std::memory_order_relaxed));
+    const bool silent = beats && quiet > 2 * beat_interval();
+    return {true, silent ? -1 : b.peer_waiting.load(std::memory_order_relaxed),
             b.peer_progress.load(std::memory_order_relaxed) + b.bytes_in.load(std::memory_order_relaxed)};
   }
 
