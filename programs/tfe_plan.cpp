@@ -11,7 +11,7 @@
 #include "plan.hpp"
 
 #include "tfe/io/idx.hpp"
-#include "tfe/onnx/reader.hpp"
+#include "tfe/onnx/model_file.hpp"
 #include "tfe/runtime/cli.hpp"
 
 #include <CLI/CLI.hpp>
@@ -159,7 +159,7 @@ int main(int argc, char** argv) {
     bool json = false, no_timing = false, measure = false, hints = false;
     std::size_t accuracy_images = 0;
     CLI::App app{"tfe_plan: bytes, rounds and time of a private prediction under each protocol, before running it"};
-    app.add_option("--model", model, "the .onnx file")->required();
+    app.add_option("--model", model, "the model: an .onnx file or a tfe model file (.npz)")->required();
     app.add_option("--examples", rq.examples, "examples to predict (the inputs' axis 0; default 1)");
     app.add_option("--batch", rq.batch, "examples per batch, as tfe_predict's --batch (default: all at once)");
     app.add_option("--protocol", rq.protocols,
@@ -179,7 +179,7 @@ int main(int argc, char** argv) {
     rq.time_products = !no_timing;
     rq.networks.clear();
     for (const auto& n : networks) rq.networks.push_back(tfe::network_model::parse(n));
-    rq.load_model = [&] { return tfe::onnx::read_model(model); };
+    rq.load_model = [&] { return tfe::graph::read_model_file(model); };
     const auto plans = tfe::programs::plan_graph(rq);
     if (json) {
       std::cout << to_json(plans, rq.networks, top).dump(2) << "\n";

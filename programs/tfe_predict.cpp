@@ -1,10 +1,11 @@
-// tfe_predict: private predictions with an ONNX model, for people who don't write C++.
+// tfe_predict: private predictions with an ONNX model or a tfe model file, for people who don't write C++.
 //
 //   tfe_predict --model M.onnx --input X.npy --output Y.npy [--labels L.npy] [--protocol aby3]
 //               [--batch N] [--hosts F --player NAME]
 //
-// The model owner reads M.onnx (the graph becomes public, the weights its private inputs); the client
-// reads X.npy (float32 or float64, shaped as the graph's input: NCHW for an NCHW model, the batch on
+// The model owner reads M.onnx, or a tfe model file M.npz (nn/model_io.hpp, converted by nn/to_graph.hpp;
+// its input is in Keras's layout, NHWC), and the graph becomes public, the weights its private inputs; the
+// client reads X.npy (float32 or float64, shaped as the graph's input: NCHW for an NCHW model, the batch on
 // axis 0), secret-shares it, and receives the outputs, which it writes to Y.npy (float32; a graph with
 // several outputs also writes Y_1.npy, Y_2.npy, ...). With --labels (integer class labels) it prints the
 // accuracy of the argmax of the first output. Every player runs in this process unless --hosts and
@@ -13,7 +14,7 @@
 #include "graph_runner.hpp"
 
 #include "tfe/io/npy.hpp"
-#include "tfe/onnx/reader.hpp"
+#include "tfe/onnx/model_file.hpp"
 #include "tfe/protocol/registry.hpp"
 #include "tfe/runtime/cli.hpp"
 
@@ -64,8 +65,10 @@ std::string output_path(const std::string& first, std::size_t k) {
 int main(int argc, char** argv) {
   return tfe::guarded_main([&] {
     options o;
-    CLI::App app{"tfe_predict: predictions of an ONNX model on secret-shared inputs"};
-    app.add_option("--model", o.model, "the .onnx file (read by the model owner only)")->required();
+    CLI::App app{"tfe_predict: predictions of an ONNX model or a tfe model file on secret-shared inputs"};
+    app.add_option("--model", o.model,
+                   "the model: an .onnx file or a tfe model file (.npz); read by the model owner only")
+        ->required();
     app.add_option("--input", o.inputs, "input .npy file(s), one per graph input, float32/float64 (client)")
         ->required();
     app.add_option("--output", o.output, "where the client writes the first output (.npy, float32)");
@@ -80,7 +83,7 @@ int main(int argc, char** argv) {
     rq.protocol = o.protocol;
     rq.batch = o.batch;
     rq.launch = o.launch;
-    rq.load_model = [&] { return tfe::onnx::read_model(o.model); };
+    rq.load_model = [&] { return tfe::graph::read_model_file(o.model); };
     rq.load_inputs = [&] { return load_inputs(o.inputs); };
     const auto start = std::chrono::steady_clock::now();
     if (!o.quiet && o.batch > 0)

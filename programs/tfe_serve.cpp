@@ -13,7 +13,7 @@
 // exits 0. A server that loses a peer stops taking requests, refuses the waiting ones with the
 // reason, prints it and exits 2.
 #include "serve_models.hpp"
-#include "tfe/onnx/reader.hpp"
+#include "tfe/onnx/model_file.hpp"
 #include "tfe/runtime/cli.hpp"
 #include "tfe/runtime/launch.hpp"
 #include "tfe/serve/batch_loop.hpp"
@@ -89,12 +89,13 @@ int serve(const options& o, stop_control& ctl) {
   auto log = [&](const std::string& line) { std::cerr << "tfe_serve " << o.player << ": " << line << std::endl; };
 
   if (o.player == owner) {
-    TFE_ENFORCE(!o.model.empty(), tfe::config_error, "the model owner needs --model (an ONNX file)");
+    TFE_ENFORCE(!o.model.empty(), tfe::config_error,
+                "the model owner needs --model (an ONNX file or a tfe model file)");
     tfe::run_player<P>(
         cfg.hosts, o.player,
         [&](tfe::session<P>& s) {
           tfe::programs::serve_model_provider provider = [&] {
-            auto m = tfe::onnx::read_model(o.model);
+            auto m = tfe::graph::read_model_file(o.model);
             check_servable(m.g);  // at the owner, before anything is sent
             return m;
           };
@@ -186,7 +187,7 @@ int main(int argc, char** argv) {
     app.add_option("--hosts", o.hosts, "hosts file (JSON) with a client_port per server")->required();
     app.add_option("--player", o.player, "the player this process runs (a server, or model-owner)")->required();
     app.add_option("--protocol", o.protocol, "aby3 or pond (ring64; default aby3)");
-    app.add_option("--model", o.model, "the ONNX model (model owner only)");
+    app.add_option("--model", o.model, "the model: an .onnx file or a tfe model file (.npz); model owner only");
     app.add_option("--batch", o.batch.batch, "rows (predictions) per batch, at most (default 64)");
     app.add_option("--batch-delay-ms", o.batch_delay_ms, "longest wait of a request for others (default 2)");
     app.add_option("--max-rows", o.max_rows, "rows per request, at most (default 1024)");

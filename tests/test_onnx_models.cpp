@@ -5,11 +5,13 @@
 #include "expect_error.hpp"
 #include "graph_runner.hpp"
 #include "loss_reference.hpp"
+#include "temp_dir.hpp"
 
 #include "tfe/graph/model.hpp"
 #include "tfe/graph/training.hpp"
 #include "tfe/io/idx.hpp"
 #include "tfe/io/npy.hpp"
+#include "tfe/onnx/model_file.hpp"
 #include "tfe/onnx/reader.hpp"
 #include "tfe/protocol/aby3/aby3.hpp"
 #include "tfe/protocol/plain/plain.hpp"
@@ -112,6 +114,39 @@ TEST_CASE("the Fashion-MNIST models, rebuilt in PyTorch and exported, agree with
       CHECK(worst < 0.05);
     }
   }
+}
+
+TEST_CASE("the tfe model files of the Fashion-MNIST models agree with PyTorch's rebuilt models") {
+  // models/fashion_mnist_{mlp,cnn}.npz (tfe's Keras-like Sequential, NHWC) read by read_model_file and
+  // converted to graphs (nn/to_graph.hpp); PyTorch's logits come from the same weights rebuilt in
+  // PyTorch (NCHW), so they are an outside oracle for the conversion's layouts.
+  const std::size_t n = 64;
+  auto data = tfe::io::load_fashion_mnist("test", n);
+  for (const char* model : {"mlp", "cnn"}) {
+    const std::string path = std::string(TFE_SOURCE_DIR) + "/models/fashion_mnist_" + model + ".npz";
+    const auto m = tfe::graph::read_model_file(path);
+    CHECK(m.g.source == path);
+    const xt::xarray<double> torch_logits = xt::view(
+        tfe::io::load_npy(dir + "fashion_mnist_" + model + "_torch_logits.npy"), xt::range(0, long(n)), xt::all());
+    CAPTURE(model);
+    auto r = run("aby3", m, {data.images}, 32);
+    REQUIRE(r.outputs.size() == 1);
+    CHECK(tfe::shape_of(r.outputs[0]) == tfe::shape_t{n, 10});
+    CHECK(max_diff(r.outputs[0], torch_logits) < 0.05);
+  }
+  // An ONNX file through the same reader is the ONNX reader's graph.
+  CHECK(tfe::graph::read_model_file(dir + "fashion_mnist_mlp.onnx").g.nodes.size() ==
+        tfe::onnx::read_model(dir + "fashion_mnist_mlp.onnx").g.nodes.size());
+  // Bytes too; a zip without an architecture, and neither kind, are named errors.
+  const auto bytes = tfe::io::read_file_bytes(std::string(TFE_SOURCE_DIR) + "/models/fashion_mnist_mlp.npz");
+  CHECK(tfe::graph::read_model_file_bytes(bytes, "mlp bytes").g.weights.size() == 6);
+  tfe_test::temp_dir tmp("tfe_model_file");
+  const std::string weights_only = tmp.file("weights.npz");
+  tfe::io::save_npz(weights_only, {{"w", xt::xarray<double>{1.0, 2.0}}});
+  CHECK(contains(error_of<tfe::file_error>([&] { (void)tfe::graph::read_model_file(weights_only); }),
+                 "no architecture.json entry: not a tfe model file"));
+  CHECK(contains(error_of<tfe::file_error>([&] { (void)tfe::graph::read_model_file(tmp.file("missing.onnx")); }),
+                 "missing.onnx: cannot open for reading"));
 }
 
 TEST_CASE("unsupported and malformed graphs fail at load, naming the node, op and opset") {

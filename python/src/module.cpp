@@ -10,7 +10,7 @@
 #include "plan.hpp"
 
 #include "tfe/io/idx.hpp"
-#include "tfe/onnx/reader.hpp"
+#include "tfe/onnx/model_file.hpp"
 #include "tfe/protocol/registry.hpp"
 
 #include <pybind11/stl.h>
@@ -39,7 +39,7 @@ auto without_gil_or_raise(F&& f) {
   return r;
 }
 
-/// The model of tfe.predict: a path (str or os.PathLike) or the bytes of an .onnx file.
+/// The model of tfe.predict: a path (str or os.PathLike) or the bytes of an .onnx file or a tfe model file.
 std::function<graph::saved_graph()> model_loader(py::object model) {
   if (model.is_none())
     return []() -> graph::saved_graph {
@@ -47,10 +47,10 @@ std::function<graph::saved_graph()> model_loader(py::object model) {
     };
   if (py::isinstance<py::bytes>(model)) {
     std::string bytes = model.cast<std::string>();
-    return [bytes] { return onnx::read_model_bytes(bytes, "model bytes"); };
+    return [bytes] { return graph::read_model_file_bytes(bytes, "model bytes"); };
   }
   std::string path = py::module_::import("os").attr("fspath")(model).cast<std::string>();
-  return [path] { return onnx::read_model(path); };
+  return [path] { return graph::read_model_file(path); };
 }
 
 /// (outputs or None, {player: statistics}) of one ONNX inference (tfe.predict in python/tfe/).

@@ -1,4 +1,5 @@
-"""tfe.predict: ONNX inference over programs/graph_runner.hpp, numpy in and out, against PyTorch's outputs."""
+"""tfe.predict: ONNX and tfe model file inference over programs/graph_runner.hpp, numpy in and out, against
+PyTorch's outputs."""
 
 import os
 import unittest
@@ -38,6 +39,21 @@ class Predict(unittest.TestCase):
             self.assertGreater(st["rounds"], 0)
             self.assertIn("Gemm", st["by_tag"])  # the graph runner tags each node by its op type
         self.assertEqual(stats["client"]["bytes_received"] > 0, True)  # the client receives the logits
+
+    def test_tfe_model_file(self):
+        # The same CNN as a tfe model file (Keras-like Sequential, NHWC input): a path or its bytes.
+        path = os.path.join(MODELS, "..", "fashion_mnist_cnn.npz")
+        nhwc = self.x.transpose(0, 2, 3, 1)[:20]
+        torch = np.load(model("fashion_mnist_cnn_torch_logits.npy"))[:20]
+        logits, stats = tfe.predict(path, nhwc, protocol="pond")
+        self.assertEqual(logits.shape, (20, 10))
+        self.assertLess(np.max(np.abs(logits - torch)), 0.05)
+        self.assertIn("Conv", stats["server0"]["by_tag"])
+        with open(path, "rb") as f:
+            from_bytes, _ = tfe.predict(f.read(), nhwc[:4], protocol="plain")
+        self.assertLess(np.max(np.abs(from_bytes - torch[:4])), 0.05)
+        with self.assertRaisesRegex(ValueError, r"but the graph expects \(\?, 28, 28, 1\)"):
+            tfe.predict(path, self.x[:2], protocol="plain")  # NCHW into an NHWC model
 
     def test_plan_predicts_the_bytes_and_rounds_of_predict(self):
         plans = tfe.plan(model("fashion_mnist_mlp.onnx"), examples=20, batch=10, protocols=["aby3", "pond"],

@@ -82,7 +82,8 @@ def predict(model: str | os.PathLike | bytes | None, x: Any, protocol: str = "ab
             threads: int = 0, timeout: float = 60, insecure_plaintext: bool = False):
     """Private inference of an ONNX model: returns (logits, stats).
 
-    model: the .onnx file (a path, or its bytes); only the player "model-owner" reads it.
+    model: an .onnx file or a tfe model file (.npz, a Keras-like Sequential: its input is in Keras's
+       layout, NHWC); a path, or the file's bytes. Only the player "model-owner" reads it.
     x: the input (array-like, batch on axis 0), or a list/tuple of arrays for a graph with several
        inputs; only the player "client" provides it, and only the client receives the outputs.
     protocol, ring: any of PROTOCOLS (ring=128 picks the 128-bit variant, e.g. aby3_128).
