@@ -10,7 +10,7 @@
 // (ring/truncation_audit.hpp). --max-diff X makes the run fail when a protocol's logits differ from
 // plain's by more than X (the CI smoke run).
 //
-// glibc's malloc keeps its defaults here (no keep_freed_memory): the figures are what an application
+// glibc's malloc keeps its defaults (as in every benchmark binary): the figures are what an application
 // linking tfe gets.
 //
 // Players: the protocol's servers, then "model-owner" (shares the weights before the clock starts)
@@ -218,8 +218,7 @@ int main(int argc, char** argv) try {
       "bert_base|resnet50, --layers, --sequence, --hidden, --heads, --ffn, --image, "
       "--width, --no-compare, --audit-truncations: the expected truncation failures per run, ring64 and "
       "ring128, measured under plain; --frac-bits F --int-bits I: the fixed point; --max-diff X: exit 1 "
-      "when a protocol's logits differ from plain's by more than X)",
-      /*tune_malloc=*/false);
+      "when a protocol's logits differ from plain's by more than X)");
   if (frac_bits || int_bits) {
     TFE_ENFORCE(frac_bits && int_bits, tfe::config_error, "--frac-bits and --int-bits go together");
     opt.session.fixed_point = tfe::fixed_point_config{*frac_bits, *int_bits};

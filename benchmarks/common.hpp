@@ -26,8 +26,6 @@
 #include <tfe/runtime/cli.hpp>
 #include <tfe/tfe.hpp>
 
-#include <malloc.h>
-
 #include <time.h>
 
 #include <algorithm>
@@ -178,17 +176,6 @@ inline std::string to_json(const std::string& bench, const std::string& protocol
   return os.str();
 }
 
-/// glibc malloc settings for the benchmark process (unless --system-malloc): serve large tensors
-/// from the heap (mmap threshold 64 MiB) and keep freed memory (trim threshold 1 GiB) instead of
-/// returning it to the OS. With the defaults, each op's fresh multi-megabyte tensors and frames are
-/// new mappings whose pages fault on first touch (≈ 2.5 µs per 4 KiB page here), which was half of
-/// ABY3's ReLU time. A long-running player process can do the same (mallopt, or
-/// GLIBC_TUNABLES=glibc.malloc.mmap_threshold=...:glibc.malloc.trim_threshold=...).
-inline void keep_freed_memory() {
-  mallopt(M_MMAP_THRESHOLD, 64 << 20);
-  mallopt(M_TRIM_THRESHOLD, 1 << 30);
-}
-
 /// Command-line options shared by the benchmark binaries (CLI11).
 struct options {
   std::vector<std::string> protocols{"plain", "pond"};
@@ -200,15 +187,13 @@ struct options {
   /// Simulated networks to time each workload on, besides the real run: lan, wan, RTT_MS:MBITS.
   std::vector<std::string> networks{"lan", "wan"};
   tfe::launch_flags launch;
-  bool system_malloc = false;  // leave glibc's malloc settings alone (see keep_freed_memory)
   /// Session options of every run (fixed point); not a command-line option here.
   tfe::session_options session;
 
-  /// `tune_malloc`: apply keep_freed_memory unless --system-malloc (false: never; the large-model
-  /// benchmark measures the library as an application links it).
-  static options parse(int argc, char** argv, const std::string& description, bool tune_malloc = true) {
+  /// The benchmarks measure the library as an application links it: glibc's malloc keeps its
+  /// defaults (no mallopt, no GLIBC_TUNABLES; docs/benchmarks.md, "Allocator").
+  static options parse(int argc, char** argv, const std::string& description) {
     options o;
-    o.system_malloc = !tune_malloc;
     CLI::App app{description};
     app.add_option("--protocol", o.protocols,
                    "protocols, comma-separated: plain, pond, securenn, aby3, plain128, "
@@ -225,15 +210,11 @@ struct options {
     app.add_option("--networks", o.networks,
                    "simulated networks to time every workload on as well (default lan,wan; none: only the real run)")
         ->delimiter(',');
-    app.add_flag("--system-malloc", o.system_malloc,
-                 "keep glibc's default malloc settings (by default the benchmarks keep freed memory: see "
-                 "keep_freed_memory in benchmarks/common.hpp)");
     o.launch.add_to(app);
     tfe::parse_command_line(app, o.launch, argc, argv);
     TFE_ENFORCE(o.launch.simulate.empty(), tfe::config_error,
                 "benchmarks time simulated networks with --networks, not --simulate");
     if (o.networks.size() == 1 && o.networks[0] == "none") o.networks.clear();
-    if (!o.system_malloc) keep_freed_memory();
     for (const auto& n : o.networks) (void)tfe::network_model::parse(n);  // fail early on a bad name
     return o;
   }

@@ -162,12 +162,10 @@ private_tensor<P> sum_rows(const private_tensor<P>& x, std::size_t first, std::s
 /// truncated later): the protocol's bilinear routine on the unbroadcast operands.
 template <protocol P>
 private_tensor<P> mul_broadcast_exact(const private_tensor<P>& a, const private_tensor<P>& b) {
-  using R = typename P::ring;
   check_same_session(a.sess(), b.sess(), "mul");
   auto scope = a.sess().op_scope("mul");
   shape_t zs = broadcast_shapes(a.shape(), b.shape(), "mul");
-  auto prod = P::bilinear(a.sess(), a.parts(), b.parts(), a.shape(), b.shape(), zs,
-                          [](const ring_tensor<R>& x, const ring_tensor<R>& y) { return ring_tensor<R>(x * y); });
+  auto prod = P::bilinear(a.sess(), a.parts(), b.parts(), a.shape(), b.shape(), zs, ring_ops::elementwise_product{});
   return private_tensor<P>(a.sess(), std::move(zs), std::move(prod));
 }
 
@@ -176,12 +174,11 @@ private_tensor<P> mul_broadcast_exact(const private_tensor<P>& a, const private_
 /// operand reused against many). One round, one truncation.
 template <protocol P>
 private_tensor<P> mul_broadcast(const private_tensor<P>& a, const private_tensor<P>& b) {
-  using R = typename P::ring;
   check_same_session(a.sess(), b.sess(), "mul");
   auto scope = a.sess().op_scope("mul");
   shape_t zs = broadcast_shapes(a.shape(), b.shape(), "mul");
   return truncated_product(a.sess(), &a.parts(), nullptr, &b.parts(), nullptr, a.shape(), b.shape(), zs,
-                           [](const ring_tensor<R>& x, const ring_tensor<R>& y) { return ring_tensor<R>(x * y); });
+                           ring_ops::elementwise_product{});
 }
 
 /// x with a new leading axis of length 1.
@@ -332,3 +329,4 @@ private_tensor<P> min(const private_tensor<P>& x, long axis = -1, sign_width w =
 }  // namespace tfe
 
 #include "tfe/ops/approx_elementary.hpp"
+#include "tfe/ring/tensor_ops.hpp"

@@ -202,6 +202,9 @@ private_tensor<P> operator*(const private_tensor<P>& a, const private_tensor<P>&
   detail::check_same_session(a.sess(), b.sess(), "mul");
   auto scope = a.sess().op_scope("mul");
   shape_t shape = detail::broadcast_shapes(a.shape(), b.shape(), "mul");
+  if (a.shape() == b.shape())  // the named product: a protocol may fuse it with its local steps
+    return detail::truncated_product(a.sess(), &a.parts(), nullptr, &b.parts(), nullptr, a.shape(), b.shape(), shape,
+                                     ring_ops::elementwise_product{});
   return detail::truncated_product(a.sess(), &a.parts(), nullptr, &b.parts(), nullptr, a.shape(), b.shape(), shape,
                                    [shape](const ring_tensor<R>& x, const ring_tensor<R>& y) {
                                      return detail::broadcast_to<R>(ring_tensor<R>(x * y), shape);

@@ -10,6 +10,7 @@
 
 #include "tfe/ops/conv.hpp"
 #include "tfe/protocol/protocol.hpp"
+#include "tfe/ring/tensor_ops.hpp"
 
 namespace tfe {
 
@@ -61,12 +62,10 @@ private_tensor<P> matmul(const masked_tensor<P>& x, const private_tensor<P>& w) 
 }
 template <protocol P>
 private_tensor<P> operator*(const private_tensor<P>& x, const masked_tensor<P>& y) {
-  using R = typename P::ring;
   TFE_ENFORCE(x.shape() == y.shape(), shape_error, "mul with a masked operand: shapes ", shape_str(x.shape()), " and ",
               shape_str(y.shape()), " must be equal");
   auto scope = x.sess().op_scope("mul");
-  return detail::masked_product(x, nullptr, y.value, &y.mask, x.shape(),
-                                [](const ring_tensor<R>& a, const ring_tensor<R>& b) { return ring_tensor<R>(a * b); });
+  return detail::masked_product(x, nullptr, y.value, &y.mask, x.shape(), ring_ops::elementwise_product{});
 }
 template <protocol P>
 private_tensor<P> conv2d(const private_tensor<P>& x, const masked_tensor<P>& w,

@@ -16,6 +16,7 @@
 
 #include "tfe/ops/conv.hpp"
 #include "tfe/protocol/protocol.hpp"
+#include "tfe/ring/tensor_ops.hpp"
 
 namespace tfe {
 
@@ -60,11 +61,10 @@ private_tensor<P> add_int(const private_tensor<P>& x, std::int64_t k) {
 /// Elementwise product without truncation (one operand is an integer bit).
 template <protocol P>
 private_tensor<P> mul_exact(const private_tensor<P>& a, const private_tensor<P>& b) {
-  using R = typename P::ring;
   TFE_ENFORCE(a.shape() == b.shape(), shape_error, "mul: shapes ", shape_str(a.shape()), " and ", shape_str(b.shape()),
               " differ");
-  auto prod = P::bilinear(a.sess(), a.parts(), b.parts(), a.shape(), b.shape(), a.shape(),
-                          [](const ring_tensor<R>& x, const ring_tensor<R>& y) { return ring_tensor<R>(x * y); });
+  auto prod =
+      P::bilinear(a.sess(), a.parts(), b.parts(), a.shape(), b.shape(), a.shape(), ring_ops::elementwise_product{});
   return private_tensor<P>(a.sess(), a.shape(), std::move(prod));
 }
 

@@ -19,6 +19,7 @@
 
 #include "tfe/plan/cost_model.hpp"
 #include "tfe/protocol/protocol.hpp"
+#include "tfe/ring/tensor_ops.hpp"
 #include "tfe/session.hpp"
 
 #include <chrono>
@@ -55,7 +56,7 @@ struct planning {
   static int public_component(const session_type& s) { return holds_value(s) ? 0 : -1; }
   static parts_type zero_parts(const session_type& s, const shape_t& shape) {
     if (!holds_value(s)) return {};
-    return {ring_tensor<R>(xt::zeros<R>(shape))};
+    return moved_parts(ring_tensor<R>(xt::zeros<R>(shape)));
   }
 
   static parts_type share_input(session_type& s, std::size_t owner, const ring_tensor<R>*, const shape_t& shape) {
@@ -155,7 +156,7 @@ struct planning {
       *seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
       TFE_ENFORCE(shape_of(z) == zs, protocol_error, name(), ": a product of shape ", shape_str(shape_of(z)), " where ",
                   shape_str(zs), " was announced");
-      return {std::move(z)};
+      return moved_parts(std::move(z));
     }
     return zero_parts(s, zs);
   }

@@ -140,4 +140,16 @@ xt::xarray<R> truncate_share(const xt::xarray<R>& share, unsigned bits, int part
   return out;
 }
 
+/// truncate_share in the share's own storage (no allocation: the protocols' hot paths).
+template <class R>
+void truncate_share_in_place(xt::xarray<R>& share, unsigned bits, int party) {
+  using T = ring_traits<R>;
+  R* p = share.data();
+  if (party == 0) {
+    for (std::size_t i = 0; i < share.size(); ++i) p[i] = T::shr_arith(p[i], bits);
+  } else {
+    for (std::size_t i = 0; i < share.size(); ++i) p[i] = T::neg(T::shr_arith(T::neg(p[i]), bits));
+  }
+}
+
 }  // namespace tfe

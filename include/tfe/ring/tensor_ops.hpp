@@ -52,6 +52,34 @@ using ring_tensor = xt::xarray<R>;
 
 namespace ring_ops {
 
+/// The elementwise product of two ring tensors of the same shape, as the `op` of a protocol's
+/// bilinear hooks: a named type, so that a protocol can fuse it with its local steps (ABY3 computes
+/// x_i·(y_i + y_{i+1}) + x_{i+1}·y_i in one pass, protocol/aby3/arithmetic.hpp).
+struct elementwise_product {
+  template <class R>
+  xt::xarray<R> operator()(const xt::xarray<R>& x, const xt::xarray<R>& y) const {
+    return xt::xarray<R>(x * y);
+  }
+};
+
+}  // namespace ring_ops
+
+/// A vector of tensors (a share's parts) from tensors moved in. A braced list, as in
+/// `return {std::move(a), std::move(b)};` into a std::vector, copies every tensor (the elements of a
+/// std::initializer_list are const): for large tensors, a fresh allocation and a copy each.
+template <class T, class... U>
+std::vector<std::decay_t<T>> moved_parts(T&& first, U&&... rest) {
+  static_assert(!std::is_lvalue_reference_v<T> && (!std::is_lvalue_reference_v<U> && ...),
+                "moved_parts takes temporaries or std::move'd tensors");
+  std::vector<std::decay_t<T>> parts;
+  parts.reserve(1 + sizeof...(U));
+  parts.push_back(std::forward<T>(first));
+  (parts.push_back(std::forward<U>(rest)), ...);
+  return parts;
+}
+
+namespace ring_ops {
+
 namespace detail {
 
 /// True for the built-in rings (ring64, ring128), whose elementwise ops compile to plain integer

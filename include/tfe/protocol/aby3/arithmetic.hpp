@@ -46,6 +46,7 @@
 #include "tfe/protocol/aby3/costs.hpp"
 #include "tfe/protocol/protocol.hpp"
 #include "tfe/ring/fixed_point.hpp"
+#include "tfe/ring/tensor_ops.hpp"
 #include "tfe/session.hpp"
 
 #include <optional>
@@ -126,7 +127,7 @@ struct aby3 : unmasked_products<aby3<R>> {
   /// The trivial sharing (0, 0, 0). No communication.
   static parts_type zero_parts(const session_type& s, const shape_t& shape) {
     if (!is_server(s)) return {};
-    return {ring_tensor<R>(xt::zeros<R>(shape)), ring_tensor<R>(xt::zeros<R>(shape))};
+    return moved_parts(ring_tensor<R>(xt::zeros<R>(shape)), ring_tensor<R>(xt::zeros<R>(shape)));
   }
 
   /// z += α_i = F_{i,i+1} − F_{i−1,i}: this server's term of a 3-out-of-3 sharing of zero. No
@@ -153,10 +154,10 @@ struct aby3 : unmasked_products<aby3<R>> {
         auto x1 = s.pair_prg(o1).template uniform<R>(shape);
         ring_tensor<R> x0 = *value - x1 - g;
         s.net().send(o2, x0);
-        return {std::move(x0), std::move(x1)};
+        return moved_parts(std::move(x0), std::move(x1));
       }
-      if (me == o1) return {s.pair_prg(owner).template uniform<R>(shape), std::move(g)};
-      return {std::move(g), recv_checked(s, owner, shape)};
+      if (me == o1) return moved_parts(s.pair_prg(owner).template uniform<R>(shape), std::move(g));
+      return moved_parts(std::move(g), recv_checked(s, owner, shape));
     }
     // An input player: component 1 from key01[owner], component 0 from key20[owner], component 2 sent.
     if (me == owner) {
@@ -170,15 +171,15 @@ struct aby3 : unmasked_products<aby3<R>> {
     if (me == 0) {
       auto c1 = s.state().key01[owner]->template uniform<R>(shape);
       auto c0 = s.state().key20[owner]->template uniform<R>(shape);
-      return {std::move(c0), std::move(c1)};
+      return moved_parts(std::move(c0), std::move(c1));
     }
     if (me == 1) {
       auto c1 = s.state().key01[owner]->template uniform<R>(shape);
-      return {std::move(c1), recv_checked(s, owner, shape)};
+      return moved_parts(std::move(c1), recv_checked(s, owner, shape));
     }
     if (me == 2) {
       auto c2 = recv_checked(s, owner, shape);
-      return {std::move(c2), s.state().key20[owner]->template uniform<R>(shape)};
+      return moved_parts(std::move(c2), s.state().key20[owner]->template uniform<R>(shape));
     }
     return {};
   }
@@ -226,7 +227,7 @@ struct aby3 : unmasked_products<aby3<R>> {
     const std::size_t me = s.id();
     ring_tensor<R> z = local_product(s, x, y, zs, op);
     s.net().send(prev(me), z);
-    return {std::move(z), recv_checked(s, next(me), zs)};
+    return moved_parts(std::move(z), recv_checked(s, next(me), zs));
   }
 
   /// The fixed-point product op(x, y) / 2^f in ONE round (ABY3 §5.1.1, Π_trunc1 fused with the
@@ -252,25 +253,28 @@ struct aby3 : unmasked_products<aby3<R>> {
     auto scope = s.op_scope("aby3_mul_trunc");
     if (!is_server(s)) return {};
     const unsigned f = s.fixed_point().frac_bits;
+    // Every step works in z's storage (a = z becomes y_0, y_1 or y_2 in place).
     ring_tensor<R> z = local_product(s, *x, *y, zs, op);
     switch (s.id()) {
       case 0: {
         s.net().send(2, z);
-        ring_tensor<R> a = z + recv_checked(s, 2, zs);
-        ring_tensor<R> y0 = truncate_share(a, f, 0);
-        return {std::move(y0), recv_checked(s, 1, zs)};
+        add_in_place(z, recv_checked(s, 2, zs));  // a = z_0 + z_2
+        truncate_share_in_place(z, f, 0);         // y_0 = a >> f
+        return moved_parts(std::move(z), recv_checked(s, 1, zs));
       }
       case 1: {
         auto r = s.pair_prg(2).template uniform<R>(zs);
-        ring_tensor<R> y1 = truncate_share(z, f, 1) - r;
-        s.net().send(0, y1);
-        return {std::move(y1), std::move(r)};
+        truncate_share_in_place(z, f, 1);
+        sub_in_place(z, r);  // y_1 = b' − r
+        s.net().send(0, z);
+        return moved_parts(std::move(z), std::move(r));
       }
       default: {
         s.net().send(0, z);
-        ring_tensor<R> a = recv_checked(s, 0, zs) + z;
+        add_in_place(z, recv_checked(s, 0, zs));  // a = z_2 + z_0
         auto r = s.pair_prg(1).template uniform<R>(zs);
-        return {std::move(r), truncate_share(a, f, 0)};
+        truncate_share_in_place(z, f, 0);
+        return moved_parts(std::move(r), std::move(z));
       }
     }
   }
@@ -285,24 +289,32 @@ struct aby3 : unmasked_products<aby3<R>> {
     auto scope = s.op_scope("aby3_trunc");
     if (!is_server(s)) return {};
     const unsigned f = s.fixed_point().frac_bits;
+    // Every step works in ρ's storage.
     ring_tensor<R> rho = s.state().servers->template uniform<R>(shape);
+    R* p = rho.data();
+    const std::size_t n = rho.size();
     switch (s.id()) {
       case 0: {
-        ring_tensor<R> a = x.at(0) + rho;
-        ring_tensor<R> y0 = truncate_share(a, f, 0);
-        return {std::move(y0), recv_checked(s, 1, shape)};
+        const R* x0 = x.at(0).data();
+        for (std::size_t i = 0; i < n; ++i) p[i] = R(x0[i] + p[i]);  // a = x_0 + ρ
+        truncate_share_in_place(rho, f, 0);
+        return moved_parts(std::move(rho), recv_checked(s, 1, shape));
       }
       case 1: {
-        ring_tensor<R> b = x.at(0) + x.at(1) - rho;
+        const R *x1 = x.at(0).data(), *x2 = x.at(1).data();
+        for (std::size_t i = 0; i < n; ++i) p[i] = R(R(x1[i] + x2[i]) - p[i]);  // b = x_1 + x_2 − ρ
         auto r = s.pair_prg(2).template uniform<R>(shape);
-        ring_tensor<R> y1 = truncate_share(b, f, 1) - r;
-        s.net().send(0, y1);
-        return {std::move(y1), std::move(r)};
+        truncate_share_in_place(rho, f, 1);
+        sub_in_place(rho, r);  // y_1 = b' − r
+        s.net().send(0, rho);
+        return moved_parts(std::move(rho), std::move(r));
       }
       default: {
-        ring_tensor<R> a = x.at(1) + rho;
+        const R* x0 = x.at(1).data();
+        for (std::size_t i = 0; i < n; ++i) p[i] = R(x0[i] + p[i]);  // a = x_0 + ρ (server 2's x_0)
         auto r = s.pair_prg(1).template uniform<R>(shape);
-        return {std::move(r), truncate_share(a, f, 0)};
+        truncate_share_in_place(rho, f, 0);
+        return moved_parts(std::move(r), std::move(rho));
       }
     }
   }
@@ -324,10 +336,34 @@ struct aby3 : unmasked_products<aby3<R>> {
   }
 
  private:
-  /// z_i = op(x_i, y_i + y_{i+1}) + op(x_{i+1}, y_i) + α_i.
+  /// z += t, elementwise, in z's storage (shapes checked by the callers: t is a received z of z's shape).
+  static void add_in_place(ring_tensor<R>& z, const ring_tensor<R>& t) {
+    R* zp = z.data();
+    const R* tp = t.data();
+    for (std::size_t i = 0; i < z.size(); ++i) zp[i] = R(zp[i] + tp[i]);
+  }
+  static void sub_in_place(ring_tensor<R>& z, const ring_tensor<R>& t) {
+    R* zp = z.data();
+    const R* tp = t.data();
+    for (std::size_t i = 0; i < z.size(); ++i) zp[i] = R(zp[i] - tp[i]);
+  }
+
+  /// z_i = op(x_i, y_i + y_{i+1}) + op(x_{i+1}, y_i) + α_i. The elementwise product of equal shapes
+  /// is one fused pass (no temporaries); any other op runs as two products and a sum.
   template <class Op>
   static ring_tensor<R> local_product(session_type& s, const parts_type& x, const parts_type& y, const shape_t& zs,
                                       Op& op) {
+    if constexpr (std::is_same_v<std::decay_t<Op>, ring_ops::elementwise_product>) {
+      const auto same = [&](const ring_tensor<R>& t) { return shape_of(t) == zs; };
+      if (same(x.at(0)) && same(x.at(1)) && same(y.at(0)) && same(y.at(1))) {
+        ring_tensor<R> z = ring_tensor<R>::from_shape(zs);
+        R* zp = z.data();
+        const R *x0 = x[0].data(), *x1 = x[1].data(), *y0 = y[0].data(), *y1 = y[1].data();
+        for (std::size_t i = 0; i < z.size(); ++i) zp[i] = R(R(x0[i] * R(y0[i] + y1[i])) + R(x1[i] * y0[i]));
+        add_zero_share(s, z);
+        return z;
+      }
+    }
     ring_tensor<R> ysum = y.at(0) + y.at(1);
     ring_tensor<R> z = op(x.at(0), ysum);
     const ring_tensor<R> z2 = op(x.at(1), y.at(0));

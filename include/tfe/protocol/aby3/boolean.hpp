@@ -127,11 +127,11 @@ boolean_tensor<R> share_bits(session<aby3<R>>& s, std::size_t owner, const ring_
         auto x1 = s.pair_prg(P::next(owner)).template uniform<R>(shape);
         ring_tensor<R> x0 = detail::bxor(detail::bxor(*value, x1), g);
         s.net().send(P::prev(owner), x0);
-        parts = {std::move(x0), std::move(x1)};
+        parts = moved_parts(std::move(x0), std::move(x1));
       } else if (me == P::next(owner)) {
-        parts = {s.pair_prg(owner).template uniform<R>(shape), std::move(g)};
+        parts = moved_parts(s.pair_prg(owner).template uniform<R>(shape), std::move(g));
       } else {
-        parts = {std::move(g), P::recv_checked(s, owner, shape)};
+        parts = moved_parts(std::move(g), P::recv_checked(s, owner, shape));
       }
     }
   } else if (me == owner) {
@@ -143,13 +143,13 @@ boolean_tensor<R> share_bits(session<aby3<R>>& s, std::size_t owner, const ring_
   } else if (me == 0) {
     auto c1 = s.state().key01[owner]->template uniform<R>(shape);
     auto c0 = s.state().key20[owner]->template uniform<R>(shape);
-    parts = {std::move(c0), std::move(c1)};
+    parts = moved_parts(std::move(c0), std::move(c1));
   } else if (me == 1) {
     auto c1 = s.state().key01[owner]->template uniform<R>(shape);
-    parts = {std::move(c1), P::recv_checked(s, owner, shape)};
+    parts = moved_parts(std::move(c1), P::recv_checked(s, owner, shape));
   } else if (me == 2) {
     auto c2 = P::recv_checked(s, owner, shape);
-    parts = {std::move(c2), s.state().key20[owner]->template uniform<R>(shape)};
+    parts = moved_parts(std::move(c2), s.state().key20[owner]->template uniform<R>(shape));
   }
   return boolean_tensor<R>(s, shape, std::move(parts));
 }
@@ -308,7 +308,7 @@ std::vector<boolean_tensor<R>> and_batch(const std::vector<std::pair<boolean_ten
     std::copy(z.data() + off, z.data() + off + x.size(), a.data());
     std::copy(z_next.data() + off, z_next.data() + off + x.size(), b.data());
     off += x.size();
-    out.emplace_back(s, x.shape(), std::vector<ring_tensor<R>>{std::move(a), std::move(b)});
+    out.emplace_back(s, x.shape(), moved_parts(std::move(a), std::move(b)));
   }
   return out;
 }

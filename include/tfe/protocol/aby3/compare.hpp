@@ -232,7 +232,7 @@ struct aby3_compare {
     bitslice::for_each_bit(
         n, [tb](std::size_t w) { return tb[w]; }, [ttp](std::size_t j, unsigned b) { ttp[j] = R(R(b) - ttp[j]); });
     s.net().send(2, tt);
-    return {std::move(y0), std::move(y1)};
+    return moved_parts(std::move(y0), std::move(y1));
   }
 
   /// The monomial shares of the tile at word w0 (t words, M_r rows of t): server 1 draws its masks m
@@ -384,8 +384,8 @@ struct aby3_compare {
     const ring_tensor<R> theirs = P::recv_checked(s, other, shape);
     const R* th = theirs.data();
     for (std::size_t j = 0; j < n; ++j) ttp[j] = R(ttp[j] + th[j]);  // y_2 = (β¹ − y_1) + (β² − y_0)
-    if (first) return {std::move(y), std::move(tt)};
-    return {std::move(tt), std::move(y)};
+    if (first) return moved_parts(std::move(y), std::move(tt));
+    return moved_parts(std::move(tt), std::move(y));
   }
 
   static xt::xarray<word> recv_words(session_type& s, std::size_t from, std::size_t n) {

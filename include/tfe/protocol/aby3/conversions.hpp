@@ -32,6 +32,7 @@
 
 #include "tfe/protocol/aby3/boolean.hpp"
 #include "tfe/protocol/aby3/compare.hpp"
+#include "tfe/ring/tensor_ops.hpp"
 
 namespace tfe::aby3_ops {
 
@@ -96,13 +97,13 @@ private_tensor<aby3<R>> b2a(const boolean_tensor<R>& b) {
   if (me == 0) {
     s.net().send(2, d.parts().at(1));
     ring_tensor<R> y0 = detail::bxor(detail::bxor(d.parts().at(0), d.parts().at(1)), P::recv_checked(s, 2, shape));
-    parts = {std::move(y0), std::move(rho1)};
+    parts = moved_parts(std::move(y0), std::move(rho1));
   } else if (me == 2) {
     s.net().send(0, d.parts().at(0));
     ring_tensor<R> y0 = detail::bxor(detail::bxor(d.parts().at(0), d.parts().at(1)), P::recv_checked(s, 0, shape));
-    parts = {std::move(rho2), std::move(y0)};
+    parts = moved_parts(std::move(rho2), std::move(y0));
   } else if (me == 1) {
-    parts = {std::move(rho1), std::move(rho2)};
+    parts = moved_parts(std::move(rho1), std::move(rho2));
   }
   return private_tensor<P>(s, shape, std::move(parts));
 }

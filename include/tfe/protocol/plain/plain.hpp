@@ -12,6 +12,7 @@
 
 #include "tfe/protocol/protocol.hpp"
 #include "tfe/ring/fixed_point.hpp"
+#include "tfe/ring/tensor_ops.hpp"
 #include "tfe/session.hpp"
 
 #include <optional>
@@ -48,7 +49,7 @@ struct plain : unmasked_products<plain<R>> {
 
   static parts_type zero_parts(const session_type& s, const shape_t& shape) {
     if (!holds_value(s)) return {};
-    return {ring_tensor<R>(xt::zeros<R>(shape))};
+    return moved_parts(ring_tensor<R>(xt::zeros<R>(shape)));
   }
 
   static parts_type share_input(session_type& s, std::size_t owner, const ring_tensor<R>* value, const shape_t& shape) {
@@ -61,7 +62,7 @@ struct plain : unmasked_products<plain<R>> {
       auto v = s.net().template recv<R>(owner);
       TFE_ENFORCE(shape_of(v) == shape, protocol_error, "input from '", s.name_of(owner), "' has shape ",
                   shape_str(shape_of(v)), " but ", shape_str(shape), " was announced");
-      return {std::move(v)};
+      return moved_parts(std::move(v));
     }
     return {};
   }
@@ -87,14 +88,14 @@ struct plain : unmasked_products<plain<R>> {
   static parts_type bilinear(session_type& s, const parts_type& x, const parts_type& y, const shape_t&, const shape_t&,
                              const shape_t&, Op&& op) {
     if (!holds_value(s)) return {};
-    return {op(x.at(0), y.at(0))};
+    return moved_parts(ring_tensor<R>(op(x.at(0), y.at(0))));
   }
 
   /// Exact truncation: floor(x / 2^f). No communication. Recorded in the session's truncation audit.
   static parts_type truncate(session_type& s, const parts_type& x, const shape_t&) {
     if (!holds_value(s)) return {};
     if (auto* audit = s.truncations()) audit->record(s.net().scope_path(), x.at(0).data(), x.at(0).size());
-    return {tfe::truncate(x.at(0), s.fixed_point().frac_bits)};
+    return moved_parts(ring_tensor<R>(tfe::truncate(x.at(0), s.fixed_point().frac_bits)));
   }
 
   /// [x < 0] from the top bit of the low `width` bits (for in-range values the same as the ring's
@@ -113,7 +114,7 @@ struct plain : unmasked_products<plain<R>> {
       }
       out.data()[i] = T::msb(v) ? T::one() : T::zero();
     }
-    return {std::move(out)};
+    return moved_parts(std::move(out));
   }
 
   /// [x == 0], exact.
@@ -122,7 +123,7 @@ struct plain : unmasked_products<plain<R>> {
     using T = ring_traits<R>;
     ring_tensor<R> out(shape_of(x.at(0)));
     for (std::size_t i = 0; i < out.size(); ++i) out.data()[i] = x[0].data()[i] == T::zero() ? T::one() : T::zero();
-    return {std::move(out)};
+    return moved_parts(std::move(out));
   }
 };
 

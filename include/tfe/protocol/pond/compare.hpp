@@ -35,6 +35,7 @@
 #include "tfe/crypto/prg.hpp"
 #include "tfe/net/channel.hpp"
 #include "tfe/ring/bitslice.hpp"
+#include "tfe/ring/tensor_ops.hpp"
 #include "tfe/tensor.hpp"
 
 #include <cstdint>
@@ -286,7 +287,7 @@ struct pond_compare {
           const R tj = tp[j], mask = R(R(0) - R(b));
           tp[j] = R(tj ^ ((tj ^ R(lead - tj)) & mask));
         });
-    return {std::move(ta)};
+    return moved_parts(std::move(ta));
   }
 };
 

@@ -24,10 +24,12 @@
 #include "tfe/protocol/pond/compare.hpp"
 #include "tfe/protocol/pond/costs.hpp"
 #include "tfe/protocol/protocol.hpp"
+#include "tfe/ring/tensor_ops.hpp"
 #include "tfe/session.hpp"
 
 #include <optional>
 #include <string>
+#include <type_traits>
 
 namespace tfe {
 
@@ -68,7 +70,7 @@ struct pond {
   template <class S>
   static parts_type zero_parts(const S& s, const shape_t& shape) {
     if (!is_server(s)) return {};
-    return {ring_tensor<R>(xt::zeros<R>(shape))};
+    return moved_parts(ring_tensor<R>(xt::zeros<R>(shape)));
   }
 
   /// Sharing an input. A server owner derives the other server's share from their common stream;
@@ -80,9 +82,9 @@ struct pond {
       const std::size_t other = 1 - owner;
       if (me == owner) {
         auto other_share = s.pair_prg(other).template uniform<R>(shape);
-        return {ring_tensor<R>(*value - other_share)};
+        return moved_parts(ring_tensor<R>(*value - other_share));
       }
-      if (me == other) return {s.pair_prg(owner).template uniform<R>(shape)};
+      if (me == other) return moved_parts(s.pair_prg(owner).template uniform<R>(shape));
       return {};
     }
     if (me == owner) {
@@ -90,12 +92,12 @@ struct pond {
       s.net().send(1, ring_tensor<R>(*value - x0));
       return {};
     }
-    if (me == 0) return {s.pair_prg(owner).template uniform<R>(shape)};
+    if (me == 0) return moved_parts(s.pair_prg(owner).template uniform<R>(shape));
     if (me == 1) {
       auto x1 = s.net().template recv<R>(owner);
       TFE_ENFORCE(shape_of(x1) == shape, protocol_error, "input share from '", s.name_of(owner), "' has shape ",
                   shape_str(shape_of(x1)), " but ", shape_str(shape), " was announced");
-      return {std::move(x1)};
+      return moved_parts(std::move(x1));
     }
     return {};
   }
@@ -163,7 +165,7 @@ struct pond {
     if (me == dealer) {
       auto a0 = s.pair_prg(0).template uniform<R>(shape);
       auto a1 = s.pair_prg(1).template uniform<R>(shape);
-      return {ring_tensor<R>(a0 + a1), {}};
+      return {ring_tensor<R>(a0 + a1), {}};  // a struct: its members are moved in
     }
     if (me >= 2) return {};
     auto a = s.pair_prg(dealer).template uniform<R>(shape);
@@ -192,6 +194,7 @@ struct pond {
                                     Op&& op) {
     auto scope = s.op_scope("beaver");
     const std::size_t me = s.id();
+    // Sums and differences are formed in place, and a mask's a and e are used where they are.
     if (me == dealer) {
       // Same draw order as the servers: from each stream a (if fresh), b (if fresh), then c0.
       ring_tensor<R> a0, b0, a1, b1;
@@ -200,34 +203,67 @@ struct pond {
       auto c0 = s.pair_prg(0).template uniform<R>(zs);
       if (!xm) a1 = s.pair_prg(1).template uniform<R>(xs);
       if (!ym) b1 = s.pair_prg(1).template uniform<R>(ys);
-      ring_tensor<R> a = xm ? xm->a : ring_tensor<R>(a0 + a1);
-      ring_tensor<R> b = ym ? ym->a : ring_tensor<R>(b0 + b1);
-      ring_tensor<R> c = op(a, b);
-      s.net().send(1, ring_tensor<R>(c - c0));
+      if (!xm) add_to(a0, a1);  // a = a0 + a1
+      if (!ym) add_to(b0, b1);
+      ring_tensor<R> c = op(xm ? xm->a : a0, ym ? ym->a : b0);
+      sub_from(c, c0);  // c_1 = c − c_0
+      s.net().send(1, c);
       return {};
     }
     if (me >= 2) return {};
-    ring_tensor<R> a = xm ? xm->a : s.pair_prg(dealer).template uniform<R>(xs);
-    ring_tensor<R> b = ym ? ym->a : s.pair_prg(dealer).template uniform<R>(ys);
+    ring_tensor<R> a_fresh, b_fresh;
+    if (!xm) a_fresh = s.pair_prg(dealer).template uniform<R>(xs);
+    if (!ym) b_fresh = s.pair_prg(dealer).template uniform<R>(ys);
     ring_tensor<R> c = me == 0 ? s.pair_prg(dealer).template uniform<R>(zs) : recv_checked(s, dealer, zs);
+    const ring_tensor<R>& a = xm ? xm->a : a_fresh;
     const std::size_t other = 1 - me;
-    ring_tensor<R> e_mine, f_mine;
+    ring_tensor<R> e_open, f_open;  // this server's e_i = x_i − a_i, then e = e_0 + e_1 in place
     if (!xm) {
-      e_mine = x->at(0) - a;
-      s.net().send(other, e_mine);
+      e_open = x->at(0) - a;
+      s.net().send(other, e_open);
     }
     if (!ym) {
-      f_mine = y->at(0) - b;
-      s.net().send(other, f_mine);
+      f_open = y->at(0) - b_fresh;
+      s.net().send(other, f_open);
     }
-    ring_tensor<R> e = xm ? xm->e : ring_tensor<R>(e_mine + recv_checked(s, other, xs));
-    ring_tensor<R> f = ym ? ym->e : ring_tensor<R>(f_mine + recv_checked(s, other, ys));
+    if (!xm) add_to(e_open, recv_checked(s, other, xs));
+    if (!ym) add_to(f_open, recv_checked(s, other, ys));
+    const ring_tensor<R>& e = xm ? xm->e : e_open;
+    const ring_tensor<R>& f = ym ? ym->e : f_open;
+    if constexpr (std::is_same_v<std::decay_t<Op>, ring_ops::elementwise_product>) {
+      // z_i = c_i + e·(b_i + [i = 0]·f) + a_i·f in one pass, in c's storage.
+      const ring_tensor<R>& b = ym ? ym->a : b_fresh;
+      if (xs == zs && ys == zs) {
+        ring_tensor<R> z = std::move(c);
+        R* zp = z.data();
+        const R *ep = e.data(), *ap = a.data(), *bp = b.data(), *fp = f.data();
+        if (me == 0) {
+          for (std::size_t i = 0; i < z.size(); ++i) zp[i] = R(zp[i] + R(ep[i] * R(bp[i] + fp[i])) + R(ap[i] * fp[i]));
+        } else {
+          for (std::size_t i = 0; i < z.size(); ++i) zp[i] = R(zp[i] + R(ep[i] * bp[i]) + R(ap[i] * fp[i]));
+        }
+        return moved_parts(std::move(z));
+      }
+    }
     // Two local products per server: server 0 folds op(e, f) into op(e, b_0 + f) (bilinearity).
+    ring_tensor<R> b;
+    if (ym)
+      b = ym->a;
+    else
+      b = std::move(b_fresh);
     if (me == 0) add_to(b, f);
     ring_tensor<R> z = op(e, b);
     add_to(z, op(a, f));
     add_to(z, c);
-    return {std::move(z)};
+    return moved_parts(std::move(z));
+  }
+
+  /// t −= u, elementwise and in place (same shape).
+  static void sub_from(ring_tensor<R>& t, const ring_tensor<R>& u) {
+    TFE_ASSERT(t.size() == u.size());
+    R* tp = t.data();
+    const R* up = u.data();
+    for (std::size_t i = 0; i < t.size(); ++i) tp[i] = R(tp[i] - up[i]);
   }
 
   /// t += u, elementwise and in place (same shape).
@@ -242,7 +278,7 @@ struct pond {
   template <class S>
   static parts_type truncate(S& s, const parts_type& x, const shape_t&) {
     if (!is_server(s)) return {};
-    return {truncate_share(x.at(0), s.fixed_point().frac_bits, static_cast<int>(s.id()))};
+    return moved_parts(truncate_share(x.at(0), s.fixed_point().frac_bits, static_cast<int>(s.id())));
   }
 
   template <class S>

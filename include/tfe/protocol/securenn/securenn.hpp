@@ -56,6 +56,7 @@
 #include "tfe/protocol/protocol.hpp"
 #include "tfe/protocol/securenn/costs.hpp"
 #include "tfe/protocol/securenn/drelu.hpp"
+#include "tfe/ring/tensor_ops.hpp"
 
 #include <string>
 #include <vector>
@@ -87,7 +88,7 @@ struct securenn : pond<R> {
     const R j = s.id() == 0 ? R(1) : R(0);
     ring_tensor<R> out(shape);
     for (std::size_t e = 0; e < out.size(); ++e) out.data()[e] = static_cast<R>(j - d.data()[e]);
-    return {std::move(out)};
+    return moved_parts(std::move(out));
   }
 
   /// Shares of [x = 0] = DReLU(x)·DReLU(−x): one DReLU over (x, −x) and one Beaver product.
