@@ -31,7 +31,11 @@ graph_result run_graph_prepared(const graph_request& rq, const std::function<voi
       [&](session<P>& s) {
         if (prepare) prepare(s);
         const auto start = std::chrono::steady_clock::now();
-        auto model = graph::share_model(s, model_owner, rq.load_model);
+        auto model = graph::share_model(s, model_owner, [&] {
+          auto m = rq.load_model();
+          graph::store_linear_weights_transposed(m);  // inference only: no per-predict transpose
+          return m;
+        });
         // The client says how many examples there are (public: the batch shapes show it anyway).
         std::vector<xt::xarray<double>> inputs;
         std::uint64_t n = 0;

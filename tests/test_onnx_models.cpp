@@ -89,6 +89,46 @@ TEST_CASE("the residual CNN's BatchNormalization is folded by the owner and its 
   CHECK(m.weights.size() == m.g.weights.size());
 }
 
+TEST_CASE("for inference the owner stores a Linear layer's weight transposed: no transpose of shares per predict") {
+  const auto original = tfe::onnx::read_model(dir + "fashion_mnist_mlp.onnx");
+  auto m = original;
+  tfe::graph::store_linear_weights_transposed(m);
+  std::size_t transposed_before = 0, gemms = 0;
+  for (const auto& n : original.g.nodes) transposed_before += n.op_type == "Gemm" && n.get_int("transB", 0) != 0;
+  CHECK(transposed_before == 3);  // PyTorch's three Linear layers
+  for (const auto& n : m.g.nodes)
+    if (n.op_type == "Gemm") {
+      ++gemms;
+      CHECK(n.get_int("transB", 0) == 0);
+    }
+  CHECK(gemms == 3);
+  // Same weights, transposed: (out, in) became (in, out), values and names unchanged.
+  REQUIRE(m.g.weights.size() == original.g.weights.size());
+  for (std::size_t i = 0; i < m.weights.size(); ++i) {
+    CAPTURE(m.g.weights[i].name);
+    if (original.weights[i].dimension() != 2) continue;
+    CHECK(m.g.weights[i].dims ==
+          std::vector<std::int64_t>{original.g.weights[i].dims[1], original.g.weights[i].dims[0]});
+    CHECK(m.weights[i] == xt::xarray<double>(xt::transpose(original.weights[i])));
+  }
+  // The same predictions as the graph as exported, run without the rewrite (a model built directly,
+  // not through share_model): under plain, equal up to the last fixed-point unit.
+  const xt::xarray<double> nchw = xt::transpose(tfe::io::load_fashion_mnist("test", 8).images, {0, 3, 1, 2});
+  using P = tfe::plain<tfe::ring64>;
+  auto players = P::default_players();
+  players.push_back("owner");
+  xt::xarray<double> as_exported;
+  tfe::run_local<P>(players, [&](auto& s) {
+    tfe::graph::model<P> direct(s, original.g);
+    direct.set_weights("owner", [&] { return original.weights; });
+    auto y = direct.predict(s.define_private_input("owner", [&] { return nchw; }));
+    s.define_output(
+        "owner", [&](const xt::xarray<double>& v) { as_exported = v; }, y);
+  });
+  const auto rewritten = run("plain", original, {nchw});
+  CHECK(max_diff(as_exported, rewritten.outputs.at(0)) <= 2.0 / 65536);
+}
+
 TEST_CASE("the Fashion-MNIST models, rebuilt in PyTorch and exported, agree with PyTorch's predictions") {
   const std::size_t n = 64;
   auto data = tfe::io::load_fashion_mnist("test", n);

@@ -99,6 +99,34 @@ inline void prepare_for_sharing(saved_graph& m) {
   m.weights = std::move(wv);
 }
 
+/// For inference: PyTorch exports Linear as Gemm(x, W, transB = 1) with W stored (out, in), and the
+/// Gemm kernel would transpose W's shares (a strided copy of every component) at every predict. A 2-D
+/// weight that only such Gemms read (as B) is transposed here, in plaintext at the owner before
+/// sharing, and those nodes get transB = 0: the same products without the per-predict copy. The
+/// weight's public shape becomes the transposed one, so a program that trains the graph and reads its
+/// weights back in the file's layout does not call this (the graph runner of tfe_predict does).
+inline void store_linear_weights_transposed(saved_graph& m) {
+  auto& g = m.g;
+  std::map<std::string, std::size_t> reads, transposed_reads;
+  for (const auto& o : g.outputs) ++reads[o];
+  for (const auto& n : g.nodes)
+    for (std::size_t i = 0; i < n.inputs.size(); ++i) {
+      ++reads[n.inputs[i]];
+      if (n.op_type == "Gemm" && i == 1 && n.get_int("transB", 0) != 0) ++transposed_reads[n.inputs[i]];
+    }
+  attribute no_transpose;
+  no_transpose.type = attribute::kind::integer, no_transpose.i = 0;
+  for (std::size_t w = 0; w < g.weights.size(); ++w) {
+    const std::string& name = g.weights[w].name;
+    auto it = transposed_reads.find(name);
+    if (it == transposed_reads.end() || it->second != reads[name] || m.weights[w].dimension() != 2) continue;
+    m.weights[w] = xt::xarray<double>(xt::transpose(m.weights[w]));
+    std::swap(g.weights[w].dims.at(0), g.weights[w].dims.at(1));
+    for (auto& n : g.nodes)
+      if (n.op_type == "Gemm" && n.inputs.size() > 1 && n.inputs[1] == name) n.attributes["transB"] = no_transpose;
+  }
+}
+
 template <protocol P>
 class model {
  public:
