@@ -1,0 +1,113 @@
+// examples/scaleout/lanes_common.hpp: what the scale-out programs share (docs/scaleout.md): running
+// this process's lane of the run (its hosts, its run id, its own TCP/TLS session), naming the lane in
+// every error and ending the party's other lanes when it fails, and the per-lane statistics file.
+//
+// A program is started once per party with `mpirun -np K PROGRAM --hosts H --player NAME ...`
+// (scripts/launch_local.sh --lanes K does it for every party); rank i of the job is lane i. Without
+// --hosts every player runs in this process (run_local), with K = 1 only.
+#pragma once
+
+#include <tfe/keras.hpp>
+#include <tfe/runtime/cli.hpp>
+#include <tfe/runtime/launch.hpp>
+#include <tfe/scaleout/lane_hosts.hpp>
+#include <tfe/scaleout/lanes.hpp>
+
+#include <nlohmann/json.hpp>
+
+#include <fstream>
+#include <functional>
+#include <iostream>
+#include <optional>
+#include <string>
+
+namespace examples::scaleout {
+
+/// --protocol: the protocols the lane programs are compiled for (ring64).
+template <class F>
+void with_lane_protocol(const std::string& name, F&& f) {
+  if (name == "aby3") return f.template operator()<tfe::aby3<tfe::ring64>>();
+  if (name == "pond") return f.template operator()<tfe::pond<tfe::ring64>>();
+  throw tfe::config_error("--protocol " + name + ": the lane programs run aby3 or pond (64-bit ring)");
+}
+
+/// The players of a lane program under P: the protocol's, then the model owner and the data owner.
+template <class P>
+std::vector<std::string> lane_players(const std::string& data_owner) {
+  auto p = P::default_players();
+  p.push_back("model-owner");
+  p.push_back(data_owner);
+  return p;
+}
+
+/// A lane's bytes and rounds in one phase of the program (its own MPC instance's statistics).
+inline nlohmann::json phase_json(const tfe::op_stats& s) {
+  return {{"bytes_sent", s.bytes_sent}, {"bytes_received", s.bytes_received}, {"rounds", s.rounds}};
+}
+
+/// Writes DIR/PLAYER.lane-I.json: the lane, K, and the given phases and party-internal traffic.
+inline void write_lane_stats(const std::string& dir, const tfe::scaleout::party_lanes& lanes, nlohmann::json j) {
+  if (dir.empty()) return;
+  j["player"] = lanes.player();
+  j["lane"] = lanes.lane();
+  j["lanes"] = lanes.lanes();
+  j["party_internal"] = {{"bytes_sent", lanes.traffic().bytes_sent},
+                         {"bytes_received", lanes.traffic().bytes_received}};
+  const std::string path = dir + "/" + lanes.player() + ".lane-" + std::to_string(lanes.lane()) + ".json";
+  std::ofstream out(path);
+  if (!out) throw tfe::file_error(path, "cannot write the lane statistics");
+  out << j.dump(2) << "\n";
+}
+
+/// Runs `program(session)` as this process's lane: with --hosts, lane `lanes.lane()` of the player over
+/// TCP/TLS (hosts and run id of that lane: tfe/scaleout/lane_hosts.hpp); without, every player here
+/// (K = 1 only). `players` in role order.
+template <class P, class F>
+void run_lane(const tfe::launch_flags& launch, const tfe::scaleout::party_lanes& lanes,
+              const std::vector<std::string>& players, F&& program) {
+  if (launch.list_players) {
+    for (const auto& p : players) std::cout << p << "\n";
+    std::cout.flush();
+    throw tfe::exit_request(0);
+  }
+  if (!launch.distributed()) {
+    TFE_ENFORCE(lanes.lanes() == 1, tfe::config_error, lanes.where(),
+                ": lanes need one process per player: give --hosts and --player");
+    tfe::run_program<P>(launch, players, program);
+    return;
+  }
+  tfe::hosts_config hosts = tfe::scaleout::load_lane_hosts(launch.hosts, lanes.lane(), lanes.lanes());
+  TFE_ENFORCE(hosts.names() == players, tfe::config_error, "the hosts file ", launch.hosts,
+              " does not list the program's players in role order");
+  tfe::launch_options opts = launch.options();
+  opts.tcp.run_id =
+      launch.run_id.empty() ? hosts.run_id : tfe::scaleout::lane_run_id(launch.run_id, lanes.lane(), lanes.lanes());
+  tfe::run_player<P>(hosts, launch.player, program, opts);
+}
+
+/// main() of a lane program: MPI for the process, the party's lanes, then body(lanes). Any error is
+/// printed as "error: lane I of K of player 'NAME': ..." and, with K > 1, ends every lane of the
+/// party (MPI_Abort): a failed lane never leaves the others waiting. Returns the exit code.
+template <class Body>
+int lane_main(int& argc, char**& argv, const std::string& player_flag_default, Body&& body) {
+  tfe::scaleout::mpi_environment mpi(argc, argv);
+  std::string player = player_flag_default;
+  for (int i = 1; i + 1 < argc; ++i)
+    if (std::string(argv[i]) == "--player") player = argv[i + 1];
+  std::optional<tfe::scaleout::party_lanes> lanes;
+  try {
+    lanes.emplace(mpi.world(), player);
+    return body(*lanes);
+  } catch (const tfe::exit_request& e) {
+    return e.code();
+  } catch (const std::exception& e) {
+    const std::string where = lanes ? lanes->where() : "player '" + player + "'";
+    std::cerr << "error: " << where << ": " << e.what() << std::endl;
+    int ranks = 1;
+    MPI_Comm_size(mpi.world(), &ranks);
+    if (ranks > 1) mpi.abort(2);
+    return 2;
+  }
+}
+
+}  // namespace examples::scaleout
