@@ -119,8 +119,14 @@ if [[ "$lanes" -gt 0 ]]; then
 fi
 pids=()
 for name in "${players[@]}"; do
-  timeout --kill-after=5 "$timeout_s" "${launcher[@]}" "${program[@]}" --hosts "$dir/hosts.json" --player "$name" \
-    "${extra[@]}" >"$dir/$name.log" 2>&1 &
+  # Each mpirun its own session directory: mpiruns started together race to create a shared one.
+  session=()
+  if [[ "$lanes" -gt 0 ]]; then
+    mkdir -p "$dir/mpi-$name"
+    session=(--mca orte_tmpdir_base "$dir/mpi-$name")
+  fi
+  timeout --kill-after=5 "$timeout_s" "${launcher[@]}" "${session[@]}" "${program[@]}" --hosts "$dir/hosts.json" \
+    --player "$name" "${extra[@]}" >"$dir/$name.log" 2>&1 &
   pids+=("$!")
 done
 

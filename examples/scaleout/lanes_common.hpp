@@ -59,11 +59,27 @@ inline void write_lane_stats(const std::string& dir, const tfe::scaleout::party_
   out << j.dump(2) << "\n";
 }
 
+/// The end of a lane's run, at every player: each tells every other player of its lane that it is
+/// done and waits for theirs (op scope "lanes.done": one round, N − 1 one-byte messages each way), so
+/// that no player finishes while a peer of its lane still fails. Then (run_lane) the party's lanes
+/// meet at a barrier: a process exits 0 only when its whole party finished, so a killed rank ends
+/// every process of the run with an error.
+template <class P>
+void agree_on_the_end(tfe::session<P>& s) {
+  auto scope = s.op_scope("lanes.done");
+  for (std::size_t p = 0; p < s.num_players(); ++p)
+    if (p != s.id()) s.net().send_bytes(p, std::vector<std::uint8_t>{1});
+  for (std::size_t p = 0; p < s.num_players(); ++p)
+    if (p != s.id())
+      TFE_ENFORCE(s.net().recv_bytes(p) == std::vector<std::uint8_t>{1}, tfe::protocol_error, "'", s.name_of(p),
+                  "' sent a malformed end-of-run message");
+}
+
 /// Runs `program(session)` as this process's lane: with --hosts, lane `lanes.lane()` of the player over
 /// TCP/TLS (hosts and run id of that lane: tfe/scaleout/lane_hosts.hpp); without, every player here
 /// (K = 1 only). `players` in role order.
 template <class P, class F>
-void run_lane(const tfe::launch_flags& launch, const tfe::scaleout::party_lanes& lanes,
+void run_lane(const tfe::launch_flags& launch, tfe::scaleout::party_lanes& lanes,
               const std::vector<std::string>& players, F&& program) {
   if (launch.list_players) {
     for (const auto& p : players) std::cout << p << "\n";
@@ -82,7 +98,14 @@ void run_lane(const tfe::launch_flags& launch, const tfe::scaleout::party_lanes&
   tfe::launch_options opts = launch.options();
   opts.tcp.run_id =
       launch.run_id.empty() ? hosts.run_id : tfe::scaleout::lane_run_id(launch.run_id, lanes.lane(), lanes.lanes());
-  tfe::run_player<P>(hosts, launch.player, program, opts);
+  tfe::run_player<P>(
+      hosts, launch.player,
+      [&](tfe::session<P>& s) {
+        program(s);
+        agree_on_the_end(s);
+      },
+      opts);
+  lanes.barrier("end of the run");
 }
 
 /// main() of a lane program: MPI for the process, the party's lanes, then body(lanes). Any error is
@@ -96,7 +119,9 @@ int lane_main(int& argc, char**& argv, const std::string& player_flag_default, B
     if (std::string(argv[i]) == "--player") player = argv[i + 1];
   std::optional<tfe::scaleout::party_lanes> lanes;
   try {
-    lanes.emplace(mpi.world(), player);
+    // A collective waits at most 10 minutes for the party's other lanes (a lane may still be working:
+    // at the end of the run, the slowest lane sets the pace); a dead rank ends the job at once.
+    lanes.emplace(mpi.world(), player, std::chrono::minutes(10));
     return body(*lanes);
   } catch (const tfe::exit_request& e) {
     return e.code();

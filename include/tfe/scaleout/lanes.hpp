@@ -143,9 +143,9 @@ class party_lanes {
     check(MPI_Iallreduce(&differs, &any, 1, MPI_INT, MPI_MAX, m_comm, &rq), "MPI_Iallreduce");
     wait(rq, "player name check");
     if (any)
-      throw lane_error(detail::concat(where(), ": the ranks of this MPI communicator are not all player '", name,
-                                      "' (lane 0's): the lanes of one communicator must be one party (start one "
-                                      "mpirun per player); shares of different parties never meet"));
+      throw lane_error(tfe::detail::concat(where(), ": the ranks of this MPI communicator are not all player '", name,
+                                           "' (lane 0's): the lanes of one communicator must be one party (start one "
+                                           "mpirun per player); shares of different parties never meet"));
     m_traffic = {};
   }
   ~party_lanes() {
@@ -163,13 +163,23 @@ class party_lanes {
   std::size_t lanes() const { return m_lanes; }
   const std::string& player() const { return m_player; }
   /// "lane i of K of player 'NAME'": how errors name this process.
-  std::string where() const { return detail::concat("lane ", m_lane, " of ", m_lanes, " of player '", m_player, "'"); }
+  std::string where() const {
+    return tfe::detail::concat("lane ", m_lane, " of ", m_lanes, " of player '", m_player, "'");
+  }
   const lane_traffic& traffic() const { return m_traffic; }
 
   /// This lane's rows [first, last) of n rows split into K contiguous, balanced slices (lane i:
   /// [⌊n·i/K⌋, ⌊n·(i+1)/K⌋)): in order, so gathering the slices in lane order gives the n rows.
   std::pair<std::size_t, std::size_t> slice_of(std::size_t n) const {
     return {n * m_lane / m_lanes, n * (m_lane + 1) / m_lanes};
+  }
+
+  /// Returns when every lane of the party has called it (e.g. at the end of the run, so that no lane
+  /// exits 0 while another fails). No payload.
+  void barrier(const std::string& what) {
+    MPI_Request rq;
+    check(MPI_Ibarrier(m_comm, &rq), "MPI_Ibarrier");
+    wait(rq, what);
   }
 
   // ---- collectives on plain arrays (public values, or one part of a share) -----------------------
@@ -337,7 +347,8 @@ class party_lanes {
     char text[MPI_MAX_ERROR_STRING];
     int n = 0;
     MPI_Error_string(rc, text, &n);
-    throw lane_error(detail::concat(where(), ": ", call, " failed: ", std::string(text, static_cast<std::size_t>(n))));
+    throw lane_error(
+        tfe::detail::concat(where(), ": ", call, " failed: ", std::string(text, static_cast<std::size_t>(n))));
   }
   void check_count(std::uint64_t n, const std::string& what) const {
     TFE_ENFORCE(n <= static_cast<std::uint64_t>(INT_MAX), lane_error, where(), ": collective '", what, "' of ", n,
@@ -365,8 +376,8 @@ class party_lanes {
       check(MPI_Test(&rq, &done, MPI_STATUS_IGNORE), "MPI_Test");
       if (done) return;
       if (std::chrono::steady_clock::now() > deadline)
-        throw lane_error(detail::concat(where(), ": the party's other lanes did not join collective '", what,
-                                        "' within ", m_timeout.count(), " ms"));
+        throw lane_error(tfe::detail::concat(where(), ": the party's other lanes did not join collective '", what,
+                                             "' within ", m_timeout.count(), " ms"));
       std::this_thread::sleep_for(nap);
       nap = std::min<std::chrono::microseconds>(nap * 2, std::chrono::milliseconds(5));
     }
