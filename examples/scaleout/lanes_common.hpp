@@ -45,14 +45,16 @@ inline nlohmann::json phase_json(const tfe::op_stats& s) {
   return {{"bytes_sent", s.bytes_sent}, {"bytes_received", s.bytes_received}, {"rounds", s.rounds}};
 }
 
-/// Writes DIR/PLAYER.lane-I.json: the lane, K, and the given phases and party-internal traffic.
-inline void write_lane_stats(const std::string& dir, const tfe::scaleout::party_lanes& lanes, nlohmann::json j) {
-  if (dir.empty()) return;
+/// Prints this lane's line (its statistics and party-internal bytes) and, with a directory, writes
+/// them with the lane and K to DIR/PLAYER.lane-I.json.
+inline void report_lane(const std::string& dir, const tfe::scaleout::party_lanes& lanes, nlohmann::json j) {
   j["player"] = lanes.player();
   j["lane"] = lanes.lane();
   j["lanes"] = lanes.lanes();
   j["party_internal"] = {{"bytes_sent", lanes.traffic().bytes_sent},
                          {"bytes_received", lanes.traffic().bytes_received}};
+  std::cout << lanes.where() << ": " << j.dump() << std::endl;
+  if (dir.empty()) return;
   const std::string path = dir + "/" + lanes.player() + ".lane-" + std::to_string(lanes.lane()) + ".json";
   std::ofstream out(path);
   if (!out) throw tfe::file_error(path, "cannot write the lane statistics");
@@ -108,13 +110,13 @@ void run_lane(const tfe::launch_flags& launch, tfe::scaleout::party_lanes& lanes
   lanes.barrier("end of the run");
 }
 
-/// main() of a lane program: MPI for the process, the party's lanes, then body(lanes). Any error is
+/// main() of a lane program: MPI for the process, the party's lanes, then run(lanes). Any error is
 /// printed as "error: lane I of K of player 'NAME': ..." and, with K > 1, ends every lane of the
 /// party (MPI_Abort): a failed lane never leaves the others waiting. Returns the exit code.
-template <class Body>
-int lane_main(int& argc, char**& argv, const std::string& player_flag_default, Body&& body) {
+template <class Run>
+int lane_main(int& argc, char**& argv, Run&& run) {
   tfe::scaleout::mpi_environment mpi(argc, argv);
-  std::string player = player_flag_default;
+  std::string player = "all-players";  // without --player every player runs here (K = 1)
   for (int i = 1; i + 1 < argc; ++i)
     if (std::string(argv[i]) == "--player") player = argv[i + 1];
   std::optional<tfe::scaleout::party_lanes> lanes;
@@ -122,7 +124,8 @@ int lane_main(int& argc, char**& argv, const std::string& player_flag_default, B
     // A collective waits at most 10 minutes for the party's other lanes (a lane may still be working:
     // at the end of the run, the slowest lane sets the pace); a dead rank ends the job at once.
     lanes.emplace(mpi.world(), player, std::chrono::minutes(10));
-    return body(*lanes);
+    run(*lanes);
+    return 0;
   } catch (const tfe::exit_request& e) {
     return e.code();
   } catch (const std::exception& e) {

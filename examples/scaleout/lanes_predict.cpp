@@ -78,7 +78,7 @@ void compare(const xt::xarray<double>& y, const xt::xarray<double>& ref, const o
 }
 
 template <class P>
-int run(const options& o, tfe::scaleout::party_lanes& lanes) {
+void run(const options& o, tfe::scaleout::party_lanes& lanes) {
   const auto players = examples::scaleout::lane_players<P>("client");
   const auto [lo, hi] = lanes.slice_of(o.images);
   std::optional<tfe::io::image_dataset> test;
@@ -123,20 +123,15 @@ int run(const options& o, tfe::scaleout::party_lanes& lanes) {
         if (!o.expect.empty()) compare(*all, tfe::io::load_npy(o.expect), o);
       }
     }
-    std::cout << lanes.where() << ": rows " << lo << "-" << hi << ", model " << j["model"].dump() << ", predict "
-              << j["predict"].dump() << ", party-internal bytes sent " << lanes.traffic().bytes_sent << std::endl;
-    examples::scaleout::write_lane_stats(o.stats, lanes, std::move(j));
+    examples::scaleout::report_lane(o.stats, lanes, std::move(j));
   });
-  return 0;
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  return examples::scaleout::lane_main(argc, argv, "all-players", [&](tfe::scaleout::party_lanes& lanes) {
+  return examples::scaleout::lane_main(argc, argv, [&](tfe::scaleout::party_lanes& lanes) {
     const options o = parse(argc, argv);
-    int rc = 0;
-    examples::scaleout::with_lane_protocol(o.protocol, [&]<class P>() { rc = run<P>(o, lanes); });
-    return rc;
+    examples::scaleout::with_lane_protocol(o.protocol, [&]<class P>() { run<P>(o, lanes); });
   });
 }
