@@ -45,17 +45,19 @@ inline nlohmann::json phase_json(const tfe::op_stats& s) {
   return {{"bytes_sent", s.bytes_sent}, {"bytes_received", s.bytes_received}, {"rounds", s.rounds}};
 }
 
-/// Prints this lane's line (its statistics and party-internal bytes) and, with a directory, writes
-/// them with the lane and K to DIR/PLAYER.lane-I.json.
-inline void report_lane(const std::string& dir, const tfe::scaleout::party_lanes& lanes, nlohmann::json j) {
-  j["player"] = lanes.player();
+/// Prints the line of `player` in this lane (its statistics and party-internal bytes) and, with a
+/// directory, writes them with the lane and K to DIR/PLAYER.lane-I.json.
+inline void report_lane(const std::string& dir, const tfe::scaleout::party_lanes& lanes, const std::string& player,
+                        nlohmann::json j) {
+  j["player"] = player;
   j["lane"] = lanes.lane();
   j["lanes"] = lanes.lanes();
   j["party_internal"] = {{"bytes_sent", lanes.traffic().bytes_sent},
                          {"bytes_received", lanes.traffic().bytes_received}};
-  std::cout << lanes.where() << ": " << j.dump() << std::endl;
+  std::cout << "lane " << lanes.lane() << " of " << lanes.lanes() << " of player '" << player << "': " << j.dump()
+            << std::endl;
   if (dir.empty()) return;
-  const std::string path = dir + "/" + lanes.player() + ".lane-" + std::to_string(lanes.lane()) + ".json";
+  const std::string path = dir + "/" + player + ".lane-" + std::to_string(lanes.lane()) + ".json";
   std::ofstream out(path);
   if (!out) throw tfe::file_error(path, "cannot write the lane statistics");
   out << j.dump(2) << "\n";

@@ -12,7 +12,8 @@
 // ⌊N·(i+1)/K⌋), receives its slice's logits, and the client's lanes gather them to its lane 0, which
 // writes --out (float64) and prints the accuracy. --first F starts at test image F (the K = 1 run of a
 // lane's slice, to compare its bytes and rounds). --stats DIR: every lane writes its bytes and rounds
-// per phase (model, predict) and its party-internal bytes to DIR/PLAYER.lane-I.json.
+// per phase (model, predict), its party-internal bytes and, with --simulate lan|wan, its simulated
+// seconds to DIR/PLAYER.lane-I.json.
 #include "lanes_common.hpp"
 
 #include <tfe/scaleout/lanes_keras.hpp>
@@ -110,6 +111,8 @@ void run(const options& o, tfe::scaleout::party_lanes& lanes) {
                         {"architecture_bytes", keras::to_json(keras::resolve_names(model->arch())).dump().size()},
                         {"model", examples::scaleout::phase_json(s.stats().tag("lanes.model"))},
                         {"predict", examples::scaleout::phase_json(s.stats().tag("lanes.predict"))}};
+    // With --simulate: this player's time on the simulated network (its computation + waiting).
+    if (auto seconds = tfe::simulated_seconds(s)) j["simulated_seconds"] = *seconds;
     if (s.name() == "client") {
       auto all = lanes.gather_rows(mine, "logits");
       if (all) {
@@ -123,7 +126,7 @@ void run(const options& o, tfe::scaleout::party_lanes& lanes) {
         if (!o.expect.empty()) compare(*all, tfe::io::load_npy(o.expect), o);
       }
     }
-    examples::scaleout::report_lane(o.stats, lanes, std::move(j));
+    examples::scaleout::report_lane(o.stats, lanes, s.name(), std::move(j));
   });
 }
 

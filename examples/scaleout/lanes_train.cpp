@@ -105,7 +105,7 @@ void run(const options& o, tfe::scaleout::party_lanes& lanes) {
         if (!o.out.empty()) keras::save_weights_file(o.out, model.arch(), w, tfe::io::npy_dtype::f8);
         if (!o.expect.empty()) compare(w, model.arch(), o);
       });
-    examples::scaleout::report_lane(o.stats, lanes, std::move(j));
+    examples::scaleout::report_lane(o.stats, lanes, s.name(), std::move(j));
   });
 }
 
