@@ -44,7 +44,7 @@ while [[ $# -gt 0 ]]; do
     --lanes) lanes="$2"; shift 2 ;;
     --mpirun-args) mpirun_extra="$2"; shift 2 ;;
     --) shift; break ;;
-    -h|--help) sed -n '2,31p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,26p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "launch_local: unknown option '$1' (the program comes after --)" >&2; exit 2 ;;
   esac
 done

@@ -5,6 +5,7 @@
 #include <doctest/doctest.h>
 
 #include "tfe/scaleout/lanes.hpp"
+#include "tfe/tfe.hpp"
 
 #include <limits>
 #include <optional>
@@ -121,6 +122,27 @@ TEST_CASE("errors name the lane: different sizes, different players in one commu
     const std::string name = lanes.lane() == 1 ? "server1" : "server0";
     CHECK_THROWS_WITH_AS(party_lanes(g_mpi->world(), name), doctest::Contains("must be one party"), lane_error);
   }
+}
+
+TEST_CASE("every lane's session draws its own randomness: shares of the same input differ across lanes") {
+  // Sessions seed their PRGs from the OS (nothing derives from the lane): in each rank, an
+  // in-process Pond session shares the same zeros; server0's share is then a fresh random array.
+  party_lanes lanes(g_mpi->world(), "server0");
+  using P = tfe::pond<tfe::ring64>;
+  xt::xarray<std::uint64_t> share;
+  tfe::run_local<P>({"server0", "server1", "crypto-producer", "client"}, [&](tfe::session<P>& s) {
+    auto x = s.define_private_input("client", [] { return xt::xarray<double>(xt::zeros<double>({16})); });
+    if (s.name() == "server0") share = x.parts().at(0);
+  });
+  REQUIRE(share.size() == 16);
+  auto all = lanes.gather_rows(share, "shares of zeros");
+  if (all)
+    for (std::size_t a = 0; a < lanes.lanes(); ++a)
+      for (std::size_t b = a + 1; b < lanes.lanes(); ++b) {
+        std::size_t equal = 0;
+        for (std::size_t i = 0; i < 16; ++i) equal += (*all)(16 * a + i) == (*all)(16 * b + i);
+        CHECK(equal == 0);
+      }
 }
 
 int main(int argc, char** argv) {
