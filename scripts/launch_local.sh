@@ -81,10 +81,24 @@ if [[ -n "$lanes" && ! "$lanes" =~ ^[0-9]+$ ]]; then echo "launch_local: --lanes
 python3 - "$dir/hosts.json" "$run_id" "$plaintext" "$lanes" "${players[@]}" <<'EOF'
 import json, socket, sys
 path, run_id, plaintext, lanes, names = sys.argv[1], sys.argv[2], sys.argv[3] == "1", int(sys.argv[4]), sys.argv[5:]
+import random
+# Ports below the kernel's ephemeral range: a port picked there and released could be taken by any
+# outgoing connection (of this run or of another) before the player binds it.
+try:
+    with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+        ephemeral_low = int(f.read().split()[0])
+except (OSError, ValueError, IndexError):
+    ephemeral_low = 32768
 socks = []
 for _ in range(len(names) * max(lanes, 1)):  # hold them all at once so the ports are distinct
     s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    s.bind(("127.0.0.1", 0))
+    for attempt in range(200):
+        port = random.randrange(10000, ephemeral_low) if ephemeral_low > 11000 and attempt < 199 else 0
+        try:
+            s.bind(("127.0.0.1", port))
+            break
+        except OSError:
+            continue
     socks.append(s)
 ports = [s.getsockname()[1] for s in socks]
 for s in socks:
@@ -119,14 +133,12 @@ if [[ "$lanes" -gt 0 ]]; then
 fi
 pids=()
 for name in "${players[@]}"; do
-  # Each mpirun its own session directory: mpiruns started together race to create a shared one.
-  session=()
-  if [[ "$lanes" -gt 0 ]]; then
-    mkdir -p "$dir/mpi-$name"
-    session=(--mca orte_tmpdir_base "$dir/mpi-$name")
-  fi
-  timeout --kill-after=5 "$timeout_s" "${launcher[@]}" "${session[@]}" "${program[@]}" --hosts "$dir/hosts.json" \
-    --player "$name" "${extra[@]}" >"$dir/$name.log" 2>&1 &
+  # Each player its own Open MPI session directory (an mpirun job, or an MPI program started alone):
+  # processes started together otherwise race to create a shared one in /tmp and fail. Programs
+  # without MPI ignore the variable.
+  mkdir -p "$dir/mpi-$name"
+  OMPI_MCA_orte_tmpdir_base="$dir/mpi-$name" timeout --kill-after=5 "$timeout_s" "${launcher[@]}" "${program[@]}" \
+    --hosts "$dir/hosts.json" --player "$name" "${extra[@]}" >"$dir/$name.log" 2>&1 &
   pids+=("$!")
 done
 
