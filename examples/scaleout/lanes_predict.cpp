@@ -83,7 +83,7 @@ void run(const options& o, tfe::scaleout::party_lanes& lanes) {
   const auto players = examples::scaleout::lane_players<P>("client");
   const auto [lo, hi] = lanes.slice_of(o.images);
   std::optional<tfe::io::image_dataset> test;
-  examples::scaleout::run_lane<P>(o.launch, lanes, players, [&](tfe::session<P>& s) {
+  tfe::scaleout::run_lane<P>(o.launch, lanes, players, [&](tfe::session<P>& s) {
     // Each phase in an op scope of its own: its bytes and rounds do not depend on what came before
     // (a lane > 0 shares no model), so they compare with a K = 1 run of the lane's slice.
     std::optional<keras::Sequential<P>> model;
@@ -109,8 +109,8 @@ void run(const options& o, tfe::scaleout::party_lanes& lanes) {
     nlohmann::json j = {{"rows", {o.first + lo, o.first + hi}},
                         {"params", model->count_params()},
                         {"architecture_bytes", keras::to_json(keras::resolve_names(model->arch())).dump().size()},
-                        {"model", examples::scaleout::phase_json(s.stats().tag("lanes.model"))},
-                        {"predict", examples::scaleout::phase_json(s.stats().tag("lanes.predict"))}};
+                        {"model", tfe::scaleout::phase_json(s.stats().tag("lanes.model"))},
+                        {"predict", tfe::scaleout::phase_json(s.stats().tag("lanes.predict"))}};
     // With --simulate: this player's time on the simulated network (its computation + waiting).
     if (auto seconds = tfe::simulated_seconds(s)) j["simulated_seconds"] = *seconds;
     if (s.name() == "client") {
@@ -126,14 +126,14 @@ void run(const options& o, tfe::scaleout::party_lanes& lanes) {
         if (!o.expect.empty()) compare(*all, tfe::io::load_npy(o.expect), o);
       }
     }
-    examples::scaleout::report_lane(o.stats, lanes, s.name(), std::move(j));
+    tfe::scaleout::report_lane(o.stats, lanes, s.name(), std::move(j));
   });
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  return examples::scaleout::lane_main(argc, argv, [&](tfe::scaleout::party_lanes& lanes) {
+  return tfe::scaleout::lane_main(argc, argv, [&](tfe::scaleout::party_lanes& lanes) {
     const options o = parse(argc, argv);
     examples::scaleout::with_lane_protocol(o.protocol, [&]<class P>() { run<P>(o, lanes); });
   });

@@ -70,7 +70,7 @@ void run(const options& o, tfe::scaleout::party_lanes& lanes) {
   const auto players = examples::scaleout::lane_players<P>("data-owner");
   const auto [lo, hi] = lanes.slice_of(o.batch);
   std::optional<tfe::io::image_dataset> train;
-  examples::scaleout::run_lane<P>(o.launch, lanes, players, [&](tfe::session<P>& s) {
+  tfe::scaleout::run_lane<P>(o.launch, lanes, players, [&](tfe::session<P>& s) {
     keras::Sequential<P> model(s, examples::fashion_mnist_mlp());
     {
       auto scope = s.op_scope("lanes.model");
@@ -98,21 +98,21 @@ void run(const options& o, tfe::scaleout::party_lanes& lanes) {
     nlohmann::json j = {{"rows_per_step", {lo, hi}},
                         {"params", model.count_params()},
                         {"steps", o.steps},
-                        {"model", examples::scaleout::phase_json(s.stats().tag("lanes.model"))},
-                        {"train", examples::scaleout::phase_json(s.stats().tag("lanes.train"))}};
+                        {"model", tfe::scaleout::phase_json(s.stats().tag("lanes.model"))},
+                        {"train", tfe::scaleout::phase_json(s.stats().tag("lanes.train"))}};
     if (lanes.lane() == 0)  // every lane holds the same shares: lane 0 reveals them
       model.get_weights("model-owner", [&](const std::vector<xt::xarray<double>>& w) {
         if (!o.out.empty()) keras::save_weights_file(o.out, model.arch(), w, tfe::io::npy_dtype::f8);
         if (!o.expect.empty()) compare(w, model.arch(), o);
       });
-    examples::scaleout::report_lane(o.stats, lanes, s.name(), std::move(j));
+    tfe::scaleout::report_lane(o.stats, lanes, s.name(), std::move(j));
   });
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  return examples::scaleout::lane_main(argc, argv, [&](tfe::scaleout::party_lanes& lanes) {
+  return tfe::scaleout::lane_main(argc, argv, [&](tfe::scaleout::party_lanes& lanes) {
     const options o = parse(argc, argv);
     examples::scaleout::with_lane_protocol(o.protocol, [&]<class P>() { run<P>(o, lanes); });
   });
