@@ -62,8 +62,8 @@ void run_lane(const launch_flags& launch, party_lanes& lanes, const std::vector<
     throw exit_request(0);
   }
   if (!launch.distributed()) {
-    TFE_ENFORCE(lanes.lanes() == 1, config_error, lanes.where(),
-                ": lanes need one process per player: give --hosts and --player");
+    TFE_ENFORCE(lanes.lanes() == 1, config_error, lanes.lanes(),
+                " lanes need one process per player: give --hosts and --player (or run without mpirun)");
     run_program<P>(launch, players, program);
     return;
   }
@@ -101,8 +101,11 @@ int lane_main(int& argc, char**& argv, Run&& run) {
   } catch (const exit_request& e) {
     return e.code();
   } catch (const std::exception& e) {
+    // Named once: a lane_error already starts with the lane.
     const std::string where = lanes ? lanes->where() : "player '" + player + "'";
-    std::cerr << "error: " << where << ": " << e.what() << std::endl;
+    const std::string what = e.what();
+    // One write: the lanes of a job share mpirun's output, and their lines must not interleave.
+    std::cerr << ("error: " + (what.rfind(where, 0) == 0 ? what : where + ": " + what) + "\n") << std::flush;
     int ranks = 1;
     MPI_Comm_size(mpi.world(), &ranks);
     if (ranks > 1) mpi.abort(2);
