@@ -145,6 +145,47 @@ TEST_CASE("every lane's session draws its own randomness: shares of the same inp
       }
 }
 
+TEST_CASE("collectives on share tensors: broadcast, allreduce_sum and gather_rows of private tensors") {
+  // A one-player plain session per rank, on this thread (MPI is called from the main thread only):
+  // its player holds one part, the encoded value itself, so the results can be decoded at every lane.
+  party_lanes lanes(g_mpi->world(), "alice");
+  using P = tfe::plain<tfe::ring64>;
+  tfe::memory_network net(1);
+  tfe::memory_channel ch(net, 0, {"alice"});
+  tfe::session<P> s(ch);
+  const std::size_t l = lanes.lane(), k = lanes.lanes();
+  auto value_of = [&](const tfe::private_tensor<P>& t) { return *s.reveal_to("alice", t); };
+
+  tfe::private_tensor<P> w;
+  if (l == 0) w = s.define_private_input("alice", [] { return xt::xarray<double>{{1.5, -2.0}, {0.25, 3.0}}; });
+  lanes.broadcast(s, w, "weights");
+  CHECK(value_of(w) == xt::xarray<double>{{1.5, -2.0}, {0.25, 3.0}});
+
+  auto g = s.define_private_input("alice", [&] { return xt::xarray<double>{double(l) + 1, -0.5 * double(l)}; });
+  lanes.allreduce_sum(g, "gradient");
+  const double sum = double(k * (k + 1) / 2), half = -0.25 * double(k * (k - 1));
+  CHECK(value_of(g) == xt::xarray<double>{sum, half});
+
+  auto rows = s.define_private_input("alice", [&] {
+    xt::xarray<double> r = xt::xarray<double>::from_shape({l + 1, 3});
+    r.fill(double(l));
+    return r;
+  });
+  auto all = lanes.gather_rows(s, rows, "outputs");
+  CHECK(all.has_value() == (l == 0));
+  if (all) {
+    const auto v = value_of(*all);
+    REQUIRE(v.shape()[0] == k * (k + 1) / 2);
+    std::size_t r = 0;
+    for (std::size_t from = 0; from < k; ++from)
+      for (std::size_t i = 0; i <= from; ++i, ++r) CHECK(v(r, 2) == double(from));
+  }
+  // One part of 8-byte elements: 4 weights, 2 gradient entries, 3 per gathered row.
+  CHECK(party_sum(lanes.traffic().bytes_sent) == collective_costs::broadcast(4, 8, k) +
+                                                     collective_costs::allreduce_sum(2, 8, k) +
+                                                     collective_costs::gather_rows(3 * k * (k + 1) / 2, 3, 8));
+}
+
 int main(int argc, char** argv) {
   tfe::scaleout::mpi_environment mpi(argc, argv);
   g_mpi = &mpi;
