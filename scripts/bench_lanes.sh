@@ -17,8 +17,8 @@ for k in 1 2 4; do
   bash "$root/scripts/launch_local.sh" --lanes "$k" --timeout 600 --dir "$work/k$k" --quiet -- "$program" \
     --images "$images" --batch 32 >/dev/null
   end=$(date +%s.%N)
-  python3 -c "import sys; k, n, s = int(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3]); \
-print(f'| {k} | {5 * k} | {s:.2f} | {n / s:.1f} |')" "$k" "$images" "$(echo "$end - $start" | bc)"
+  python3 -c "import sys; k, n, s = int(sys.argv[1]), int(sys.argv[2]), float(sys.argv[4]) - float(sys.argv[3]); \
+print(f'| {k} | {5 * k} | {s:.2f} | {n / s:.1f} |')" "$k" "$images" "$start" "$end"
 done
 echo
 echo "| K machines per party | images per lane | LAN: time (s) | LAN: images/s | WAN: time (s) | WAN: images/s |"
