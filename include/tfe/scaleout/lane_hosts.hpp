@@ -38,7 +38,7 @@ inline std::string lane_run_id(const std::string& run_id, std::size_t lane, std:
   return tfe::detail::concat(run_id, "/lane-", lane, "-of-", lanes);
 }
 
-namespace detail {
+namespace lane_hosts_detail {
 
 /// Where player entry `p` (JSON, already checked by parse_hosts as `e`) serves lane `lane` of `lanes`.
 inline std::pair<std::string, std::uint16_t> lane_endpoint(const nlohmann::json& p, const host_entry& e,
@@ -65,7 +65,7 @@ inline std::pair<std::string, std::uint16_t> lane_endpoint(const nlohmann::json&
   return {l.at("host").get<std::string>(), static_cast<std::uint16_t>(port)};
 }
 
-}  // namespace detail
+}  // namespace lane_hosts_detail
 
 /// The hosts configuration of lane `lane` of `lanes`, from the run's hosts file as JSON (see the top
 /// of this header). Throws config_error naming the file, the player and the lane, also when two
@@ -80,7 +80,7 @@ inline hosts_config lane_hosts(const nlohmann::json& j, const std::filesystem::p
   std::map<std::pair<std::string, std::uint16_t>, std::string> taken;  // every lane's endpoint: distinct
   for (std::size_t p = 0; p < h.players.size(); ++p)
     for (std::size_t l = 0; l < lanes; ++l) {
-      auto at = detail::lane_endpoint(players[p], h.players[p], l, lanes, source);
+      auto at = lane_hosts_detail::lane_endpoint(players[p], h.players[p], l, lanes, source);
       const std::string who = tfe::detail::concat("player '", h.players[p].name, "' lane ", l);
       const auto [it, fresh] = taken.emplace(at, who);
       TFE_ENFORCE(fresh, config_error, "hosts file ", source, ": ", who, " and ", it->second, " both listen on ",
