@@ -44,6 +44,15 @@ graph_result run_graph_prepared(const graph_request& rq, const std::function<voi
           inputs = rq.load_inputs();
           TFE_ENFORCE(inputs.size() == model.spec().inputs.size(), shape_error, inputs.size(),
                       " input arrays for a graph with ", model.spec().inputs.size(), " inputs");
+          // Checked here, before anything is sent, so the client is the player that reports a wrong
+          // shape (every player would find it in predict, and the first to fail is the one reported).
+          for (std::size_t i = 0; i < inputs.size(); ++i) {
+            const auto& spec = model.spec().inputs[i];
+            TFE_ENFORCE(graph::dims_match(shape_of(inputs[i]), spec.dims), shape_error,
+                        model.spec().source.empty() ? std::string("graph") : model.spec().source, ": input '",
+                        spec.name, "' has shape ", shape_str(shape_of(inputs[i])), " but the graph expects ",
+                        graph::dims_str(spec.dims));
+          }
           n = inputs.empty() || inputs[0].dimension() == 0 ? 1 : inputs[0].shape()[0];
           std::vector<std::uint8_t> b(8);
           for (int i = 0; i < 8; ++i) b[i] = static_cast<std::uint8_t>(n >> (8 * i));

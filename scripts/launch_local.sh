@@ -20,6 +20,10 @@
 #   --dir DIR               where hosts file, certificates and logs go (default: a new temporary directory)
 #   --timeout SEC           kill the players after SEC seconds (default 600)
 #   --quiet                 do not print the players' output (it stays in DIR/NAME.log)
+#   --lanes K               scale-out lanes (docs/scaleout.md): every player is an `mpirun -np K` job of
+#                           K ranks, lane i of every player one MPC instance; the hosts file gets a
+#                           "lanes" array of K free ports per player (oversubscribed: for correctness)
+#   --mpirun-args "ARGS"    extra arguments for every mpirun (with --lanes)
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -28,6 +32,8 @@ plaintext=0
 dir=""
 timeout_s=600
 quiet=0
+lanes=0
+mpirun_extra=""
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --players) players_csv="$2"; shift 2 ;;
@@ -35,6 +41,8 @@ while [[ $# -gt 0 ]]; do
     --dir) dir="$2"; shift 2 ;;
     --timeout) timeout_s="$2"; shift 2 ;;
     --quiet) quiet=1; shift ;;
+    --lanes) lanes="$2"; shift 2 ;;
+    --mpirun-args) mpirun_extra="$2"; shift 2 ;;
     --) shift; break ;;
     -h|--help) sed -n '2,26p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "launch_local: unknown option '$1' (the program comes after --)" >&2; exit 2 ;;
@@ -69,13 +77,28 @@ if [[ $plaintext -eq 0 ]]; then
   bash "$here/make_certs.sh" "$dir/certs" "${players[@]}" >/dev/null
 fi
 run_id="launch-$(date +%Y%m%d-%H%M%S)-$$-$RANDOM"
-python3 - "$dir/hosts.json" "$run_id" "$plaintext" "${players[@]}" <<'EOF'
+if [[ -n "$lanes" && ! "$lanes" =~ ^[0-9]+$ ]]; then echo "launch_local: --lanes takes a count, not '$lanes'" >&2; exit 2; fi
+python3 - "$dir/hosts.json" "$run_id" "$plaintext" "$lanes" "${players[@]}" <<'EOF'
 import json, socket, sys
-path, run_id, plaintext, names = sys.argv[1], sys.argv[2], sys.argv[3] == "1", sys.argv[4:]
+path, run_id, plaintext, lanes, names = sys.argv[1], sys.argv[2], sys.argv[3] == "1", int(sys.argv[4]), sys.argv[5:]
+import random
+# Ports below the kernel's ephemeral range: a port picked there and released could be taken by any
+# outgoing connection (of this run or of another) before the player binds it.
+try:
+    with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+        ephemeral_low = int(f.read().split()[0])
+except (OSError, ValueError, IndexError):
+    ephemeral_low = 32768
 socks = []
-for _ in names:  # hold them all at once so the ports are distinct
+for _ in range(len(names) * max(lanes, 1)):  # hold them all at once so the ports are distinct
     s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    s.bind(("127.0.0.1", 0))
+    for attempt in range(200):
+        port = random.randrange(10000, ephemeral_low) if ephemeral_low > 11000 and attempt < 199 else 0
+        try:
+            s.bind(("127.0.0.1", port))
+            break
+        except OSError:
+            continue
     socks.append(s)
 ports = [s.getsockname()[1] for s in socks]
 for s in socks:
@@ -83,8 +106,11 @@ for s in socks:
 hosts = {"run_id": run_id, "players": []}
 if not plaintext:
     hosts["ca"] = "certs/ca.pem"
-for name, port in zip(names, ports):
-    entry = {"name": name, "host": "127.0.0.1", "port": port}
+for i, name in enumerate(names):
+    entry = {"name": name, "host": "127.0.0.1", "port": ports[i]}
+    if lanes > 0:
+        entry["lanes"] = [{"host": "127.0.0.1", "port": ports[i * lanes + l]} for l in range(lanes)]
+        entry["port"] = entry["lanes"][0]["port"]
     if not plaintext:
         entry["cert"] = "certs/%s.pem" % name
         entry["key"] = "certs/%s.key" % name
@@ -96,10 +122,23 @@ EOF
 # 5. one process per player
 extra=()
 if [[ $plaintext -eq 1 ]]; then extra+=(--insecure-plaintext); fi
+launcher=()
+if [[ "$lanes" -gt 0 ]]; then
+  command -v mpirun >/dev/null 2>&1 || { echo "launch_local: --lanes needs mpirun (openmpi-bin)" >&2; exit 1; }
+  # One mpirun job per player (its ranks are its lanes, one trust domain). Open MPI refuses root
+  # without these (harmless otherwise); --oversubscribe and --bind-to none: more ranks than cores.
+  export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+  # shellcheck disable=SC2206
+  launcher=(mpirun -np "$lanes" --oversubscribe --bind-to none $mpirun_extra)
+fi
 pids=()
 for name in "${players[@]}"; do
-  timeout --kill-after=5 "$timeout_s" "${program[@]}" --hosts "$dir/hosts.json" --player "$name" "${extra[@]}" \
-    >"$dir/$name.log" 2>&1 &
+  # Each player its own Open MPI session directory (an mpirun job, or an MPI program started alone):
+  # processes started together otherwise race to create a shared one in /tmp and fail. Programs
+  # without MPI ignore the variable.
+  mkdir -p "$dir/mpi-$name"
+  OMPI_MCA_orte_tmpdir_base="$dir/mpi-$name" timeout --kill-after=5 "$timeout_s" "${launcher[@]}" "${program[@]}" \
+    --hosts "$dir/hosts.json" --player "$name" "${extra[@]}" >"$dir/$name.log" 2>&1 &
   pids+=("$!")
 done
 

@@ -13,6 +13,7 @@ packages=(
   clang libclang-rt-14-dev
   dataset-fashion-mnist
   pybind11-dev python3-dev python3-numpy
+  libopenmpi-dev openmpi-bin
 )
 
 missing=()

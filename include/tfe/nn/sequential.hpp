@@ -172,6 +172,21 @@ class Sequential {
     m_vars_ready = true;
   }
 
+  /// Weights that are already private tensors of this session, in variables() order (session
+  /// layout): e.g. copied from lane 0 by the other lanes of a party (tfe/scaleout/lanes_keras.hpp).
+  /// Nothing is sent. A wrong count or shape throws shape_error naming the weight.
+  void assign_weights(std::vector<tensor> weights) {
+    auto vars = variables();
+    TFE_ENFORCE(weights.size() == vars.size(), shape_error, weights.size(), " weight tensors for a model with ",
+                vars.size());
+    for (std::size_t i = 0; i < vars.size(); ++i) {
+      TFE_ENFORCE(weights[i].shape() == vars[i]->shape, shape_error, "weight '", vars[i]->name, "' has shape ",
+                  shape_str(weights[i].shape()), " but the model needs ", shape_str(vars[i]->shape));
+      vars[i]->assign(std::move(weights[i]));
+    }
+    m_vars_ready = true;
+  }
+
   /// Glorot-uniform kernels and zero biases drawn by `owner` from `seed` (initial_weights), shared.
   void initialize(const std::string& owner, std::uint64_t seed) {
     set_weights(owner, [&] { return initial_weights(m_arch, seed); });
@@ -236,10 +251,19 @@ class Sequential {
     std::vector<variable<P>*> trainable;
     for (auto* v : variables())
       if (v->trainable) trainable.push_back(v);
-    m_opt->apply(trainable, x.shape()[0]);
+    std::size_t examples = x.shape()[0];
+    if (m_gradient_hook) examples = m_gradient_hook(trainable, examples);
+    m_opt->apply(trainable, examples);
     for (auto& l : m_layers) l->clear();
     return metrics;
   }
+
+  /// Runs in train_on_batch after the backward pass, before the optimizer, with the trainable
+  /// variables (each grad a sum over the batch) and the batch's example count; it may change the
+  /// gradients and returns the count they sum over. Data-parallel lanes sum their gradients here
+  /// (tfe/scaleout/lanes_keras.hpp). An empty function removes it.
+  using gradient_hook = std::function<std::size_t(const std::vector<variable<P>*>&, std::size_t)>;
+  void set_gradient_hook(gradient_hook hook) { m_gradient_hook = std::move(hook); }
 
   /// Mini-batch training where next_batch(epoch, index) returns the private (x, y) of every batch
   /// (SPMD: e.g. a private input from the data owner, or slices of shared tensors).
@@ -488,6 +512,7 @@ class Sequential {
   std::optional<loss_spec> m_loss;
   loss_plan m_plan;
   std::unique_ptr<optimizer<P>> m_opt;
+  gradient_hook m_gradient_hook;
 };
 
 }  // namespace tfe::keras
