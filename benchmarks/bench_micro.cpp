@@ -86,6 +86,19 @@ void micro(const bench::options& opt, const std::string& pname, tfe::trace_recor
         trace);
     emit("relu", n_param(n), r, theory([&](auto m) { return m.relu(n, k); }));
   }
+  if (opt.wants("gelu")) {
+    // One BERT-base feed-forward activation: 128 tokens x 3072 (bench_large_models' dominant op).
+    const std::size_t n = opt.quick ? 1 << 12 : 128 * 3072;
+    auto r = bench::run<P>(
+        opt, players,
+        [&](auto& s) {
+          bench::data_rng rng(7);
+          auto x = s.define_private_input(players[0], [&] { return rng.tensor({n}, 6.0); });
+          return [&s, x] { (void)tfe::gelu(x); };
+        },
+        trace);
+    emit("gelu", n_param(n), r, {});
+  }
   if (opt.wants("maxpool")) {
     const std::size_t batch = opt.quick ? 8 : 128;
     auto r = bench::run<P>(

@@ -123,7 +123,7 @@ costs channel_costs(const config& c, std::size_t elements, Make make_channel) {
   costs out;
   run_two([&](std::size_t me) {
     auto ch = make_channel(me);
-    xt::xarray<ring64> x = xt::xarray<ring64>::from_shape({elements});
+    tfe::ring_tensor<ring64> x = tfe::ring_tensor<ring64>::from_shape({elements});
     std::fill(x.begin(), x.end(), ring64(me));
     for (int i = 0; i < c.warmup; ++i) x = ch->template exchange<ring64>(1 - me, x);
     const double ping = best_of(c, [&] {

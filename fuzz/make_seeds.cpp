@@ -138,10 +138,10 @@ void peer_json_seeds() {
 }
 
 void frame_seeds() {
-  put("frame", "ring64_2x3", tfe::serialize_tensor(xt::xarray<tfe::ring64>{{1, 2, 3}, {4, 5, 6}}));
-  put("frame", "ring64_scalar", tfe::serialize_tensor(xt::xarray<tfe::ring64>(7)));
-  put("frame", "ring64_empty", tfe::serialize_tensor(xt::xarray<tfe::ring64>::from_shape({0, 4})));
-  put("frame", "ring128_2", tfe::serialize_tensor(xt::xarray<tfe::ring128>{tfe::ring128(1) << 100, 3}));
+  put("frame", "ring64_2x3", tfe::serialize_tensor(tfe::ring_tensor<tfe::ring64>{{1, 2, 3}, {4, 5, 6}}));
+  put("frame", "ring64_scalar", tfe::serialize_tensor(tfe::ring_tensor<tfe::ring64>(7)));
+  put("frame", "ring64_empty", tfe::serialize_tensor(tfe::ring_tensor<tfe::ring64>::from_shape({0, 4})));
+  put("frame", "ring128_2", tfe::serialize_tensor(tfe::ring_tensor<tfe::ring128>{tfe::ring128(1) << 100, 3}));
   const std::string seed = "0123456789abcdef";
   put("frame", "bytes_16", tfe::serialize_bytes(reinterpret_cast<const std::uint8_t*>(seed.data()), seed.size()));
 }

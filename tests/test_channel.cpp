@@ -76,8 +76,8 @@ std::vector<outcome> run3(const std::function<void(channel&, outcome&)>& fn, cha
   return out;
 }
 
-xt::xarray<ring64> vec(std::initializer_list<ring64> v) {
-  xt::xarray<ring64> t = xt::zeros<ring64>({v.size()});
+tfe::ring_tensor<ring64> vec(std::initializer_list<ring64> v) {
+  tfe::ring_tensor<ring64> t = xt::zeros<ring64>({v.size()});
   std::size_t i = 0;
   for (auto x : v) t(i++) = x;
   return t;
@@ -369,7 +369,7 @@ TEST_CASE("frames above max_frame_bytes are refused at send and at receive") {
   big.recv_timeout = 20ms;
   memory_channel c2(net, 2, names3, big);
 
-  xt::xarray<ring64> large = xt::zeros<ring64>({20});  // 160 + 16 bytes
+  tfe::ring_tensor<ring64> large = xt::zeros<ring64>({20});  // 160 + 16 bytes
   std::string m = channel_error_message([&] { c0.send(1, large); });
   CHECK(contains(m, "176"));
   CHECK(contains(m, "100"));
@@ -377,7 +377,7 @@ TEST_CASE("frames above max_frame_bytes are refused at send and at receive") {
   CHECK(c0.stats().total.messages_sent == 0);
   CHECK_THROWS_AS((void)c1.recv<ring64>(0), channel_error);  // nothing was delivered
 
-  xt::xarray<ring64> ok = xt::zeros<ring64>({10});  // 80 + 16 = 96 bytes
+  tfe::ring_tensor<ring64> ok = xt::zeros<ring64>({10});  // 80 + 16 = 96 bytes
   c0.send(1, ok);
   CHECK(c1.recv<ring64>(0).size() == 10);
 
@@ -448,11 +448,11 @@ TEST_CASE("malformed frames are rejected with channel_error") {
 
 TEST_CASE("a user-written channel: exact statistics, rounds and op scopes") {
   scripted_channel ch(0, names3);
-  const xt::xarray<ring64> t = xt::zeros<ring64>({2, 3});  // 48 payload bytes, 48 + 24 frame bytes
+  const tfe::ring_tensor<ring64> t = xt::zeros<ring64>({2, 3});  // 48 payload bytes, 48 + 24 frame bytes
   const std::uint64_t payload = 48, framed = 48 + tfe::frame_header_bytes(2);
   CHECK(framed == 72);
   auto queue = [&](std::size_t from, std::size_t n) {
-    xt::xarray<ring64> r = xt::zeros<ring64>({n});
+    tfe::ring_tensor<ring64> r = xt::zeros<ring64>({n});
     ch.inbox[from].push_back(tfe::serialize_tensor(r));
   };
 
@@ -562,7 +562,7 @@ TEST_CASE("reset_stats starts counting afresh: the first send after it opens a r
   // messages_sent > 0 with rounds == 0 would be inconsistent with the definition in statistics.hpp
   // ("a round starts with a send that follows a receive (or nothing)"): after a reset there is nothing.
   scripted_channel ch(0, names3);
-  const xt::xarray<ring64> t = xt::zeros<ring64>({1});
+  const tfe::ring_tensor<ring64> t = xt::zeros<ring64>({1});
   ch.send(1, t);
   ch.reset_stats();
   ch.send(2, t);

@@ -164,7 +164,7 @@ TEST_CASE_TEMPLATE("truncate is floor division by 2^bits", R, ring64, ring128) {
   const std::vector<std::int64_t> xs = {
       0,     1,     7,      8,      9,      -1,        -7,        -8,           -9,
       65535, 65536, -65535, -65536, -65537, INT64_MAX, INT64_MIN, 123456789012, -123456789012};
-  xt::xarray<R> t = xt::zeros<R>({xs.size()});
+  tfe::ring_tensor<R> t = xt::zeros<R>({xs.size()});
   for (std::size_t i = 0; i < xs.size(); ++i) t(i) = T::from_int(xs[i]);
   for (unsigned bits : {1u, 3u, 16u, 40u}) {
     auto out = tfe::truncate(t, bits);
@@ -181,9 +181,9 @@ TEST_CASE_TEMPLATE("truncate is floor division by 2^bits", R, ring64, ring128) {
   }
   // As a fixed-point op: the product of two encodings, truncated by f, decodes to the product.
   const auto cfg = fixed_point_config::preset<R>();
-  xt::xarray<R> a = tfe::encode<R>(xt::xarray<double>{1.5, -2.25, -0.1}, cfg);
-  xt::xarray<R> b = tfe::encode<R>(xt::xarray<double>{2.0, 3.0, 0.1}, cfg);
-  xt::xarray<R> prod = a * b;
+  tfe::ring_tensor<R> a = tfe::encode<R>(xt::xarray<double>{1.5, -2.25, -0.1}, cfg);
+  tfe::ring_tensor<R> b = tfe::encode<R>(xt::xarray<double>{2.0, 3.0, 0.1}, cfg);
+  tfe::ring_tensor<R> prod = a * b;
   auto back = tfe::decode(tfe::truncate(prod, cfg.frac_bits), cfg);
   CHECK(back(0) == 3.0);
   CHECK(back(1) == -6.75);
@@ -200,13 +200,13 @@ TEST_CASE("truncate_share of random additive shares: floor or floor+1, rare docu
   const unsigned bbits = 15 + 2 * f;
   std::mt19937_64 gen(42);
   std::uniform_real_distribution<double> dist(-181.0, 181.0);
-  xt::xarray<ring64> x = xt::zeros<ring64>({n});
+  tfe::ring_tensor<ring64> x = xt::zeros<ring64>({n});
   for (std::size_t i = 0; i < n; ++i)
     x(i) = tfe::encode_value<ring64>(dist(gen), cfg) * tfe::encode_value<ring64>(dist(gen), cfg);
 
   tfe::prg g;  // x0 uniform from the OS-keyed prg, x1 = x - x0
-  xt::xarray<ring64> x0 = g.uniform<ring64>({n});
-  xt::xarray<ring64> x1 = x - x0;
+  tfe::ring_tensor<ring64> x0 = g.uniform<ring64>({n});
+  tfe::ring_tensor<ring64> x1 = x - x0;
   auto y0 = tfe::truncate_share(x0, f, 0);
   auto y1 = tfe::truncate_share(x1, f, 1);
   auto exact = tfe::truncate(x, f);
@@ -236,7 +236,7 @@ TEST_CASE("truncate_share of random additive shares: floor or floor+1, rare docu
 
   // Decoded, the truncated shares give the real products up to 2^-f (plus rare failures).
   std::size_t far = 0;
-  auto real = tfe::decode(xt::xarray<ring64>(y0 + y1), cfg);
+  auto real = tfe::decode(tfe::ring_tensor<ring64>(y0 + y1), cfg);
   auto want = tfe::decode(exact, cfg);
   for (std::size_t i = 0; i < n; ++i)
     if (std::fabs(real(i) - want(i)) > 1.5 * cfg.resolution()) ++far;
@@ -248,15 +248,15 @@ TEST_CASE("truncate_share with x1 = x - x0 fails near the wrap-around of x0, as 
   // (signed: close to -2^63), so x1 = x - x0 is also close to -2^63 and the signed shares sum to x - 2^64:
   // the truncated shares then sum to floor(x/2^f) - 2^(k-f).
   const unsigned f = 16;
-  xt::xarray<ring64> x = {ring64{1} << 20};
-  xt::xarray<ring64> x0 = {(ring64{1} << 63) + 5};
-  xt::xarray<ring64> x1 = x - x0;
+  tfe::ring_tensor<ring64> x = {ring64{1} << 20};
+  tfe::ring_tensor<ring64> x0 = {(ring64{1} << 63) + 5};
+  tfe::ring_tensor<ring64> x1 = x - x0;
   ring64 sum = tfe::truncate_share(x0, f, 0)(0) + tfe::truncate_share(x1, f, 1)(0);
   ring64 want = ring64{1} << (20 - f);
   CHECK(sum == want - (ring64{1} << (64 - f)));
   // A safe x0 (small) gives floor or floor + 1.
-  xt::xarray<ring64> s0 = {ring64{12345}};
-  xt::xarray<ring64> s1 = x - s0;
+  tfe::ring_tensor<ring64> s0 = {ring64{12345}};
+  tfe::ring_tensor<ring64> s1 = x - s0;
   ring64 ok = tfe::truncate_share(s0, f, 0)(0) + tfe::truncate_share(s1, f, 1)(0);
   CHECK((ok == want || ok == want + 1));
 }

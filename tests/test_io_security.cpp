@@ -295,10 +295,10 @@ TEST_CASE("session: an input shape announced by a peer is bounded (channel_error
           {"server0", "mallory"},
           [&](tfe::session<plain64>& s) {
             if (s.name() == "mallory") {
-              xt::xarray<tfe::ring64> shape = xt::zeros<tfe::ring64>({announced.size()});
+              tfe::ring_tensor<tfe::ring64> shape = xt::zeros<tfe::ring64>({announced.size()});
               for (std::size_t i = 0; i < announced.size(); ++i) shape(i) = announced[i];
               s.net().send(0, shape);
-              s.net().send(0, xt::xarray<tfe::ring64>(xt::zeros<tfe::ring64>({2})));
+              s.net().send(0, tfe::ring_tensor<tfe::ring64>(xt::zeros<tfe::ring64>({2})));
               return;
             }
             (void)s.share_encoded(1, std::nullopt);

@@ -38,8 +38,8 @@ struct synthetic_result {
 /// n values uniform in [−2^b, 2^b), shared with a uniform x1, truncated by f with truncate_share.
 synthetic_result synthetic(unsigned b, std::size_t n, unsigned f, std::uint64_t seed) {
   std::mt19937_64 rng(seed);
-  xt::xarray<tfe::ring64> x0 = xt::zeros<tfe::ring64>({n}), x1 = xt::zeros<tfe::ring64>({n}),
-                          x = xt::zeros<tfe::ring64>({n});
+  tfe::ring_tensor<tfe::ring64> x0 = xt::zeros<tfe::ring64>({n}), x1 = xt::zeros<tfe::ring64>({n}),
+                                x = xt::zeros<tfe::ring64>({n});
   for (std::size_t i = 0; i < n; ++i) {
     const std::int64_t v = static_cast<std::int64_t>(rng() >> (63 - b)) - (std::int64_t(1) << b);
     x(i) = static_cast<tfe::ring64>(v);

@@ -64,7 +64,7 @@ void check_nist_blocks(const std::vector<std::uint8_t>& keystream) {
 
 /// Fraction of samples with each bit position set, over the ring's little-endian byte layout.
 template <class R>
-std::vector<double> bit_frequencies(const xt::xarray<R>& a) {
+std::vector<double> bit_frequencies(const tfe::ring_tensor<R>& a) {
   constexpr std::size_t bytes = ring_traits<R>::bytes;
   std::vector<std::size_t> ones(bytes * 8, 0);
   std::array<std::uint8_t, bytes> buf{};

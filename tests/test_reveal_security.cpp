@@ -99,7 +99,7 @@ void check_dealer_view() {
   for (std::size_t i = 0; i < n; ++i) {
     const R e = R(ef0[0][i] + ef1[0][i]), f = R(ef0[1][i] + ef1[1][i]);
     const R a1 = R(res[S1].x[i] - ef1[0][i]), b1 = R(res[S1].y[i] - ef1[1][i]);
-    xt::xarray<R> raw = {R(c1[0][i] + e * b1 + f * a1)};
+    tfe::ring_tensor<R> raw = {R(c1[0][i] + e * b1 + f * a1)};
     relation_holds += tfe::truncate_share<R>(raw, frac, 1)(0) == res[S1].z[i];
   }
   // Positive control: the dealer's algebra from the triple gives server 1's share exactly.

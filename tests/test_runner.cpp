@@ -49,7 +49,7 @@ TEST_CASE("run_local returns every player's result in player order") {
   // Players really talk to each other: each sends its id to the next, in a ring.
   auto passed = tfe::run_local<P>(names, [](S& s) {
     const std::size_t n = s.num_players(), me = s.id();
-    xt::xarray<tfe::ring64> t = {tfe::ring64(100 + me)};
+    tfe::ring_tensor<tfe::ring64> t = {tfe::ring64(100 + me)};
     s.net().send((me + 1) % n, t);
     return s.net().recv<tfe::ring64>((me + n - 1) % n)(0);
   });

@@ -58,7 +58,7 @@ void run_memory(std::size_t n, const tfe::simulation_options& sim,
 
 /// k ping-pongs of n ring64 elements between players 0 (sends first) and 1.
 void ping_pong(tfe::channel& ch, std::size_t me, std::size_t n, std::size_t k) {
-  xt::xarray<ring64> x = xt::zeros<ring64>({n});
+  tfe::ring_tensor<ring64> x = xt::zeros<ring64>({n});
   for (std::size_t i = 0; i < k; ++i) {
     if (me == 0) {
       ch.send<ring64>(1, x);
@@ -120,7 +120,7 @@ TEST_CASE("simulated network: messages queue on a link; links are independent; a
   const double t = wan.transfer_time(wire_bytes(n)), L = wan.one_way_latency;
   std::vector<double> clock(3), after_first(3);
   run_memory(3, net_only(wan), [&](tfe::simulated_channel& ch, std::size_t me) {
-    xt::xarray<ring64> x = xt::zeros<ring64>({n});
+    tfe::ring_tensor<ring64> x = xt::zeros<ring64>({n});
     if (me == 0) {  // two back to back to p1, one to p2, all at time 0
       ch.send<ring64>(1, x);
       ch.send<ring64>(1, x);
@@ -141,7 +141,7 @@ TEST_CASE("simulated network: messages queue on a link; links are independent; a
 
   std::vector<double> ex(2);
   run_memory(2, net_only(wan), [&](tfe::simulated_channel& ch, std::size_t me) {
-    xt::xarray<ring64> x = xt::zeros<ring64>({10});
+    tfe::ring_tensor<ring64> x = xt::zeros<ring64>({10});
     for (int i = 0; i < 3; ++i) x = ch.exchange<ring64>(1 - me, x);
     ex[me] = ch.elapsed_seconds();
   });
@@ -158,8 +158,8 @@ TEST_CASE("simulated network: per-link models") {
   std::vector<double> clock(3);
   run_memory(3, sim, [&](tfe::simulated_channel& ch, std::size_t me) {
     if (me == 0) {
-      ch.send<ring64>(1, xt::xarray<ring64>{1});
-      ch.send<ring64>(2, xt::xarray<ring64>{1});
+      ch.send<ring64>(1, tfe::ring_tensor<ring64>{1});
+      ch.send<ring64>(2, tfe::ring_tensor<ring64>{1});
     } else {
       (void)ch.recv<ring64>(0);
     }
@@ -243,7 +243,7 @@ TEST_CASE("simulated network: local computation counts when count_compute is on"
       const double until = cpu() + 0.030;
       volatile double sink = 0;
       while (cpu() < until) sink = sink + 1.0;
-      ch.send<ring64>(1, xt::xarray<ring64>{1});
+      ch.send<ring64>(1, tfe::ring_tensor<ring64>{1});
     } else {
       (void)ch.recv<ring64>(0);
     }
@@ -263,11 +263,11 @@ TEST_CASE("simulated network: the real-delay mode sleeps") {
   run_memory(2, sim, [&](tfe::simulated_channel& ch, std::size_t me) {
     for (int i = 0; i < 4; ++i) {
       if (me == 0) {
-        ch.send<ring64>(1, xt::xarray<ring64>{1});
+        ch.send<ring64>(1, tfe::ring_tensor<ring64>{1});
         (void)ch.recv<ring64>(1);
       } else {
         (void)ch.recv<ring64>(0);
-        ch.send<ring64>(0, xt::xarray<ring64>{1});
+        ch.send<ring64>(0, tfe::ring_tensor<ring64>{1});
       }
     }
   });
@@ -280,7 +280,7 @@ TEST_CASE("simulated network: a player without the simulation is detected") {
   std::string error;
   std::thread t([&] {
     tfe::memory_channel plain(net, 0, names);
-    plain.send<ring64>(1, xt::xarray<ring64>{1});
+    plain.send<ring64>(1, tfe::ring_tensor<ring64>{1});
   });
   try {
     tfe::memory_channel inner(net, 1, names);

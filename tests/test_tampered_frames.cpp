@@ -57,12 +57,12 @@ class tampering_channel final : public tfe::channel {
     const auto t = tfe::deserialize_tensor<tfe::ring64>(f);
     switch (m_how) {
       case tamper::shape: {  // one element more, flattened: the wrong shape whatever it was
-        xt::xarray<tfe::ring64> v = xt::zeros<tfe::ring64>({t.size() + 1});
+        tfe::ring_tensor<tfe::ring64> v = xt::zeros<tfe::ring64>({t.size() + 1});
         std::copy(t.begin(), t.end(), v.begin());
         return tfe::serialize_tensor(v);
       }
       case tamper::ring: {  // the same values as ring128 elements
-        xt::xarray<tfe::ring128> v = xt::zeros<tfe::ring128>(t.shape());
+        tfe::ring_tensor<tfe::ring128> v = xt::zeros<tfe::ring128>(t.shape());
         std::copy(t.begin(), t.end(), v.begin());
         return tfe::serialize_tensor(v);
       }

@@ -33,13 +33,13 @@ TEST_CASE("tcp: tensors in every direction, any receive order, over TLS and plai
       tfe::tcp_channel ch(hosts, names3[me], fast(plain), short_recv());
       encrypted[me] = ch.encrypted();
       for (std::size_t p = 0; p < 3; ++p)
-        if (p != me) ch.send<ring64>(p, xt::xarray<ring64>{100 * me + p, 7, 8});
+        if (p != me) ch.send<ring64>(p, tfe::ring_tensor<ring64>{100 * me + p, 7, 8});
       // receive in descending order of sender: frames wait in per-peer FIFOs
       for (std::size_t p = 3; p-- > 0;)
         if (p != me) got[me].push_back(ch.recv<ring64>(p)(0));
       // a second round, exchanging with both peers, and an empty tensor and raw bytes
       for (std::size_t p = 0; p < 3; ++p)
-        if (p != me) ch.send<ring64>(p, xt::xarray<ring64>::from_shape({0, 3}));
+        if (p != me) ch.send<ring64>(p, tfe::ring_tensor<ring64>::from_shape({0, 3}));
       for (std::size_t p = 0; p < 3; ++p)
         if (p != me) REQUIRE(ch.recv<ring64>(p).shape() == std::vector<std::size_t>{0, 3});
       stats[me] = ch.stats().total;
@@ -68,7 +68,7 @@ TEST_CASE("tcp: large tensors sent both ways at once do not deadlock (reader thr
     std::vector<int> intact(2, 0);
     auto res = run_players(2, [&](std::size_t me) {
       tfe::tcp_channel ch(hosts, names2[me], fast(plain), short_recv(30s));
-      xt::xarray<ring64> big = xt::arange<ring64>(n) * ring64(me + 3);
+      tfe::ring_tensor<ring64> big = xt::arange<ring64>(n) * ring64(me + 3);
       ch.send<ring64>(1 - me, big);  // both send first: would block forever without the readers
       auto got = ch.recv<ring64>(1 - me);
       intact[me] = got.size() == n && got(n - 1) == ring64(n - 1) * ring64(4 - me) && got(12345) == 12345 * (4 - me);
@@ -176,7 +176,7 @@ TEST_CASE("tcp: strays on a listening port (silent, garbage, oversized) are reje
     std::this_thread::sleep_for(200ms);
     auto p0 = run_players(1, [&](std::size_t) {
       tfe::tcp_channel ch(hosts, "p0", fast(plain, 4s), short_recv());
-      ch.send<ring64>(1, xt::xarray<ring64>{42});
+      ch.send<ring64>(1, tfe::ring_tensor<ring64>{42});
     });
     p1.join();
     CHECK_MESSAGE(p0[0].ok, p0[0].error);
@@ -294,7 +294,7 @@ TEST_CASE("tcp: a send to a peer that stopped reading fails at send_timeout, or 
         });
       const auto t0 = clock_type::now();
       try {
-        ch.send<ring64>(1, xt::xarray<ring64>(xt::zeros<ring64>({n})));
+        ch.send<ring64>(1, tfe::ring_tensor<ring64>(xt::zeros<ring64>({n})));
       } catch (const tfe::channel_error& e) {
         error = e.what();
       }

@@ -20,7 +20,7 @@ TEST_CASE("tcp: liveness: a busy peer is waited for, a silent one is gone, a dea
       if (me == 0) got = ch.recv<ring64>(2)(0);
       if (me == 2) {
         std::this_thread::sleep_for(1500ms);  // "computing": connected, sends no data
-        ch.send(0, xt::xarray<ring64>{99});
+        ch.send(0, tfe::ring_tensor<ring64>{99});
       }
     });
     for (const auto& r : res) CHECK_MESSAGE(r.ok, r.error);
@@ -74,7 +74,7 @@ TEST_CASE("tcp: a second connection in the name of a connected player is turned 
   std::thread t0([&] {
     p0 = run_players(1, [&](std::size_t) {
       tfe::tcp_channel ch(hosts, "p0", fast(true, 8s), short_recv());
-      ch.send<ring64>(2, xt::xarray<ring64>{5});
+      ch.send<ring64>(2, tfe::ring_tensor<ring64>{5});
     });
   });
   std::this_thread::sleep_for(300ms);  // p0 has reached p2; p1 is not there yet, so the set-up goes on
@@ -122,7 +122,8 @@ TEST_CASE("tcp: a full mailbox pauses its reader (max_queued_bytes) without taki
     o.max_queued_bytes = std::size_t(2) << 20;
     tfe::tcp_channel ch(hosts, names2[me], o, short_recv(300ms));
     if (me == 0) {
-      for (std::size_t k = 0; k < frames; ++k) ch.send<ring64>(1, xt::xarray<ring64>(xt::ones<ring64>({values}) * k));
+      for (std::size_t k = 0; k < frames; ++k)
+        ch.send<ring64>(1, tfe::ring_tensor<ring64>(xt::ones<ring64>({values}) * k));
     } else {
       std::this_thread::sleep_for(1500ms);  // five receive timeouts: the reader waits for room meanwhile
       for (std::size_t k = 0; k < frames; ++k) firsts.push_back(ch.recv<ring64>(0)(0));

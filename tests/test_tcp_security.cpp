@@ -119,7 +119,7 @@ bool closed_by_peer(asio::ip::tcp::socket& s, std::chrono::milliseconds wait) {
 /// p0 sends 42 to every other player, which checks it: the mesh formed and carries data.
 void exchange_42(tfe::tcp_channel& ch) {
   if (ch.self() == 0) {
-    for (std::size_t p = 1; p < ch.num_players(); ++p) ch.send<ring64>(p, xt::xarray<ring64>{42});
+    for (std::size_t p = 1; p < ch.num_players(); ++p) ch.send<ring64>(p, tfe::ring_tensor<ring64>{42});
   } else {
     CHECK(ch.recv<ring64>(0)(0) == 42);
   }

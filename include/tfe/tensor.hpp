@@ -14,6 +14,7 @@
 
 #include "tfe/detail/xtensor.hpp"
 #include "tfe/ring/fixed_point.hpp"
+#include "tfe/ring/ring_tensor.hpp"
 
 #include <vector>
 
@@ -21,9 +22,6 @@ namespace tfe {
 
 template <class P>
 class session;
-
-template <class R>
-using ring_tensor = xt::xarray<R>;
 
 template <class P>
 class private_tensor {

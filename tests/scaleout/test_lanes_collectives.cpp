@@ -26,8 +26,8 @@ std::uint64_t party_sum(std::uint64_t v) {
 }
 
 /// Lane l's ring64 array: values near 2^64 so that the sum wraps.
-xt::xarray<std::uint64_t> ring64_of(std::size_t lane) {
-  xt::xarray<std::uint64_t> a = xt::xarray<std::uint64_t>::from_shape({3, 4});
+tfe::ring_tensor<std::uint64_t> ring64_of(std::size_t lane) {
+  tfe::ring_tensor<std::uint64_t> a = tfe::ring_tensor<std::uint64_t>::from_shape({3, 4});
   for (std::size_t i = 0; i < a.size(); ++i)
     a.flat(i) = std::numeric_limits<std::uint64_t>::max() - 1000 * i + 7919 * (lane + 1) * (i + 1);
   return a;
@@ -100,7 +100,7 @@ TEST_CASE("slices cover the rows in order, balanced") {
   party_lanes lanes(g_mpi->world(), "server1");
   for (std::size_t n : {0, 1, 7, 32}) {
     auto [lo, hi] = lanes.slice_of(n);
-    xt::xarray<std::uint64_t> bounds = {static_cast<std::uint64_t>(lo), static_cast<std::uint64_t>(hi)};
+    tfe::ring_tensor<std::uint64_t> bounds = {static_cast<std::uint64_t>(lo), static_cast<std::uint64_t>(hi)};
     auto all = lanes.gather_rows(bounds, "slices");
     if (all) {
       CHECK((*all)(0) == 0);
@@ -113,7 +113,7 @@ TEST_CASE("slices cover the rows in order, balanced") {
 
 TEST_CASE("errors name the lane: different sizes, different players in one communicator") {
   party_lanes lanes(g_mpi->world(), "server0");
-  xt::xarray<std::uint64_t> a = xt::zeros<std::uint64_t>({lanes.lane() + 1});
+  tfe::ring_tensor<std::uint64_t> a = xt::zeros<std::uint64_t>({lanes.lane() + 1});
   if (lanes.lanes() > 1) {
     CHECK_THROWS_WITH_AS(lanes.allreduce_sum(a, "gradient dense/kernel"),
                          doctest::Contains("of player 'server0': collective 'gradient dense/kernel': the lanes hold "
@@ -129,7 +129,7 @@ TEST_CASE("every lane's session draws its own randomness: shares of the same inp
   // in-process Pond session shares the same zeros; server0's share is then a fresh random array.
   party_lanes lanes(g_mpi->world(), "server0");
   using P = tfe::pond<tfe::ring64>;
-  xt::xarray<std::uint64_t> share;
+  tfe::ring_tensor<std::uint64_t> share;
   tfe::run_local<P>({"server0", "server1", "crypto-producer", "client"}, [&](tfe::session<P>& s) {
     auto x = s.define_private_input("client", [] { return xt::xarray<double>(xt::zeros<double>({16})); });
     if (s.name() == "server0") share = x.parts().at(0);

@@ -22,6 +22,7 @@
 
 #include "tfe/config.hpp"
 #include "tfe/detail/xtensor.hpp"
+#include "tfe/ring/ring_tensor.hpp"
 #include "tfe/ring/ring_traits.hpp"
 
 #include <openssl/crypto.h>
@@ -205,7 +206,7 @@ class prg {
 
   /// Overwrites every element of out with a uniform ring element, in bulk.
   template <class R>
-  void fill(xt::xarray<R>& out) {
+  void fill(ring_tensor<R>& out) {
     constexpr std::size_t elem_bytes = ring_traits<R>::bytes;
     const std::size_t n = out.size();
     if (n == 0) return;
@@ -230,16 +231,16 @@ class prg {
 
   /// A tensor of the given shape, uniform over the whole ring.
   template <class R>
-  xt::xarray<R> uniform(const shape_t& shape) {
-    auto out = xt::xarray<R>::from_shape(shape);
+  ring_tensor<R> uniform(const shape_t& shape) {
+    auto out = ring_tensor<R>::from_shape(shape);
     fill(out);
     return out;
   }
 
   /// A tensor of independent uniform bits (each element 0 or 1); one keystream bit per element.
   template <class R>
-  xt::xarray<R> uniform_bits(const shape_t& shape) {
-    auto out = xt::xarray<R>::from_shape(shape);
+  ring_tensor<R> uniform_bits(const shape_t& shape) {
+    auto out = ring_tensor<R>::from_shape(shape);
     const std::size_t n = out.size();
     if (n == 0) return out;
     std::vector<std::uint8_t> buf((n + 7) / 8);
@@ -257,9 +258,9 @@ class prg {
   /// that is a multiple of bound, so x mod bound is exactly uniform. For p = 67 that is one byte per
   /// draw with acceptance 201/256.
   template <class R>
-  xt::xarray<R> uniform_below(std::uint64_t bound, const shape_t& shape) {
+  ring_tensor<R> uniform_below(std::uint64_t bound, const shape_t& shape) {
     TFE_ENFORCE(bound >= 1, error, "prg::uniform_below: bound must be >= 1, got ", bound);
-    auto out = xt::xarray<R>::from_shape(shape);
+    auto out = ring_tensor<R>::from_shape(shape);
     const std::size_t n = out.size();
     if (n == 0) return out;
 

@@ -190,11 +190,12 @@ inline conv_params conv_attributes(const node& n, const shape_t& xs, std::size_t
 namespace detail {
 
 /// Inserts dilation−1 zeros between the taps of an OIHW filter.
-template <class T>
-xt::xarray<T> dilated(const xt::xarray<T>& w, std::array<std::size_t, 2> d) {
+template <class A>
+A dilated(const A& w, std::array<std::size_t, 2> d) {
+  using T = typename A::value_type;
   if (d[0] == 1 && d[1] == 1) return w;
   const shape_t s = shape_of(w);
-  xt::xarray<T> out = xt::zeros<T>({s[0], s[1], (s[2] - 1) * d[0] + 1, (s[3] - 1) * d[1] + 1});
+  A out = xt::zeros<T>({s[0], s[1], (s[2] - 1) * d[0] + 1, (s[3] - 1) * d[1] + 1});
   for (std::size_t o = 0; o < s[0]; ++o)
     for (std::size_t i = 0; i < s[1]; ++i)
       for (std::size_t y = 0; y < s[2]; ++y)
@@ -218,7 +219,7 @@ ring_tensor<R> grouped_conv(const ring_tensor<R>& x, const ring_tensor<R>& w, st
   for (const auto& o : outs) ptrs.push_back(&o);
   shape_t s = shape_of(outs[0]);
   s[3] = w.shape()[3];
-  return tfe::detail::concat_ring<R>(ptrs, 3, s);
+  return tfe::detail::concat_ring(ptrs, 3, s);
 }
 
 }  // namespace detail
@@ -318,8 +319,8 @@ result<P> conv_transpose(op_context<P>& c) {
   // Upsample: stride−1 zeros between input elements, then the padding above.
   const std::size_t sh = static_cast<std::size_t>(st[0]), sw = static_cast<std::size_t>(st[1]);
   auto x = gd::apply_structural(c.at(0), [&](const auto& a) {
-    using T = typename std::decay_t<decltype(a)>::value_type;
-    xt::xarray<T> up = xt::zeros<T>({xs[0], xs[1], (xs[2] - 1) * sh + 1, (xs[3] - 1) * sw + 1});
+    using A = std::decay_t<decltype(a)>;
+    A up = xt::zeros<typename A::value_type>({xs[0], xs[1], (xs[2] - 1) * sh + 1, (xs[3] - 1) * sw + 1});
     for (std::size_t n = 0; n < xs[0]; ++n)
       for (std::size_t ch = 0; ch < xs[1]; ++ch)
         for (std::size_t y = 0; y < xs[2]; ++y)
@@ -328,8 +329,8 @@ result<P> conv_transpose(op_context<P>& c) {
   });
   // Filter (C_in, C_out, kh, kw) -> flipped, as (C_out, C_in, kh, kw).
   auto w = gd::apply_structural(c.at(1), [&](const auto& a) {
-    using T = typename std::decay_t<decltype(a)>::value_type;
-    xt::xarray<T> f = xt::xarray<T>::from_shape({ws[1], ws[0], kh, kw});
+    using A = std::decay_t<decltype(a)>;
+    A f = A::from_shape({ws[1], ws[0], kh, kw});
     for (std::size_t i = 0; i < ws[0]; ++i)
       for (std::size_t o = 0; o < ws[1]; ++o)
         for (std::size_t y = 0; y < kh; ++y)

@@ -169,14 +169,15 @@ result<P> trilu(op_context<P>& c) {
 namespace detail {
 
 /// Cumulative sum along `axis` (wrapping arithmetic on ring elements is what shares need).
-template <class T>
-xt::xarray<T> cumulative(const xt::xarray<T>& a, std::size_t axis, bool exclusive, bool reverse) {
+template <class A>
+A cumulative(const A& a, std::size_t axis, bool exclusive, bool reverse) {
+  using T = typename A::value_type;
   const shape_t s = shape_of(a);
   std::size_t outer = 1, inner = 1;
   for (std::size_t d = 0; d < axis; ++d) outer *= s[d];
   for (std::size_t d = axis + 1; d < s.size(); ++d) inner *= s[d];
   const std::size_t n = s[axis];
-  xt::xarray<T> out = xt::zeros<T>(s);
+  A out = xt::zeros<T>(s);
   for (std::size_t o = 0; o < outer; ++o)
     for (std::size_t i = 0; i < inner; ++i) {
       T acc = T(0);
@@ -196,10 +197,10 @@ xt::xarray<T> cumulative(const xt::xarray<T>& a, std::size_t axis, bool exclusiv
 }
 
 /// GatherElements along `axis` with (normalized) public indices of the output's shape.
-template <class T>
-xt::xarray<T> gathered_elements(const xt::xarray<T>& a, std::size_t axis, const xt::xarray<double>& idx) {
+template <class A>
+A gathered_elements(const A& a, std::size_t axis, const xt::xarray<double>& idx) {
   const shape_t s = shape_of(a), os = shape_of(idx);
-  xt::xarray<T> out = xt::xarray<T>::from_shape(os);
+  A out = A::from_shape(os);
   std::vector<std::size_t> stride(s.size(), 1), ostride(os.size(), 1);
   for (std::size_t d = s.size(); d-- > 1;) stride[d - 1] = stride[d] * s[d], ostride[d - 1] = ostride[d] * os[d];
   for (std::size_t f = 0; f < idx.size(); ++f) {

@@ -90,29 +90,28 @@ value<P> apply_structural(const value<P>& v, F&& f) {
   return value<P>::of(private_tensor<P>(v.priv->sess(), std::move(s), std::move(parts)), v.priv_integer);
 }
 
-template <class T>
-xt::xarray<T> reshaped(const xt::xarray<T>& a, const shape_t& s) {
-  xt::xarray<T> out = a;
+template <class A>
+A reshaped(const A& a, const shape_t& s) {
+  A out = a;
   out.reshape(s);
   return out;
 }
 
-template <class T>
-xt::xarray<T> transposed(const xt::xarray<T>& a, const std::vector<std::size_t>& perm) {
-  return xt::xarray<T>(xt::transpose(a, perm));
+template <class A>
+A transposed(const A& a, const std::vector<std::size_t>& perm) {
+  return A(xt::transpose(a, perm));
 }
 
 /// Elements start, start+step, ... (count of them) along `axis`; step may be negative.
-template <class T>
-xt::xarray<T> strided_slice(const xt::xarray<T>& a, std::size_t axis, std::int64_t start, std::int64_t step,
-                            std::size_t count) {
+template <class A>
+A strided_slice(const A& a, std::size_t axis, std::int64_t start, std::int64_t step, std::size_t count) {
   shape_t s = shape_of(a);
   std::size_t outer = 1, inner = 1;
   for (std::size_t d = 0; d < axis; ++d) outer *= s[d];
   for (std::size_t d = axis + 1; d < s.size(); ++d) inner *= s[d];
   const std::size_t n = s[axis];
   s[axis] = count;
-  xt::xarray<T> out = xt::xarray<T>::from_shape(s);
+  A out = A::from_shape(s);
   for (std::size_t o = 0; o < outer; ++o)
     for (std::size_t k = 0; k < count; ++k) {
       const auto src = static_cast<std::size_t>(start + static_cast<std::int64_t>(k) * step);
@@ -123,9 +122,8 @@ xt::xarray<T> strided_slice(const xt::xarray<T>& a, std::size_t axis, std::int64
 
 /// Gathers indices `idx` (already normalized, all in range) along `axis`: out shape
 /// s[:axis] + idx.shape + s[axis+1:].
-template <class T>
-xt::xarray<T> gathered(const xt::xarray<T>& a, std::size_t axis, const std::vector<std::size_t>& idx,
-                       const shape_t& idx_shape) {
+template <class A>
+A gathered(const A& a, std::size_t axis, const std::vector<std::size_t>& idx, const shape_t& idx_shape) {
   const shape_t s = shape_of(a);
   std::size_t outer = 1, inner = 1;
   for (std::size_t d = 0; d < axis; ++d) outer *= s[d];
@@ -133,15 +131,15 @@ xt::xarray<T> gathered(const xt::xarray<T>& a, std::size_t axis, const std::vect
   shape_t os(s.begin(), s.begin() + static_cast<std::ptrdiff_t>(axis));
   os.insert(os.end(), idx_shape.begin(), idx_shape.end());
   os.insert(os.end(), s.begin() + static_cast<std::ptrdiff_t>(axis) + 1, s.end());
-  xt::xarray<T> out = xt::xarray<T>::from_shape(os);
+  A out = A::from_shape(os);
   for (std::size_t o = 0; o < outer; ++o)
     for (std::size_t k = 0; k < idx.size(); ++k)
       std::copy_n(a.data() + (o * s[axis] + idx[k]) * inner, inner, out.data() + (o * idx.size() + k) * inner);
   return out;
 }
 
-template <class T>
-xt::xarray<T> concatenated(const std::vector<const xt::xarray<T>*>& xs, std::size_t axis, const node& n) {
+template <class A>
+A concatenated(const std::vector<const A*>& xs, std::size_t axis, const node& n) {
   shape_t s = shape_of(*xs[0]);
   std::size_t total = 0;
   for (const auto* x : xs) {
@@ -154,25 +152,26 @@ xt::xarray<T> concatenated(const std::vector<const xt::xarray<T>*>& xs, std::siz
     total += xs_[axis];
   }
   s[axis] = total;
-  return tfe::detail::concat_ring<T>(xs, axis, s);
+  return tfe::detail::concat_ring(xs, axis, s);
 }
 
 /// Constant padding with zeros: pads[d] = {before, after}.
-template <class T>
-xt::xarray<T> zero_padded(const xt::xarray<T>& a, const std::vector<std::array<std::size_t, 2>>& pads) {
+template <class A>
+A zero_padded(const A& a, const std::vector<std::array<std::size_t, 2>>& pads) {
+  using T = typename A::value_type;
   shape_t s = shape_of(a);
   shape_t os = s;
   for (std::size_t d = 0; d < s.size(); ++d) os[d] += pads[d][0] + pads[d][1];
-  xt::xarray<T> out = xt::zeros<T>(os);
+  A out = xt::zeros<T>(os);
   xt::xstrided_slice_vector sv;
   for (std::size_t d = 0; d < s.size(); ++d) sv.push_back(xt::range(pads[d][0], pads[d][0] + s[d]));
   xt::strided_view(out, sv) = a;
   return out;
 }
 
-template <class T>
-xt::xarray<T> broadcast_to(const xt::xarray<T>& a, const shape_t& s) {
-  return xt::xarray<T>(xt::broadcast(a, s));
+template <class A>
+A broadcast_to(const A& a, const shape_t& s) {
+  return A(xt::broadcast(a, s));
 }
 
 }  // namespace detail

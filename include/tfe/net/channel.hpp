@@ -105,14 +105,14 @@ class channel {
   // ---- counted operations -------------------------------------------------------------------
 
   template <class R>
-  void send(std::size_t to, const xt::xarray<R>& t) {
+  void send(std::size_t to, const ring_tensor<R>& t) {
     const std::size_t payload = t.size() * ring_traits<R>::bytes;
     frame f = spare_frame(payload);
     serialize_tensor_into(f, t);
     send_frame(to, std::move(f), payload);
   }
   template <class R>
-  xt::xarray<R> recv(std::size_t from) {
+  ring_tensor<R> recv(std::size_t from) {
     frame f = recv_frame(from);
     auto t = deserialize_tensor<R>(f, m_names[from]);
     count_recv(t.size() * ring_traits<R>::bytes);
@@ -167,7 +167,7 @@ class channel {
   void recycle(frame&& f) { keep_spare(std::move(f)); }
   /// Sends `t` to `peer` and receives the peer's tensor: one round when both sides call it.
   template <class R>
-  xt::xarray<R> exchange(std::size_t peer, const xt::xarray<R>& t) {
+  ring_tensor<R> exchange(std::size_t peer, const ring_tensor<R>& t) {
     send(peer, t);
     return recv<R>(peer);
   }

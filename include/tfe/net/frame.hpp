@@ -14,6 +14,7 @@
 #include "tfe/config.hpp"
 #include "tfe/detail/shape_limits.hpp"
 #include "tfe/detail/xtensor.hpp"
+#include "tfe/ring/ring_tensor.hpp"
 #include "tfe/ring/ring_traits.hpp"
 
 #include <cstddef>
@@ -96,7 +97,7 @@ inline std::size_t frame_header_bytes(std::size_t ndim) { return detail::frame_f
 /// Serializes a ring tensor with its shape into `f`, reusing its memory (a frame received earlier:
 /// its pages are mapped already, so a large send costs no page faults).
 template <class R>
-void serialize_tensor_into(frame& f, const xt::xarray<R>& t) {
+void serialize_tensor_into(frame& f, const ring_tensor<R>& t) {
   using T = ring_traits<R>;
   shape_t shape = shape_of(t);
   TFE_ENFORCE(shape.size() < 65536, channel_error, "cannot serialize a tensor with ", shape.size(), " dimensions");
@@ -114,7 +115,7 @@ void serialize_tensor_into(frame& f, const xt::xarray<R>& t) {
 
 /// Serializes a ring tensor with its shape.
 template <class R>
-frame serialize_tensor(const xt::xarray<R>& t) {
+frame serialize_tensor(const ring_tensor<R>& t) {
   frame f;
   serialize_tensor_into(f, t);
   return f;
@@ -161,10 +162,10 @@ inline std::pair<shape_t, std::size_t> parse_header(const frame& f, std::uint8_t
 
 /// Deserializes a ring tensor, checking the frame against the expected ring.
 template <class R>
-xt::xarray<R> deserialize_tensor(const frame& f, const std::string& from = "peer") {
+ring_tensor<R> deserialize_tensor(const frame& f, const std::string& from = "peer") {
   using T = ring_traits<R>;
   auto [shape, head] = detail::parse_header(f, detail::frame_kind_tensor, T::bytes, from);
-  xt::xarray<R> t(shape);
+  ring_tensor<R> t(shape);
   const std::uint8_t* in = f.data() + head;
   if constexpr (std::is_trivially_copyable_v<R>) {
     if (t.size() != 0) std::memcpy(t.data(), in, t.size() * T::bytes);

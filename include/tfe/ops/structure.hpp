@@ -70,9 +70,10 @@ ring_tensor<R> slice_ring(const ring_tensor<R>& t, std::size_t axis, std::size_t
   return out;
 }
 
-template <class R>
-ring_tensor<R> concat_ring(const std::vector<const ring_tensor<R>*>& ts, std::size_t axis, const shape_t& out_shape) {
-  ring_tensor<R> out(out_shape);
+template <class A>
+A concat_ring(const std::vector<const A*>& ts, std::size_t axis, const shape_t& out_shape) {
+  using R = typename A::value_type;
+  A out(out_shape);
   auto [outer, inner] = outer_inner(out_shape, axis);
   R* dst = out.data();
   for (std::size_t o = 0; o < outer; ++o)
@@ -192,7 +193,7 @@ private_tensor<P> concat(const std::vector<private_tensor<P>>& xs, long axis = 0
   for (std::size_t k = 0; k < nparts; ++k) {
     std::vector<const ring_tensor<R>*> ts;
     for (const auto& x : xs) ts.push_back(&x.parts()[k]);
-    out.push_back(detail::concat_ring<R>(ts, a, s));
+    out.push_back(detail::concat_ring(ts, a, s));
   }
   return private_tensor<P>(xs[0].sess(), std::move(s), std::move(out));
 }
@@ -283,7 +284,7 @@ private_tensor<P> pad(const private_tensor<P>& x, const std::vector<std::array<s
       after[d] = pads[d][1];
       out[d] += pads[d][0] + pads[d][1];
       ring_tensor<R> zb = xt::zeros<R>(before), za = xt::zeros<R>(after);
-      cur = detail::concat_ring<R>({&zb, &cur, &za}, d, out);
+      cur = detail::concat_ring(std::vector<const ring_tensor<R>*>{&zb, &cur, &za}, d, out);
     }
     return cur;
   });

@@ -33,6 +33,7 @@
 #pragma once
 
 #include "tfe/detail/xtensor.hpp"
+#include "tfe/ring/ring_tensor.hpp"
 #include "tfe/ring/ring_traits.hpp"
 
 #include <algorithm>
@@ -50,7 +51,7 @@ constexpr std::size_t words_for(std::size_t n) { return (n + 63) / 64; }
 /// Bit-sliced bits: `count` rows of W words; row i, word j/64, bit j%64 is bit i of element j.
 struct rows {
   std::size_t count = 0, W = 0;
-  xt::xarray<word> data = xt::xarray<word>::from_shape(shape_t{0});  // 1-D, count · W
+  ring_tensor<word> data = ring_tensor<word>::from_shape(shape_t{0});  // 1-D, count · W
 
   rows() = default;
   /// All zero.
@@ -60,7 +61,7 @@ struct rows {
     rows r;
     r.count = c;
     r.W = w;
-    r.data = xt::xarray<word>::from_shape(shape_t{c * w});
+    r.data = ring_tensor<word>::from_shape(shape_t{c * w});
     return r;
   }
   word* row(std::size_t i) { return data.data() + i * W; }
@@ -152,7 +153,7 @@ void slice(std::size_t n, std::size_t k, Get&& get, Emit&& emit) {
 
 /// The low k bits of every element of v as rows (k × W).
 template <class R>
-rows slice_rows(const xt::xarray<R>& v, std::size_t k) {
+rows slice_rows(const ring_tensor<R>& v, std::size_t k) {
   const std::size_t n = v.size(), W = words_for(n);
   rows out = rows::uninitialized(k, W);
   const R* x = v.data();
@@ -261,9 +262,9 @@ word* and_tree(std::vector<word*> E, AndLevel&& and_level_fn) {
 /// draw(i, a, f) must write a_i into a (W words) and XOR b_i into f (which holds y_i), drawing c_i
 /// too if the party draws it; the a rows are kept in a_rows (gate i at a_rows + i·W).
 template <class Draw>
-xt::xarray<word> beaver_open(const and_level& lv, std::size_t W, word* a_rows, Draw&& draw) {
+ring_tensor<word> beaver_open(const and_level& lv, std::size_t W, word* a_rows, Draw&& draw) {
   const std::size_t m = lv.size();
-  auto ef = xt::xarray<word>::from_shape(shape_t{2 * m * W});
+  auto ef = ring_tensor<word>::from_shape(shape_t{2 * m * W});
   for (std::size_t i = 0; i < m; ++i) {
     word *e = ef.data() + i * W, *f = ef.data() + (m + i) * W, *a = a_rows + i * W;
     std::copy(lv.rhs[i], lv.rhs[i] + W, f);

@@ -15,6 +15,7 @@
 
 #include "tfe/config.hpp"
 #include "tfe/detail/xtensor.hpp"
+#include "tfe/ring/ring_tensor.hpp"
 #include "tfe/ring/ring_traits.hpp"
 
 #include <cmath>
@@ -85,9 +86,9 @@ double decode_value(const R& v, const fixed_point_config& cfg) {
 
 /// Encodes a tensor; the error names the first offending value and its index.
 template <class R, class E>
-xt::xarray<R> encode(const E& values, const fixed_point_config& cfg) {
+ring_tensor<R> encode(const E& values, const fixed_point_config& cfg) {
   xt::xarray<double> v = values;
-  xt::xarray<R> out(shape_of(v));
+  ring_tensor<R> out(shape_of(v));
   const double s = cfg.scale(), limit = std::ldexp(1.0, static_cast<int>(cfg.int_bits + cfg.frac_bits));
   for (std::size_t i = 0; i < v.size(); ++i) {
     double x = v.data()[i];
@@ -105,7 +106,7 @@ xt::xarray<R> encode(const E& values, const fixed_point_config& cfg) {
 }
 
 template <class R>
-xt::xarray<double> decode(const xt::xarray<R>& values, const fixed_point_config& cfg) {
+xt::xarray<double> decode(const ring_tensor<R>& values, const fixed_point_config& cfg) {
   xt::xarray<double> out(shape_of(values));
   const double s = cfg.scale();
   for (std::size_t i = 0; i < values.size(); ++i) out.data()[i] = ring_traits<R>::to_double(values.data()[i]) / s;
@@ -114,8 +115,8 @@ xt::xarray<double> decode(const xt::xarray<R>& values, const fixed_point_config&
 
 /// Exact truncation in the clear: arithmetic shift right by `bits` (floor division by 2^bits).
 template <class R>
-xt::xarray<R> truncate(const xt::xarray<R>& x, unsigned bits) {
-  xt::xarray<R> out(shape_of(x));
+ring_tensor<R> truncate(const ring_tensor<R>& x, unsigned bits) {
+  ring_tensor<R> out(shape_of(x));
   for (std::size_t i = 0; i < x.size(); ++i) out.data()[i] = ring_traits<R>::shr_arith(x.data()[i], bits);
   return out;
 }
@@ -129,9 +130,9 @@ xt::xarray<R> truncate(const xt::xarray<R>& x, unsigned bits) {
 /// preset it is below 2^-32. Products whose result leaves the range fail far more often — as they
 /// overflow the encoding anyway.
 template <class R>
-xt::xarray<R> truncate_share(const xt::xarray<R>& share, unsigned bits, int party) {
+ring_tensor<R> truncate_share(const ring_tensor<R>& share, unsigned bits, int party) {
   using T = ring_traits<R>;
-  xt::xarray<R> out(shape_of(share));
+  ring_tensor<R> out(shape_of(share));
   if (party == 0) {
     for (std::size_t i = 0; i < share.size(); ++i) out.data()[i] = T::shr_arith(share.data()[i], bits);
   } else {
@@ -142,7 +143,7 @@ xt::xarray<R> truncate_share(const xt::xarray<R>& share, unsigned bits, int part
 
 /// truncate_share in the share's own storage (no allocation: the protocols' hot paths).
 template <class R>
-void truncate_share_in_place(xt::xarray<R>& share, unsigned bits, int party) {
+void truncate_share_in_place(ring_tensor<R>& share, unsigned bits, int party) {
   using T = ring_traits<R>;
   R* p = share.data();
   if (party == 0) {

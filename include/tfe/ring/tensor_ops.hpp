@@ -1,6 +1,6 @@
 // tfe/ring/tensor_ops.hpp: local (non-interactive) operations on ring tensors, in tfe::ring_ops.
 //
-// A ring tensor is a dense row-major xt::xarray<R> over Z_2^k (R = ring64, ring128, ring256, ...).
+// A ring tensor is a dense row-major ring_tensor<R> over Z_2^k (R = ring64, ring128, ring256, ...).
 // These functions are what every player runs on its own shares: all of them are linear over the
 // ring (or, for shifts and bit extraction, purely elementwise), so the protocols can apply them to
 // each share independently. Everything wraps mod 2^bits and stays in R: none of the xtensor
@@ -17,6 +17,7 @@
 #include "tfe/config.hpp"
 #include "tfe/detail/xtensor.hpp"
 #include "tfe/ring/kernels.hpp"
+#include "tfe/ring/ring_tensor.hpp"
 #include "tfe/ring/ring_traits.hpp"
 
 #include <algorithm>
@@ -46,10 +47,6 @@ inline shape_t broadcast_shapes(const shape_t& a, const shape_t& b, const char* 
 
 }  // namespace detail
 
-/// A dense row-major tensor of ring elements (also declared, identically, in tfe/tensor.hpp).
-template <class R>
-using ring_tensor = xt::xarray<R>;
-
 namespace ring_ops {
 
 /// The elementwise product of two ring tensors of the same shape, as the `op` of a protocol's
@@ -57,8 +54,8 @@ namespace ring_ops {
 /// x_i·(y_i + y_{i+1}) + x_{i+1}·y_i in one pass, protocol/aby3/arithmetic.hpp).
 struct elementwise_product {
   template <class R>
-  xt::xarray<R> operator()(const xt::xarray<R>& x, const xt::xarray<R>& y) const {
-    return xt::xarray<R>(x * y);
+  ring_tensor<R> operator()(const ring_tensor<R>& x, const ring_tensor<R>& y) const {
+    return ring_tensor<R>(x * y);
   }
 };
 

@@ -185,13 +185,14 @@ class party_lanes {
   // ---- collectives on plain arrays (public values, or one part of a share) -----------------------
 
   /// Lane 0's array (shape and elements) at every lane. Cost: (K − 1)·n·b (collective_costs::broadcast).
-  template <class T>
-  void broadcast(xt::xarray<T>& a, const std::string& what) {
+  template <class A>
+  void broadcast(A& a, const std::string& what) {
+    using T = typename A::value_type;
     static_assert(std::is_trivially_copyable_v<T>);
     std::array<std::uint64_t, 34> header{};
     if (m_lane == 0) header = shape_header(shape_of(a), what);
     wait(ibcast(header.data(), sizeof(header)), what);
-    if (m_lane != 0) a = xt::xarray<T>::from_shape(shape_from_header(header));
+    if (m_lane != 0) a = A::from_shape(shape_from_header(header));
     const std::uint64_t bytes = a.size() * sizeof(T);
     wait(ibcast(a.data(), bytes), what);
     count(m_lane == 0 ? (m_lanes - 1) * bytes : 0, m_lane == 0 ? 0 : bytes);
@@ -227,8 +228,9 @@ class party_lanes {
 
   /// Every lane's rows (arrays of equal trailing shape), stacked along axis 0 in lane order, at lane 0
   /// (nullopt at the other lanes). Cost: (n − n_0)·b (collective_costs::gather_rows).
-  template <class T>
-  std::optional<xt::xarray<T>> gather_rows(const xt::xarray<T>& a, const std::string& what) {
+  template <class A>
+  std::optional<A> gather_rows(const A& a, const std::string& what) {
+    using T = typename A::value_type;
     static_assert(std::is_trivially_copyable_v<T>);
     TFE_ENFORCE(a.dimension() >= 1, lane_error, where(), ": gather_rows '", what, "' needs an array with a row axis");
     // Header: this lane's shape, gathered to lane 0, which checks the trailing shapes.
@@ -259,8 +261,8 @@ class party_lanes {
         total_bytes += bytes;
       }
     }
-    std::optional<xt::xarray<T>> out;
-    if (m_lane == 0) out = xt::xarray<T>::from_shape(all);
+    std::optional<A> out;
+    if (m_lane == 0) out = A::from_shape(all);
     const std::uint64_t my_bytes = a.size() * sizeof(T);
     check_count(my_bytes, what);
     check(MPI_Igatherv(a.data(), static_cast<int>(my_bytes), MPI_BYTE, out ? out->data() : nullptr, counts.data(),

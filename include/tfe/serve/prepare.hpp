@@ -27,7 +27,7 @@ graph::model<P> pretranspose_gemm_weights(session<P>& s, graph::model<P>& m) {
     const std::string& w = n.inputs[1];
     auto it = weights.find(w);
     if (it == weights.end() || uses[w] != 1 || it->second.shape().size() != 2) continue;
-    std::vector<xt::xarray<typename P::ring>> parts;
+    std::vector<ring_tensor<typename P::ring>> parts;
     for (const auto& p : it->second.parts()) parts.emplace_back(xt::transpose(p));
     const shape_t shape{it->second.shape()[1], it->second.shape()[0]};
     it->second = private_tensor<P>(s, shape, std::move(parts));

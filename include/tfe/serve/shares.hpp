@@ -31,7 +31,7 @@
 namespace tfe::serve {
 
 using ring = ring64;
-using ring_array = xt::xarray<ring>;
+using ring_array = ring_tensor<ring>;
 
 /// What a protocol needs from a client: how many servers, components per server, who answers.
 struct share_layout {

@@ -150,7 +150,7 @@ struct aby3_compare {
   /// What servers 1 and 2 use of server 0's dealing in steps 1–2.
   struct circuit_state {
     prg* g = nullptr;        // server 1: F_{0,1}, which m is drawn from; server 2: null
-    xt::xarray<word> msg;    // server 2: server 0's message (M | c²)
+    ring_tensor<word> msg;   // server 2: server 0's message (M | c²)
     rows a, c;               // the current level's a rows (and c rows at server 1)
     std::size_t offset = 0;  // AND gates used so far
   };
@@ -208,7 +208,7 @@ struct aby3_compare {
     prg& g1 = s.pair_prg(1);
     prg& g2 = s.pair_prg(2);
     if (nm + ands > 0) {
-      auto msg = xt::xarray<word>::from_shape(shape_t{(nm + ands) * W});
+      auto msg = ring_tensor<word>::from_shape(shape_t{(nm + ands) * W});
       monomials(msg.data(), *x, *pl, n, g1);
       // Gate by gate: (a¹, b¹) and c¹ from F_{0,1}, then (a², b²) from F_{0,2} XORed onto (a¹, b¹), so
       // c² = (a¹ ⊕ a²) ∧ (b¹ ⊕ b²) ⊕ c¹ is formed in the message with one row pair of scratch.
@@ -364,7 +364,7 @@ struct aby3_compare {
       y = g.template uniform<R>(shape);
       tt = P::recv_checked(s, 0, shape);
     }
-    auto u_mine = xt::xarray<word>::from_shape(shape_t{W});
+    auto u_mine = ring_tensor<word>::from_shape(shape_t{W});
     for (std::size_t i = 0; i < W; ++i) u_mine.data()[i] = bit[i] ^ t.row(0)[i];
     s.net().send(other, u_mine);
     auto u_theirs = recv_words(s, other, W);
@@ -388,7 +388,7 @@ struct aby3_compare {
     return moved_parts(std::move(tt), std::move(y));
   }
 
-  static xt::xarray<word> recv_words(session_type& s, std::size_t from, std::size_t n) {
+  static ring_tensor<word> recv_words(session_type& s, std::size_t from, std::size_t n) {
     auto t = s.net().template recv<word>(from);
     TFE_ENFORCE(t.size() == n, protocol_error, "expected ", n, " words from '", s.name_of(from), "' but got ",
                 t.size());

@@ -156,7 +156,7 @@ struct pond_compare {
     rows a, c;
   };
 
-  static xt::xarray<word> recv_words(session_type& s, std::size_t from, std::size_t n) {
+  static ring_tensor<word> recv_words(session_type& s, std::size_t from, std::size_t n) {
     auto t = s.net().template recv<word>(from);
     TFE_ENFORCE(t.size() == n, protocol_error, "expected ", n, " words from '", s.name_of(from), "' but got ",
                 t.size());
@@ -208,7 +208,7 @@ struct pond_compare {
   static void deal_gates(session_type& s, std::size_t gates, std::size_t W) {
     prg& g0 = s.pair_prg(0);
     prg& g1 = s.pair_prg(1);
-    auto msg = xt::xarray<word>::from_shape(shape_t{gates * W});
+    auto msg = ring_tensor<word>::from_shape(shape_t{gates * W});
     std::vector<word> ab(2 * W);
     for (std::size_t r = 0; r < gates; ++r) {
       word* c1 = msg.data() + r * W;
@@ -228,7 +228,7 @@ struct pond_compare {
     prg& g = s.pair_prg(dealer);
     if (sc.a.count < m) sc.a = rows::uninitialized(m, W);  // the first level is the largest
     if (first && sc.c.count < m) sc.c = rows::uninitialized(m, W);
-    xt::xarray<word> c1;
+    ring_tensor<word> c1;
     if (!first) c1 = recv_words(s, dealer, m * W);
     auto ef = bitslice::beaver_open(lv, W, sc.a.data.data(), [&](std::size_t i, word* a, word* f) {
       g.fill_bytes(a, W * sizeof(word));
@@ -248,7 +248,7 @@ struct pond_compare {
     prg& g0 = s.pair_prg(0);
     rows t = rows::uninitialized(1, W);
     s.private_prg().fill_bytes(t.data.data(), W * sizeof(word));
-    xt::xarray<word> t1 = t.data;
+    ring_tensor<word> t1 = t.data;
     g0.xor_bytes(t1.data(), W * sizeof(word));
     s.net().send(1, t1);
     ring_tensor<R> ta1 = g0.template uniform<R>(shape);  // [t]_0, turned into [t]_1 = t − [t]_0
@@ -263,7 +263,7 @@ struct pond_compare {
   /// the servers open u = b ⊕ t (one word per 64 values), then [b] = u + [t] − 2u[t].
   static parts_type bits_to_arith(session_type& s, const word* bits, const shape_t& shape) {
     const std::size_t n = shape_size(shape), W = bitslice::words_for(n);
-    xt::xarray<word> t;
+    ring_tensor<word> t;
     ring_tensor<R> ta;
     if (s.id() == 0) {
       t = s.pair_prg(dealer).template uniform<word>(shape_t{W});
@@ -272,7 +272,7 @@ struct pond_compare {
       t = recv_words(s, dealer, W);
       ta = P::recv_checked(s, dealer, shape);
     }
-    auto u = xt::xarray<word>::from_shape(shape_t{W});
+    auto u = ring_tensor<word>::from_shape(shape_t{W});
     for (std::size_t w = 0; w < W; ++w) u.data()[w] = bits[w] ^ t.data()[w];
     const std::size_t other = 1 - s.id();
     s.net().send(other, u);

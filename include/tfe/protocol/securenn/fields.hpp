@@ -173,7 +173,7 @@ inline void sample_below(prg& g, unsigned range, std::uint8_t lo, std::uint8_t* 
 }
 
 /// The first m bytes of received words as Z_p values (tests read recorded messages with it).
-inline zp_vec unpack_bytes(const xt::xarray<std::uint64_t>& w, std::size_t m, const std::string& from) {
+inline zp_vec unpack_bytes(const ring_tensor<std::uint64_t>& w, std::size_t m, const std::string& from) {
   TFE_ENFORCE(w.dimension() == 1 && w.size() == (m + 7) / 8, protocol_error, "expected ", (m + 7) / 8,
               " words of Z_p values from '", from, "' but got ", w.size());
   zp_vec out(m);

@@ -1,0 +1,111 @@
+// tests/test_ring_allocator.cpp: the ring tensors' allocator (tfe/ring/ring_tensor.hpp): small
+// blocks from operator new, large blocks on their own 2 MiB-aligned mappings advised for huge pages,
+// every block usable end to end, and ring tensors of every size behaving as before.
+#include <doctest/doctest.h>
+
+#include "tfe/ring/ring_tensor.hpp"
+#include "tfe/ring/ring_traits.hpp"
+
+#include <cstdint>
+#include <fstream>
+#include <new>
+#include <sstream>
+#include <string>
+#include <type_traits>
+#include <utility>
+
+namespace {
+
+constexpr std::size_t mib = std::size_t(1) << 20;
+
+using tfe::ring128;
+using tfe::ring64;
+using tfe::ring_allocator;
+using tfe::ring_tensor;
+using tfe::detail::huge_page_bytes;
+using tfe::detail::huge_page_min_bytes;
+
+/// The VmFlags line of the mapping that contains address p (/proc/self/smaps), or "" if not found.
+std::string vm_flags_of(const void* p) {
+  const auto a = reinterpret_cast<std::uintptr_t>(p);
+  std::ifstream in("/proc/self/smaps");
+  std::string line;
+  bool inside = false;
+  while (std::getline(in, line)) {
+    std::uintptr_t lo = 0, hi = 0;
+    char dash = 0;
+    std::istringstream head(line);
+    if (head >> std::hex >> lo >> dash >> hi && dash == '-') {
+      inside = lo <= a && a < hi;
+      continue;
+    }
+    if (inside && line.rfind("VmFlags:", 0) == 0) return line;
+  }
+  return "";
+}
+
+bool thp_available() {
+  std::ifstream in("/sys/kernel/mm/transparent_hugepage/enabled");
+  std::string s;
+  std::getline(in, s);
+  return s.find("[always]") != std::string::npos || s.find("[madvise]") != std::string::npos;
+}
+
+}  // namespace
+
+TEST_CASE("ring_tensor is an xt::xarray over ring_allocator, and every allocator is equal") {
+  static_assert(std::is_same_v<ring_tensor<ring64>::allocator_type, ring_allocator<ring64>>);
+  static_assert(std::is_nothrow_move_constructible_v<ring_tensor<ring64>>);
+  CHECK(ring_allocator<ring64>() == ring_allocator<ring64>());
+  CHECK(ring_allocator<ring128>(ring_allocator<ring64>()) == ring_allocator<ring128>());
+}
+
+TEST_CASE("small blocks: aligned for their type and writable") {
+  ring_allocator<ring128> a;
+  for (std::size_t n : {std::size_t(0), std::size_t(1), std::size_t(17), mib / sizeof(ring128) - 1}) {
+    ring128* p = a.allocate(n);
+    REQUIRE(p != nullptr);
+    CHECK(reinterpret_cast<std::uintptr_t>(p) % alignof(ring128) == 0);
+    for (std::size_t i = 0; i < n; ++i) p[i] = ring128(i) << 70;
+    std::size_t wrong = 0;
+    for (std::size_t i = 0; i < n; ++i) wrong += p[i] != ring128(i) << 70;
+    CHECK(wrong == 0);
+    a.deallocate(p, n);
+  }
+}
+
+TEST_CASE("large blocks: own mapping, 2 MiB aligned, advised for huge pages, writable to the last byte") {
+  if (huge_page_min_bytes == ~std::size_t(0)) return;  // a sanitizer build: every block from operator new
+  ring_allocator<ring64> a;
+  // Exactly the threshold, an odd size between huge pages, and several huge pages.
+  for (std::size_t bytes : {huge_page_min_bytes, 3 * huge_page_bytes / 2 + 8, 5 * huge_page_bytes}) {
+    const std::size_t n = bytes / sizeof(ring64);
+    ring64* p = a.allocate(n);
+    REQUIRE(p != nullptr);
+    CHECK(reinterpret_cast<std::uintptr_t>(p) % huge_page_bytes == 0);
+    for (std::size_t i = 0; i < n; ++i) p[i] = ring64(i * 0x9e3779b97f4a7c15ULL);
+    std::size_t wrong = 0;
+    for (std::size_t i = 0; i < n; ++i) wrong += p[i] != ring64(i * 0x9e3779b97f4a7c15ULL);
+    CHECK(wrong == 0);
+    if (thp_available()) {
+      INFO("bytes = ", bytes, ", flags: ", vm_flags_of(p));
+      CHECK(vm_flags_of(p).find(" hg") != std::string::npos);  // MADV_HUGEPAGE took
+    }
+    a.deallocate(p, n);
+  }
+  CHECK_THROWS_AS((void)a.allocate(~std::size_t(0) / 4), std::bad_array_new_length);
+}
+
+TEST_CASE("ring tensors across the threshold: construction, arithmetic that wraps, copies and moves") {
+  for (std::size_t n : {std::size_t(3), mib / sizeof(ring64) + 5}) {
+    ring_tensor<ring64> x = ring_tensor<ring64>::from_shape({n});
+    for (std::size_t i = 0; i < n; ++i) x(i) = ring64(0) - ring64(i);  // wraps to 2^64 − i
+    ring_tensor<ring64> y = x + x;
+    ring_tensor<ring64> z = y;  // a copy: a second block
+    ring_tensor<ring64> w = std::move(y);
+    std::size_t wrong = 0;
+    for (std::size_t i = 0; i < n; ++i) wrong += z(i) != ring64(0) - ring64(2 * i) || w(i) != z(i);
+    CHECK(wrong == 0);
+    CHECK(z.data() != w.data());
+  }
+}
