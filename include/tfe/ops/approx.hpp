@@ -103,39 +103,106 @@ private_tensor<P> dot_rows(const private_tensor<P>& rows, const std::vector<doub
   return map_parts(rows, out, [&](const ring_tensor<R>& p) { return ring_ops::sum(ring_tensor<R>(p * cr), {0}); });
 }
 
-/// The piecewise-constant function with value v[0] below θ_0, v[j] on [θ_{j-1}, θ_j), v[M] above
-/// θ_{M-1}, from the step bits (M, ...x): local. Jumps are taken between ENCODED values, so every
-/// bucket gets exactly enc(v[j]) (a function that is 0 on a bucket is an exact zero there).
-/// `integer`: the values are integers held unscaled (as multipliers that need no truncation).
-template <protocol P>
-private_tensor<P> piecewise_constant(const private_tensor<P>& steps, const std::vector<double>& v,
-                                     bool integer = false) {
-  using R = typename P::ring;
-  fixed_point_config cfg = steps.sess().fixed_point();
+/// One piecewise-constant function encoded for the step bits: enc(v[0]) and the jumps between
+/// consecutive ENCODED values, so that every bucket gets exactly enc(v[j]) (a function that is 0 on a
+/// bucket is an exact zero there). `integer`: the values are integers held unscaled (as multipliers
+/// that need no truncation).
+template <class R>
+struct bucket_values {
+  R base;
+  std::vector<R> jumps;
+};
+
+template <class R>
+bucket_values<R> encode_bucket_values(const std::vector<double>& v, std::size_t m, fixed_point_config cfg,
+                                      bool integer) {
   if (integer) cfg.frac_bits = 0;
-  const std::size_t m = steps.shape().at(0);
   TFE_ENFORCE(v.size() == m + 1, shape_error, "piecewise_constant: ", v.size(), " values for ", m, " steps");
-  std::vector<R> jumps(m);
-  for (std::size_t j = 0; j < m; ++j) jumps[j] = R(encode_unchecked<R>(v[j + 1], cfg) - encode_unchecked<R>(v[j], cfg));
-  const R base = encode_unchecked<R>(v[0], cfg);
-  shape_t out(steps.shape().begin() + 1, steps.shape().end());
-  const std::size_t n = shape_size(out);
+  bucket_values<R> b{encode_unchecked<R>(v[0], cfg), std::vector<R>(m)};
+  for (std::size_t j = 0; j < m; ++j)
+    b.jumps[j] = R(encode_unchecked<R>(v[j + 1], cfg) - encode_unchecked<R>(v[j], cfg));
+  return b;
+}
+
+/// out_r[e] (+)= [public component] enc(v_r[0]) + Σ_j steps[j·n + e] · jump_{r,j} for every function
+/// r, over one share component: blocked over e so that a block of the m step rows is read from
+/// memory once for all functions. `accumulate`: add to out_r instead of overwriting it.
+template <class R>
+void accumulate_bucket_values(const R* steps, std::size_t m, std::size_t n, const std::vector<bucket_values<R>>& fs,
+                              bool public_component, const std::vector<R*>& out, bool accumulate) {
+  constexpr std::size_t block = 2048;
+  for (std::size_t lo = 0; lo < n; lo += block) {
+    const std::size_t hi = std::min(n, lo + block);
+    for (std::size_t r = 0; r < fs.size(); ++r) {
+      R* a = out[r];
+      const R base = public_component ? fs[r].base : ring_traits<R>::zero();
+      if (accumulate)
+        for (std::size_t e = lo; e < hi; ++e) a[e] = R(a[e] + base);
+      else
+        std::fill(a + lo, a + hi, base);
+      for (std::size_t j = 0; j < m; ++j) {
+        const R c = fs[r].jumps[j];
+        const R* pj = steps + j * n;
+        for (std::size_t e = lo; e < hi; ++e) a[e] = R(a[e] + R(pj[e] * c));
+      }
+    }
+  }
+}
+
+/// The piecewise-constant functions v_r (v_r[0] below θ_0, v_r[j] on [θ_{j-1}, θ_j), v_r[M] above
+/// θ_{M-1}) of the step bits (M, ...x), stacked along a new leading axis: shape (r, ...x). Local, one
+/// pass over the step bits for all of them. `integer[r]`: see encode_bucket_values.
+template <protocol P>
+private_tensor<P> piecewise_constants(const private_tensor<P>& steps, const std::vector<std::vector<double>>& v,
+                                      const std::vector<bool>& integer) {
+  using R = typename P::ring;
+  TFE_ENFORCE(!v.empty() && integer.size() == v.size(), shape_error, "piecewise_constants: ", v.size(), " functions, ",
+              integer.size(), " integer flags");
+  const std::size_t m = steps.shape().at(0);
+  std::vector<bucket_values<R>> fs;
+  for (std::size_t r = 0; r < v.size(); ++r)
+    fs.push_back(encode_bucket_values<R>(v[r], m, steps.sess().fixed_point(), integer[r]));
+  shape_t one(steps.shape().begin() + 1, steps.shape().end());
+  const std::size_t n = shape_size(one);
+  shape_t out = one;
+  out.insert(out.begin(), v.size());
   const int k = P::public_component(steps.sess());
   typename private_tensor<P>::parts_type parts;
   for (std::size_t i = 0; i < steps.parts().size(); ++i) {
-    // enc(v[0]) (in the public component) + Σ_j p_j · jump_j, row by row, in one buffer.
     ring_tensor<R> acc = ring_tensor<R>::from_shape(out);
-    R* a = acc.data();
-    std::fill_n(a, n, static_cast<int>(i) == k ? base : ring_traits<R>::zero());
-    const R* p = steps.parts()[i].data();
-    for (std::size_t j = 0; j < m; ++j) {
-      const R c = jumps[j];
-      const R* pj = p + j * n;
-      for (std::size_t e = 0; e < n; ++e) a[e] = R(a[e] + R(pj[e] * c));
-    }
+    std::vector<R*> rows;
+    for (std::size_t r = 0; r < v.size(); ++r) rows.push_back(acc.data() + r * n);
+    accumulate_bucket_values(steps.parts()[i].data(), m, n, fs, static_cast<int>(i) == k, rows, false);
     parts.push_back(std::move(acc));
   }
   return private_tensor<P>(steps.sess(), std::move(out), std::move(parts));
+}
+
+/// The piecewise-constant function with value v[0] below θ_0, v[j] on [θ_{j-1}, θ_j), v[M] above
+/// θ_{M-1}, from the step bits (M, ...x): local (see encode_bucket_values for `integer`).
+template <protocol P>
+private_tensor<P> piecewise_constant(const private_tensor<P>& steps, const std::vector<double>& v,
+                                     bool integer = false) {
+  auto rows = piecewise_constants(steps, {v}, {integer});
+  shape_t out(steps.shape().begin() + 1, steps.shape().end());
+  for (auto& p : rows.parts()) p.reshape(out);
+  return private_tensor<P>(steps.sess(), std::move(out), std::move(rows.parts()));
+}
+
+/// y += piecewise_constant(steps, v), in place (local).
+template <protocol P>
+void add_piecewise_constant(private_tensor<P>& y, const private_tensor<P>& steps, const std::vector<double>& v) {
+  using R = typename P::ring;
+  const std::size_t m = steps.shape().at(0);
+  const shape_t one(steps.shape().begin() + 1, steps.shape().end());
+  TFE_ENFORCE(y.shape() == one && y.parts().size() == steps.parts().size(), shape_error,
+              "add_piecewise_constant: shape ", shape_str(y.shape()), " for step bits of shape ",
+              shape_str(steps.shape()));
+  const std::vector<bucket_values<R>> fs{encode_bucket_values<R>(v, m, steps.sess().fixed_point(), false)};
+  const int k = P::public_component(steps.sess());
+  for (std::size_t i = 0; i < steps.parts().size(); ++i)
+    accumulate_bucket_values(steps.parts()[i].data(), m, shape_size(one), fs, static_cast<int>(i) == k,
+                             std::vector<R*>{y.parts()[i].data()}, true);
 }
 
 /// Σ of rows [first, first + count) of x's leading axis (local, no truncation): one pass.
@@ -156,6 +223,22 @@ private_tensor<P> sum_rows(const private_tensor<P>& x, std::size_t first, std::s
     }
     return acc;
   });
+}
+
+/// y += row `row` of x's leading axis, in place (local).
+template <protocol P>
+void add_row(private_tensor<P>& y, const private_tensor<P>& x, std::size_t row) {
+  using R = typename P::ring;
+  const shape_t one(x.shape().begin() + 1, x.shape().end());
+  TFE_ENFORCE(x.ndim() >= 1 && row < x.shape()[0] && y.shape() == one && y.parts().size() == x.parts().size(),
+              shape_error, "add_row: row ", row, " of shape ", shape_str(x.shape()), " to shape ",
+              shape_str(y.shape()));
+  const std::size_t n = shape_size(one);
+  for (std::size_t i = 0; i < x.parts().size(); ++i) {
+    R* a = y.parts()[i].data();
+    const R* b = x.parts()[i].data() + row * n;
+    for (std::size_t e = 0; e < n; ++e) a[e] = R(a[e] + b[e]);
+  }
 }
 
 /// Elementwise product with broadcasting and WITHOUT truncation (an integer operand, or a product

@@ -110,18 +110,25 @@ private_tensor<P> piecewise_polynomial(const private_tensor<P>& x, const piecewi
     for (unsigned i = 0; i <= d; ++i) coef[i][k] = c[i];
   }
   auto steps = step_bits(x, edges);
-  auto t = piecewise_constant(steps, gain) * x + piecewise_constant(steps, offset);
+  auto t = piecewise_constant(steps, gain) * x;
+  add_piecewise_constant(t, steps, offset);
   auto pw = powers(t, d);  // t^1 .. t^d
-  std::vector<private_tensor<P>> lhs, rhs;
-  for (unsigned i = 1; i <= d; ++i) lhs.push_back(piecewise_constant(steps, coef[i]));
+  // The per-interval coefficients C_1..C_d (and the integer outer slope B) as one stacked tensor,
+  // from one pass over the step bits; the powers (and x) stacked beside them.
+  std::vector<std::vector<double>> lhs(coef.begin() + 1, coef.end());
+  std::vector<bool> integer(d, false);
   const bool outer_slope = sp.left.b != 0 || sp.right.b != 0;
-  if (outer_slope) lhs.push_back(piecewise_constant(steps, slope, /*integer=*/true));
-  rhs = pw;
-  if (outer_slope) rhs.push_back(x);
+  if (outer_slope) {
+    lhs.push_back(slope);
+    integer.push_back(true);
+    pw.push_back(x);
+  }
   // One round: every C_i·t^i (2f fractional bits) and B·x (f bits), untruncated.
-  auto prod = mul_exact(stack(lhs, 0), stack(rhs, 0));
-  auto y = truncate(sum_rows(prod, 0, d)) + piecewise_constant(steps, coef[0]);
-  if (outer_slope) y = y + index(prod, d, 0);
+  auto prod = mul_exact(piecewise_constants(steps, lhs, integer), stack(pw, 0));
+  pw.clear();
+  auto y = truncate(sum_rows(prod, 0, d));
+  add_piecewise_constant(y, steps, coef[0]);
+  if (outer_slope) add_row(y, prod, d);
   return y;
 }
 
