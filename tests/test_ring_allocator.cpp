@@ -109,3 +109,53 @@ TEST_CASE("ring tensors across the threshold: construction, arithmetic that wrap
     CHECK(z.data() != w.data());
   }
 }
+
+// ---- the per-session block cache (tfe/ring/block_cache.hpp) ----------------------------------------
+
+TEST_CASE("block cache: a freed large block comes back for the next block of the same mapped length") {
+  if (huge_page_min_bytes == ~std::size_t(0)) return;  // a sanitizer build: no mapped blocks to cache
+  using tfe::block_cache;
+  ring_allocator<ring64> a;
+  const std::size_t n4 = 4 * mib / sizeof(ring64), n6 = 6 * mib / sizeof(ring64);
+  block_cache cache(16 * mib);
+  CHECK(block_cache::current() == nullptr);
+  {
+    const block_cache::scope use(&cache);
+    REQUIRE(block_cache::current() == &cache);
+    ring64* p = a.allocate(n4);
+    for (std::size_t i = 0; i < n4; ++i) p[i] = ring64(i) * 3;
+    a.deallocate(p, n4);
+    CHECK(cache.cached_bytes() == 4 * mib);
+    ring64* q = a.allocate(n4 - 7);  // rounds up to the same 4 MiB mapping: the same block
+    CHECK(q == p);
+    CHECK(cache.hits() == 1);
+    CHECK(cache.cached_bytes() == 0);
+    ring64* r = a.allocate(n6);  // another length: a fresh mapping, a miss
+    CHECK(r != q);
+    CHECK(cache.misses() == 2);                             // the first allocation and this one
+    for (std::size_t i = 0; i < n6; ++i) r[i] = ring64(i);  // every block writable end to end
+    a.deallocate(q, n4 - 7);
+    a.deallocate(r, n6);
+    CHECK(cache.cached_bytes() == 10 * mib);
+    // Bounded: 10 MiB cached + 8 MiB > 16 MiB evicts the oldest (the 4 MiB block), and a block larger
+    // than the bound is never kept.
+    ring64* s = a.allocate(8 * mib / sizeof(ring64));
+    ring64* big = a.allocate(32 * mib / sizeof(ring64));
+    a.deallocate(s, 8 * mib / sizeof(ring64));
+    CHECK(cache.cached_bytes() == 14 * mib);
+    a.deallocate(big, 32 * mib / sizeof(ring64));
+    CHECK(cache.cached_bytes() == 14 * mib);
+    {
+      block_cache none(0);
+      const block_cache::scope off(&none);  // a cache of 0 bytes: no cache at all
+      CHECK(block_cache::current() == nullptr);
+    }
+    CHECK(block_cache::current() == &cache);  // the previous one again
+  }
+  CHECK(block_cache::current() == nullptr);
+  ring64* t = a.allocate(n6);  // no cache on this thread now: a fresh mapping
+  const std::size_t hits = cache.hits();
+  a.deallocate(t, n6);
+  CHECK(cache.hits() == hits);
+  CHECK(cache.cached_bytes() == 14 * mib);
+}

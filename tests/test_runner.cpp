@@ -63,6 +63,42 @@ TEST_CASE("run_local returns every player's result in player order") {
   CHECK(calls.load() == 2);
 }
 
+TEST_CASE("run_local: a player's large tensors reuse its session's freed blocks, and only while it runs") {
+  if (tfe::detail::huge_page_min_bytes == ~std::size_t(0)) return;  // a sanitizer build: no mapped blocks
+  struct seen {
+    bool installed;
+    std::size_t hits, cached;
+  };
+  for (std::size_t bytes : {std::size_t(64) << 20, std::size_t(0)}) {
+    tfe::run_options opts;
+    opts.session.block_cache_bytes = bytes;
+    auto got = tfe::run_local<P>(
+        {"a", "b"},
+        [](S& s) {
+          const bool installed = tfe::block_cache::current() == &s.blocks();
+          for (int round = 0; round < 3; ++round) {  // 4 MiB tensors made and freed three times
+            tfe::ring_tensor<tfe::ring64> t = tfe::ring_tensor<tfe::ring64>::from_shape({std::size_t(1) << 19});
+            t.fill(tfe::ring64(round));
+            const tfe::ring_tensor<tfe::ring64> u = t + t;
+            CHECK(u(7) == tfe::ring64(2 * round));
+          }
+          return seen{installed, s.blocks().hits(), s.blocks().cached_bytes()};
+        },
+        opts);
+    for (const auto& g : got) {
+      CAPTURE(bytes);
+      CHECK(g.installed == (bytes > 0));
+      if (bytes > 0) {
+        CHECK(g.hits >= 4);  // rounds 2 and 3 reuse both blocks of the round before
+        CHECK(g.cached <= bytes);
+      } else {
+        CHECK(g.hits == 0);
+      }
+    }
+  }
+  CHECK(tfe::block_cache::current() == nullptr);  // the caller's thread never had one
+}
+
 TEST_CASE("a throwing player becomes player_error, and the others are released promptly") {
   const std::vector<std::string> names = {"waiter", "thrower", "bystander"};
   tfe::run_options opts;

@@ -17,6 +17,7 @@
 #include "tfe/crypto/prg.hpp"
 #include "tfe/detail/shape_limits.hpp"
 #include "tfe/net/channel.hpp"
+#include "tfe/ring/block_cache.hpp"
 #include "tfe/ring/fixed_point.hpp"
 #include "tfe/ring/parallel.hpp"
 #include "tfe/ring/truncation_audit.hpp"
@@ -49,6 +50,10 @@ struct session_options {
   std::size_t threads = 0;
   /// How many players run in this process (the in-process runner sets it), for the default threads.
   std::size_t players_in_process = 1;
+  /// Freed large blocks (1 MiB and more) the player keeps for its next tensors of the same size, at
+  /// most this many bytes (ring/block_cache.hpp); 0: none, every block goes back to the OS at once.
+  /// Used while the runners (run_local, run_player) run the program.
+  std::size_t block_cache_bytes = std::size_t(256) << 20;
 };
 
 template <class P>
@@ -60,7 +65,8 @@ class session {
   using public_type = public_tensor<P>;
 
   explicit session(channel& ch, session_options options = {})
-      : m_ch(&ch),
+      : m_blocks(options.block_cache_bytes),
+        m_ch(&ch),
         m_cfg(options.fixed_point.value_or(fixed_point_config::preset<ring>())),
         m_threads(options.threads ? options.threads : default_threads(options.players_in_process)) {
     m_cfg.validate<ring>();
@@ -84,6 +90,9 @@ class session {
   const fixed_point_config& fixed_point() const { return m_cfg; }
   /// Threads for this player's large kernels (session_options::threads).
   std::size_t threads() const { return m_threads; }
+  /// This player's cache of freed large blocks; a runner makes it the cache of the thread that runs
+  /// the program with `block_cache::scope use(&s.blocks());`, declared after the session.
+  block_cache& blocks() { return m_blocks; }
   /// Where the plain protocol records its truncations (not owned; nullptr: nowhere, the default).
   /// See ring/truncation_audit.hpp.
   truncation_audit* truncations() const { return m_truncations; }
@@ -292,6 +301,7 @@ class session {
     m_common = prg(common);
   }
 
+  block_cache m_blocks;  // first: destroyed last, after every tensor of the session's state
   channel* m_ch;
   fixed_point_config m_cfg;
   std::size_t m_threads;

@@ -20,11 +20,39 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <utility>
 #include <vector>
 
 namespace tfe {
 
-using frame = std::vector<std::uint8_t>;
+/// The allocator of frames: ring_allocator's blocks (a frame of 1 MiB or more is its own huge-page
+/// mapping, not a fresh glibc mmap that faults once per 4 KiB), and resize() leaves the new bytes
+/// uninitialized instead of zeroing them. Every writer of a frame writes all of it (the header, then
+/// the payload, padding included) before it is sent or read, as it must for a reused spare frame,
+/// whose old bytes resize() never cleared either; a received frame is written by the transport in
+/// full. A frame of megabytes is thus written once, not zeroed and then written.
+template <class T>
+struct frame_allocator : ring_allocator<T> {
+  template <class U>
+  struct rebind {
+    using other = frame_allocator<U>;
+  };
+  frame_allocator() noexcept = default;
+  template <class U>
+  frame_allocator(const frame_allocator<U>&) noexcept {}  // NOLINT(google-explicit-constructor): rebinding
+  /// Value construction without arguments is default construction (no zeroing); with arguments as usual.
+  template <class U, class... A>
+  void construct(U* p, A&&... args) {
+    if constexpr (sizeof...(A) == 0)
+      ::new (static_cast<void*>(p)) U;
+    else
+      ::new (static_cast<void*>(p)) U(std::forward<A>(args)...);
+  }
+  friend bool operator==(const frame_allocator&, const frame_allocator&) noexcept { return true; }
+};
+
+/// One message's bytes (see the header comment for the layout).
+using frame = std::vector<std::uint8_t, frame_allocator<std::uint8_t>>;
 
 /// Frames kept for reuse, bounded: at most max_frames, max_bytes of capacity in all. put() keeps a
 /// frame and hands every frame that has to go (the oldest first, or the new one when it alone exceeds

@@ -5,21 +5,27 @@
 // and glibc hands every freed block above its mmap threshold back to the OS, so a large intermediate
 // costs one page fault per 4 KiB at its first touch. On a virtual machine a fault costs several
 // microseconds: GELU on 393,216 values under ABY3 took 356,000 faults and 2.3 s of system time of
-// 5.3 s CPU (`bench_micro --filter gelu`, docs/benchmarks/analysis.md, "Allocator").
+// 5.3 s CPU (`bench_micro --filter gelu`, docs/benchmarks/analysis.md, "Huge pages and fewer fresh tensors").
 //
 // What. A block of at least `huge_page_min_bytes` is mapped on its own (mmap), aligned to 2 MiB,
 // its length rounded up to a multiple of 2 MiB, and advised MADV_HUGEPAGE: where transparent huge
 // pages are enabled ("madvise", Debian's and Ubuntu's default, or "always") the kernel backs it with
 // 2 MiB pages, 512 times fewer faults. Where they are not (THP "never", or not Linux) the block gets
 // ordinary pages and nothing else changes. Smaller blocks come from operator new. The allocator is
-// stateless (no pool, no global): a block goes back to the OS when its tensor is freed, and an
-// application's own allocator settings are untouched.
+// stateless (no pool of its own, no global): a block goes back to the OS when its tensor is freed,
+// or to the running session's block cache (below), and an application's own allocator settings are
+// untouched.
 //
 // Cost: up to 2 MiB − 4 KiB of rounding per large block (at most half of the block), paid in
 // resident memory only where huge pages are on.
+//
+// Reuse. On a thread that runs a session's program, a freed large block goes to the session's
+// block_cache (block_cache.hpp) and the next block of the same mapped length comes from there: no
+// fresh mapping, and no zeroing of its pages by the kernel.
 #pragma once
 
 #include "tfe/detail/xtensor.hpp"
+#include "tfe/ring/block_cache.hpp"
 
 #include <cstddef>
 #include <cstdint>
@@ -56,10 +62,14 @@ inline std::size_t round_up_to_huge_pages(std::size_t bytes) {
   return (bytes + huge_page_bytes - 1) / huge_page_bytes * huge_page_bytes;
 }
 
-/// `bytes` of zeroed memory aligned to 2 MiB, advised to be backed by huge pages.
+/// `bytes` of memory aligned to 2 MiB, advised to be backed by huge pages: a block of the same
+/// mapped length from this thread's block_cache when it has one (old contents), else a fresh mapping
+/// (zeroed).
 inline void* map_huge_pages(std::size_t bytes) {
 #if defined(__linux__)
   const std::size_t len = round_up_to_huge_pages(bytes);
+  if (block_cache* cache = block_cache::current())
+    if (void* p = cache->take(len)) return p;
   // Over-map by one huge page and cut the ends so that the block starts on a 2 MiB boundary.
   void* raw = ::mmap(nullptr, len + huge_page_bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (raw == MAP_FAILED) throw std::bad_alloc();
@@ -75,9 +85,18 @@ inline void* map_huge_pages(std::size_t bytes) {
 #endif
 }
 
+/// Frees a block of map_huge_pages: into this thread's block_cache when it has one and room, else
+/// back to the OS.
 inline void unmap_huge_pages(void* p, std::size_t bytes) noexcept {
 #if defined(__linux__)
-  ::munmap(p, round_up_to_huge_pages(bytes));
+  const std::size_t len = round_up_to_huge_pages(bytes);
+  if (block_cache* cache = block_cache::current()) {
+    try {
+      if (cache->put(p, len)) return;
+    } catch (...) {  // no room to remember it (bad_alloc): unmap it
+    }
+  }
+  unmap_block(p, len);
 #else
   ::operator delete(p);
   (void)bytes;

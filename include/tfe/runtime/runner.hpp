@@ -83,6 +83,7 @@ auto run_players(const std::vector<std::string>& players, F&& program, const run
         session_options so = options.session;
         so.players_in_process = n;
         session<P> s(ch, so);
+        const block_cache::scope blocks(&s.blocks());  // ends before the session does
         if constexpr (std::is_void_v<result_t>) {
           program(s);
         } else {

@@ -43,7 +43,7 @@ inline constexpr unsigned prime = ring_traits<R>::bits <= 64 ? 67u : 131u;
 
 /// Z_p values, one per byte (bit_shares.hpp gives the layout of the bit shares and of PrivateCompare's
 /// messages).
-using zp_vec = std::vector<std::uint8_t>;
+using zp_vec = frame;  // a received frame is kept as bit shares (bit_shares.hpp)
 
 // ---- Z_p arithmetic ----------------------------------------------------------------------------
 
