@@ -35,11 +35,11 @@ struct recorded_run {
 };
 
 /// Like run_local (OS-keyed randomness), over recording channels: every player of `players` runs
-/// program(session<P>&, recording_channel&) on its own thread. Rethrows the first failure.
+/// program(session<P>&, recording_channel&) on its own thread, with `options`. Rethrows the first failure.
 template <class P, class F>
-auto run_recorded(const std::vector<std::string>& players, F program) {
+auto run_recorded(const std::vector<std::string>& players, F program, const tfe::run_options& options = {}) {
   auto run = tfe::testing::run_decorated<P>(
-      players, [](tfe::channel& inner) { return std::make_unique<recording_channel>(inner); }, program);
+      players, [](tfe::channel& inner) { return std::make_unique<recording_channel>(inner); }, program, options);
   recorded_run<typename decltype(run.results)::value_type> out;
   out.results = std::move(run.results);
   for (auto& ch : run.channels) out.logs.push_back(std::move(ch->log));

@@ -43,6 +43,9 @@ struct is_tuple_like<std::pair<A, B>> : std::true_type {};
 struct session_options {
   /// Fixed-point configuration; the ring's preset when empty.
   std::optional<fixed_point_config> fixed_point;
+  /// The truncation after products (ring/fixed_point.hpp: truncation_mode), overriding fixed_point's;
+  /// exact: one more round and small messages, never the rare large error of the probabilistic one.
+  std::optional<truncation_mode> truncation;
   /// INSECURE, for reproducible tests only: derive every PRG key from this number instead of the OS.
   std::optional<std::uint64_t> insecure_deterministic_seed;
   /// Threads for this player's large kernels (matmul, convolution); 0: the hardware threads divided
@@ -69,6 +72,7 @@ class session {
         m_ch(&ch),
         m_cfg(options.fixed_point.value_or(fixed_point_config::preset<ring>())),
         m_threads(options.threads ? options.threads : default_threads(options.players_in_process)) {
+    if (options.truncation) m_cfg.truncation = *options.truncation;
     m_cfg.validate<ring>();
     TFE_ENFORCE(ch.num_players() >= P::min_players, config_error, P::name(), " needs at least ", P::min_players,
                 " players (", P::roles(), ") but the program has ", ch.num_players());

@@ -97,6 +97,14 @@ constexpr gates and_tree(std::uint64_t rows) {
   return t;
 }
 
+/// The exact truncation's small values mod 2^f (protocol/exact_truncation.hpp): 1, 2, 4 or 8 bytes
+/// each (2 on the ring64 preset, 4 on ring128's), packed into whole 8-byte words on the wire.
+constexpr std::uint64_t small_value_bytes(unsigned f) { return f <= 8 ? 1 : f <= 16 ? 2 : f <= 32 ? 4 : 8; }
+/// Payload bytes of one message carrying `count` small values mod 2^f.
+constexpr std::uint64_t small_values_bytes(std::uint64_t count, unsigned f) {
+  return 8 * ((count * small_value_bytes(f) + 7) / 8);
+}
+
 /// session.hpp: the shape of a private input is public; its owner sends it to every other player as
 /// one frame of ndim ring elements (elem_bytes each). Player `who` of `players`.
 constexpr player_cost public_shape(std::uint64_t ndim, std::uint64_t elem_bytes, std::size_t owner, std::size_t players,

@@ -10,7 +10,10 @@
 //  - on 2-out-of-2 additive shares x = x0 + x1, SecureML's local truncation (Mohassel & Zhang, S&P 2017,
 //    Thm. 1): party 0 outputs x0 >> f, party 1 outputs -((-x1) >> f) (arithmetic shifts). The result is
 //    floor(x/2^f) or one more, except with probability about 2^(b+1-k) when |x| < 2^b, in which case
-//    it is wrong by about 2^(k-f) (see truncate_share below).
+//    it is wrong by about 2^(k-f) (see truncate_share below);
+//  - with truncation_mode::exact, Pond (and SecureNN) and ABY3 compute the wrap bit of their two-piece
+//    split instead (protocol/exact_truncation.hpp): floor(x/2^f) or one more for every |x| < 2^(k-2),
+//    never the large error, for one more round and ⌈f/8⌉-byte messages.
 #pragma once
 
 #include "tfe/config.hpp"
@@ -24,9 +27,24 @@
 
 namespace tfe {
 
+/// How the secret-shared protocols divide by 2^f after a product (see the file comment).
+enum class truncation_mode {
+  /// SecureML / ABY3 Π_trunc1: no extra round, but each element fails (off by about 2^(k-f)) with
+  /// probability about 2^(b+1-k) when |x| < 2^b: harmless for small networks, a few failures per
+  /// hundred BERT-base runs on ring64 (docs/analysis.md, "Truncation failures").
+  probabilistic,
+  /// The wrap bit computed (protocol/exact_truncation.hpp): never the large error.
+  exact,
+};
+
+inline const char* truncation_mode_name(truncation_mode m) {
+  return m == truncation_mode::exact ? "exact" : "probabilistic";
+}
+
 struct fixed_point_config {
   unsigned frac_bits = 16;
   unsigned int_bits = 15;
+  truncation_mode truncation = truncation_mode::probabilistic;
 
   /// Bits an encoded value occupies including its sign (k of the ABY3 issue: 32 for ring64).
   unsigned used_bits() const { return int_bits + frac_bits + 1; }

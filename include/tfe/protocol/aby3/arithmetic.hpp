@@ -38,12 +38,15 @@
 //   bilinear z = op(x, y):     1 round, |z|·E per server (see bilinear).
 //   bilinear_truncated:        1 round, |z|·E per server (see bilinear_truncated).
 //   truncate:                  1 round, server 1 sends n·E, the others nothing.
+//   with truncation_mode::exact (protocol/aby3/truncation.hpp): bilinear_truncated 2 rounds, truncate
+//                              1 round, and small values mod 2^f besides (never the large error).
 //   sign_bit / zero_bit:       protocol/aby3/compare.hpp.
 #pragma once
 
 #include "tfe/crypto/prg.hpp"
 #include "tfe/protocol/aby3/compare.hpp"
 #include "tfe/protocol/aby3/costs.hpp"
+#include "tfe/protocol/aby3/truncation.hpp"
 #include "tfe/protocol/protocol.hpp"
 #include "tfe/ring/fixed_point.hpp"
 #include "tfe/ring/tensor_ops.hpp"
@@ -255,6 +258,8 @@ struct aby3 : unmasked_products<aby3<R>> {
     const unsigned f = s.fixed_point().frac_bits;
     // Every step works in z's storage (a = z becomes y_0, y_1 or y_2 in place).
     ring_tensor<R> z = local_product(s, *x, *y, zs, op);
+    if (s.fixed_point().truncation == truncation_mode::exact)
+      return aby3_exact_truncation<aby3>::truncate_product(s, std::move(z), zs);
     switch (s.id()) {
       case 0: {
         s.net().send(2, z);
@@ -288,6 +293,7 @@ struct aby3 : unmasked_products<aby3<R>> {
   static parts_type truncate(session_type& s, const parts_type& x, const shape_t& shape) {
     auto scope = s.op_scope("aby3_trunc");
     if (!is_server(s)) return {};
+    if (s.fixed_point().truncation == truncation_mode::exact) return aby3_exact_truncation<aby3>::truncate(s, x, shape);
     const unsigned f = s.fixed_point().frac_bits;
     // Every step works in ρ's storage.
     ring_tensor<R> rho = s.state().servers->template uniform<R>(shape);

@@ -95,6 +95,19 @@ struct aby3_costs {
   /// Standalone truncation (Π_trunc1): server 1 sends server 0 n elements, 1 round.
   static constexpr op_cost truncation(std::uint64_t n) { return {{{{0, n * E, 0, 1, 0}, {n * E, 0, 1, 0, 1}, {}}}, 1}; }
 
+  /// truncation_mode::exact (aby3/truncation.hpp), f fractional bits, s(c) = costs::small_values_bytes(c, f).
+  /// The product: round 1 servers 0 and 2 swap z_0, z_2 and server 1 sends y_1 (to 0) and the two
+  /// transfers' 2·out values (to 0 and to 2); round 2 servers 0 and 2 send each other out mask values.
+  static constexpr op_cost exact_bilinear_truncated(std::uint64_t out, unsigned f) {
+    const std::uint64_t z = out * E, m = costs::small_values_bytes(out, f), e = costs::small_values_bytes(2 * out, f);
+    return {{{{z + m, 2 * z + e + m, 2, 4, 2}, {z + 2 * e, 0, 3, 0, 1}, {z + m, z + e + m, 2, 3, 2}}}, 2};
+  }
+  /// The standalone exact truncation: the same messages without the swap, 1 round.
+  static constexpr op_cost exact_truncation(std::uint64_t n, unsigned f) {
+    const std::uint64_t b = n * E, m = costs::small_values_bytes(n, f), e = costs::small_values_bytes(2 * n, f);
+    return {{{{m, b + e + m, 1, 3, 1}, {b + 2 * e, 0, 3, 0, 1}, {m, e + m, 1, 2, 1}}}, 1};
+  }
+
   /// compare.hpp's circuit for a width: groups of (up to) two positions, monomial rows M_r that
   /// server 0 sends masked, AND gates A and levels L of the tree between servers 1 and 2.
   struct circuit {

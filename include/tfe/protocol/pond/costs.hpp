@@ -76,6 +76,12 @@ struct pond_costs {
 
   /// Truncation: SecureML's share-local truncation (Mohassel & Zhang, S&P 2017): no communication.
   static constexpr op_cost truncation(std::uint64_t) { return {}; }
+  /// truncation_mode::exact (pond/truncation.hpp), f fractional bits: server 0 sends U, server 1 V,
+  /// the crypto producer γ_1 to server 1, n small values each (costs::small_values_bytes); 1 round.
+  static constexpr op_cost exact_truncation(std::uint64_t n, unsigned f) {
+    const std::uint64_t m = costs::small_values_bytes(n, f);
+    return {{{{m, m, 1, 1, 1}, {m, 2 * m, 1, 2, 1}, {m, 0, 1, 0, 1}}}, 1};
+  }
 
   /// compare.hpp's dealer-assisted bit test (after Damgård, Fitzi, Kiltz, Nielsen, Toft, TCC 2006)
   /// on n values of width k with an AND circuit `g` (A gates in L levels):

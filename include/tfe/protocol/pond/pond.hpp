@@ -17,12 +17,14 @@
 //     triples: server i derives a_i, b_i (server 0 also c_0) from the stream it shares with the crypto
 //     producer, which sends only c_1 = op(a, b) − c_0 to server 1 (|z| elements, offline-able).
 //     Online: 1 round; each server sends |x| + |y| elements (e = x − a and f = y − b).
-//   truncation: SecureML's share-local truncation, 0 rounds (see ring/fixed_point.hpp for its error).
+//   truncation: SecureML's share-local truncation, 0 rounds (see ring/fixed_point.hpp for its error);
+//     with truncation_mode::exact 1 round and small messages (protocol/pond/truncation.hpp).
 //   sign bit: see protocol/pond/compare.hpp.
 #pragma once
 
 #include "tfe/protocol/pond/compare.hpp"
 #include "tfe/protocol/pond/costs.hpp"
+#include "tfe/protocol/pond/truncation.hpp"
 #include "tfe/protocol/protocol.hpp"
 #include "tfe/ring/tensor_ops.hpp"
 #include "tfe/session.hpp"
@@ -274,9 +276,18 @@ struct pond {
     for (std::size_t i = 0; i < t.size(); ++i) tp[i] = R(tp[i] + up[i]);
   }
 
-  /// SecureML share-local truncation by f bits: 0 rounds, no communication.
+  /// SecureML share-local truncation by f bits: 0 rounds, no communication. With
+  /// truncation_mode::exact, the exact truncation of protocol/pond/truncation.hpp (1 round).
   template <class S>
-  static parts_type truncate(S& s, const parts_type& x, const shape_t&) {
+  static parts_type truncate(S& s, const parts_type& x, const shape_t& shape) {
+    if (s.fixed_point().truncation == truncation_mode::exact) {
+      if constexpr (exact_truncation::supported<R>) {
+        return pond_exact_truncation<R>::truncate(s, x, shape);
+      } else {
+        throw config_error(
+            detail::concat("the exact truncation is implemented for ring64 and ring128, not ", ring_traits<R>::name()));
+      }
+    }
     if (!is_server(s)) return {};
     return moved_parts(truncate_share(x.at(0), s.fixed_point().frac_bits, static_cast<int>(s.id())));
   }

@@ -27,6 +27,7 @@ struct securenn_costs : private pond_costs<R> {
   using base::E;
   using base::ell;
   // Pond's code, unchanged (securenn<R> derives from pond<R>).
+  using base::exact_truncation;
   using base::input;
   using base::mask;
   using base::matmul;
