@@ -35,6 +35,7 @@ graph_result measure_graph(const plan_request& request, const std::string& proto
   rq.load_model = [&] { return model; };
   rq.load_inputs = [&] { return inputs; };
   rq.launch.simulate = network;
+  rq.session.truncation = request.truncation;
   return run_graph(rq);
 }
 
@@ -179,6 +180,7 @@ std::vector<protocol_plan> plan_graph(const plan_request& request) {
     rq.load_model = [&] { return model; };
     rq.load_inputs = [&] { return inputs; };
     rq.batch = request.batch;
+    rq.session.truncation = request.truncation;
     protocol_plan p;
     p.protocol = name;
     double* timer = request.time_products ? &p.product_seconds : nullptr;

@@ -53,6 +53,8 @@ struct plan_request {
   bool time_products = true;
   /// Calibrations already made (by protocol name), reused instead of calibrating again.
   std::map<std::string, compute_calibration> calibrations;
+  /// The truncation after products (ring/fixed_point.hpp); the protocols' default when empty.
+  std::optional<truncation_mode> truncation;
 };
 
 /// One graph op type's share of a plan (its node scopes: everything its kernels did).

@@ -174,8 +174,11 @@ int main(int argc, char** argv) {
     app.add_option("--accuracy", accuracy_images,
                    "with --hints: the accuracy in the clear on this many Fashion-MNIST test images (a 28x28 "
                    "classifier)");
-    tfe::launch_flags unused;
-    tfe::parse_command_line(app, unused, argc, argv);
+    tfe::launch_flags launch;  // only its --truncation: the planner runs every player here
+    app.add_option("--truncation", launch.truncation,
+                   "after products: probabilistic (the protocols' default) or exact, as tfe_predict's --truncation");
+    tfe::parse_command_line(app, launch, argc, argv);
+    rq.truncation = launch.options().session.truncation;
     rq.time_products = !no_timing;
     rq.networks.clear();
     for (const auto& n : networks) rq.networks.push_back(tfe::network_model::parse(n));

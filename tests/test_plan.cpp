@@ -13,6 +13,7 @@
 
 #include <doctest/doctest.h>
 
+#include <optional>
 #include <string>
 
 namespace {
@@ -35,10 +36,11 @@ std::vector<xt::xarray<double>> random_inputs(const tfe::graph::graph& g, std::s
 }
 
 void check_exact(const std::string& file, const std::vector<std::string>& protocols, std::size_t examples,
-                 std::size_t batch) {
+                 std::size_t batch, std::optional<tfe::truncation_mode> truncation = std::nullopt) {
   const auto model = tfe::onnx::read_model(file);
   tfe::prg rng;
   tfe::programs::plan_request pr;
+  pr.truncation = truncation;
   pr.load_model = [&] { return model; };
   pr.protocols = protocols;
   pr.examples = examples;
@@ -56,6 +58,7 @@ void check_exact(const std::string& file, const std::vector<std::string>& protoc
     rq.protocol = protocols[k];
     rq.batch = batch;
     rq.load_model = [&] { return model; };
+    rq.session.truncation = truncation;
     const auto inputs = random_inputs(model.g, examples, rng);
     rq.load_inputs = [&] { return inputs; };
     const auto real = tfe::programs::run_graph(rq);
@@ -94,6 +97,11 @@ TEST_CASE("planned bytes, messages and rounds equal a real run's, player by play
   SUBCASE("the zoo's residual network and vision transformer") {
     check_exact(root + "fashion_mnist_resnet.onnx", ring64, 1, 0);
     check_exact(root + "fashion_mnist_vit.onnx", ring64, 1, 0);
+  }
+  SUBCASE("the exact truncation (truncation_mode::exact): one more round per truncation") {
+    for (const char* m : {"onnx/fashion_mnist_mlp.onnx", "onnx/fashion_mnist_cnn.onnx", "onnx/attention_opset17.onnx"})
+      check_exact(root + m, ring64, 2, 0, tfe::truncation_mode::exact);
+    check_exact(root + "onnx/fashion_mnist_cnn.onnx", {"aby3_128", "pond128"}, 1, 0, tfe::truncation_mode::exact);
   }
   SUBCASE("ring128") {
     check_exact(root + "onnx/fashion_mnist_cnn.onnx", {"aby3_128", "pond128", "securenn128"}, 2, 0);

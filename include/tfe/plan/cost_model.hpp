@@ -22,6 +22,7 @@
 #include "tfe/protocol/aby3/costs.hpp"
 #include "tfe/protocol/pond/costs.hpp"
 #include "tfe/protocol/securenn/costs.hpp"
+#include "tfe/ring/fixed_point.hpp"
 
 #include <algorithm>
 #include <memory>
@@ -98,9 +99,9 @@ class cost_model {
   /// bilinear / bilinear_masked: |x|, |y| and |z| elements; a masked operand is not opened again.
   virtual traffic product(std::uint64_t xn, std::uint64_t yn, std::uint64_t zn, bool x_masked, bool y_masked,
                           std::size_t who) const = 0;
-  /// bilinear_truncated (fused_truncation() only).
-  virtual traffic product_truncated(std::uint64_t zn, std::size_t who) const = 0;
-  virtual traffic truncate(std::uint64_t n, std::size_t who) const = 0;
+  /// bilinear_truncated (fused_truncation() only), with the session's fixed point (its truncation mode).
+  virtual traffic product_truncated(std::uint64_t zn, std::size_t who, const fixed_point_config& fp) const = 0;
+  virtual traffic truncate(std::uint64_t n, std::size_t who, const fixed_point_config& fp) const = 0;
   virtual traffic sign(std::uint64_t n, unsigned width, std::size_t who) const = 0;
   virtual traffic zero(std::uint64_t n, unsigned width, std::size_t who) const = 0;
 };
@@ -141,10 +142,14 @@ class two_server_model : public cost_model {
     const std::uint64_t opened = (xm ? 0 : xn) + (ym ? 0 : yn), messages = (xm ? 0 : 1) + (ym ? 0 : 1);
     return traffic_of(part(C::product(zn, opened, messages), who), who == 0, false);
   }
-  traffic product_truncated(std::uint64_t, std::size_t) const override {
+  traffic product_truncated(std::uint64_t, std::size_t, const fixed_point_config&) const override {
     throw config_error(protocol() + " has no fused truncation");
   }
-  traffic truncate(std::uint64_t, std::size_t) const override { return {}; }
+  /// Share-local (nothing), or the exact truncation's one round (pond/truncation.hpp).
+  traffic truncate(std::uint64_t n, std::size_t who, const fixed_point_config& fp) const override {
+    if (fp.truncation != truncation_mode::exact) return {};
+    return traffic_of(part(C::exact_truncation(n, fp.frac_bits), who), true, false);
+  }
 };
 
 }  // namespace detail
@@ -208,10 +213,14 @@ class aby3_model final : public cost_model {
   traffic product(std::uint64_t, std::uint64_t, std::uint64_t zn, bool, bool, std::size_t who) const override {
     return traffic_of(detail::part(C::bilinear(zn), who), true, false);
   }
-  traffic product_truncated(std::uint64_t zn, std::size_t who) const override {
+  traffic product_truncated(std::uint64_t zn, std::size_t who, const fixed_point_config& fp) const override {
+    if (fp.truncation == truncation_mode::exact)
+      return traffic_of(detail::part(C::exact_bilinear_truncated(zn, fp.frac_bits), who), true, false);
     return traffic_of(detail::part(C::bilinear_truncated(zn), who), true, false);
   }
-  traffic truncate(std::uint64_t n, std::size_t who) const override {
+  traffic truncate(std::uint64_t n, std::size_t who, const fixed_point_config& fp) const override {
+    if (fp.truncation == truncation_mode::exact)
+      return traffic_of(detail::part(C::exact_truncation(n, fp.frac_bits), who), true, false);
     return traffic_of(detail::part(C::truncation(n), who), true, true);
   }
   /// Server 0 deals (only sends); server 1 opens with a send, server 2 with a receive.

@@ -104,7 +104,7 @@ struct planning {
                                        const mask_type* ym, const shape_t& xs, const shape_t& ys, const shape_t& zs,
                                        Op&& op) {
     if (model(s).fused_truncation()) {
-      count(s, [&](std::size_t who) { return model(s).product_truncated(shape_size(zs), who); });
+      count(s, [&](std::size_t who) { return model(s).product_truncated(shape_size(zs), who, s.fixed_point()); });
       return product_here(s, *x, *y, zs, op);
     }
     auto z = bilinear_masked(s, x, xm, y, ym, xs, ys, zs, op);
@@ -112,7 +112,7 @@ struct planning {
     return truncate(s, z, zs);
   }
   static parts_type truncate(session_type& s, const parts_type& x, const shape_t& shape) {
-    count(s, [&](std::size_t who) { return model(s).truncate(shape_size(shape), who); });
+    count(s, [&](std::size_t who) { return model(s).truncate(shape_size(shape), who, s.fixed_point()); });
     return x;
   }
   static parts_type sign_bit(session_type& s, const parts_type&, const shape_t& shape, unsigned width) {

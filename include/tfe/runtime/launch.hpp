@@ -168,6 +168,7 @@ struct launch_flags {
   double connect_timeout = 30;
   double recv_timeout = 60;
   std::string simulate;
+  std::string truncation;
   bool list_players = false;
 
   /// Adds the flags to a CLI11 app (any type with CLI::App's add_option / add_flag).
@@ -185,6 +186,9 @@ struct launch_flags {
     app.add_option("--connect-timeout", connect_timeout, "seconds to connect to every player (default 30)");
     app.add_option("--timeout", recv_timeout, "receive timeout in seconds (default 60)");
     app.add_option("--simulate", simulate, "simulated network: lan, wan, or RTT_MS:MBITS (virtual clock)");
+    app.add_option("--truncation", truncation,
+                   "after products: probabilistic (default; fails about 2^(b+1-l) per value of 2^b) or exact "
+                   "(one more round, never fails: ring/fixed_point.hpp)");
     app.add_flag("--list-players", list_players, "print the program's players, one per line, and exit");
   }
 
@@ -204,6 +208,11 @@ struct launch_flags {
     if (!run_id.empty()) base.tcp.run_id = run_id;
     base.tcp.connect_timeout = ms(connect_timeout);
     base.channel.recv_timeout = ms(recv_timeout);
+    if (!truncation.empty()) {
+      TFE_ENFORCE(truncation == "exact" || truncation == "probabilistic", config_error,
+                  "--truncation: expected exact or probabilistic, got '", truncation, "'");
+      base.session.truncation = truncation == "exact" ? truncation_mode::exact : truncation_mode::probabilistic;
+    }
     if (!simulate.empty() && simulate != "none") {
       simulation_options sim = base.simulate.value_or(simulation_options{});
       sim.model = network_model::parse(simulate);
