@@ -179,7 +179,7 @@ int main(int argc, char** argv) try {
   std::optional<unsigned> frac_bits, int_bits;
   double max_diff = -1;
   // Exact by default: BERT-base truncates about 10^8 values per run, and the probabilistic truncation
-  // would fail a few runs in a hundred on ring64 (docs/analysis.md, "Truncation failures").
+  // would fail a few runs in a hundred on ring64 (docs/benchmarks.md, "Truncation failures per run").
   std::string truncation = "exact";
   // The harness's options, with the model's on top (parsed by one CLI11 app: unknown flags fail).
   std::vector<char*> rest{argv[0]};

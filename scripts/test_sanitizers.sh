@@ -30,7 +30,7 @@ ctest_args=("$@")
 if [[ "$which" == asan || "$which" == all ]]; then
   tests=(test_io_security test_reveal_security test_runner test_protocol_contract test_aby3_security
          test_pond_security test_nn_io test_idx test_session test_securenn_costs test_channel test_tcp_channel
-         test_tcp_liveness test_tampered_frames)
+         test_tcp_liveness test_tampered_frames test_exact_truncation)
   cmake --preset asan-ubsan -DTFE_BUILD_EXAMPLES=OFF -DTFE_BUILD_BENCHMARKS=OFF >/dev/null
   # The ONNX reader (tfe::onnx) parses untrusted files too; it is built when ONNX and Protobuf are found.
   if grep -q '^TFE_HAVE_ONNX:INTERNAL=ON$' build/asan-ubsan/CMakeCache.txt; then tests+=(test_onnx_reader); fi

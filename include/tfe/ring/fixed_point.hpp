@@ -13,7 +13,7 @@
 //    it is wrong by about 2^(k-f) (see truncate_share below);
 //  - with truncation_mode::exact, Pond (and SecureNN) and ABY3 compute the wrap bit of their two-piece
 //    split instead (protocol/exact_truncation.hpp): floor(x/2^f) or one more for every |x| < 2^(k-2),
-//    never the large error, for one more round and ⌈f/8⌉-byte messages.
+//    never the large error, for one more round and small messages (2 bytes per value on ring64).
 #pragma once
 
 #include "tfe/config.hpp"
@@ -31,7 +31,7 @@ namespace tfe {
 enum class truncation_mode {
   /// SecureML / ABY3 Π_trunc1: no extra round, but each element fails (off by about 2^(k-f)) with
   /// probability about 2^(b+1-k) when |x| < 2^b: harmless for small networks, a few failures per
-  /// hundred BERT-base runs on ring64 (docs/analysis.md, "Truncation failures").
+  /// hundred BERT-base runs on ring64 (docs/benchmarks.md, "Truncation failures per run").
   probabilistic,
   /// The wrap bit computed (protocol/exact_truncation.hpp): never the large error.
   exact,
