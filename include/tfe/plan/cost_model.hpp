@@ -100,8 +100,11 @@ class cost_model {
   virtual traffic product(std::uint64_t xn, std::uint64_t yn, std::uint64_t zn, bool x_masked, bool y_masked,
                           std::size_t who) const = 0;
   /// bilinear_truncated (fused_truncation() only), with the session's fixed point (its truncation mode).
-  virtual traffic product_truncated(std::uint64_t zn, std::size_t who, const fixed_point_config& fp) const = 0;
-  virtual traffic truncate(std::uint64_t n, std::size_t who, const fixed_point_config& fp) const = 0;
+  /// `exact_calls`: the exact truncations the session ran before this one (ABY3 rotates roles by it).
+  virtual traffic product_truncated(std::uint64_t zn, std::size_t who, const fixed_point_config& fp,
+                                    std::uint64_t exact_calls) const = 0;
+  virtual traffic truncate(std::uint64_t n, std::size_t who, const fixed_point_config& fp,
+                           std::uint64_t exact_calls) const = 0;
   virtual traffic sign(std::uint64_t n, unsigned width, std::size_t who) const = 0;
   virtual traffic zero(std::uint64_t n, unsigned width, std::size_t who) const = 0;
 };
@@ -142,11 +145,11 @@ class two_server_model : public cost_model {
     const std::uint64_t opened = (xm ? 0 : xn) + (ym ? 0 : yn), messages = (xm ? 0 : 1) + (ym ? 0 : 1);
     return traffic_of(part(C::product(zn, opened, messages), who), who == 0, false);
   }
-  traffic product_truncated(std::uint64_t, std::size_t, const fixed_point_config&) const override {
+  traffic product_truncated(std::uint64_t, std::size_t, const fixed_point_config&, std::uint64_t) const override {
     throw config_error(protocol() + " has no fused truncation");
   }
   /// Share-local (nothing), or the exact truncation's one round (pond/truncation.hpp).
-  traffic truncate(std::uint64_t n, std::size_t who, const fixed_point_config& fp) const override {
+  traffic truncate(std::uint64_t n, std::size_t who, const fixed_point_config& fp, std::uint64_t) const override {
     if (fp.truncation != truncation_mode::exact) return {};
     return traffic_of(part(C::exact_truncation(n, fp.frac_bits), who), true, false);
   }
@@ -213,14 +216,16 @@ class aby3_model final : public cost_model {
   traffic product(std::uint64_t, std::uint64_t, std::uint64_t zn, bool, bool, std::size_t who) const override {
     return traffic_of(detail::part(C::bilinear(zn), who), true, false);
   }
-  traffic product_truncated(std::uint64_t zn, std::size_t who, const fixed_point_config& fp) const override {
+  traffic product_truncated(std::uint64_t zn, std::size_t who, const fixed_point_config& fp,
+                            std::uint64_t exact_calls) const override {
     if (fp.truncation == truncation_mode::exact)
-      return traffic_of(detail::part(C::exact_bilinear_truncated(zn, fp.frac_bits), who), true, false);
+      return traffic_of(detail::part(C::exact_bilinear_truncated(zn, fp.frac_bits, exact_calls), who), true, false);
     return traffic_of(detail::part(C::bilinear_truncated(zn), who), true, false);
   }
-  traffic truncate(std::uint64_t n, std::size_t who, const fixed_point_config& fp) const override {
+  traffic truncate(std::uint64_t n, std::size_t who, const fixed_point_config& fp,
+                   std::uint64_t exact_calls) const override {
     if (fp.truncation == truncation_mode::exact)
-      return traffic_of(detail::part(C::exact_truncation(n, fp.frac_bits), who), true, false);
+      return traffic_of(detail::part(C::exact_truncation(n, fp.frac_bits, exact_calls), who), true, false);
     return traffic_of(detail::part(C::truncation(n), who), true, true);
   }
   /// Server 0 deals (only sends); server 1 opens with a send, server 2 with a receive.

@@ -48,6 +48,8 @@ struct planning {
     double* product_seconds = nullptr;
     /// When set (at player 0), every hook's critical path is added here for the time estimate.
     plan::timeline* timeline = nullptr;
+    /// Truncations so far (aby3's roles rotate with its count of exact truncations, the same calls).
+    std::uint64_t truncations = 0;
     state() = default;
     explicit state(session_type&) {}
   };
@@ -104,7 +106,8 @@ struct planning {
                                        const mask_type* ym, const shape_t& xs, const shape_t& ys, const shape_t& zs,
                                        Op&& op) {
     if (model(s).fused_truncation()) {
-      count(s, [&](std::size_t who) { return model(s).product_truncated(shape_size(zs), who, s.fixed_point()); });
+      const std::uint64_t call = s.state().truncations++;
+      count(s, [&](std::size_t who) { return model(s).product_truncated(shape_size(zs), who, s.fixed_point(), call); });
       return product_here(s, *x, *y, zs, op);
     }
     auto z = bilinear_masked(s, x, xm, y, ym, xs, ys, zs, op);
@@ -112,7 +115,8 @@ struct planning {
     return truncate(s, z, zs);
   }
   static parts_type truncate(session_type& s, const parts_type& x, const shape_t& shape) {
-    count(s, [&](std::size_t who) { return model(s).truncate(shape_size(shape), who, s.fixed_point()); });
+    const std::uint64_t call = s.state().truncations++;
+    count(s, [&](std::size_t who) { return model(s).truncate(shape_size(shape), who, s.fixed_point(), call); });
     return x;
   }
   static parts_type sign_bit(session_type& s, const parts_type&, const shape_t& shape, unsigned width) {

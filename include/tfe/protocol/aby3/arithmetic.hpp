@@ -84,6 +84,8 @@ struct aby3 : unmasked_products<aby3<R>> {
   struct state {
     std::optional<prg> servers;                    // the three servers' common stream
     std::vector<std::optional<prg>> key01, key20;  // per input player o: (o, server0, server1), (o, server2, server0)
+    /// Exact truncations so far: the k-th gives the sender's role to server (k + 1) mod 3 (truncation.hpp).
+    std::size_t exact_truncations = 0;
 
     state() = default;
     explicit state(session_type& s) {

@@ -98,14 +98,23 @@ struct aby3_costs {
   /// truncation_mode::exact (aby3/truncation.hpp), f fractional bits, s(c) = costs::small_values_bytes(c, f).
   /// The product: round 1 servers 0 and 2 swap z_0, z_2 and server 1 sends y_1 (to 0) and the two
   /// transfers' 2·out values (to 0 and to 2); round 2 servers 0 and 2 send each other out mask values.
-  static constexpr op_cost exact_bilinear_truncated(std::uint64_t out, unsigned f) {
+  /// `call`: the session's count of exact truncations before this one; the roles rotate by call mod 3
+  /// (server j's cost is at server j + call).
+  static constexpr op_cost exact_bilinear_truncated(std::uint64_t out, unsigned f, std::uint64_t call = 0) {
     const std::uint64_t z = out * E, m = costs::small_values_bytes(out, f), e = costs::small_values_bytes(2 * out, f);
-    return {{{{z + m, 2 * z + e + m, 2, 4, 2}, {z + 2 * e, 0, 3, 0, 1}, {z + m, z + e + m, 2, 3, 2}}}, 2};
+    return rotated({{{{z + m, 2 * z + e + m, 2, 4, 2}, {z + 2 * e, 0, 3, 0, 1}, {z + m, z + e + m, 2, 3, 2}}}, 2},
+                   call);
   }
   /// The standalone exact truncation: the same messages without the swap, 1 round.
-  static constexpr op_cost exact_truncation(std::uint64_t n, unsigned f) {
+  static constexpr op_cost exact_truncation(std::uint64_t n, unsigned f, std::uint64_t call = 0) {
     const std::uint64_t b = n * E, m = costs::small_values_bytes(n, f), e = costs::small_values_bytes(2 * n, f);
-    return {{{{m, b + e + m, 1, 3, 1}, {b + 2 * e, 0, 3, 0, 1}, {m, e + m, 1, 2, 1}}}, 1};
+    return rotated({{{{m, b + e + m, 1, 3, 1}, {b + 2 * e, 0, 3, 0, 1}, {m, e + m, 1, 2, 1}}}, 1}, call);
+  }
+  /// Server j's cost moved to server j + call (mod 3).
+  static constexpr op_cost rotated(op_cost c, std::uint64_t call) {
+    op_cost r = c;
+    for (std::size_t j = 0; j < 3; ++j) r.player[(j + call) % 3] = c.player[j];
+    return r;
   }
 
   /// compare.hpp's circuit for a width: groups of (up to) two positions, monomial rows M_r that

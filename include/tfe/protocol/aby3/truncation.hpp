@@ -20,7 +20,11 @@
 // m_u = w + ρ (masked by ρ, server 1's alone); server 2 symmetrically with μ'; server 1 receives
 // nothing. In the product, server 0 also sees z_2 and server 2 z_0, masked by α as in bilinear().
 //
-// Costs per server (n elements, E = ℓ/8, k = value_bytes(f): 2 on the ring64 preset; aby3/costs.hpp):
+// Roles rotate: the k-th exact truncation of a session runs the above with server j + t in the role
+// of server j (t = k mod 3, indices mod 3; components likewise), so that the sender's larger share
+// of the bytes falls on each server in turn.
+//
+// Costs per role (n elements, E = ℓ/8, k = value_bytes(f): 2 on the ring64 preset; aby3/costs.hpp):
 //   standalone: 1 round; server 0 and 2 send n·k, server 1 n·E + 4n·k (3 messages).
 //   product:    2 rounds; servers 0 and 2 send n·E + n·k, server 1 n·E + 4n·k.
 // Against the probabilistic product (1 round, n·E each) that is 1 more round and, on ring64 with
@@ -44,27 +48,36 @@ struct aby3_exact_truncation {
   using session_type = typename P::session_type;
   static_assert(exact_truncation::supported<R>);
 
+  /// This call's roles: server `physical(j)` acts as server j of the file comment.
+  struct roles {
+    std::size_t t;
+    std::size_t physical(std::size_t j) const { return (j + t) % 3; }
+    std::size_t logical(std::size_t id) const { return (id + 3 - t) % 3; }
+  };
+  static roles next_roles(session_type& s) { return {s.state().exact_truncations++ % 3}; }
+
   /// Standalone exact truncation of a replicated sharing by f bits: 1 round.
   static parts_type truncate(session_type& s, const parts_type& x, const shape_t& shape) {
+    const roles ro = next_roles(s);
     const std::size_t n = shape_size(shape);
-    switch (s.id()) {
+    switch (ro.logical(s.id())) {
       case 0:
       case 2: {
-        // Server 0's x_0 is its part 0, server 2's its part 1.
-        const ring_tensor<R>& x0 = s.id() == 0 ? x.at(0) : x.at(1);
+        // Server 0's x_0 is its part 0, server 2's its part 1 (roles and components rotate together).
+        const ring_tensor<R>& x0 = ro.logical(s.id()) == 0 ? x.at(0) : x.at(1);
         auto a = ring_tensor<R>::from_shape(shape);
         R* ap = a.data();
         const R* xp = x0.data();
         const R off = exact_truncation::offset<R>();
         for (std::size_t i = 0; i < n; ++i) ap[i] = R(xp[i] + off);
-        return receive(s, std::move(a), shape);
+        return receive(s, ro, std::move(a), shape);
       }
       default: {
         auto b = ring_tensor<R>::from_shape(shape);
         R* bp = b.data();
         const R *x1 = x.at(0).data(), *x2 = x.at(1).data();
         for (std::size_t i = 0; i < n; ++i) bp[i] = R(x1[i] + x2[i]);
-        return send(s, std::move(b), shape);
+        return send(s, ro, std::move(b), shape);
       }
     }
   }
@@ -72,25 +85,26 @@ struct aby3_exact_truncation {
   /// The exact truncation of a product's 3-out-of-3 sharing z (this server's z_i, re-randomized by
   /// α): servers 0 and 2 swap z_0 and z_2 (round 1), then the transfer above (round 2).
   static parts_type truncate_product(session_type& s, ring_tensor<R>&& z, const shape_t& zs) {
-    if (s.id() == 1) return send(s, std::move(z), zs);
-    const std::size_t other = s.id() == 0 ? 2 : 0;
+    const roles ro = next_roles(s);
+    if (ro.logical(s.id()) == 1) return send(s, ro, std::move(z), zs);
+    const std::size_t other = ro.physical(ro.logical(s.id()) == 0 ? 2 : 0);
     s.net().send(other, z);
     const ring_tensor<R> theirs = P::recv_checked(s, other, zs);
     R* zp = z.data();
     const R* tp = theirs.data();
     const R off = exact_truncation::offset<R>();
     for (std::size_t i = 0; i < z.size(); ++i) zp[i] = R(zp[i] + tp[i] + off);  // a = z_0 + z_2 + 2^(ℓ−2)
-    return receive(s, std::move(z), zs);
+    return receive(s, ro, std::move(z), zs);
   }
 
  private:
   /// Server 1 with its piece b (overwritten by y_1): sends y_1 and the two transfers' messages.
-  static parts_type send(session_type& s, ring_tensor<R>&& b, const shape_t& shape) {
+  static parts_type send(session_type& s, const roles& ro, ring_tensor<R>&& b, const shape_t& shape) {
     const unsigned f = s.fixed_point().frac_bits;
-    const std::size_t n = b.size();
-    auto r = s.pair_prg(2).template uniform<R>(shape);
-    const auto mu = exact_truncation::draw_values(s.pair_prg(2), 2 * n, f);        // to server 0, from F_{1,2}
-    const auto mu_prime = exact_truncation::draw_values(s.pair_prg(0), 2 * n, f);  // to server 2, from F_{0,1}
+    const std::size_t n = b.size(), s0 = ro.physical(0), s2 = ro.physical(2);
+    auto r = s.pair_prg(s2).template uniform<R>(shape);
+    const auto mu = exact_truncation::draw_values(s.pair_prg(s2), 2 * n, f);        // to server 0, from F_{1,2}
+    const auto mu_prime = exact_truncation::draw_values(s.pair_prg(s0), 2 * n, f);  // to server 2, from F_{0,1}
     const auto rho = exact_truncation::draw_values(s.private_prg(), n, f);
     exact_truncation::packed_values e(2 * n, f), e_prime(2 * n, f);
     R* bp = b.data();
@@ -108,20 +122,21 @@ struct aby3_exact_truncation {
         bp[i] = R(exact_truncation::ceil_shift(bp[i], f) + exact_truncation::to_top<R>(p, f) - rp[i]);  // y_1
       }
     });
-    s.net().send(0, b);
-    exact_truncation::send_values(s, 0, e);
-    exact_truncation::send_values(s, 2, e_prime);
+    s.net().send(s0, b);
+    exact_truncation::send_values(s, s0, e);
+    exact_truncation::send_values(s, s2, e_prime);
     return moved_parts(std::move(b), std::move(r));
   }
 
   /// Server 0 or 2 with the piece a (overwritten by y_0): helps the other receiver, then receives.
-  static parts_type receive(session_type& s, ring_tensor<R>&& a, const shape_t& shape) {
+  static parts_type receive(session_type& s, const roles& ro, ring_tensor<R>&& a, const shape_t& shape) {
     const unsigned f = s.fixed_point().frac_bits;
-    const std::size_t me = s.id(), other = me == 0 ? 2 : 0, n = a.size();
+    const std::size_t me = ro.logical(s.id()), other = ro.physical(me == 0 ? 2 : 0), s1 = ro.physical(1);
+    const std::size_t n = a.size();
     std::optional<ring_tensor<R>> r;  // server 2's y_2, drawn before μ as server 1 draws them
-    if (me == 2) r = s.pair_prg(1).template uniform<R>(shape);
+    if (me == 2) r = s.pair_prg(s1).template uniform<R>(shape);
     // Server 2 holds μ (F_{1,2}) for server 0; server 0 holds μ' (F_{0,1}) for server 2.
-    const auto masks = exact_truncation::draw_values(s.pair_prg(1), 2 * n, f);
+    const auto masks = exact_truncation::draw_values(s.pair_prg(s1), 2 * n, f);
     exact_truncation::packed_values help(n, f);
     R* ap = a.data();
     exact_truncation::with_value_bytes(f, [&](auto width) {
@@ -131,8 +146,8 @@ struct aby3_exact_truncation {
     });
     exact_truncation::send_values(s, other, help);
     std::optional<ring_tensor<R>> y1;
-    if (me == 0) y1 = P::recv_checked(s, 1, shape);
-    const auto e = exact_truncation::recv_values(s, 1, 2 * n, f);
+    if (me == 0) y1 = P::recv_checked(s, s1, shape);
+    const auto e = exact_truncation::recv_values(s, s1, 2 * n, f);
     const auto mask = exact_truncation::recv_values(s, other, n, f);
     const R off = exact_truncation::offset_truncated<R>(f);
     exact_truncation::with_value_bytes(f, [&](auto width) {
