@@ -12,8 +12,9 @@
 //   2. Split x' = a + b (mod 2^ℓ) with a, b in [0, 2^ℓ). As integers a + b = x' + w·2^ℓ, and since
 //      x' < 2^(ℓ−1) the wrap bit is w = msb(a) ∨ msb(b): both below 2^(ℓ−1) cannot wrap; both at or
 //      above must; one of each gives a sum in [2^(ℓ−1), 2^ℓ + 2^(ℓ−1)) whose residue x' is below
-//      2^(ℓ−1) only if it wrapped. (Cheetah, Huang et al. USENIX Security 2022, §4.2 uses the same
-//      observation for its one-bit-error truncation; the computation of w here is ours, per protocol.)
+//      2^(ℓ−1) only if it wrapped. (The two-party truncations "with a known MSB" of SiRNN, Rathee et
+//      al. S&P 2021, and Cheetah, Huang et al. USENIX Security 2022, rest on the same observation; the
+//      computation of w here is ours, per protocol.)
 //   3. ⌊a/2^f⌋ + ⌈b/2^f⌉ − w·2^(ℓ−f) = ⌊x'/2^f⌋ + {0, 1}, exactly as integers; subtracting
 //      2^(ℓ−2−f) gives ⌊x/2^f⌋ or one more, for every x with |x| < 2^(ℓ−2): never the large error.
 //
