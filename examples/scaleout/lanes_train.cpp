@@ -2,7 +2,8 @@
 // every party split into K lanes that sum their gradient shares (docs/scaleout.md).
 //
 //   mpirun -np K lanes_train --hosts H --player NAME [--steps T] [--batch B] [--lr LR] [--seed S]
-//                            [--out W.npz] [--expect W.npz --bound D] [--stats DIR] [--protocol aby3|pond]
+//                            [--out W.npz] [--expect W.npz [--bound D] [--mean-bound M]] [--stats DIR]
+//                            [--protocol aby3|pond]
 //   bash scripts/launch_local.sh --lanes K -- build/examples/scaleout/lanes_train --steps 3 --batch 16
 //
 // Players: the protocol's servers, "model-owner" (draws the initial weights from the seed; receives
@@ -13,7 +14,7 @@
 // its lanes' gradient shares and example counts (allreduce_sum) before the optimizer: every lane then
 // applies the update of the whole batch, so the lanes' weights stay equal. At the end lane 0 reveals
 // the weights to the model owner, who writes --out (.npz, float64) and compares them with --expect
-// (the K = 1 run's: equal up to the fixed-point error of a different summation order, --bound).
+// (the K = 1 run's: equal up to the fixed-point noise of two runs, see compare()).
 // --stats DIR: every lane's bytes and rounds of the weight sharing ("model") and of the training
 // ("train"), and its party-internal bytes, in DIR/PLAYER.lane-I.json.
 #include "fashion_mnist_common.hpp"
@@ -31,7 +32,7 @@ namespace keras = tfe::keras;
 struct options {
   std::string protocol = "aby3", out, expect, stats;
   std::size_t steps = 3, batch = 16;
-  double lr = 0.05, bound = 5e-4;
+  double lr = 0.05, bound = 2e-3, mean_bound = 5e-5;
   std::uint64_t seed = 1;
   tfe::launch_flags launch;
 };
@@ -46,23 +47,42 @@ options parse(int argc, char** argv) {
   app.add_option("--seed", o.seed, "seed of the initial weights (data, not protocol randomness)");
   app.add_option("--out", o.out, "where the model owner writes the trained weights (.npz, float64)");
   app.add_option("--expect", o.expect, "weights of another run (.npz) the model owner compares with (exit 1 if far)");
-  app.add_option("--bound", o.bound, "largest difference from --expect (default 5e-4)");
+  app.add_option("--bound", o.bound, "largest weight difference from --expect (default 2e-3)");
+  app.add_option("--mean-bound", o.mean_bound, "mean absolute weight difference from --expect (default 5e-5)");
   app.add_option("--stats", o.stats, "directory for every lane's statistics (PLAYER.lane-I.json)");
   o.launch.add_to(app);
   tfe::parse_command_line(app, o.launch, argc, argv);
   return o;
 }
 
-/// Throws unless every weight is within o.bound of --expect's.
+/// Throws unless the weights are within o.bound of --expect's, and their mean absolute difference within
+/// o.mean_bound. Two runs never agree exactly, whatever K: the truncations round at random (1 ulp = 2^-16
+/// on the ring64 preset), and a ReLU whose input lies within a few ulps of 0 may pass an example's
+/// gradient in one run and not in the other. Such a flip moves one hidden unit's incoming weights by up
+/// to lr/B·|δ|·|x| at once. Measured over 16 runs of 3 steps of 16 images (2026-12-06, ABY3 and Pond, K = 1
+/// and K = 2 alike): without a flip the largest difference is 4.6e-5 (3 ulps); with one (1 run in 8)
+/// it is 5.0e-4, on one unit's 132 weights; the mean absolute difference stays below 1.0e-5. A lost or
+/// doubled lane moves them far more: training on half the batch instead differs by 9.4e-3 at most and
+/// 3.8e-4 on average. So the mean (5e-5) is the sharp test, and the largest difference (2e-3) only
+/// rules out a gross error in a few weights.
 void compare(const std::vector<xt::xarray<double>>& w, const keras::architecture& arch, const options& o) {
   const auto ref = keras::load_weights_file(o.expect, arch);
-  double diff = 0;
+  double largest = 0, sum = 0;
+  std::size_t count = 0;
   for (std::size_t i = 0; i < w.size(); ++i)
-    for (std::size_t k = 0; k < w[i].size(); ++k) diff = std::max(diff, std::abs(w[i].flat(k) - ref[i].flat(k)));
-  std::cout << "model-owner: largest weight difference from " << o.expect << ": " << diff << " (bound " << o.bound
-            << ")\n";
-  TFE_ENFORCE(diff <= o.bound, tfe::error, "the trained weights differ from ", o.expect, " by ", diff, " (bound ",
-              o.bound, ")");
+    for (std::size_t k = 0; k < w[i].size(); ++k) {
+      const double d = std::abs(w[i].flat(k) - ref[i].flat(k));
+      largest = std::max(largest, d);
+      sum += d;
+      ++count;
+    }
+  const double mean = count ? sum / static_cast<double>(count) : 0;
+  std::cout << "model-owner: weight difference from " << o.expect << ": largest " << largest << " (bound " << o.bound
+            << "), mean " << mean << " (bound " << o.mean_bound << ")\n";
+  TFE_ENFORCE(largest <= o.bound, tfe::error, "the trained weights differ from ", o.expect, " by up to ", largest,
+              " (bound ", o.bound, ")");
+  TFE_ENFORCE(mean <= o.mean_bound, tfe::error, "the trained weights differ from ", o.expect, " by ", mean,
+              " on average (bound ", o.mean_bound, ")");
 }
 
 template <class P>

@@ -3,7 +3,7 @@
 #   1. K = 1: every player one process: STEPS steps of SGD on batches of BATCH images -> weights;
 #   2. K = 2: every player an `mpirun -np 2` job, each lane on half of every batch, the lanes summing
 #      their gradient shares; the model owner compares the trained weights with step 1's (within
-#      lanes_train's --bound: the fixed-point error of a different summation order) and fails otherwise;
+#      lanes_train's --bound and --mean-bound: the fixed-point noise of two runs) and fails otherwise;
 #   3. K = 1 on batches of one lane's slice (BATCH / 2 images): every lane's bytes and rounds of the
 #      training equal this run's, and each party's internal bytes the documented cost
 #      (tests/scaleout/check_lane_stats.py).
