@@ -15,8 +15,7 @@
 // preset, 64 for ring128's).
 #include <doctest/doctest.h>
 
-#include "tfe/testing/hop_channel.hpp"
-#include "tfe/testing/players.hpp"
+#include "tfe/testing/measure_phases.hpp"
 #include "tfe/tfe.hpp"
 
 #include <cmath>
@@ -24,6 +23,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace {
@@ -38,31 +38,12 @@ constexpr std::uint64_t NP = 5;  // number of players
 
 // ---- a run that measures latency with Lamport clocks (tfe/testing/hop_channel.hpp) -----------------
 
-struct measured {
-  std::vector<statistics> stats;                 // per player
-  std::map<std::string, std::uint64_t> latency;  // per phase: the largest stamp any player sent in it
-};
+using measured = tfe::testing::phase_measurement;
 
-/// Runs program(session, phase) at every player over hop channels; phase(tag) opens the op scope
-/// `tag` for the statistics and starts the latency phase `tag` (the clock restarts at 0).
+/// Runs program(session, phase) at every player (tfe/testing/measure_phases.hpp).
 template <class P, class F>
 measured run_measured(F program) {
-  tfe::testing::hop_board board;
-  auto run = tfe::testing::run_decorated<P>(
-      players, [&](tfe::channel& inner) { return std::make_unique<tfe::testing::hop_channel>(inner, board); },
-      [&](tfe::session<P>& s, tfe::testing::hop_channel& ch) {
-        auto phase = [&](const std::string& tag) {
-          ch.reset(tag);
-          return s.op_scope(tag);
-        };
-        program(s, phase);
-        return s.stats();
-      });
-  measured out;
-  out.stats = std::move(run.results);
-  for (const auto& ch : run.channels)
-    for (const auto& [k, v] : ch->max_sent) out.latency[k] = std::max(out.latency[k], v);
-  return out;
+  return tfe::testing::measure_phases<P>(players, std::move(program));
 }
 
 // ---- expected costs ----------------------------------------------------------------------------------
@@ -110,9 +91,8 @@ void check_op(const measured& m, const std::string& tag, const op_cost& c) {
     check_stats(m.stats[p].tag(tag), c.player[p], tag + ": server" + std::to_string(p));
   CHECK(silent(m.stats[ALICE].tag(tag)));
   CHECK(silent(m.stats[BOB].tag(tag)));
-  auto it = m.latency.find(tag);
   INFO(tag, ": latency");
-  CHECK((it == m.latency.end() ? std::uint64_t(0) : it->second) == c.latency);
+  CHECK(m.latency_of(tag) == c.latency);
 }
 
 // Shapes of the bilinear ops.
@@ -225,10 +205,7 @@ void check_costs(std::size_t n_) {
   const auto m = run_program<R>(n_);
   const auto& st = m.stats;
   const auto& s0 = st[S0];
-  auto latency = [&](const std::string& tag) {
-    auto it = m.latency.find(tag);
-    return it == m.latency.end() ? std::uint64_t(0) : it->second;
-  };
+  auto latency = [&](const std::string& tag) { return m.latency_of(tag); };
 
   // The measured test scope and the op's own tag agree (each op is entered once under its scope).
   for (std::size_t p = 0; p < NP; ++p) {
@@ -376,7 +353,7 @@ TEST_CASE("rounds do not grow with the number of values (vectorized, never chunk
       auto sc = phase("t:relu");
       (void)tfe::relu(x);
     });
-    lat.push_back(m.latency["t:relu"]);
+    lat.push_back(m.latency_of("t:relu"));
     CHECK(m.stats[S1].tag("t:relu").messages_sent == M64::relu(n, 32).player[S1].messages_sent);
   }
   CHECK(lat[0] == 8);

@@ -10,12 +10,12 @@
 //  (c) every word a server receives while truncating looks uniform, whatever the input (z = 0 or
 //      large), and the crypto producer and the input players receive nothing.
 #include "recording_channel.hpp"
-#include "tfe/testing/hop_channel.hpp"
+#include "tfe/testing/measure_phases.hpp"
 
 #include <cstdint>
-#include <map>
 #include <random>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace {
@@ -174,31 +174,12 @@ TEST_CASE("(a) exact truncation with fewer fractional bits (1-byte messages) and
 
 namespace {
 
-struct measured {
-  std::vector<tfe::statistics> stats;
-  std::map<std::string, std::uint64_t> latency;
-};
+using measured = tfe::testing::phase_measurement;
 
-/// Runs program(session, phase) over hop channels (Lamport clocks: tfe/testing/hop_channel.hpp).
+/// Runs program(session, phase) at every player (tfe/testing/measure_phases.hpp).
 template <class P, class F>
 measured run_measured(F program, const tfe::run_options& options) {
-  tfe::testing::hop_board board;
-  auto run = tfe::testing::run_decorated<P>(
-      players_of<P>(), [&](tfe::channel& inner) { return std::make_unique<tfe::testing::hop_channel>(inner, board); },
-      [&](tfe::session<P>& s, tfe::testing::hop_channel& ch) {
-        auto phase = [&](const std::string& tag) {
-          ch.reset(tag);
-          return s.op_scope(tag);
-        };
-        program(s, phase);
-        return s.stats();
-      },
-      options);
-  measured out;
-  out.stats = std::move(run.results);
-  for (const auto& ch : run.channels)
-    for (const auto& [k, v] : ch->max_sent) out.latency[k] = std::max(out.latency[k], v);
-  return out;
+  return tfe::testing::measure_phases<P>(players_of<P>(), std::move(program), options);
 }
 
 void check_op(const measured& m, const std::string& tag, const tfe::costs::op_cost& c, bool latency = true) {
@@ -216,9 +197,8 @@ void check_op(const measured& m, const std::string& tag, const tfe::costs::op_co
   const auto& alice = m.stats[3].tag(tag);
   CHECK(alice.bytes_sent + alice.bytes_received + alice.messages_sent + alice.messages_received == 0);
   if (!latency) return;
-  auto it = m.latency.find(tag);
   INFO(tag, ": latency");
-  CHECK((it == m.latency.end() ? std::uint64_t(0) : it->second) == c.latency);
+  CHECK(m.latency_of(tag) == c.latency);
 }
 
 template <class P>
