@@ -70,9 +70,11 @@ std::uint64_t max_bytes_moved(const std::vector<op_stats>& per_player) {
 /// bandwidth limits: then its time is the critical path's compute): the slowest player's seconds, and
 /// the busiest player's bytes sent and received.
 std::pair<double, std::uint64_t> timed_run_once(const std::string& protocol, const graph::saved_graph& g,
-                                                std::size_t examples, const std::string& network) {
+                                                std::size_t examples, const std::string& network,
+                                                std::optional<truncation_mode> truncation) {
   graph_request rq;
   rq.protocol = protocol;
+  rq.session.truncation = truncation;
   rq.load_model = [&] { return g; };
   const auto inputs = zero_inputs(g.g, examples);
   rq.load_inputs = [&] { return inputs; };
@@ -90,9 +92,10 @@ std::pair<double, std::uint64_t> timed_run_once(const std::string& protocol, con
 /// The faster of two timed runs: the thread CPU time the simulated clock counts still grows when other
 /// processes share the cores, and the faster run is the less disturbed one.
 std::pair<double, std::uint64_t> timed_run(const std::string& protocol, const graph::saved_graph& g,
-                                           std::size_t examples, const std::string& network = "0:0") {
-  auto a = timed_run_once(protocol, g, examples, network);
-  const auto b = timed_run_once(protocol, g, examples, network);
+                                           std::size_t examples, std::optional<truncation_mode> truncation,
+                                           const std::string& network = "0:0") {
+  auto a = timed_run_once(protocol, g, examples, network, truncation);
+  const auto b = timed_run_once(protocol, g, examples, network, truncation);
   a.first = std::min(a.first, b.first);
   return a;
 }
@@ -106,7 +109,7 @@ xt::xarray<double> calibration_weights(std::size_t rows, std::size_t cols) {
 
 }  // namespace
 
-compute_calibration calibrate(const std::string& protocol) {
+compute_calibration calibrate(const std::string& protocol, std::optional<truncation_mode> truncation) {
   const auto costs = plan::make_cost_model(protocol);  // a protocol the planner covers
   compute_calibration c;
   // Slopes between a small and a 4x larger run, so that the fixed costs (set-up, threads) drop out.
@@ -114,8 +117,8 @@ compute_calibration calibrate(const std::string& protocol) {
   relu.output(relu.op("Relu", {relu.input("x", {-1, 4096})}));
   const auto relu_graph = relu.build();
   const std::size_t small = 8, large = 32;  // 2^15 and 2^17 values
-  const auto [t0, b0] = timed_run(protocol, relu_graph, small);
-  const auto [t1, b1] = timed_run(protocol, relu_graph, large);
+  const auto [t0, b0] = timed_run(protocol, relu_graph, small, truncation);
+  const auto [t1, b1] = timed_run(protocol, relu_graph, large, truncation);
   c.seconds_per_byte = b1 > b0 ? std::max(0.0, t1 - t0) / static_cast<double>(b1 - b0) : 0;
   plan_request pr;
   pr.load_model = [&] { return relu_graph; };
@@ -123,6 +126,7 @@ compute_calibration calibrate(const std::string& protocol) {
   pr.examples = large;
   pr.networks.clear();
   pr.time_products = false;
+  pr.truncation = truncation;
   const auto critical = plan_graph(pr).at(0).critical;
   const network_model latency = network_model::parse("40:0"), bandwidth = network_model::parse("0:100");
   // The other hooks (input, product, output) at factor 1; what remains is the comparisons'.
@@ -133,16 +137,17 @@ compute_calibration calibrate(const std::string& protocol) {
   const double rest_hops = static_cast<double>(rest.hops) * latency.one_way_latency;
   const double rest_bytes = bandwidth.transfer_time(rest.bytes);
   if (hop_seconds > 0)
-    c.hop_factor = std::max(0.0, timed_run(protocol, relu_graph, large, "40:0").first - t1 - rest_hops) / hop_seconds;
+    c.hop_factor =
+        std::max(0.0, timed_run(protocol, relu_graph, large, truncation, "40:0").first - t1 - rest_hops) / hop_seconds;
   if (byte_seconds > 0)
-    c.byte_factor =
-        std::max(0.0, timed_run(protocol, relu_graph, large, "0:100").first - t1 - rest_bytes) / byte_seconds;
+    c.byte_factor = std::max(0.0, timed_run(protocol, relu_graph, large, truncation, "0:100").first - t1 - rest_bytes) /
+                    byte_seconds;
 
   graph::builder mm("calibration: MatMul");
   mm.output(mm.op("MatMul", {mm.input("x", {-1, 512}), mm.weight("w", calibration_weights(512, 256))}));
   const auto saved = mm.build();
-  const auto [m0, mb0] = timed_run(protocol, saved, 64);
-  const auto [m1, mb1] = timed_run(protocol, saved, 256);
+  const auto [m0, mb0] = timed_run(protocol, saved, 64, truncation);
+  const auto [m1, mb1] = timed_run(protocol, saved, 256, truncation);
   pr.load_model = [&] { return saved; };
   pr.time_products = true;
   auto clear = [&](std::size_t examples) {
@@ -194,7 +199,7 @@ std::vector<protocol_plan> plan_graph(const plan_request& request) {
     p.ops = op_shares(model.g, r.stats);
     if (!request.networks.empty()) {
       const auto known = request.calibrations.find(name);
-      p.calibration = known != request.calibrations.end() ? known->second : calibrate(name);
+      p.calibration = known != request.calibrations.end() ? known->second : calibrate(name, request.truncation);
       for (const auto& net : request.networks) p.seconds.push_back(estimated_seconds(p, net));
     }
     out.push_back(std::move(p));

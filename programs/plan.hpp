@@ -51,7 +51,8 @@ struct plan_request {
   /// Evaluate the products on zeros at player 0 to time this machine's plaintext kernels (for the
   /// compute part of the time estimate); off: bytes and rounds only, faster.
   bool time_products = true;
-  /// Calibrations already made (by protocol name), reused instead of calibrating again.
+  /// Calibrations already made (by protocol name, with this request's truncation), reused instead of
+  /// calibrating again.
   std::map<std::string, compute_calibration> calibrations;
   /// The truncation after products (ring/fixed_point.hpp); the protocols' default when empty.
   std::optional<truncation_mode> truncation;
@@ -85,7 +86,9 @@ struct protocol_plan {
   std::uint64_t max_rounds() const;
 };
 
-compute_calibration calibrate(const std::string& protocol);
+/// The calibration of `protocol` with the given truncation after products (the protocol's default
+/// when empty): the exact truncation's extra round and local work are part of what it measures.
+compute_calibration calibrate(const std::string& protocol, std::optional<truncation_mode> truncation = {});
 
 /// Zeros shaped as the graph's inputs with `examples` on a batch axis 0 fixed at run time (what the
 /// planner feeds the graph); config_error for another axis fixed only at run time.
