@@ -5,11 +5,14 @@
 //   bash scripts/launch_local.sh --insecure-plaintext -- build/benchmarks/bench_micro --protocol aby3
 //
 // Workloads (issue 8): 10^6 multiplications; matmul 128×784×128 and 512×512×512; truncation of 10^6
-// values; ReLU on 2^14, 10^6 and 2^20 values; 2×2 max pooling on 128×24×24×16; sigmoid (23 pieces and
+// values, probabilistic ("truncation") and exact ("exact_truncation", ring/fixed_point.hpp); ReLU on 2^14, 10^6 and 2^20 values; 2×2 max pooling on 128×24×24×16; sigmoid (23 pieces and
 // 3 pieces) on 10^5 values. Every player runs in this process (one thread each) over the in-memory
 // network, or one player per process with --hosts/--player. Each JSON line carries the measured bytes
 // and rounds per player and, for Pond, SecureNN and ABY3, the theoretical ones: the protocol's cost
 // model P::cost_model (protocol/{pond,securenn,aby3}/costs.hpp), the same functions test_*_costs assert.
+// The products' theory assumes the probabilistic truncation: under --truncation exact, mul, matmul
+// and the sigmoids carry no theoretical figures (the truncation rows fix their own mode whatever the
+// flag says).
 #include "common.hpp"
 
 namespace {
@@ -35,6 +38,12 @@ void micro(const bench::options& opt, const std::string& pname, tfe::trace_recor
   auto n_param = [](std::size_t n) { return "\"n\":" + std::to_string(n); };
   const std::size_t big = opt.quick ? 1 << 14 : 1000000;
 
+  const tfe::fixed_point_config cfg = opt.session.fixed_point.value_or(tfe::fixed_point_config::preset<R>());
+  const bool exact_products = opt.launch.truncation.empty()
+                                  ? opt.session.truncation.value_or(cfg.truncation) == tfe::truncation_mode::exact
+                                  : opt.launch.truncation == "exact";
+  auto product_theory = [&](auto cost_of) { return exact_products ? bench::theory{} : theory(cost_of); };
+
   if (opt.wants("mul")) {
     const std::size_t n = big;
     auto r = bench::run<P>(
@@ -46,7 +55,7 @@ void micro(const bench::options& opt, const std::string& pname, tfe::trace_recor
           return [&s, x, y] { (void)(x * y); };
         },
         trace);
-    emit("mul", n_param(n), r, theory([&](auto m) { return m.mul(n); }));
+    emit("mul", n_param(n), r, product_theory([&](auto m) { return m.mul(n); }));
   }
   for (auto [a, kk, b] : {std::array<std::size_t, 3>{128, 784, 128}, std::array<std::size_t, 3>{512, 512, 512}}) {
     if (!opt.wants("matmul") || (opt.quick && a == 512)) continue;
@@ -60,19 +69,28 @@ void micro(const bench::options& opt, const std::string& pname, tfe::trace_recor
         },
         trace);
     emit("matmul", "\"shape\":\"" + std::to_string(a) + "x" + std::to_string(kk) + "x" + std::to_string(b) + "\"", r,
-         theory([&](auto m) { return m.matmul(a, kk, b); }));
+         product_theory([&](auto m) { return m.matmul(a, kk, b); }));
   }
-  if (opt.wants("truncation")) {
+  // The truncation alone in each mode, whatever --truncation says for the other workloads.
+  for (const auto mode : {tfe::truncation_mode::probabilistic, tfe::truncation_mode::exact}) {
+    const bool exact = mode == tfe::truncation_mode::exact;
+    if (!opt.wants(exact ? "exact_truncation" : "truncation")) continue;
     const std::size_t n = big;
+    bench::options fixed = opt;
+    fixed.launch.truncation.clear();
+    fixed.session.truncation = mode;
     auto r = bench::run<P>(
-        opt, players,
+        fixed, players,
         [&](auto& s) {
           bench::data_rng rng(3);
           auto x = s.define_private_input(players[0], [&] { return rng.tensor({n}, 100.0); });
           return [&s, x] { (void)tfe::truncate(x); };
         },
         trace);
-    emit("truncation", n_param(n), r, theory([&](auto m) { return m.truncation(n); }));
+    if (exact)
+      emit("exact_truncation", n_param(n), r, theory([&](auto m) { return m.exact_truncation(n, cfg.frac_bits); }));
+    else
+      emit("truncation", n_param(n), r, theory([&](auto m) { return m.truncation(n); }));
   }
   for (std::size_t n : {std::size_t(1) << 14, std::size_t(1000000), std::size_t(1) << 20}) {
     if (!opt.wants("relu") || (opt.quick && n > (1 << 14))) continue;
@@ -125,7 +143,7 @@ void micro(const bench::options& opt, const std::string& pname, tfe::trace_recor
         trace);
     const std::size_t pieces = tfe::detail::sigmoid_breakpoints.size();
     emit("sigmoid", n_param(n) + ",\"pieces\":23", r,
-         theory([&](auto m) { return m.sign_then_product(pieces * n, k + 1, n); }));
+         product_theory([&](auto m) { return m.sign_then_product(pieces * n, k + 1, n); }));
     auto r3 = bench::run<P>(
         opt, players,
         [&](auto& s) {
@@ -135,7 +153,7 @@ void micro(const bench::options& opt, const std::string& pname, tfe::trace_recor
         },
         trace);
     emit("sigmoid_3piece", n_param(n) + ",\"pieces\":3", r3,
-         theory([&](auto m) { return m.sign_then_product(2 * n, k + 1, n); }));
+         product_theory([&](auto m) { return m.sign_then_product(2 * n, k + 1, n); }));
   }
 }
 
