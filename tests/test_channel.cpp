@@ -289,7 +289,7 @@ TEST_CASE("liveness: a receive from a player whose channel is gone fails once it
   const auto t0 = clock_type::now();
   const std::string m = channel_error_message([&] { (void)c1.recv<ring64>(0); });
   CHECK_MESSAGE(contains(m, "'p0' finished its program and left while 'p1' was waiting for a message from it"), m);
-  CHECK(clock_type::now() - t0 < 2s);
+  CHECK(clock_type::now() - t0 < 5s);  // at once, not after the 10 s timeout (slack for a loaded machine)
 }
 
 /// A user's transport without do_liveness: receives keep the fixed recv_timeout.

@@ -217,7 +217,7 @@ TEST_CASE("tcp: rejected strays are reported when the real peer never comes") {
 
 TEST_CASE("tcp: oversized and malformed frames from an authenticated peer end in channel_error") {
   auto hosts = make_hosts(names2, {});
-  tfe::channel_options small = short_recv(3s);
+  tfe::channel_options small = short_recv(10s);  // a refusal is at once: far below this timeout
   small.max_frame_bytes = 1 << 20;
   SUBCASE("a frame longer than max_frame_bytes is refused before allocating") {
     fake_peer fake(hosts.players[1].port);
@@ -234,7 +234,7 @@ TEST_CASE("tcp: oversized and malformed frames from an authenticated peer end in
     CHECK_MESSAGE(
         contains(res[0].error, "frame of 1099511627776 bytes from 'p1' exceeds the maximum frame size of 1048576"),
         res[0].error);
-    CHECK(res[0].seconds < 2.5);
+    CHECK(res[0].seconds < 6.0);
   }
   SUBCASE("a frame whose content is garbage fails to parse") {
     fake_peer fake(hosts.players[1].port);
@@ -389,7 +389,7 @@ TEST_CASE("tcp: after set-up, a leaving, aborting or failing peer ends in channe
     });
     CHECK(res[0].channel_error);
     CHECK_MESSAGE(contains(res[0].error, "'p1' finished its program and closed its connection"), res[0].error);
-    CHECK(res[0].seconds < 2.0);
+    CHECK(res[0].seconds < 4.0);
   }
   SUBCASE("aborting: every pending receive fails at once with the reason") {
     auto res = run_players(3, [&](std::size_t me) {
@@ -404,7 +404,7 @@ TEST_CASE("tcp: after set-up, a leaving, aborting or failing peer ends in channe
     for (std::size_t i = 0; i < 2; ++i) {
       CHECK(res[i].channel_error);
       CHECK_MESSAGE(contains(res[i].error, "player 'p2' aborted the computation: the disk is on fire"), res[i].error);
-      CHECK(res[i].seconds < 2.0);
+      CHECK(res[i].seconds < 4.0);
     }
   }
   SUBCASE("failing: a channel destroyed by an exception aborts") {
@@ -418,7 +418,7 @@ TEST_CASE("tcp: after set-up, a leaving, aborting or failing peer ends in channe
       CHECK_MESSAGE(
           contains(res[i].error, "player 'p1' aborted the computation: 'p1' left the computation with an exception"),
           res[i].error);
-      CHECK(res[i].seconds < 2.0);
+      CHECK(res[i].seconds < 4.0);
     }
   }
 }
