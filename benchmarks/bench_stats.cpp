@@ -1,6 +1,6 @@
 // Statistics on encrypted data (issue 24): describe() of 10^6 × 8, the correlation matrix of 10^6 × 20,
 // the oblivious sort of 10^5 and 10^6 keys with a payload column, the exact median and quartiles of
-// 10^6 values, a group-by over a private key, and the discrete Laplace sampler; by default under ABY3
+// 10^6 values, a group-by over a private key, and the discrete Laplace and Gaussian samplers; by default under ABY3
 // ring64 with every player in one process. One JSON line per workload (benchmarks/common.hpp): wall
 // time, bytes sent and rounds per player. The data owner shares its table before the clock starts.
 //
@@ -9,6 +9,7 @@
 
 #include <tfe/stats/describe.hpp>
 #include <tfe/stats/dp.hpp>
+#include <tfe/stats/dp_gaussian.hpp>
 #include <tfe/stats/group_by.hpp>
 #include <tfe/stats/regression.hpp>
 #include <tfe/stats/sort.hpp>
@@ -96,6 +97,13 @@ int main(int argc, char** argv) {
           [samples](auto& s, const tensor&) {
             const auto plan = tfe::stats::plan_discrete_laplace(1.0, 1e-9, 1.0, s.fixed_point());
             (void)tfe::stats::discrete_laplace_noise(s, {samples}, plan);
+          },
+          ",\"samples\":" + std::to_string(samples) + ",\"epsilon\":1,\"delta\":1e-9,\"sensitivity\":1");
+      bench_table<P>(
+          opt, trace, name, "dp_discrete_gaussian_" + std::to_string(samples), 1, 1,
+          [samples](auto& s, const tensor&) {
+            const auto plan = tfe::stats::plan_discrete_gaussian(1.0, 1e-9, 1.0, s.fixed_point());
+            (void)tfe::stats::discrete_gaussian_noise(s, {samples}, plan);
           },
           ",\"samples\":" + std::to_string(samples) + ",\"epsilon\":1,\"delta\":1e-9,\"sensitivity\":1");
     };

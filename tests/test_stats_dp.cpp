@@ -7,27 +7,15 @@
 //      noise value (any byte offset), and a server's parts of the noise are not the noise; the
 //      noise differs between runs (fresh private streams);
 //  (d) clip_columns is exact against per-column clipping.
+#include "dp_noise_security.hpp"
 #include "expect_error.hpp"
-#include "recording_channel.hpp"
 #include "tfe/stats/dp.hpp"
 
 #include <cmath>
 
 namespace {
 
-using plain64 = tfe::plain<tfe::ring64>;
-using pond64 = tfe::pond<tfe::ring64>;
-using securenn64 = tfe::securenn<tfe::ring64>;
-using aby3_64 = tfe::aby3<tfe::ring64>;
-
-template <class P>
-std::vector<std::string> players() {
-  auto p = P::default_players();
-  p.push_back("analyst");
-  return p;
-}
-
-const tfe::fixed_point_config cfg64 = tfe::fixed_point_config::preset<tfe::ring64>();
+using namespace dp_test;  // the protocols, players<P>() and cfg64
 
 /// `count` noise values (in ulps) revealed to the analyst (tests only: a mechanism reveals x + N).
 template <class P>
@@ -111,49 +99,9 @@ TEST_CASE_TEMPLATE("(b) the noise has the discrete Laplace distribution", P, pla
 }
 
 TEST_CASE_TEMPLATE("(c) no server holds the noise in the clear", P, pond64, securenn64, aby3_64) {
-  using R = tfe::ring64;
   const auto plan = tfe::stats::plan_discrete_laplace(1.0, 1e-9, 1.0, cfg64);  // D = 65536 ulps
-  const std::size_t n = 512;
-  auto run = [&] {
-    return security_test::run_recorded<P>(players<P>(), [&](auto& s, security_test::recording_channel& ch) {
-      ch.phase = "noise";
-      auto noise = tfe::stats::discrete_laplace_noise(s, {n}, plan);
-      ch.phase = "reveal";
-      auto v = s.reveal_to("analyst", noise);
-      return std::make_pair(noise.parts(), v ? *v : xt::xarray<double>());
-    });
-  };
-  const auto r1 = run(), r2 = run();
-  const auto& revealed = r1.results.back().second;
-  REQUIRE(revealed.size() == n);
-  std::vector<R> targets;
-  std::size_t large = 0;
-  for (double v : revealed) {
-    const auto ulps = static_cast<std::int64_t>(std::nearbyint(v * cfg64.scale()));
-    if (std::llabs(ulps) < 1024) continue;  // small integers also occur in shape frames
-    ++large;
-    targets.push_back(static_cast<R>(ulps));
-  }
-  CHECK(large > n / 2);
-  const auto servers = P::default_players();
-  for (std::size_t srv = 0; srv < servers.size(); ++srv) {
-    if (servers[srv].rfind("server", 0) != 0) continue;
-    CAPTURE(servers[srv]);
-    std::size_t hits = 0;
-    for (const auto& rec : r1.logs[srv])
-      if (!rec.sent && rec.phase == "noise" && security_test::element_width(rec.f) == sizeof(R))
-        hits += security_test::occurrences<R>(rec.f, targets);
-    CHECK(hits == 0);
-    for (const auto& part : r1.results[srv].first) {
-      std::size_t equal = 0;
-      for (std::size_t i = 0; i < n; ++i)
-        equal += part.data()[i] == static_cast<R>(static_cast<std::int64_t>(std::nearbyint(revealed(i) * 65536.0)));
-      CHECK(equal < n / 20);
-    }
-  }
-  std::size_t same = 0;
-  for (std::size_t i = 0; i < n; ++i) same += revealed(i) == r2.results.back().second(i);
-  CHECK(same < n / 10);  // fresh noise in every run
+  dp_test::check_no_server_holds_the_noise<P>(
+      players<P>(), 512, [&](auto& s, std::size_t n) { return tfe::stats::discrete_laplace_noise(s, {n}, plan); });
 }
 
 TEST_CASE("(d) clip_columns clips each column to its own bounds, exactly") {

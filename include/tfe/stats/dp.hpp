@@ -50,19 +50,28 @@ struct laplace_plan {
 /// config_error when ε ≤ 0, δ ∉ (0, 1), Δ ≤ 0, the noise would not fit 2^62 ulps, or ε is so large
 /// that the rounding of the thresholds times 1 + e^ε exceeds δ (ε ≳ 17 per release for δ = 10^-9:
 /// split a large budget over several releases, or use a larger δ).
-inline laplace_plan plan_discrete_laplace(double epsilon, double delta, double sensitivity,
-                                          const fixed_point_config& cfg) {
+namespace detail {
+/// Checks (ε, δ, Δ) for a DP plan (config_error naming the bad one) and returns D = ⌈Δ·2^f⌉ ulps.
+inline std::uint64_t dp_sensitivity_ulps(double epsilon, double delta, double sensitivity,
+                                         const fixed_point_config& cfg) {
   TFE_ENFORCE(std::isfinite(epsilon) && epsilon > 0, config_error, "dp: epsilon must be positive, got ", epsilon);
   TFE_ENFORCE(delta > 0 && delta < 1, config_error, "dp: delta must be in (0, 1), got ", delta);
   TFE_ENFORCE(std::isfinite(sensitivity) && sensitivity > 0, config_error, "dp: sensitivity must be positive, got ",
               sensitivity);
+  const double d = std::ceil(sensitivity * cfg.scale());
+  TFE_ENFORCE(d < std::ldexp(1.0, 40), config_error, "dp: sensitivity ", sensitivity, " is too large");
+  return static_cast<std::uint64_t>(d);
+}
+}  // namespace detail
+
+inline laplace_plan plan_discrete_laplace(double epsilon, double delta, double sensitivity,
+                                          const fixed_point_config& cfg) {
   laplace_plan p;
+  p.ulps = detail::dp_sensitivity_ulps(epsilon, delta, sensitivity, cfg);
   p.epsilon = epsilon;
   p.delta = delta;
   p.sensitivity = sensitivity;
-  const double d = std::ceil(sensitivity * cfg.scale());
-  TFE_ENFORCE(d < std::ldexp(1.0, 40), config_error, "dp: sensitivity ", sensitivity, " is too large");
-  p.ulps = static_cast<std::uint64_t>(d);
+  const double d = static_cast<double>(p.ulps);
   const double lambda = epsilon / d;
   p.q = std::exp(-lambda);
   const double amp = 1 + std::exp(epsilon);
