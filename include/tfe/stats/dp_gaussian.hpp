@@ -13,9 +13,9 @@
 // neighbour y' = y + d (|d| ≤ D), ⌊(o − y)/g⌋ − ⌊(o − y')/g⌋ is ⌊d/g⌋ or ⌈d/g⌉ (|·| ≤ Δ_g), so the
 // hockey-stick divergence E_ε(M(y) ‖ M(y')) is an average of H(k) = Σ_z max(0, p(z) − e^ε·p(z − k))
 // over such k, at most δ_DG = max_{1≤k≤Δ_g} H(k). The plan computes δ_DG numerically (the exact sum)
-// and takes the least σ (bisection) with δ_DG ≤ δ/2. With g ≈ D/8 the Gaussian's spread g·σ is within
-// a few percent of the ideal mechanism's at sensitivity D, while Z needs only about 2T ≈ 15σ ≈ 15·5·8
-// thresholds (for ε = 1, δ = 10^-9), not 15·5·D.
+// and takes the least σ (bisection) with δ_DG ≤ δ/2. With D/g ∈ [8, 16) the spread g·σ is the ideal
+// mechanism's at sensitivity D when D/g is an integer and at most 1/8 more otherwise, while Z needs
+// only 2T ≈ 13σ thresholds (576 for ε = 1, δ = 10^-9), not D/8 times as many.
 //
 // Sampling (as dp.hpp): Z = T − Σ_{k=1}^{2T} [U < t_k], t_k = round(F(−T + k − 1)·2^L) with F the CDF
 // of the truncated distribution and U uniform on [0, 2^L) (L = 60); V = S_v mod g. Both uniforms are
