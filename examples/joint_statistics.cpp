@@ -6,15 +6,17 @@
 // PRIVATE smoker column, groups below k = 10 suppressed). Only the analyst receives the results; it
 // prints them next to the plaintext (numpy-equivalent) statistics, the documented bounds, the bytes
 // each player sent and the time. With --dp-epsilon E the column means are released with discrete
-// Laplace noise sampled inside the computation (tfe/stats/dp.hpp, docs/privacy.md), the values
-// clipped to public bounds first; the noise is never known to any player.
+// Laplace noise (or, with --dp-mechanism gaussian, discrete Gaussian noise) sampled inside the
+// computation (tfe/stats/dp.hpp, tfe/stats/dp_gaussian.hpp, docs/privacy.md), the values clipped to
+// public bounds first; the noise is never known to any player.
 //
 //   build/examples/joint_statistics [--protocol aby3|pond|securenn|plain|...] [--small] [--check]
-//                                   [--rows N] [--dp-epsilon E]
+//                                   [--rows N] [--dp-epsilon E [--dp-mechanism laplace|gaussian]]
 #include "common.hpp"
 
 #include <tfe/stats/describe.hpp>
 #include <tfe/stats/dp.hpp>
+#include <tfe/stats/dp_gaussian.hpp>
 #include <tfe/stats/group_by.hpp>
 #include <tfe/stats/sort.hpp>
 
@@ -54,7 +56,24 @@ struct analyst {
 
 struct options {
   double dp_epsilon = 0;
+  std::string dp_mechanism = "laplace";  // or "gaussian"
 };
+
+/// The (ε, 1e-9) release of one column mean with sensitivity `sens`: its noise's standard deviation,
+/// and the noisy mean if `mean` is given (each column gets ε/columns).
+template <class P>
+double dp_release(const options& opt, double sens, const tfe::fixed_point_config& cfg,
+                  const tfe::private_tensor<P>* mean, std::optional<tfe::private_tensor<P>>* noisy) {
+  const double eps = opt.dp_epsilon / static_cast<double>(columns.size());
+  if (opt.dp_mechanism == "gaussian") {
+    const auto plan = tfe::stats::plan_discrete_gaussian(eps, 1e-9, sens, cfg);
+    if (mean) noisy->emplace(tfe::stats::add_discrete_gaussian(*mean, plan));
+    return plan.stddev_ulps() * cfg.resolution();
+  }
+  const auto plan = tfe::stats::plan_discrete_laplace(eps, 1e-9, sens, cfg);
+  if (mean) noisy->emplace(tfe::stats::add_discrete_laplace(*mean, plan));
+  return std::sqrt(2.0) * plan.scale() * cfg.resolution();  // the Laplace's: √2·b
+}
 
 template <class Session>
 void joint_statistics(Session& s, const xt::xarray<double>& a, const xt::xarray<double>& b, analyst& out,
@@ -93,9 +112,10 @@ void joint_statistics(Session& s, const xt::xarray<double>& a, const xt::xarray<
     std::vector<tfe::private_tensor<P>> noisy;
     for (std::size_t c = 0; c < columns.size(); ++c) {
       const double sens = (hi[c] - lo[c]) / static_cast<double>(n) + 8 * s.fixed_point().resolution();
-      auto plan = tfe::stats::plan_discrete_laplace(opt.dp_epsilon / static_cast<double>(columns.size()), 1e-9, sens,
-                                                    s.fixed_point());
-      noisy.push_back(tfe::stats::add_discrete_laplace(tfe::slice(means, 0, c, c + 1), plan));
+      const auto mean = tfe::slice(means, 0, c, c + 1);
+      std::optional<tfe::private_tensor<P>> released;
+      (void)dp_release<P>(opt, sens, s.fixed_point(), &mean, &released);
+      noisy.push_back(*released);
     }
     receive(tfe::concat(noisy, 0), out.dp_means);
   }
@@ -167,6 +187,8 @@ int main(int argc, char** argv) {
         [&](CLI::App& app) {
           app.add_option("--rows", rows, "rows per hospital (default 2000, 150 with --small)");
           app.add_option("--dp-epsilon", opt.dp_epsilon, "release the column means with (ε, 1e-9)-DP noise");
+          app.add_option("--dp-mechanism", opt.dp_mechanism, "laplace (default) or gaussian")
+              ->check(CLI::IsMember({"laplace", "gaussian"}));
         },
         "aby3");
     if (rows == 0) rows = f.small ? 150 : 2000;
@@ -221,13 +243,14 @@ int main(int argc, char** argv) {
       std::cout << "largest error relative to its documented bound: " << w << " (within the bounds: " << (w <= 1)
                 << ")\n";
       if (opt.dp_epsilon > 0) {
-        std::cout << "\nDP column means (epsilon " << opt.dp_epsilon << " split over " << columns.size()
-                  << " columns, delta 1e-9 each, noise sampled inside MPC):\n";
+        std::cout << "\nDP column means (" << opt.dp_mechanism << ", epsilon " << opt.dp_epsilon << " split over "
+                  << columns.size() << " columns, delta 1e-9 each, noise sampled inside MPC):\n";
         for (std::size_t c = 0; c < columns.size(); ++c) {
           const double sens = (hi[c] - lo[c]) / static_cast<double>(all.shape()[0]) + 8 * ulp;
           std::cout << "  " << std::setw(12) << columns[c] << ": noisy " << std::setw(12) << an.dp_means(c)
-                    << ", exact " << std::setw(12) << ref.mean(c) << ", Laplace scale "
-                    << sens * static_cast<double>(columns.size()) / opt.dp_epsilon << "\n";
+                    << ", exact " << std::setw(12) << ref.mean(c) << ", noise standard deviation "
+                    << dp_release<P>(opt, sens, tfe::fixed_point_config::preset<typename P::ring>(), nullptr, nullptr)
+                    << "\n";
         }
       }
       if (f.check && !(w <= 1)) {
