@@ -347,6 +347,22 @@ TEST_CASE_TEMPLATE("linear regression by the normal equations matches float64 le
     worst = std::max(worst, std::fabs(got(c) - ref[c]));
   }
   MESSAGE("largest coefficient error ", worst, " (coefficients' norm ", std::sqrt(norm), ")");
+  // Without the intercept: the least squares of y on X alone.
+  auto got0 = run_joined<P>(a, b, [&](auto& s, const auto& t) {
+    tfe::stats::regression_options o;
+    o.fit_intercept = false;
+    auto w = tfe::stats::linear_regression(tfe::slice(t, 1, 0, k), tfe::slice(t, 1, k, k + 1), o);
+    auto v = s.reveal_to("analyst", w);
+    return v ? *v : dvec();
+  });
+  const auto ref0 = least_squares(x, y);
+  REQUIRE(got0.size() == k);
+  double norm0 = 0;
+  for (double v : ref0) norm0 += v * v;
+  for (std::size_t c = 0; c < k; ++c) {
+    CAPTURE(c);
+    CHECK(std::fabs(got0(c) - ref0[c]) <= 1e-3 * std::sqrt(norm0) + 1e-3);
+  }
 }
 
 TEST_CASE("bad tables are refused, naming the owner, the column and the row") {
