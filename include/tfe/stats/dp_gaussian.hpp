@@ -196,13 +196,13 @@ private_tensor<P> discrete_gaussian_noise(session<P>& s, const shape_t& shape, c
   // Columns of −θ: 2T·m for the thresholds of U (i·2^L + t_k), m − 1 for its wrap (i·2^L), m − 1 for
   // V's wrap (i·g); the first 2T·m + m − 1 compare S_u, the rest S_v.
   const std::size_t cu = 2 * plan.T * m, wrap = m - 1, width = cu + 2 * wrap;
-  ring_tensor<R> neg = ring_tensor<R>::from_shape({1, width});
+  ring_tensor<R> neg_u = ring_tensor<R>::from_shape({1, cu + wrap}), neg_v = ring_tensor<R>::from_shape({1, wrap});
   for (std::size_t k = 0; k < 2 * plan.T; ++k)
     for (std::size_t i = 0; i < m; ++i)
-      neg(0, k * m + i) = T::neg(R(T::shl(T::from_uint(i), plan.L) + T::from_uint(plan.thresholds[k])));
+      neg_u(0, k * m + i) = T::neg(R(T::shl(T::from_uint(i), plan.L) + T::from_uint(plan.thresholds[k])));
   for (std::size_t i = 1; i < m; ++i) {
-    neg(0, cu + i - 1) = T::neg(T::shl(T::from_uint(i), plan.L));
-    neg(0, cu + wrap + i - 1) = T::neg(T::from_uint(i * g));
+    neg_u(0, cu + i - 1) = T::neg(T::shl(T::from_uint(i), plan.L));
+    neg_v(0, i - 1) = T::neg(T::from_uint(i * g));
   }
   // Samples in chunks of at most 2^22 comparisons (memory of the sign test).
   const std::size_t chunk = std::max<std::size_t>(1, (std::size_t(1) << 22) / width);
@@ -212,11 +212,11 @@ private_tensor<P> discrete_gaussian_noise(session<P>& s, const shape_t& shape, c
     auto rows = slice(S, 0, c0, c0 + n);
     auto su = slice(rows, 1, 0, 1);  // (n, 1)
     auto sv = slice(rows, 1, 1, 2);
-    std::vector<private_tensor<P>> cols{tfe::detail::broadcast(su, shape_t{n, cu + wrap})};
-    if (wrap > 0) cols.push_back(tfe::detail::broadcast(sv, shape_t{n, wrap}));
-    auto diff = tfe::detail::add_public(concat(cols, 1), neg, "sub");  // (n, width): S − θ
-    auto below = tfe::detail::sign_bit(diff, sign_width::full);        // [S < θ]
-    auto hits = sum(slice(below, 1, 0, cu), {1});                      // Σ_{k,i} [S_u < i·2^L + t_k]
+    // (n, width): S − θ, each column block broadcast by the subtraction itself.
+    auto diff = tfe::detail::add_public(su, neg_u, "sub");
+    if (wrap > 0) diff = concat({diff, tfe::detail::add_public(sv, neg_v, "sub")}, 1);
+    auto below = tfe::detail::sign_bit(diff, sign_width::full);  // [S < θ]
+    auto hits = sum(slice(below, 1, 0, cu), {1});                // Σ_{k,i} [S_u < i·2^L + t_k]
     // Z = T − hits + 2T·Σ_i [S_u < i·2^L]; N = g·Z + S_v − g·(m − 1) + g·Σ_i [S_v < i·g].
     auto z = tfe::detail::add_int(mul_int(hits, -1), static_cast<std::int64_t>(plan.T));
     auto noise = mul_int(z, static_cast<std::int64_t>(g)) + reshape(sv, {static_cast<long>(n)});
