@@ -60,7 +60,8 @@ def covariance(x: PrivateTensor) -> PrivateTensor:
 
 def sort(x: PrivateTensor) -> PrivateTensor:
     """The rows of x sorted by column 0 (the other columns are carried along); a 1-D x is sorted.
-    An oblivious bitonic network: no comparison is revealed."""
+    ABY3: an oblivious shuffle, then a quicksort whose comparisons of shuffled rows are opened to
+    the servers (stable; no rank of an input row is revealed). Pond, SecureNN: a bitonic network."""
     return _core._stats_sort(_table(x, "sort"))
 
 

@@ -1,11 +1,15 @@
-// tfe/stats/sort.hpp: oblivious sort of secret-shared rows by a key column (a bitonic network), and
-// the exact median and quantiles read from it at public positions, generic over protocol and ring.
+// tfe/stats/sort.hpp: oblivious sort of secret-shared rows by a key column, and the exact median and
+// quantiles read from it at public positions, generic over protocol and ring.
 //
-// Choice: Batcher's bitonic network, not "shuffle then sort". Its sequence of compare-and-swaps is a
-// public function of n alone, so the players learn nothing but n (the transcript of every layer is
-// the protocol's sign test and product on fresh shares, simulatable from n). A shuffle-then-sort
-// would be O(n log n) but needs a secret-shared permutation protocol that tfe does not have yet.
-// Cost (stated once): N = n rounded up to a power of two, L = log2 N·(log2 N + 1)/2 layers; each
+// Two algorithms (sort_algorithm):
+//   shuffle_quicksort (stats/shuffle_sort.hpp): an oblivious shuffle, then a quicksort with opened
+//     comparisons; O(n log n) comparisons, stable. For protocols with the shuffle capability
+//     (protocol/shuffle.hpp: ABY3, plain) when the tagged keys fit the ring; the default there.
+//   bitonic: Batcher's bitonic network. Its sequence of compare-and-swaps is a public function of n
+//     alone, so the players learn nothing but n (the transcript of every layer is the protocol's sign
+//     test and product on fresh shares, simulatable from n). Any protocol; the default for Pond and
+//     SecureNN, which have no shuffle.
+// Bitonic cost (stated once): N = n rounded up to a power of two, L = log2 N·(log2 N + 1)/2 layers; each
 // layer is ONE batched sign test of N/2 key differences (width used_bits + 1) and ONE product
 // (integer bit × row difference, no truncation) of N/2 × w elements (w = 1 + payload columns).
 // In all N/2·L comparisons: for n = 10^5 (N = 2^17) 153 layers, 1.0·10^7 comparisons; for n = 10^6
@@ -14,6 +18,7 @@
 
 #include "tfe/ops/approx.hpp"
 #include "tfe/ops/nonlinear.hpp"
+#include "tfe/stats/shuffle_sort.hpp"
 #include "tfe/stats/table.hpp"
 
 #include <cmath>
@@ -21,17 +26,11 @@
 
 namespace tfe::stats {
 
-namespace detail {
+/// Which sort network (see the file comment). automatic: shuffle_quicksort where the protocol can
+/// shuffle and the tagged keys fit the ring, else bitonic.
+enum class sort_algorithm { automatic, bitonic, shuffle_quicksort };
 
-/// Rows idx[i] of a row-major (rows, w) ring tensor.
-template <class R>
-ring_tensor<R> gather_rows(const ring_tensor<R>& t, const std::vector<std::size_t>& idx, std::size_t w) {
-  ring_tensor<R> out = ring_tensor<R>::from_shape({idx.size(), w});
-  const R* src = t.data();
-  R* dst = out.data();
-  for (std::size_t i = 0; i < idx.size(); ++i) std::copy_n(src + idx[i] * w, w, dst + i * w);
-  return out;
-}
+namespace detail {
 
 /// Writes the rows of `rows` to positions idx[i] of t.
 template <class R>
@@ -69,11 +68,13 @@ inline std::vector<std::pair<std::vector<std::size_t>, std::vector<std::size_t>>
 }  // namespace detail
 
 /// Sorts the rows of x (n, w) in ascending order of column 0 (the key); columns 1.. are payload
-/// carried along. A 1-D x is a key column alone. Keys must be below bound − 2^-f (the padding rows
-/// hold that largest in-range value and sort last). Exact. Ties keep an unspecified order (the
-/// network is not stable). Cost: see the header.
+/// carried along. A 1-D x is a key column alone. Keys must lie in the fixed-point range (for the
+/// bitonic network below bound − 2^-f: the padding rows hold that largest in-range value and sort
+/// last). Exact. shuffle_quicksort is stable (ties keep the input order); the bitonic network is not.
+/// `report`, when given, receives the algorithm and the comparisons made. Cost: see the header.
 template <protocol P>
-private_tensor<P> sort_rows(const private_tensor<P>& x) {
+private_tensor<P> sort_rows(const private_tensor<P>& x, sort_algorithm algorithm = sort_algorithm::automatic,
+                            sort_report* report = nullptr) {
   using R = typename P::ring;
   TFE_ENFORCE(x.ndim() == 1 || x.ndim() == 2, shape_error, "sort: a key column (n) or a table (n, w) is needed, got ",
               shape_str(x.shape()));
@@ -82,10 +83,25 @@ private_tensor<P> sort_rows(const private_tensor<P>& x) {
   auto scope = s.op_scope("stats_sort");
   const bool flat = x.ndim() == 1;
   const std::size_t n = x.shape()[0], w = flat ? 1 : x.shape()[1];
+  private_tensor<P> cur = reshape(x, {static_cast<long>(n), static_cast<long>(w)});
+  if constexpr (oblivious_shuffle<P>) {
+    const bool fits = detail::tagged_key_width(s, n) <= ring_traits<R>::bits;
+    if (algorithm == sort_algorithm::shuffle_quicksort || (algorithm == sort_algorithm::automatic && fits)) {
+      auto out = detail::shuffle_quicksort_rows(cur, report);
+      return flat ? reshape(out, {static_cast<long>(n)}) : out;
+    }
+  } else {
+    TFE_ENFORCE(algorithm != sort_algorithm::shuffle_quicksort, config_error, "sort: ", P::name(),
+                " has no oblivious shuffle (shuffle_quicksort needs ABY3 or plain); use the bitonic network");
+  }
+  if (report) {
+    report->algorithm = "bitonic";
+    report->width = tfe::detail::width_bits(s, sign_width::fixed_point_range, true);
+    report->level_comparisons.clear();
+  }
   std::size_t N = 1;
   while (N < n) N <<= 1;
   // Pad to N rows: keys at the largest in-range value (public: added to the public component only).
-  private_tensor<P> cur = reshape(x, {static_cast<long>(n), static_cast<long>(w)});
   if (N > n) {
     const auto& cfg = s.fixed_point();
     ring_tensor<R> pad = xt::zeros<R>({N - n, w});
@@ -98,8 +114,9 @@ private_tensor<P> sort_rows(const private_tensor<P>& x) {
   for (const auto& [lo, hi] : detail::bitonic_layers(N)) {
     auto gather = [&](const std::vector<std::size_t>& idx) {
       return tfe::detail::map_parts(cur, shape_t{N / 2, w},
-                                    [&](const ring_tensor<R>& p) { return detail::gather_rows<R>(p, idx, w); });
+                                    [&](const ring_tensor<R>& p) { return shuffle_detail::gather_rows<R>(p, idx); });
     };
+    if (report) report->level_comparisons.push_back(N / 2);
     auto a = gather(lo), b = gather(hi);
     auto diff = b - a;                                                                // (N/2, w)
     auto keydiff = reshape(slice(diff, 1, 0, 1), {half});                             // b_key − a_key
@@ -117,7 +134,8 @@ private_tensor<P> sort_rows(const private_tensor<P>& x) {
 
 /// Quantiles of a key column (n) at public levels q ∈ [0, 1], numpy's default ("linear"): with
 /// h = q·(n − 1) = i + t, Q = s_i + t·(s_{i+1} − s_i) for the sorted s. The positions i are public
-/// functions of n and q, so no rank and no comparison is revealed. Cost: sort_rows, then one
+/// functions of n and q, and the sort reveals no rank of an input row (the shuffle-then-sort opens
+/// comparisons of shuffled rows only, simulatable from n). Cost: sort_rows, then one
 /// product by public constants on the quantiles. Error: exact when t = 0 (the median of an odd n,
 /// the quartiles when 4 | n − 1), else ≤ 2^-f (one truncation).
 template <protocol P>

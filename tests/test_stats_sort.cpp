@@ -1,0 +1,257 @@
+// tests/test_stats_sort.cpp: "shuffle then sort" (tfe/stats/shuffle_sort.hpp) and the shuffle
+// capability it needs (tfe/protocol/shuffle.hpp, aby3/shuffle.hpp, plain/shuffle.hpp):
+// - the sort equals a stable sort of the rows (ties keep the input order) under plain and ABY3 on
+//   ring64 and ring128, with negatives, ties and both ends of the fixed-point range, 1 to 300 rows,
+//   a key column alone and a table with payload; the bitonic network on the same rows;
+// - the random permutation draws are exactly uniform (all 24 orders of 4 items, chi-square);
+// - ABY3's shuffle gives every order of 4 rows about equally often (chi-square), and a server's view
+//   of it is masked (the frames it receives while shuffling a constant table have half their bits set);
+// - the sort's comparisons are opened to the three servers only: no other player receives a frame;
+// - bytes, messages and rounds per server equal the cost model (aby3_shuffle_costs, shuffle_sort_cost)
+//   for the levels the sort reports; Pond asked for the shuffle sort gets a clear error.
+#include <doctest/doctest.h>
+
+#include "expect_error.hpp"
+#include "recording_channel.hpp"
+#include "tfe/stats/sort.hpp"
+#include "tfe/testing/measure_phases.hpp"
+#include "tfe/tfe.hpp"
+
+#include <algorithm>
+#include <map>
+#include <numeric>
+#include <random>
+
+namespace {
+
+using plain64 = tfe::plain<tfe::ring64>;
+using plain128 = tfe::plain<tfe::ring128>;
+using aby3_64 = tfe::aby3<tfe::ring64>;
+using aby3_128 = tfe::aby3<tfe::ring128>;
+using dvec = xt::xarray<double>;
+
+template <class P>
+std::vector<std::string> players() {
+  auto p = P::default_players();
+  p.push_back("alice");
+  p.push_back("analyst");
+  return p;
+}
+
+/// n rows: a key on a grid of 0.5 in [−40, 40] (ties), both ends of the fixed-point range, and the
+/// row id as payload.
+dvec keyed_rows(std::size_t n, double lowest, double highest, std::uint64_t seed) {
+  std::mt19937_64 g(seed);
+  std::uniform_int_distribution<int> d(-80, 80);
+  dvec t = dvec::from_shape({n, 2});
+  for (std::size_t i = 0; i < n; ++i) {
+    t(i, 0) = d(g) / 2.0;
+    t(i, 1) = static_cast<double>(i);
+  }
+  if (n > 2) {
+    t(0, 0) = lowest;
+    t(n / 2, 0) = highest;
+    t(n - 1, 0) = t(1, 0);  // a tie that is certain
+  }
+  return t;
+}
+
+/// Sorts alice's rows under P (revealed to the analyst) with the given algorithm.
+template <class P>
+dvec sorted_by(const dvec& rows, tfe::stats::sort_algorithm algorithm, bool key_only = false) {
+  tfe::run_options opt;
+  auto r = tfe::run_local<P>(
+      players<P>(),
+      [&](auto& s) {
+        auto x = s.define_private_input("alice", [&] { return rows; });
+        auto in = key_only ? tfe::reshape(tfe::slice(x, 1, 0, 1), {static_cast<long>(rows.shape()[0])}) : x;
+        auto v = s.reveal_to("analyst", tfe::stats::sort_rows(in, algorithm));
+        return v ? *v : dvec();
+      },
+      opt);
+  return r.back();
+}
+
+/// The rows stably sorted by column 0.
+dvec stable_sorted(const dvec& rows) {
+  std::vector<std::size_t> idx(rows.shape()[0]);
+  std::iota(idx.begin(), idx.end(), std::size_t{0});
+  std::stable_sort(idx.begin(), idx.end(), [&](std::size_t a, std::size_t b) { return rows(a, 0) < rows(b, 0); });
+  dvec out = dvec::from_shape(rows.shape());
+  for (std::size_t i = 0; i < idx.size(); ++i)
+    for (std::size_t c = 0; c < rows.shape()[1]; ++c) out(i, c) = rows(idx[i], c);
+  return out;
+}
+
+/// Σ (observed − expected)² / expected over the counts.
+double chi_square(const std::map<std::vector<std::size_t>, std::size_t>& counts, std::size_t cells, std::size_t total) {
+  const double expected = static_cast<double>(total) / static_cast<double>(cells);
+  double chi = 0;
+  std::size_t seen = 0;
+  for (const auto& [k, c] : counts) {
+    chi += (static_cast<double>(c) - expected) * (static_cast<double>(c) - expected) / expected;
+    seen += 1;
+  }
+  chi += static_cast<double>(cells - seen) * expected;  // cells never seen
+  return chi;
+}
+
+// χ² with 23 degrees of freedom: P(χ² > 60) ≈ 4·10^-5, so a uniform source fails ~1 run in 25,000;
+// a permutation with one order missing gives ≥ 100 on 2,400 draws, the identity 55,200.
+constexpr double chi23_bound = 60;
+
+}  // namespace
+
+TEST_CASE_TEMPLATE("shuffle then sort equals a stable sort of the rows", P, plain64, aby3_64, plain128, aby3_128) {
+  using R = typename P::ring;
+  const auto cfg = tfe::fixed_point_config::preset<R>();
+  const double top = std::ldexp(1.0, static_cast<int>(cfg.int_bits));
+  // One ulp on ring64; on ring128 (31 integral bits) the ulp is below a double's resolution at the top.
+  const double ulp = std::max(1.0 / cfg.scale(), std::ldexp(top, -50));
+  for (std::size_t n : {1, 2, 3, 37, 300}) {
+    CAPTURE(n);
+    const dvec rows = keyed_rows(n, -top + ulp, top - ulp, n);  // the range is open
+    const dvec want = stable_sorted(rows);
+    const dvec got = sorted_by<P>(rows, tfe::stats::sort_algorithm::shuffle_quicksort);
+    REQUIRE(got.shape() == want.shape());
+    CHECK(got == want);  // keys exact, payload in input order among ties
+    const dvec keys = sorted_by<P>(rows, tfe::stats::sort_algorithm::automatic, true);
+    REQUIRE(keys.size() == n);
+    for (std::size_t i = 0; i < n; ++i) CHECK(keys(i) == want(i, 0));
+  }
+  // The bitonic network on the same rows: sorted keys (its ties are not stable); its padding value is
+  // the range's top, so the largest key stays below it.
+  const dvec rows = keyed_rows(37, -top + ulp, top - 2 * ulp, 7);
+  const dvec got = sorted_by<P>(rows, tfe::stats::sort_algorithm::bitonic);
+  const dvec want = stable_sorted(rows);
+  for (std::size_t i = 0; i < 37; ++i) CHECK(got(i, 0) == want(i, 0));
+}
+
+TEST_CASE("random permutations are uniform: every order of 4 items about equally often") {
+  auto g = tfe::prg::insecure_from_fixed_seed(11);
+  std::map<std::vector<std::size_t>, std::size_t> counts;
+  const std::size_t draws = 24000;
+  for (std::size_t i = 0; i < draws; ++i) counts[tfe::shuffle_detail::random_permutation(g, 4)]++;
+  CHECK(counts.size() == 24);
+  CHECK(chi_square(counts, 24, draws) < chi23_bound);
+  // A permutation of many items is one: every index once.
+  auto p = tfe::shuffle_detail::random_permutation(g, 1000);
+  std::sort(p.begin(), p.end());
+  for (std::size_t i = 0; i < p.size(); ++i) CHECK(p[i] == i);
+}
+
+TEST_CASE("ABY3's shuffle: a uniform order of the rows, and a masked view at every server") {
+  using R = tfe::ring64;
+  const std::size_t shuffles = 2400;
+  auto r = security_test::run_recorded<aby3_64>(players<aby3_64>(), [&](auto& s, security_test::recording_channel& ch) {
+    auto x = s.define_private_input("alice", [] { return dvec{0, 1, 2, 3}; });
+    std::vector<tfe::private_tensor<aby3_64>> out;
+    ch.phase = "shuffle";
+    for (std::size_t i = 0; i < shuffles; ++i)
+      out.emplace_back(x.sess(), x.shape(), tfe::shuffle_hooks<aby3_64>::shuffle_rows(s, x.parts(), x.shape()));
+    // A constant table of 1000 rows: what a server receives while shuffling it must look random.
+    auto c = s.define_private_input("alice", [] { return dvec(xt::zeros<double>({1000, 2})); });
+    ch.phase = "constant";
+    (void)tfe::shuffle_hooks<aby3_64>::shuffle_rows(s, c.parts(), c.shape());
+    ch.phase = "reveal";
+    auto v = s.reveal_to("analyst", tfe::concat(out, 0));
+    return v ? *v : dvec();
+  });
+  const dvec& all = r.results.back();
+  REQUIRE(all.size() == 4 * shuffles);
+  std::map<std::vector<std::size_t>, std::size_t> counts;
+  for (std::size_t i = 0; i < shuffles; ++i) {
+    std::vector<std::size_t> order;
+    for (std::size_t j = 0; j < 4; ++j) order.push_back(static_cast<std::size_t>(all(4 * i + j)));
+    std::vector<std::size_t> sorted = order;
+    std::sort(sorted.begin(), sorted.end());
+    REQUIRE(sorted == std::vector<std::size_t>{0, 1, 2, 3});  // a permutation of the rows
+    counts[order]++;
+  }
+  CHECK(counts.size() == 24);
+  CHECK(chi_square(counts, 24, shuffles) < chi23_bound);
+  for (std::size_t srv = 0; srv < 3; ++srv) {
+    CAPTURE(srv);
+    std::size_t frames = 0, ones = 0, bits = 0;
+    for (const auto& rec : r.logs[srv]) {
+      if (rec.sent || rec.phase != "constant" || security_test::element_width(rec.f) != sizeof(R)) continue;
+      const auto e = security_test::elements<R>(rec.f);
+      if (e.size() != 2000) continue;
+      ++frames;
+      for (R v : e) ones += static_cast<std::size_t>(std::popcount(v));
+      bits += 64 * e.size();
+    }
+    CHECK(frames == 2);  // every server receives in two of the three steps
+    const double share = static_cast<double>(ones) / static_cast<double>(bits);
+    CHECK(share > 0.49);  // 256,000 bits: the standard deviation of the share is 0.001
+    CHECK(share < 0.51);
+  }
+}
+
+TEST_CASE("the sort's comparisons reach the three servers only") {
+  const dvec rows = keyed_rows(100, -10, 10, 3);
+  auto r = security_test::run_recorded<aby3_64>(players<aby3_64>(), [&](auto& s, security_test::recording_channel& ch) {
+    auto x = s.define_private_input("alice", [&] { return rows; });
+    ch.phase = "sort";  // (set after the input: alice's input frames are not the sort's)
+    auto sorted = tfe::stats::sort_rows(x, tfe::stats::sort_algorithm::shuffle_quicksort);
+    ch.phase = "reveal";
+    auto v = s.reveal_to("analyst", sorted);
+    return v ? *v : dvec();
+  });
+  CHECK(r.results.back() == stable_sorted(rows));
+  for (std::size_t p = 3; p < r.logs.size(); ++p) {
+    CAPTURE(p);
+    std::size_t received = 0;
+    for (const auto& rec : r.logs[p]) received += !rec.sent && rec.phase == "sort" ? 1 : 0;
+    CHECK(received == 0);
+  }
+}
+
+TEST_CASE_TEMPLATE("shuffle then sort: bytes, messages and rounds per server as the cost model", P, aby3_64, aby3_128) {
+  using R = typename P::ring;
+  for (std::size_t n : {2, 100, 1000}) {
+    CAPTURE(n);
+    const dvec rows = keyed_rows(n, -100, 100, 5);
+    tfe::stats::sort_report report;
+    auto m = tfe::testing::measure_phases<P>(players<P>(), [&](auto& s, auto& phase) {
+      auto x = s.define_private_input("alice", [&] { return rows; });
+      tfe::stats::sort_report mine;
+      {
+        auto scope = phase("t:sort");
+        (void)tfe::stats::sort_rows(x, tfe::stats::sort_algorithm::shuffle_quicksort, &mine);
+      }
+      if (s.id() == 0) report = mine;
+    });
+    CHECK(report.algorithm == "shuffle_quicksort");
+    CHECK(report.width == tfe::fixed_point_config::preset<R>().used_bits() + 1 + tfe::costs::ceil_log2(n));
+    CHECK(!report.level_comparisons.empty());
+    CHECK(report.level_comparisons.front() == n - 1);
+    const auto c = tfe::stats::shuffle_sort_cost<R>(n, 2, report);
+    for (std::size_t p = 0; p < 3; ++p) {
+      CAPTURE(p);
+      const auto& got = m.stats[p].tag("t:sort");
+      const auto& e = c.player[p];
+      CHECK(got.bytes_sent == e.bytes_sent);
+      CHECK(got.bytes_received == e.bytes_received);
+      CHECK(got.messages_sent == e.messages_sent);
+      CHECK(got.messages_received == e.messages_received);
+      CHECK(got.rounds == e.rounds);
+    }
+    // The latency: the model's bound, reached on ring128; ring64's later levels each end a hop earlier.
+    const std::uint64_t levels = report.level_comparisons.size();
+    CHECK(m.latency_of("t:sort") == (std::is_same_v<R, tfe::ring64> ? c.latency - (levels - 1) : c.latency));
+  }
+}
+
+TEST_CASE("shuffle then sort: a protocol without a shuffle gets a clear error") {
+  using pond64 = tfe::pond<tfe::ring64>;
+  const std::string what = tfe_test::error_of<tfe::error>([] {
+    tfe::run_local<pond64>(pond64::default_players(), [](auto& s) {
+      auto x = s.define_private_input("server0", [] { return dvec{3, 1, 2}; });
+      (void)tfe::stats::sort_rows(x, tfe::stats::sort_algorithm::shuffle_quicksort);
+      return 0;
+    });
+  });
+  CHECK(tfe_test::contains(what, "has no oblivious shuffle"));
+  CHECK(tfe_test::contains(what, "pond<ring64>"));
+}
