@@ -1,6 +1,6 @@
 // Statistics on encrypted data (issue 24): describe() of 10^6 × 8, the correlation matrix of 10^6 × 20,
 // the oblivious sort of 10^5 and 10^6 keys with a payload column, the exact median and quartiles of
-// 10^6 values, a group-by over a private key, and the discrete Laplace and Gaussian samplers; by default under ABY3
+// 10^6 values, a group-by over a private key (16 keys one-hot; about 2^16 keys by sorting), and the discrete Laplace and Gaussian samplers; by default under ABY3
 // ring64 with every player in one process. One JSON line per workload (benchmarks/common.hpp): wall
 // time, bytes sent and rounds per player. The data owner shares its table before the clock starts.
 //
@@ -11,6 +11,7 @@
 #include <tfe/stats/dp.hpp>
 #include <tfe/stats/dp_gaussian.hpp>
 #include <tfe/stats/group_by.hpp>
+#include <tfe/stats/group_by_key.hpp>
 #include <tfe/stats/regression.hpp>
 #include <tfe/stats/sort.hpp>
 
@@ -19,19 +20,20 @@
 namespace {
 
 /// Runs `work(session, table)` on a (rows, cols) table owned by "alice"; prints its JSON line.
-/// Values uniform in [−range, range); `integer_first`: column 0 holds integer keys −8..7 (a category).
+/// Values uniform in [−range, range); `key_step` > 0: column 0 holds the integer keys ⌊x / key_step⌋
+/// (12.5: the 16 keys −8..7; 100/32760: about 2^16 keys, −32760..32759).
 template <class P, class Work>
 void bench_table(const bench::options& opt, tfe::trace_recorder* trace, const std::string& pname,
                  const std::string& workload, std::size_t rows, std::size_t cols, Work work,
-                 const std::string& extra_params = "", bool integer_first = false, double range = 100.0) {
+                 const std::string& extra_params = "", double key_step = 0, double range = 100.0) {
   if (!opt.wants(workload)) return;
   auto players = P::default_players();
   players.push_back("alice");
   players.push_back("analyst");
   bench::data_rng rng(17);
   const auto data = std::make_shared<xt::xarray<double>>(rng.tensor({rows, cols}, range));
-  if (integer_first)
-    for (std::size_t i = 0; i < rows; ++i) (*data)(i, 0) = std::floor((*data)(i, 0) / 12.5);
+  if (key_step > 0)
+    for (std::size_t i = 0; i < rows; ++i) (*data)(i, 0) = std::floor((*data)(i, 0) / key_step);
   auto r = bench::run<P>(
       opt, players,
       [&](auto& s) {
@@ -82,7 +84,15 @@ int main(int argc, char** argv) {
             (void)s.reveal_to("analyst", g.mean);
             (void)s.reveal_to("analyst", g.count);
           },
-          ",\"groups\":16", true);
+          ",\"groups\":16", 12.5);
+      if constexpr (tfe::oblivious_shuffle<P>)
+        bench_table<P>(
+            opt, trace, name, "group_by_key_16bit", big, 2,
+            [](auto& s, const tensor& x) {
+              auto g = tfe::stats::group_by_key(tfe::slice(x, 1, 1, 2), tfe::reshape(tfe::slice(x, 1, 0, 1), {-1}), 10);
+              (void)s.reveal_to("analyst", g.table);
+            },
+            ",\"key_bits\":16,\"min_count\":10", 100.0 / 32760);
       bench_table<P>(
           opt, trace, name, "linear_regression_20_features", big, 21,
           [](auto& s, const tensor& t) {
@@ -90,7 +100,7 @@ int main(int argc, char** argv) {
             (void)s.reveal_to("analyst",
                               tfe::stats::linear_regression(tfe::slice(t, 1, 0, 20), tfe::slice(t, 1, 20, 21)));
           },
-          "", false, std::sqrt(3.0));
+          "", 0, std::sqrt(3.0));
       const std::size_t samples = opt.quick ? 1000 : 10000;
       bench_table<P>(
           opt, trace, name, "dp_discrete_laplace_" + std::to_string(samples), 1, 1,

@@ -8,11 +8,16 @@
 //   of it is masked (the frames it receives while shuffling a constant table have half their bits set);
 // - the sort's comparisons are opened to the three servers only: no other player receives a frame;
 // - bytes, messages and rounds per server equal the cost model (aby3_shuffle_costs, shuffle_sort_cost)
-//   for the levels the sort reports; Pond asked for the shuffle sort gets a clear error.
+//   for the levels the sort reports; Pond asked for the shuffle sort gets a clear error;
+// - group_by_key (tfe/stats/group_by_key.hpp) against a double reference: counts, sums, mins and maxes
+//   exact (the mean is their quotient), small groups suppressed, every other row zero; counts above
+//   2^16 (beyond the fixed-point range of the comparisons) in group_by_key and group_by_private.
 #include <doctest/doctest.h>
 
 #include "expect_error.hpp"
 #include "recording_channel.hpp"
+#include "tfe/stats/group_by.hpp"
+#include "tfe/stats/group_by_key.hpp"
 #include "tfe/stats/sort.hpp"
 #include "tfe/testing/measure_phases.hpp"
 #include "tfe/tfe.hpp"
@@ -254,4 +259,109 @@ TEST_CASE("shuffle then sort: a protocol without a shuffle gets a clear error") 
   });
   CHECK(tfe_test::contains(what, "has no oblivious shuffle"));
   CHECK(tfe_test::contains(what, "pond<ring64>"));
+}
+
+namespace {
+
+/// The reference group-by: per key, count, sums, mins, maxes of the rows (k value columns).
+std::map<double, tfe::stats::group_result> reference_groups(const dvec& keys, const dvec& x) {
+  std::map<double, tfe::stats::group_result> out;
+  const std::size_t k = x.shape()[1];
+  for (std::size_t i = 0; i < keys.size(); ++i) {
+    auto& g = out[keys(i)];
+    if (g.count == 0) {
+      g.key = keys(i);
+      g.sum.assign(k, 0);
+      g.min.assign(k, 1e300);
+      g.max.assign(k, -1e300);
+    }
+    g.count += 1;
+    for (std::size_t c = 0; c < k; ++c) {
+      g.sum[c] += x(i, c);
+      g.min[c] = std::min(g.min[c], x(i, c));
+      g.max[c] = std::max(g.max[c], x(i, c));
+    }
+  }
+  return out;
+}
+
+template <class P>
+std::vector<tfe::stats::group_result> grouped_by_key(const dvec& keys, const dvec& x, std::size_t min_count) {
+  auto r = tfe::run_local<P>(players<P>(), [&](auto& s) {
+    auto kx = s.define_private_input(
+        "alice", [&] { return dvec(xt::concatenate(xt::xtuple(xt::view(keys, xt::all(), xt::newaxis()), x), 1)); });
+    auto g =
+        tfe::stats::group_by_key(tfe::slice(kx, 1, 1, 1 + x.shape()[1]),
+                                 tfe::reshape(tfe::slice(kx, 1, 0, 1), {static_cast<long>(keys.size())}), min_count);
+    auto v = s.reveal_to("analyst", g.table);
+    return v ? *v : dvec();
+  });
+  const dvec& table = r.back();
+  REQUIRE(table.shape()[0] == keys.size());
+  return tfe::stats::read_groups(table, x.shape()[1]);
+}
+
+}  // namespace
+
+TEST_CASE_TEMPLATE("group_by_key: count, sum, mean, min, max per private key; small groups suppressed", P, plain64,
+                   aby3_64, aby3_128) {
+  std::mt19937_64 gen(21);
+  std::uniform_int_distribution<int> key_of(-6, 30), val_of(-400, 400);
+  for (std::size_t n : {1, 2, 150}) {
+    CAPTURE(n);
+    dvec keys = dvec::from_shape({n}), x = dvec::from_shape({n, 2});
+    for (std::size_t i = 0; i < n; ++i) {
+      keys(i) = key_of(gen) < 10 ? key_of(gen) % 4 : key_of(gen);  // a few large groups, many small ones
+      x(i, 0) = val_of(gen) / 4.0;
+      x(i, 1) = (i % 3 == 0) ? 7.5 : val_of(gen) / 8.0;  // ties
+    }
+    const std::size_t min_count = 3;
+    const auto want = reference_groups(keys, x);
+    const auto got = grouped_by_key<P>(keys, x, min_count);
+    std::size_t kept = 0;
+    for (const auto& [key, g] : want) kept += g.count >= min_count ? 1 : 0;
+    if (n == 150) {
+      CHECK(kept >= 4);               // the large groups
+      CHECK(want.size() > kept + 5);  // and suppressed ones
+    }
+    REQUIRE(got.size() == kept);
+    for (const auto& g : got) {
+      CAPTURE(g.key);
+      REQUIRE(want.count(g.key) == 1);
+      const auto& w = want.at(g.key);
+      CHECK(g.count == w.count);
+      for (std::size_t c = 0; c < 2; ++c) {
+        CHECK(g.sum[c] == w.sum[c]);
+        CHECK(g.min[c] == w.min[c]);
+        CHECK(g.max[c] == w.max[c]);
+        CHECK(g.mean[c] == w.sum[c] / w.count);
+      }
+    }
+  }
+}
+
+TEST_CASE("group counts above 2^16: group_by_key and group_by_private keep them") {
+  // 70,000 rows in two groups of 60,000 and 10,000: a fixed-point count of 60,000 is outside the
+  // 33-bit range of the comparisons (plain checks the range, so the old comparison threw here).
+  const std::size_t n = 70000;
+  dvec keys = dvec::from_shape({n}), x = dvec::from_shape({n, 1});
+  for (std::size_t i = 0; i < n; ++i) {
+    keys(i) = i % 7 == 0 ? 2 : 1;
+    x(i, 0) = static_cast<double>(i % 5) - 2;
+  }
+  const auto got = grouped_by_key<plain64>(keys, x, 10);
+  REQUIRE(got.size() == 2);
+  CHECK(got[0].count == 60000);
+  CHECK(got[1].count == 10000);
+  auto r = tfe::run_local<plain64>(players<plain64>(), [&](auto& s) {
+    auto kx = s.define_private_input(
+        "alice", [&] { return dvec(xt::concatenate(xt::xtuple(xt::view(keys, xt::all(), xt::newaxis()), x), 1)); });
+    auto g = tfe::stats::group_by_private(
+        tfe::slice(kx, 1, 1, 2), tfe::reshape(tfe::slice(kx, 1, 0, 1), {static_cast<long>(n)}), {1.0, 2.0}, 10);
+    auto v = s.reveal_to("analyst", g.count);
+    return v ? *v : dvec();
+  });
+  REQUIRE(r.back().size() == 2);
+  CHECK(r.back()(0) == 60000);
+  CHECK(r.back()(1) == 10000);
 }

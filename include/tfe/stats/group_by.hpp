@@ -3,6 +3,7 @@
 // possible keys (one-hot by equality tests). Groups with fewer than a public k rows are suppressed.
 #pragma once
 
+#include "tfe/protocol/costs.hpp"
 #include "tfe/stats/basic.hpp"
 
 #include <map>
@@ -67,7 +68,8 @@ grouped<P> group_by_public(const private_tensor<P>& x, const std::vector<double>
 /// ONE batched equality test (zero_bit of c − key_g); counts = Σ_rows H (local, exact); sums = H·x
 /// (one matmul, integer × fixed point: no truncation, exact); mean = (sum·r)·2^-a with
 /// r = reciprocal(count·2^-a) on the known range [2^-a, 1], 2^a ≥ n (a ≤ I − 1), which keeps the
-/// reciprocal's relative precision for every count; suppression: the bit [count ≥ k] from one sign test multiplies count, sum and
+/// reciprocal's relative precision for every count; suppression: the bit [count ≥ k] from one sign test
+/// of the integer counts (width ⌈log2 n⌉ + 2, any count) multiplies count, sum and
 /// mean (one product round). Group sizes stay hidden until the caller reveals the results. Cost:
 /// G·n equality tests, one (G×n)·(n×k) product, G reciprocals, one sign test on G, one product round.
 /// Memory and comparisons grow with G·n: meant for small key domains (G ≤ a few hundred).
@@ -101,8 +103,12 @@ grouped<P> group_by_private(const private_tensor<P>& x, const private_tensor<P>&
   while (a + 1 < static_cast<int>(s.fixed_point().int_bits) && std::ldexp(1.0, a) < static_cast<double>(n)) ++a;
   auto inv = reciprocal(count * std::ldexp(1.0, -a), std::ldexp(1.0, -a), 1.0);
   auto means = tfe::detail::mul_broadcast(sums, reshape(inv, {static_cast<long>(G), 1})) * std::ldexp(1.0, -a);
-  // keep = [count ≥ k] as 0/1 integers; one product round for the three results (concatenated).
-  auto keep = tfe::detail::step_bits(count, {static_cast<double>(min_count) - 0.5});  // (1, G)
+  // keep = [count ≥ k] as 0/1 integers, from the integer counts (a fixed-point count above 2^I − 1
+  // would leave the comparison's range); one product round for the three results (concatenated).
+  auto below = tfe::detail::add_int(sum(onehot, {1}), -static_cast<std::int64_t>(min_count));  // (G)
+  const unsigned count_width = static_cast<unsigned>(costs::ceil_log2(std::max(n, min_count) + 1)) + 2;
+  auto keep = tfe::detail::add_int(
+      -private_tensor<P>(s, below.shape(), P::sign_bit(s, below.parts(), below.shape(), count_width)), 1);
   const long kc = static_cast<long>(x.shape()[1]);
   auto packed = concat({reshape(count, {static_cast<long>(G), 1}), sums, means}, 1);  // (G, 1 + 2k)
   auto kept = tfe::detail::mul_broadcast_exact(reshape(keep, {static_cast<long>(G), 1}), packed);
