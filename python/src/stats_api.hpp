@@ -7,6 +7,8 @@
 
 #include "tfe/stats/describe.hpp"
 #include "tfe/stats/dp.hpp"
+#include "tfe/stats/dp_gaussian.hpp"
+#include "tfe/stats/group_by_key.hpp"
 #include "tfe/stats/regression.hpp"
 #include "tfe/stats/sort.hpp"
 
@@ -44,6 +46,17 @@ void bind_stats(py::module_& m) {
   m.def("_stats_add_laplace", [](const T& x, double epsilon, double delta, double sensitivity) {
     const auto plan = stats::plan_discrete_laplace(epsilon, delta, sensitivity, x.get().sess().fixed_point());
     return apply(x, [&plan](const auto& v) { return stats::add_discrete_laplace(v, plan); });
+  });
+  m.def("_stats_add_gaussian", [](const T& x, double epsilon, double delta, double sensitivity) {
+    const auto plan = stats::plan_discrete_gaussian(epsilon, delta, sensitivity, x.get().sess().fixed_point());
+    return apply(x, [&plan](const auto& v) { return stats::add_discrete_gaussian(v, plan); });
+  });
+  m.def("_stats_group_by_key", [](const T& x, const T& keys, std::size_t min_count) -> T {
+    if constexpr (oblivious_shuffle<P>) {
+      return apply(x, [&](const auto& v) { return stats::group_by_key(v, keys.get(), min_count).table; });
+    } else {
+      throw config_error(P::name() + " has no oblivious shuffle: group_by_key needs aby3 (or plain)");
+    }
   });
   m.def("_stats_describe",
         [](const T& x, const std::string& receiver, const std::vector<std::string>& names,

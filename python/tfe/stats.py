@@ -19,7 +19,7 @@ from . import _core
 from ._core import PrivateTensor
 
 __all__ = ["mean", "variance", "std", "min_max", "correlation", "covariance", "sort", "quantiles", "median",
-           "linear_regression", "add_laplace", "describe"]
+           "linear_regression", "add_laplace", "add_gaussian", "group_by_key", "read_groups", "describe"]
 
 
 def _table(x, op: str) -> PrivateTensor:
@@ -86,6 +86,34 @@ def add_laplace(x: PrivateTensor, epsilon: float, delta: float, sensitivity: flo
     """x plus discrete Laplace noise sampled inside the computation (no player knows it): an
     (epsilon, delta)-DP release of x when its sensitivity is at most `sensitivity` (docs/privacy.md)."""
     return _core._stats_add_laplace(_table(x, "add_laplace"), float(epsilon), float(delta), float(sensitivity))
+
+
+def add_gaussian(x: PrivateTensor, epsilon: float, delta: float, sensitivity: float) -> PrivateTensor:
+    """x plus discrete Gaussian noise sampled inside the computation (no player knows it): an
+    (epsilon, delta)-DP release of x when its L2 sensitivity is at most `sensitivity` (docs/privacy.md)."""
+    return _core._stats_add_gaussian(_table(x, "add_gaussian"), float(epsilon), float(delta), float(sensitivity))
+
+
+def group_by_key(x: PrivateTensor, keys: PrivateTensor, min_count: int) -> PrivateTensor:
+    """Per private key (a column of n integer keys, any number of distinct ones): count, sum, min and
+    max of the value columns x (n, k), groups below `min_count` rows suppressed. Returns a private
+    table of n rows [key, count, k sums, k mins, k maxes] in random order, one row per kept group and
+    zeros elsewhere; reveal it and pass it to read_groups. aby3 (and plain) only: it sorts by
+    shuffling (include/tfe/stats/group_by_key.hpp)."""
+    return _core._stats_group_by_key(_table(x, "group_by_key"), _table(keys, "group_by_key"), int(min_count))
+
+
+def read_groups(table, k: int) -> dict:
+    """The groups of a revealed group_by_key table (k value columns): a dict of numpy arrays
+    key, count, sum, mean (sum / count), min, max, one row per kept group in ascending key order."""
+    import numpy as np
+    t = np.asarray(table, dtype=float)
+    if t.ndim != 2 or t.shape[1] != 2 + 3 * k:
+        raise ValueError(f"read_groups: a table of 2 + 3*{k} columns is needed, got shape {t.shape}")
+    t = t[t[:, 1] > 0]
+    t = t[np.argsort(t[:, 0], kind="stable")]
+    return {"key": t[:, 0], "count": t[:, 1], "sum": t[:, 2:2 + k], "mean": t[:, 2:2 + k] / t[:, 1:2],
+            "min": t[:, 2 + k:2 + 2 * k], "max": t[:, 2 + 2 * k:2 + 3 * k]}
 
 
 def describe(x: PrivateTensor, receiver: str, names: Sequence[str] = (), edges: Sequence[Sequence[float]] = ()):
