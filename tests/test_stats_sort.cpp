@@ -1,14 +1,15 @@
 // tests/test_stats_sort.cpp: "shuffle then sort" (tfe/stats/shuffle_sort.hpp) and the shuffle
-// capability it needs (tfe/protocol/shuffle.hpp, aby3/shuffle.hpp, plain/shuffle.hpp):
-// - the sort equals a stable sort of the rows (ties keep the input order) under plain and ABY3 on
-//   ring64 and ring128, with negatives, ties and both ends of the fixed-point range, 1 to 300 rows,
+// capability it needs (tfe/protocol/shuffle.hpp; aby3/, pond/, securenn/ and plain/shuffle.hpp):
+// - the sort equals a stable sort of the rows (ties keep the input order) under plain, ABY3, Pond and
+//   SecureNN on ring64 and ring128, with negatives, ties and both ends of the fixed-point range, 1 to 300 rows,
 //   a key column alone and a table with payload; the bitonic network on the same rows;
 // - the random permutation draws are exactly uniform (all 24 orders of 4 items, chi-square);
 // - ABY3's shuffle gives every order of 4 rows about equally often (chi-square), and a server's view
 //   of it is masked (the frames it receives while shuffling a constant table have half their bits set);
 // - the sort's comparisons are opened to the three servers only: no other player receives a frame;
 // - bytes, messages and rounds per server equal the cost model (aby3_shuffle_costs, shuffle_sort_cost)
-//   for the levels the sort reports; Pond asked for the shuffle sort gets a clear error;
+//   for the levels the sort reports; Pond's shuffle (the dealer in the third player's place): uniform
+//   orders, masked views, bytes, messages, rounds and latency as its cost model;
 // - group_by_key (tfe/stats/group_by_key.hpp) against a double reference: counts, sums, mins and maxes
 //   exact (the mean is their quotient), small groups suppressed, every other row zero; counts above
 //   2^16 (beyond the fixed-point range of the comparisons) in group_by_key and group_by_private.
@@ -33,6 +34,9 @@ using plain64 = tfe::plain<tfe::ring64>;
 using plain128 = tfe::plain<tfe::ring128>;
 using aby3_64 = tfe::aby3<tfe::ring64>;
 using aby3_128 = tfe::aby3<tfe::ring128>;
+using pond64 = tfe::pond<tfe::ring64>;
+using securenn64 = tfe::securenn<tfe::ring64>;
+using securenn128 = tfe::securenn<tfe::ring128>;
 using dvec = xt::xarray<double>;
 
 template <class P>
@@ -107,7 +111,8 @@ constexpr double chi23_bound = 60;
 
 }  // namespace
 
-TEST_CASE_TEMPLATE("shuffle then sort equals a stable sort of the rows", P, plain64, aby3_64, plain128, aby3_128) {
+TEST_CASE_TEMPLATE("shuffle then sort equals a stable sort of the rows", P, plain64, aby3_64, pond64, securenn64,
+                   plain128, aby3_128, securenn128) {
   using R = typename P::ring;
   const auto cfg = tfe::fixed_point_config::preset<R>();
   const double top = std::ldexp(1.0, static_cast<int>(cfg.int_bits));
@@ -145,19 +150,38 @@ TEST_CASE("random permutations are uniform: every order of 4 items about equally
   for (std::size_t i = 0; i < p.size(); ++i) CHECK(p[i] == i);
 }
 
-TEST_CASE("ABY3's shuffle: a uniform order of the rows, and a masked view at every server") {
-  using R = tfe::ring64;
+namespace {
+
+/// Every protocol player's bytes, messages and rounds in a measured phase equal the cost model's.
+void check_costs(const tfe::testing::phase_measurement& m, const std::string& tag, const tfe::costs::op_cost& c) {
+  for (std::size_t p = 0; p < 3; ++p) {
+    CAPTURE(p);
+    const auto& got = m.stats[p].tag(tag);
+    const auto& e = c.player[p];
+    CHECK(got.bytes_sent == e.bytes_sent);
+    CHECK(got.bytes_received == e.bytes_received);
+    CHECK(got.messages_sent == e.messages_sent);
+    CHECK(got.messages_received == e.messages_received);
+    CHECK(got.rounds == e.rounds);
+  }
+}
+
+/// Shuffles the rows (0, 1, 2, 3) 2,400 times under P and checks that every order comes about
+/// equally often (χ²); then shuffles a constant table of 1000 × 2 and checks that every frame the
+/// protocol's players receive looks random (half the bits set: 128,000 bits per frame, standard
+/// deviation of the share 0.0014) and that player p receives frames[p] of them.
+template <class P>
+void check_shuffle(const std::vector<std::size_t>& frames) {
+  using R = typename P::ring;
   const std::size_t shuffles = 2400;
-  auto r = security_test::run_recorded<aby3_64>(players<aby3_64>(), [&](auto& s, security_test::recording_channel& ch) {
+  auto r = security_test::run_recorded<P>(players<P>(), [&](auto& s, security_test::recording_channel& ch) {
     auto x = s.define_private_input("alice", [] { return dvec{0, 1, 2, 3}; });
-    std::vector<tfe::private_tensor<aby3_64>> out;
-    ch.phase = "shuffle";
+    std::vector<tfe::private_tensor<P>> out;
     for (std::size_t i = 0; i < shuffles; ++i)
-      out.emplace_back(x.sess(), x.shape(), tfe::shuffle_hooks<aby3_64>::shuffle_rows(s, x.parts(), x.shape()));
-    // A constant table of 1000 rows: what a server receives while shuffling it must look random.
+      out.emplace_back(x.sess(), x.shape(), tfe::shuffle_hooks<P>::shuffle_rows(s, x.parts(), x.shape()));
     auto c = s.define_private_input("alice", [] { return dvec(xt::zeros<double>({1000, 2})); });
-    ch.phase = "constant";
-    (void)tfe::shuffle_hooks<aby3_64>::shuffle_rows(s, c.parts(), c.shape());
+    ch.phase = "constant";  // (after the input: alice's input frames are not the shuffle's)
+    (void)tfe::shuffle_hooks<P>::shuffle_rows(s, c.parts(), c.shape());
     ch.phase = "reveal";
     auto v = s.reveal_to("analyst", tfe::concat(out, 0));
     return v ? *v : dvec();
@@ -175,22 +199,28 @@ TEST_CASE("ABY3's shuffle: a uniform order of the rows, and a masked view at eve
   }
   CHECK(counts.size() == 24);
   CHECK(chi_square(counts, 24, shuffles) < chi23_bound);
-  for (std::size_t srv = 0; srv < 3; ++srv) {
-    CAPTURE(srv);
-    std::size_t frames = 0, ones = 0, bits = 0;
-    for (const auto& rec : r.logs[srv]) {
+  for (std::size_t p = 0; p < frames.size(); ++p) {
+    CAPTURE(p);
+    std::size_t got = 0;
+    for (const auto& rec : r.logs[p]) {
       if (rec.sent || rec.phase != "constant" || security_test::element_width(rec.f) != sizeof(R)) continue;
       const auto e = security_test::elements<R>(rec.f);
-      if (e.size() != 2000) continue;
-      ++frames;
+      REQUIRE(e.size() == 2000);
+      ++got;
+      std::size_t ones = 0;
       for (R v : e) ones += static_cast<std::size_t>(std::popcount(v));
-      bits += 64 * e.size();
+      const double share = static_cast<double>(ones) / (64.0 * static_cast<double>(e.size()));
+      CHECK(share > 0.49);
+      CHECK(share < 0.51);
     }
-    CHECK(frames == 2);  // every server receives in two of the three steps
-    const double share = static_cast<double>(ones) / static_cast<double>(bits);
-    CHECK(share > 0.49);  // 256,000 bits: the standard deviation of the share is 0.001
-    CHECK(share < 0.51);
+    CHECK(got == frames[p]);
   }
+}
+
+}  // namespace
+
+TEST_CASE("ABY3's shuffle: a uniform order of the rows, and a masked view at every server") {
+  check_shuffle<aby3_64>({2, 2, 2});  // every server receives in two of the three steps
 }
 
 TEST_CASE("the sort's comparisons reach the three servers only") {
@@ -232,33 +262,26 @@ TEST_CASE_TEMPLATE("shuffle then sort: bytes, messages and rounds per server as 
     CHECK(!report.level_comparisons.empty());
     CHECK(report.level_comparisons.front() == n - 1);
     const auto c = tfe::stats::shuffle_sort_cost<R>(n, 2, report);
-    for (std::size_t p = 0; p < 3; ++p) {
-      CAPTURE(p);
-      const auto& got = m.stats[p].tag("t:sort");
-      const auto& e = c.player[p];
-      CHECK(got.bytes_sent == e.bytes_sent);
-      CHECK(got.bytes_received == e.bytes_received);
-      CHECK(got.messages_sent == e.messages_sent);
-      CHECK(got.messages_received == e.messages_received);
-      CHECK(got.rounds == e.rounds);
-    }
+    check_costs(m, "t:sort", c);
     // The latency: the model's bound, reached on ring128; ring64's later levels each end a hop earlier.
     const std::uint64_t levels = report.level_comparisons.size();
     CHECK(m.latency_of("t:sort") == (std::is_same_v<R, tfe::ring64> ? c.latency - (levels - 1) : c.latency));
   }
 }
 
-TEST_CASE("shuffle then sort: a protocol without a shuffle gets a clear error") {
-  using pond64 = tfe::pond<tfe::ring64>;
-  const std::string what = tfe_test::error_of<tfe::error>([] {
-    tfe::run_local<pond64>(pond64::default_players(), [](auto& s) {
-      auto x = s.define_private_input("server0", [] { return dvec{3, 1, 2}; });
-      (void)tfe::stats::sort_rows(x, tfe::stats::sort_algorithm::shuffle_quicksort);
-      return 0;
-    });
+TEST_CASE("Pond's shuffle: a uniform order of the rows, masked views, the cost model") {
+  using R = tfe::ring64;
+  check_shuffle<pond64>({1, 1, 2});  // server 0, server 1, the crypto producer (twice)
+  check_shuffle<securenn64>({1, 1, 2});
+  // Bytes, messages, rounds and latency of one shuffle of 1000 rows of 3 columns.
+  auto m = tfe::testing::measure_phases<pond64>(players<pond64>(), [&](auto& s, auto& phase) {
+    auto x = s.define_private_input("alice", [] { return dvec(xt::zeros<double>({1000, 3})); });
+    auto scope = phase("t:shuffle");
+    (void)tfe::shuffle_hooks<pond64>::shuffle_rows(s, x.parts(), x.shape());
   });
-  CHECK(tfe_test::contains(what, "has no oblivious shuffle"));
-  CHECK(tfe_test::contains(what, "pond<ring64>"));
+  const auto c = tfe::two_server_shuffle_costs<R>::shuffle(1000, 3);
+  check_costs(m, "t:shuffle", c);
+  CHECK(m.latency_of("t:shuffle") == c.latency);
 }
 
 namespace {
@@ -304,7 +327,7 @@ std::vector<tfe::stats::group_result> grouped_by_key(const dvec& keys, const dve
 }  // namespace
 
 TEST_CASE_TEMPLATE("group_by_key: count, sum, mean, min, max per private key; small groups suppressed", P, plain64,
-                   aby3_64, aby3_128) {
+                   aby3_64, pond64, securenn64, aby3_128) {
   std::mt19937_64 gen(21);
   std::uniform_int_distribution<int> key_of(-6, 30), val_of(-400, 400);
   for (std::size_t n : {1, 2, 150}) {

@@ -55,7 +55,7 @@ void bind_stats(py::module_& m) {
     if constexpr (oblivious_shuffle<P>) {
       return apply(x, [&](const auto& v) { return stats::group_by_key(v, keys.get(), min_count).table; });
     } else {
-      throw config_error(P::name() + " has no oblivious shuffle: group_by_key needs aby3 (or plain)");
+      throw config_error(P::name() + " has no oblivious shuffle (protocol/shuffle.hpp): group_by_key needs one");
     }
   });
   m.def("_stats_describe",

@@ -60,8 +60,8 @@ def covariance(x: PrivateTensor) -> PrivateTensor:
 
 def sort(x: PrivateTensor) -> PrivateTensor:
     """The rows of x sorted by column 0 (the other columns are carried along); a 1-D x is sorted.
-    ABY3: an oblivious shuffle, then a quicksort whose comparisons of shuffled rows are opened to
-    the servers (stable; no rank of an input row is revealed). Pond, SecureNN: a bitonic network."""
+    An oblivious shuffle, then a quicksort whose comparisons of shuffled rows are opened to
+    the servers (stable; no rank of an input row is revealed)."""
     return _core._stats_sort(_table(x, "sort"))
 
 
@@ -98,8 +98,8 @@ def group_by_key(x: PrivateTensor, keys: PrivateTensor, min_count: int) -> Priva
     """Per private key (a column of n integer keys, any number of distinct ones): count, sum, min and
     max of the value columns x (n, k), groups below `min_count` rows suppressed. Returns a private
     table of n rows [key, count, k sums, k mins, k maxes] in random order, one row per kept group and
-    zeros elsewhere; reveal it and pass it to read_groups. aby3 (and plain) only: it sorts by
-    shuffling (include/tfe/stats/group_by_key.hpp)."""
+    zeros elsewhere; reveal it and pass it to read_groups. It sorts by shuffling
+    (include/tfe/stats/group_by_key.hpp)."""
     return _core._stats_group_by_key(_table(x, "group_by_key"), _table(keys, "group_by_key"), int(min_count))
 
 

@@ -6,9 +6,12 @@
 //        that is a uniformly random permutation that no single player knows, on fresh shares
 //   static std::optional<ring_tensor<R>> reveal_to_servers(session<P>&, parts x, shape);
 //        x opened to every player that holds shares (nullopt elsewhere); no other player receives it
-// The capability is a trait, not a member of P, so that protocols without it (Pond and SecureNN: with
-// two servers and a dealer, a permutation unknown to each server needs a dealer that knows both
-// halves, and the dealer would then learn the ranks from the sort's shapes) stay as they are.
+//   static bool participates(const session<P>&);   the players that take part in the protocol's ops:
+//        the share holders and any player without shares that deals or helps (Pond's crypto producer)
+//   static std::size_t announce_count(session<P>&, std::size_t count);   a count the share holders
+//        know (a sort level's comparisons), sent to the participants without shares; returns it there
+// The capability is a trait, not a member of P: each protocol specializes it beside its code
+// (aby3/shuffle.hpp, pond/shuffle.hpp, securenn/shuffle.hpp, plain/shuffle.hpp).
 //
 // Also here: the uniformly random permutation two players draw from one shared stream, and the
 // row gather that applies it.
@@ -38,6 +41,8 @@ concept oblivious_shuffle = protocol<P> &&
   {
     shuffle_hooks<P>::reveal_to_servers(s, parts, shape)
     } -> std::convertible_to<std::optional<ring_tensor<typename P::ring>>>;
+  { shuffle_hooks<P>::participates(s) } -> std::convertible_to<bool>;
+  { shuffle_hooks<P>::announce_count(s, std::size_t{}) } -> std::convertible_to<std::size_t>;
 };
 
 namespace shuffle_detail {

@@ -2,7 +2,7 @@
 // (e.g. a 16-bit key over 10^6 rows), by sorting: count, sum, mean, min and max of every value
 // column per key, groups below a public k suppressed, and nothing revealed on the way.
 //
-// Math (for protocols with the shuffle capability, protocol/shuffle.hpp: ABY3, plain):
+// Math (for protocols with the shuffle capability, protocol/shuffle.hpp: ABY3, Pond, SecureNN, plain):
 //  1. Sort the rows [key | values] by key (stats/shuffle_sort.hpp: stable; the servers see only
 //     comparisons of shuffled rows).
 //  2. Start flags F_0 = 1, F_i = 1 − [key_i = key_{i−1}] (one batched zero test of n − 1 differences).

@@ -1,6 +1,6 @@
 // tfe/stats/shuffle_sort.hpp: "shuffle then sort": an oblivious shuffle of the rows, then a
 // quicksort whose comparison results are opened to the servers, for protocols with the shuffle
-// capability (protocol/shuffle.hpp: ABY3 and plain).
+// capability (protocol/shuffle.hpp: ABY3, Pond, SecureNN and plain).
 //
 // Method (Hamada, Kikuchi, Ikarashi, Chida, "Practically efficient multi-party sorting protocols
 // from comparison sort algorithms", ICISC 2012): make every key distinct, shuffle the rows with a
@@ -11,7 +11,9 @@
 // (k = 53 for n = 10^6 on the ring64 preset; ring bits must be ≥ k).
 // Security: with distinct keys the opened bits are a function of σ = ρ ∘ π⁻¹ alone, where ρ ranks the
 // input rows and π is the shuffle's permutation. π is uniform to every server (each misses one of its
-// factors), so σ is uniform whatever ρ is: the transcript is simulatable from n. The sort's moves are
+// factors), so σ is uniform whatever ρ is: the transcript is simulatable from n. Under Pond and
+// SecureNN the dealer (helper), which takes part in every sign test, learns each level's number of
+// comparisons (announce_count) and nothing else; it misses one of the shuffle's three factors too. The sort's moves are
 // local gathers of shares at public positions; no rank of an input row is revealed.
 // Sort: quicksort with all segments of one level in one batch: the first row of each unsorted
 // segment is its pivot (a uniformly random row of it: the shuffled order restricted to a segment stays
@@ -28,6 +30,8 @@
 #include "tfe/ops/arithmetic.hpp"
 #include "tfe/protocol/aby3/shuffle.hpp"
 #include "tfe/protocol/plain/shuffle.hpp"
+#include "tfe/protocol/pond/shuffle.hpp"
+#include "tfe/protocol/securenn/shuffle.hpp"
 #include "tfe/protocol/shuffle.hpp"
 
 #include <string>
@@ -82,7 +86,8 @@ requires oblivious_shuffle<P> private_tensor<P> shuffle_quicksort_rows(const pri
   auto table = concat({tfe::detail::add_public(tag, index, "sort_tag"), x}, 1);
   const shape_t table_shape{n, w + 1};
   auto shuffled = hooks::shuffle_rows(s, table.parts(), table_shape);
-  if (shuffled.empty()) return private_tensor<P>(s, x.shape(), {});  // a player that holds no share
+  if (!hooks::participates(s)) return private_tensor<P>(s, x.shape(), {});  // an input or output player
+  const bool holder = !shuffled.empty();  // else a dealer or helper: it follows the level sizes only
 
   // The tags as contiguous columns, one per part.
   std::vector<std::vector<R>> tags(shuffled.size(), std::vector<R>(n));
@@ -92,10 +97,12 @@ requires oblivious_shuffle<P> private_tensor<P> shuffle_quicksort_rows(const pri
   std::vector<std::size_t> order(n), next(n);
   for (std::size_t i = 0; i < n; ++i) order[i] = i;
   std::vector<std::pair<std::size_t, std::size_t>> segments;  // [begin, end) of unsorted segments
-  if (n > 1) segments.emplace_back(0, n);
-  while (!segments.empty()) {
+  if (n > 1 && holder) segments.emplace_back(0, n);
+  for (;;) {
     std::size_t m = 0;
     for (const auto& [b, e] : segments) m += e - b - 1;
+    m = hooks::announce_count(s, m);
+    if (m == 0) break;
     typename private_tensor<P>::parts_type diff(shuffled.size());
     for (std::size_t p = 0; p < shuffled.size(); ++p) {
       diff[p] = ring_tensor<R>::from_shape({m});
@@ -107,8 +114,9 @@ requires oblivious_shuffle<P> private_tensor<P> shuffle_quicksort_rows(const pri
     }
     const auto less_parts = P::sign_bit(s, diff, shape_t{m}, width);  // [row < pivot]
     const auto less = hooks::reveal_to_servers(s, less_parts, shape_t{m});
-    TFE_ENFORCE(less.has_value(), protocol_error, "sort: a player with shares got no comparison results");
     if (report) report->level_comparisons.push_back(m);
+    if (!holder) continue;
+    TFE_ENFORCE(less.has_value(), protocol_error, "sort: a player with shares got no comparison results");
     std::vector<std::pair<std::size_t, std::size_t>> split;
     std::size_t k = 0;
     for (const auto& [b, e] : segments) {
@@ -127,6 +135,7 @@ requires oblivious_shuffle<P> private_tensor<P> shuffle_quicksort_rows(const pri
     for (const auto& [b, e] : segments) std::copy(next.begin() + b, next.begin() + e, order.begin() + b);
     segments = std::move(split);
   }
+  if (!holder) return private_tensor<P>(s, x.shape(), {});
   // The rows in sorted order, without the tag.
   typename private_tensor<P>::parts_type out;
   for (const auto& part : shuffled) {

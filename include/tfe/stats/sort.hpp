@@ -4,11 +4,10 @@
 // Two algorithms (sort_algorithm):
 //   shuffle_quicksort (stats/shuffle_sort.hpp): an oblivious shuffle, then a quicksort with opened
 //     comparisons; O(n log n) comparisons, stable. For protocols with the shuffle capability
-//     (protocol/shuffle.hpp: ABY3, plain) when the tagged keys fit the ring; the default there.
+//     (protocol/shuffle.hpp: ABY3, Pond, SecureNN, plain) when the tagged keys fit the ring; the default.
 //   bitonic: Batcher's bitonic network. Its sequence of compare-and-swaps is a public function of n
 //     alone, so the players learn nothing but n (the transcript of every layer is the protocol's sign
-//     test and product on fresh shares, simulatable from n). Any protocol; the default for Pond and
-//     SecureNN, which have no shuffle.
+//     test and product on fresh shares, simulatable from n). Any protocol.
 // Bitonic cost (stated once): N = n rounded up to a power of two, L = log2 N·(log2 N + 1)/2 layers; each
 // layer is ONE batched sign test of N/2 key differences (width used_bits + 1) and ONE product
 // (integer bit × row difference, no truncation) of N/2 × w elements (w = 1 + payload columns).
@@ -92,7 +91,7 @@ private_tensor<P> sort_rows(const private_tensor<P>& x, sort_algorithm algorithm
     }
   } else {
     TFE_ENFORCE(algorithm != sort_algorithm::shuffle_quicksort, config_error, "sort: ", P::name(),
-                " has no oblivious shuffle (shuffle_quicksort needs ABY3 or plain); use the bitonic network");
+                " has no oblivious shuffle (protocol/shuffle.hpp's shuffle_hooks); use the bitonic network");
   }
   if (report) {
     report->algorithm = "bitonic";

@@ -70,6 +70,10 @@ struct shuffle_hooks<aby3<R>> {
     return cur;
   }
 
+  static bool participates(const session_type& s) { return P::is_server(s); }
+  /// Every server holds shares: nothing to announce.
+  static std::size_t announce_count(session_type&, std::size_t count) { return count; }
+
   /// x opened to the three servers only (nullopt at every other player).
   static std::optional<ring_tensor<R>> reveal_to_servers(session_type& s, const parts_type& x, const shape_t& shape) {
     if (!P::is_server(s)) return std::nullopt;

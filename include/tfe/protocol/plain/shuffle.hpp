@@ -22,6 +22,9 @@ struct shuffle_hooks<plain<R>> {
     return moved_parts(shuffle_detail::gather_rows(x.at(0), perm));
   }
 
+  static bool participates(const session<P>& s) { return P::holds_value(s); }
+  static std::size_t announce_count(session<P>&, std::size_t count) { return count; }
+
   static std::optional<ring_tensor<R>> reveal_to_servers(session<P>& s, const parts_type& x, const shape_t&) {
     if (!P::holds_value(s)) return std::nullopt;
     return x.at(0);
