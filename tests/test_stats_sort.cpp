@@ -269,6 +269,40 @@ TEST_CASE_TEMPLATE("shuffle then sort: bytes, messages and rounds per server as 
   }
 }
 
+TEST_CASE_TEMPLATE("shuffle then sort under Pond and SecureNN: bytes, messages and rounds as the cost models", P,
+                   pond64, securenn64) {
+  using R = typename P::ring;
+  using shuffle_costs = tfe::two_server_shuffle_costs<R>;
+  for (std::size_t n : {2, 100, 1000}) {
+    CAPTURE(n);
+    const dvec rows = keyed_rows(n, -100, 100, 5);
+    tfe::stats::sort_report report;
+    auto m = tfe::testing::measure_phases<P>(players<P>(), [&](auto& s, auto& phase) {
+      auto x = s.define_private_input("alice", [&] { return rows; });
+      tfe::stats::sort_report mine;
+      {
+        auto scope = phase("t:sort");
+        (void)tfe::stats::sort_rows(x, tfe::stats::sort_algorithm::shuffle_quicksort, &mine);
+      }
+      if (s.id() == 0) report = mine;
+    });
+    REQUIRE(!report.level_comparisons.empty());
+    // Server 0's announcement leaves with its next message and no receive between (one round with the
+    // sign test's first message, and on the first level with the shuffle's last message too).
+    const std::array<bool, 3> server0_continues{true, false, false};
+    auto c = shuffle_costs::shuffle(n, 3);
+    bool after_send = true;  // server 0's last act in the shuffle is a send
+    for (std::size_t k : report.level_comparisons) {
+      c = tfe::costs::then(c, shuffle_costs::announce_count(), after_send ? server0_continues : std::array<bool, 3>{});
+      c = tfe::costs::then(c, P::cost_model::sign(k, report.width), server0_continues);
+      c = tfe::costs::then(c, shuffle_costs::reveal_to_servers(k));
+      after_send = false;  // the opening ends with a receive
+    }
+    c = tfe::costs::then(c, shuffle_costs::announce_count());  // the last count: 0
+    check_costs(m, "t:sort", c);
+  }
+}
+
 TEST_CASE("Pond's shuffle: a uniform order of the rows, masked views, the cost model") {
   using R = tfe::ring64;
   check_shuffle<pond64>({1, 1, 2});  // server 0, server 1, the crypto producer (twice)

@@ -100,6 +100,16 @@ struct two_server_shuffle_costs {
     const std::uint64_t b = rows * cols * (ring_traits<R>::bits / 8);
     return {{{{b, b, 1, 1, 1}, {b, b, 1, 1, 1}, {2 * b, 2 * b, 2, 2, 2}}}, 4};
   }
+  /// reveal_to_servers of n values: the servers swap their shares.
+  static constexpr costs::op_cost reveal_to_servers(std::uint64_t n) {
+    const std::uint64_t b = n * (ring_traits<R>::bits / 8);
+    return {{{{b, b, 1, 1, 1}, {b, b, 1, 1, 1}, {}}}, 1};
+  }
+  /// announce_count: server 0 sends one ring element to the dealer.
+  static constexpr costs::op_cost announce_count() {
+    const std::uint64_t b = ring_traits<R>::bits / 8;
+    return {{{{b, 0, 1, 0, 1}, {}, {0, b, 0, 1, 0}}}, 1};
+  }
 };
 
 }  // namespace tfe
