@@ -152,6 +152,21 @@ TEST_CASE("random permutations are uniform: every order of 4 items about equally
 
 namespace {
 
+/// Sorts n random rows of 2 columns under P in the measured phase "t:sort"; server 0's report.
+template <class P>
+tfe::testing::phase_measurement measured_sort(std::size_t n, tfe::stats::sort_report& report) {
+  const dvec rows = keyed_rows(n, -100, 100, 5);
+  return tfe::testing::measure_phases<P>(players<P>(), [&](auto& s, auto& phase) {
+    auto x = s.define_private_input("alice", [&] { return rows; });
+    tfe::stats::sort_report mine;
+    {
+      auto scope = phase("t:sort");
+      (void)tfe::stats::sort_rows(x, tfe::stats::sort_algorithm::shuffle_quicksort, &mine);
+    }
+    if (s.id() == 0) report = mine;
+  });
+}
+
 /// Every protocol player's bytes, messages and rounds in a measured phase equal the cost model's.
 void check_costs(const tfe::testing::phase_measurement& m, const std::string& tag, const tfe::costs::op_cost& c) {
   for (std::size_t p = 0; p < 3; ++p) {
@@ -246,17 +261,8 @@ TEST_CASE_TEMPLATE("shuffle then sort: bytes, messages and rounds per server as 
   using R = typename P::ring;
   for (std::size_t n : {2, 100, 1000}) {
     CAPTURE(n);
-    const dvec rows = keyed_rows(n, -100, 100, 5);
     tfe::stats::sort_report report;
-    auto m = tfe::testing::measure_phases<P>(players<P>(), [&](auto& s, auto& phase) {
-      auto x = s.define_private_input("alice", [&] { return rows; });
-      tfe::stats::sort_report mine;
-      {
-        auto scope = phase("t:sort");
-        (void)tfe::stats::sort_rows(x, tfe::stats::sort_algorithm::shuffle_quicksort, &mine);
-      }
-      if (s.id() == 0) report = mine;
-    });
+    const auto m = measured_sort<P>(n, report);
     CHECK(report.algorithm == "shuffle_quicksort");
     CHECK(report.width == tfe::fixed_point_config::preset<R>().used_bits() + 1 + tfe::costs::ceil_log2(n));
     CHECK(!report.level_comparisons.empty());
@@ -275,17 +281,8 @@ TEST_CASE_TEMPLATE("shuffle then sort under Pond and SecureNN: bytes, messages a
   using shuffle_costs = tfe::two_server_shuffle_costs<R>;
   for (std::size_t n : {2, 100, 1000}) {
     CAPTURE(n);
-    const dvec rows = keyed_rows(n, -100, 100, 5);
     tfe::stats::sort_report report;
-    auto m = tfe::testing::measure_phases<P>(players<P>(), [&](auto& s, auto& phase) {
-      auto x = s.define_private_input("alice", [&] { return rows; });
-      tfe::stats::sort_report mine;
-      {
-        auto scope = phase("t:sort");
-        (void)tfe::stats::sort_rows(x, tfe::stats::sort_algorithm::shuffle_quicksort, &mine);
-      }
-      if (s.id() == 0) report = mine;
-    });
+    const auto m = measured_sort<P>(n, report);
     REQUIRE(!report.level_comparisons.empty());
     // Server 0's announcement leaves with its next message and no receive between (one round with the
     // sign test's first message, and on the first level with the shuffle's last message too).
