@@ -11,6 +11,20 @@
 
 namespace tfe::stats {
 
+namespace detail {
+/// [count ≥ k] as integers 0/1 for integer counts (not fixed point: a fixed-point count above 2^I − 1
+/// would leave the comparison's range) of groups of at most n rows: one sign test of width
+/// ⌈log2(max(n, k) + 1)⌉ + 2.
+template <protocol P>
+private_tensor<P> at_least(const private_tensor<P>& count, std::size_t k, std::size_t n) {
+  auto& s = count.sess();
+  auto below = tfe::detail::add_int(count, -static_cast<std::int64_t>(k));
+  const unsigned width = static_cast<unsigned>(costs::ceil_log2(std::max(n, k) + 1)) + 2;
+  return tfe::detail::add_int(-private_tensor<P>(s, below.shape(), P::sign_bit(s, below.parts(), below.shape(), width)),
+                              1);
+}
+}  // namespace detail
+
 /// Per-group results, rows in the order of `keys`; suppressed groups hold 0 everywhere (their
 /// count too) and suppressed[g] says which (public for a public category; for a private one it is
 /// revealed with the counts: a count of 0 means "fewer than k").
@@ -91,7 +105,8 @@ grouped<P> group_by_private(const private_tensor<P>& x, const private_tensor<P>&
   private_tensor<P> onehot(
       s, diff.shape(),
       P::zero_bit(s, diff.parts(), diff.shape(), tfe::detail::width_bits(s, sign_width::fixed_point_range, true)));
-  auto count = tfe::detail::bit_to_fixed(sum(onehot, {1}));  // (G)
+  auto count_int = sum(onehot, {1});                  // (G) integers
+  auto count = tfe::detail::bit_to_fixed(count_int);  // (G)
   auto sums = private_tensor<P>(
       s, shape_t{G, x.shape()[1]},
       P::bilinear(
@@ -103,12 +118,8 @@ grouped<P> group_by_private(const private_tensor<P>& x, const private_tensor<P>&
   while (a + 1 < static_cast<int>(s.fixed_point().int_bits) && std::ldexp(1.0, a) < static_cast<double>(n)) ++a;
   auto inv = reciprocal(count * std::ldexp(1.0, -a), std::ldexp(1.0, -a), 1.0);
   auto means = tfe::detail::mul_broadcast(sums, reshape(inv, {static_cast<long>(G), 1})) * std::ldexp(1.0, -a);
-  // keep = [count ≥ k] as 0/1 integers, from the integer counts (a fixed-point count above 2^I − 1
-  // would leave the comparison's range); one product round for the three results (concatenated).
-  auto below = tfe::detail::add_int(sum(onehot, {1}), -static_cast<std::int64_t>(min_count));  // (G)
-  const unsigned count_width = static_cast<unsigned>(costs::ceil_log2(std::max(n, min_count) + 1)) + 2;
-  auto keep = tfe::detail::add_int(
-      -private_tensor<P>(s, below.shape(), P::sign_bit(s, below.parts(), below.shape(), count_width)), 1);
+  // keep = [count ≥ k] as 0/1 integers; one product round for the three results (concatenated).
+  auto keep = detail::at_least(count_int, min_count, n);  // (G)
   const long kc = static_cast<long>(x.shape()[1]);
   auto packed = concat({reshape(count, {static_cast<long>(G), 1}), sums, means}, 1);  // (G, 1 + 2k)
   auto kept = tfe::detail::mul_broadcast_exact(reshape(keep, {static_cast<long>(G), 1}), packed);

@@ -35,6 +35,7 @@
 
 #include "tfe/protocol/costs.hpp"
 #include "tfe/stats/basic.hpp"
+#include "tfe/stats/group_by.hpp"
 #include "tfe/stats/sort.hpp"
 
 #include <algorithm>
@@ -173,7 +174,7 @@ void segmented_scan(session<P>& s, std::vector<ring_tensor<typename P::ring>>& S
     std::copy_n(S[p].data(), n * C, A[p].data());
   }
   for (std::size_t r = n; r < N; ++r) set_identity(A, r);
-  const std::vector<ring_tensor<R>> original = A;
+  std::vector<ring_tensor<R>> original = A;  // becomes the inclusive scan at the end
   std::vector<std::size_t> lo, hi;
   auto pairs = [&](std::size_t d) {  // (i − d, i) for i = 2d − 1, 4d − 1, …
     lo.clear();
@@ -198,9 +199,8 @@ void segmented_scan(session<P>& s, std::vector<ring_tensor<typename P::ring>>& S
   // Inclusive: S_i = exclusive_i ⊕ original_i.
   lo.resize(n);
   for (std::size_t i = 0; i < n; ++i) lo[i] = i;
-  std::vector<ring_tensor<R>> inclusive = original;
-  combine_rows(s, A, lo, inclusive, lo, k, width);
-  for (std::size_t p = 0; p < np; ++p) std::copy_n(inclusive[p].data(), n * C, S[p].data());
+  combine_rows(s, A, lo, original, lo, k, width);
+  for (std::size_t p = 0; p < np; ++p) std::copy_n(original[p].data(), n * C, S[p].data());
 }
 
 }  // namespace detail
@@ -243,10 +243,7 @@ requires oblivious_shuffle<P> grouped_rows<P> group_by_key(const private_tensor<
   // 4. Results at the groups' last rows, groups below min_count suppressed, rows shuffled.
   auto ends = n > 1 ? concat({rows(starts, 1, n), constant_int({1, 1}, 1)}, 0) : constant_int({1, 1}, 1);
   auto count_int = cols(S, 1, 2);
-  const unsigned count_width = static_cast<unsigned>(costs::ceil_log2(std::max(n, min_count) + 1)) + 2;
-  auto below = add_int(count_int, -static_cast<std::int64_t>(min_count));
-  private_tensor<P> small(s, below.shape(), P::sign_bit(s, below.parts(), below.shape(), count_width));
-  auto keep = tfe::detail::mul_exact(ends, add_int(-small, 1));  // (n, 1)
+  auto keep = tfe::detail::mul_exact(ends, detail::at_least(count_int, min_count, n));  // (n, 1)
   auto table = tfe::detail::mul_broadcast_exact(
       keep,
       concat(std::vector<private_tensor<P>>{key, tfe::detail::bit_to_fixed(count_int), cols(S, 2, 2 + 3 * k)}, 1));

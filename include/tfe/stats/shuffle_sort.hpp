@@ -34,7 +34,9 @@
 #include "tfe/protocol/securenn/shuffle.hpp"
 #include "tfe/protocol/shuffle.hpp"
 
+#include <array>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -77,12 +79,7 @@ requires oblivious_shuffle<P> private_tensor<P> shuffle_quicksort_rows(const pri
   // [key·n + i | key | payload], shuffled.
   ring_tensor<R> index = ring_tensor<R>::from_shape({n, 1});
   for (std::size_t i = 0; i < n; ++i) index.data()[i] = T::from_uint(i);
-  const R scale = T::from_uint(n);
-  auto tag = tfe::detail::map_parts(slice(x, 1, 0, 1), shape_t{n, 1}, [&](const ring_tensor<R>& p) {
-    ring_tensor<R> t = p;
-    for (auto& v : t) v = R(v * scale);
-    return t;
-  });
+  auto tag = mul_int(slice(x, 1, 0, 1), static_cast<std::int64_t>(n));
   auto table = concat({tfe::detail::add_public(tag, index, "sort_tag"), x}, 1);
   const shape_t table_shape{n, w + 1};
   auto shuffled = hooks::shuffle_rows(s, table.parts(), table_shape);
@@ -150,20 +147,40 @@ requires oblivious_shuffle<P> private_tensor<P> shuffle_quicksort_rows(const pri
 
 }  // namespace detail
 
-/// The cost of the shuffle-then-sort above under ABY3 (n rows of w columns, levels from sort_report):
-/// the shuffle, then per level a sign test and an opening. Server 0's opening leaves right after its
-/// dealing, with no receive between: one round per level for it. `latency` is an upper bound: the
-/// shuffle's 3 hops plus every level's sign test and opening in sequence. The hop clocks of
-/// tests/test_stats_sort.cpp measure it exactly on ring128 (widths 72–75) and one hop less for every
-/// level after the first on ring64 (widths 40–53), where the next level's first messages overlap the
-/// last exchange of the previous one.
-template <class R>
+/// The cost of the shuffle-then-sort above (n rows of w columns, the levels from sort_report):
+/// the shuffle, then per level a sign test and an opening to the servers.
+/// - ABY3: server 0's opening leaves right after its dealing, with no receive between: one round per
+///   level for it. `latency` is an upper bound: the shuffle's 3 hops plus every level's sign test and
+///   opening in sequence. The hop clocks of tests/test_stats_sort.cpp measure it exactly on ring128
+///   (widths 72–75) and one hop less for every level after the first on ring64 (widths 40–53), where
+///   the next level's first messages overlap the last exchange of the previous one.
+/// - Pond, SecureNN: before each level (and once more, the final 0) server 0 announces the count to
+///   the dealer; the announcement shares a round with server 0's next message (the sign test's first),
+///   and on the first level with the shuffle's last one too. Latency: not modelled.
+template <class P>
 costs::op_cost shuffle_sort_cost(std::uint64_t n, std::uint64_t w, const sort_report& r) {
-  auto c = aby3_shuffle_costs<R>::shuffle(n, w + 1);
-  for (std::size_t m : r.level_comparisons)
-    c = costs::then(c, costs::then(aby3_costs<R>::sign(m, r.width), aby3_shuffle_costs<R>::reveal_to_servers(m),
-                                   {true, false, false}));
-  return c;
+  using R = typename P::ring;
+  constexpr std::array<bool, 3> server0_continues{true, false, false};
+  if constexpr (std::is_same_v<P, aby3<R>>) {
+    auto c = aby3_shuffle_costs<R>::shuffle(n, w + 1);
+    for (std::size_t m : r.level_comparisons)
+      c = costs::then(c, costs::then(aby3_costs<R>::sign(m, r.width), aby3_shuffle_costs<R>::reveal_to_servers(m),
+                                     server0_continues));
+    return c;
+  } else {
+    static_assert(std::is_same_v<P, pond<R>> || std::is_same_v<P, securenn<R>>, "a cost model for P's shuffle sort");
+    using sc = two_server_shuffle_costs<R>;
+    auto c = sc::shuffle(n, w + 1);
+    bool after_send = true;  // server 0's last act in the shuffle is a send
+    for (std::size_t m : r.level_comparisons) {
+      c = costs::then(c, sc::announce_count(), after_send ? server0_continues : std::array<bool, 3>{});
+      c = costs::then(c, P::cost_model::sign(m, r.width), server0_continues);
+      c = costs::then(c, sc::reveal_to_servers(m));
+      after_send = false;  // the opening ends with a receive
+    }
+    c.latency = 0;
+    return costs::then(c, sc::announce_count());  // the last count: 0
+  }
 }
 
 }  // namespace tfe::stats

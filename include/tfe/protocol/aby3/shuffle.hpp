@@ -58,9 +58,9 @@ struct shuffle_hooks<aby3<R>> {
       const std::size_t other = me == a ? b : a;
       const auto perm = shuffle_detail::random_permutation(s.pair_prg(other), rows);  // F_{a,b}
       // a: u_a = π(x_a + x_{a+1}) − y_a, y_a from F_{c,a}; b: u_b = π(x_{a+2}) − y_c, y_c from F_{b,c}.
-      ring_tensor<R> mine = me == a ? ring_tensor<R>(cur.at(0) + cur.at(1)) : cur.at(1);
+      ring_tensor<R> u = me == a ? shuffle_detail::gather_rows(ring_tensor<R>(cur.at(0) + cur.at(1)), perm)
+                                 : shuffle_detail::gather_rows(cur.at(1), perm);
       ring_tensor<R> fresh = s.pair_prg(c).template uniform<R>(shape);
-      ring_tensor<R> u = shuffle_detail::gather_rows(mine, perm);
       xt::noalias(u) -= fresh;
       s.net().send(other, u);
       ring_tensor<R> theirs = P::recv_checked(s, other, shape);
