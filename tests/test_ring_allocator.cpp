@@ -130,18 +130,19 @@ TEST_CASE("block cache: a freed large block comes back for the next block of the
     CHECK(q == p);
     CHECK(cache.hits() == 1);
     CHECK(cache.cached_bytes() == 0);
-    ring64* r = a.allocate(n6);  // another length: a fresh mapping, a miss
+    ring64* r = a.allocate(n6);  // nothing cached: a fresh mapping, a miss
     CHECK(r != q);
     CHECK(cache.misses() == 2);                             // the first allocation and this one
     for (std::size_t i = 0; i < n6; ++i) r[i] = ring64(i);  // every block writable end to end
     a.deallocate(q, n4 - 7);
     a.deallocate(r, n6);
     CHECK(cache.cached_bytes() == 10 * mib);
-    // Bounded: 10 MiB cached + 8 MiB > 16 MiB evicts the oldest (the 4 MiB block), and a block larger
+    // Bounded: 10 MiB cached + 8 MiB > 16 MiB unmaps the least recently cached blocks first (the 4 MiB
+    // block, or the 10 MiB the two became if the kernel mapped them side by side), and a block larger
     // than the bound is never kept.
-    ring64* s = a.allocate(8 * mib / sizeof(ring64));
+    ring64* s = a.allocate(14 * mib / sizeof(ring64));  // longer than any cached block: a miss
     ring64* big = a.allocate(32 * mib / sizeof(ring64));
-    a.deallocate(s, 8 * mib / sizeof(ring64));
+    a.deallocate(s, 14 * mib / sizeof(ring64));
     CHECK(cache.cached_bytes() == 14 * mib);
     a.deallocate(big, 32 * mib / sizeof(ring64));
     CHECK(cache.cached_bytes() == 14 * mib);
@@ -155,7 +156,50 @@ TEST_CASE("block cache: a freed large block comes back for the next block of the
   CHECK(block_cache::current() == nullptr);
   ring64* t = a.allocate(n6);  // no cache on this thread now: a fresh mapping
   const std::size_t hits = cache.hits();
+  const std::size_t cached = cache.cached_bytes();
   a.deallocate(t, n6);
   CHECK(cache.hits() == hits);
-  CHECK(cache.cached_bytes() == 14 * mib);
+  CHECK(cache.cached_bytes() == cached);
+}
+
+TEST_CASE("block cache: a shorter request is cut from a longer cached block, and neighbours merge again") {
+  if (huge_page_min_bytes == ~std::size_t(0)) return;
+  using tfe::block_cache;
+  ring_allocator<ring64> a;
+  const std::size_t n4 = 4 * mib / sizeof(ring64), n6 = 6 * mib / sizeof(ring64), n10 = 10 * mib / sizeof(ring64);
+  block_cache cache(64 * mib);
+  const block_cache::scope use(&cache);
+  ring64* p = a.allocate(n10);
+  a.deallocate(p, n10);
+  REQUIRE(cache.cached_bytes() == 10 * mib);
+  ring64* head = a.allocate(n4);  // best fit: the 10 MiB block's first 4 MiB; its 6 MiB tail stays
+  CHECK(head == p);
+  CHECK(cache.cached_bytes() == 6 * mib);
+  CHECK(cache.block_count() == 1);
+  ring64* tail = a.allocate(n6);  // the tail fits exactly
+  CHECK(tail == p + n4);
+  CHECK(cache.cached_bytes() == 0);
+  CHECK(cache.hits() == 2);
+  for (std::size_t i = 0; i < n4; ++i) head[i] = ring64(i);  // both halves are usable, and disjoint
+  for (std::size_t i = 0; i < n6; ++i) tail[i] = ~ring64(i);
+  std::size_t wrong = 0;
+  for (std::size_t i = 0; i < n4; ++i) wrong += head[i] != ring64(i);
+  CHECK(wrong == 0);
+  a.deallocate(tail, n6);
+  a.deallocate(head, n4);  // ends where the cached tail starts: one 10 MiB block again
+  CHECK(cache.block_count() == 1);
+  CHECK(cache.cached_bytes() == 10 * mib);
+  ring64* whole = a.allocate(n10);
+  CHECK(whole == p);
+  CHECK(cache.hits() == 3);
+  // The least recently cached block goes first when the cache is full: a 40 MiB block and then a
+  // 20 MiB one exceed 64 MiB with the 10 MiB block returned last, so the 40 MiB one is unmapped.
+  ring64* b40 = a.allocate(40 * mib / sizeof(ring64));
+  ring64* b20 = a.allocate(20 * mib / sizeof(ring64));
+  a.deallocate(b40, 40 * mib / sizeof(ring64));
+  a.deallocate(b20, 20 * mib / sizeof(ring64));
+  const bool adjacent = cache.block_count() == 1;  // the kernel may map the two side by side
+  a.deallocate(whole, n10);
+  CHECK(cache.cached_bytes() <= 64 * mib);
+  if (!adjacent) CHECK(cache.cached_bytes() == 30 * mib);
 }

@@ -238,6 +238,33 @@ TEST_CASE_TEMPLATE("sum wraps mod 2^bits and follows keepdims", R, ring64, ring1
 
   CHECK_THROWS_AS(ro::sum(a, {3}), shape_error);
   CHECK_THROWS_AS(ro::sum(a, {1, 1}), shape_error);
+
+  // Axes of size 1 and runs of reduced or kept axes (merged before the walk): every subset of the
+  // axes of a (2, 1, 3, 4, 1, 2) tensor against a reference that maps each flat index to its output.
+  const shape_t s6{2, 1, 3, 4, 1, 2};
+  const auto b = random_tensor<R>(s6, g);
+  for (unsigned mask = 0; mask < 64; ++mask) {
+    std::vector<std::size_t> axes6;
+    shape_t kept6(s6);
+    for (std::size_t d = 0; d < 6; ++d)
+      if (mask >> d & 1u) {
+        axes6.push_back(d);
+        kept6[d] = 1;
+      }
+    ring_tensor<R> expect = zeros<R>(kept6);
+    for (std::size_t flat = 0; flat < b.size(); ++flat) {
+      std::size_t rest = flat, out = 0, out_stride = 1;
+      for (std::size_t d = 6; d-- > 0;) {
+        const std::size_t i = rest % s6[d];
+        rest /= s6[d];
+        if (!(mask >> d & 1u)) out += i * out_stride;
+        out_stride *= kept6[d];
+      }
+      expect.data()[out] += b.data()[flat];
+    }
+    CAPTURE(mask);
+    CHECK(same(ro::sum(b, axes6, true), expect));
+  }
 }
 
 TEST_CASE_TEMPLATE("transpose and reshape", R, ring64, ring128, ring256) {

@@ -28,6 +28,7 @@
 #include <string>
 #include <tuple>
 #include <type_traits>
+#include <utility>
 
 namespace tfe {
 
@@ -53,10 +54,10 @@ struct session_options {
   std::size_t threads = 0;
   /// How many players run in this process (the in-process runner sets it), for the default threads.
   std::size_t players_in_process = 1;
-  /// Freed large blocks (1 MiB and more) the player keeps for its next tensors of the same size, at
-  /// most this many bytes (ring/block_cache.hpp); 0: none, every block goes back to the OS at once.
+  /// Freed large blocks (1 MiB and more) the player keeps for its next large tensors, at most this
+  /// many bytes (ring/block_cache.hpp); 0: none, every block goes back to the OS at once.
   /// Used while the runners (run_local, run_player) run the program.
-  std::size_t block_cache_bytes = std::size_t(256) << 20;
+  std::size_t block_cache_bytes = std::size_t(1) << 30;
 };
 
 template <class P>
@@ -92,6 +93,11 @@ class session {
 
   channel& net() { return *m_ch; }
   const fixed_point_config& fixed_point() const { return m_cfg; }
+  /// Changes the truncation after products from here on and returns the previous mode. Every player
+  /// runs the same program, so all of them switch at the same op; truncation_scope undoes it. Used
+  /// where a few large sums must never take the probabilistic truncation's rare large error
+  /// (stats/basic.hpp: the Gram matrix of a 10^6-row table has entries near 2^52 at scale 2^2f).
+  truncation_mode set_truncation(truncation_mode mode) { return std::exchange(m_cfg.truncation, mode); }
   /// Threads for this player's large kernels (session_options::threads).
   std::size_t threads() const { return m_threads; }
   /// This player's cache of freed large blocks; a runner makes it the cache of the thread that runs
@@ -314,6 +320,20 @@ class session {
   std::vector<prg> m_pair;
   prg m_common;
   typename P::state m_state;
+};
+
+/// Sets a session's truncation mode until the scope ends (session::set_truncation).
+template <class P>
+class truncation_scope {
+ public:
+  truncation_scope(session<P>& s, truncation_mode mode) : m_s(s), m_previous(s.set_truncation(mode)) {}
+  truncation_scope(const truncation_scope&) = delete;
+  truncation_scope& operator=(const truncation_scope&) = delete;
+  ~truncation_scope() { m_s.set_truncation(m_previous); }
+
+ private:
+  session<P>& m_s;
+  truncation_mode m_previous;
 };
 
 }  // namespace tfe

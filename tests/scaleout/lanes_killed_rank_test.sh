@@ -4,6 +4,8 @@
 # lane 1 is predicting, it is killed with SIGKILL. Then every party's job must exit non-zero within
 # LIMIT seconds (not by launch_local's timeout), server1's mpirun must name the killed rank (lane 1),
 # and every other party must print an error naming itself and a lane ("lane I of 2 of player 'NAME'").
+# The run classifies 4000 images so that it cannot end before the kill on a loaded machine (with 400
+# it once did: every player had finished when the victim was found); the kill ends it at once.
 #   lanes_killed_rank_test.sh PROGRAM WORKDIR [LIMIT]
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -12,7 +14,7 @@ victim=server1
 rm -rf "$work"
 mkdir -p "$work"
 
-bash "$root/scripts/launch_local.sh" --lanes 2 --timeout 240 --dir "$work" --quiet -- "$program" --images 400 \
+bash "$root/scripts/launch_local.sh" --lanes 2 --timeout 240 --dir "$work" --quiet -- "$program" --images 4000 \
   --batch 8 >"$work/launch.out" 2>&1 &
 launcher=$!
 

@@ -238,12 +238,31 @@ ring_tensor<R> sum(const ring_tensor<R>& a, const std::vector<std::size_t>& axes
   }
   // Walk the input in row-major order with an odometer; each input position maps to an output
   // offset through strides that are 0 along the reduced axes (the keepdims layout, which has the
-  // same row-major order as the squeezed one).
+  // same row-major order as the squeezed one). Axes of size 1 are dropped and neighbouring axes that
+  // are both reduced or both kept are merged first, so that the innermost run is as long as it can
+  // be: (m, n, 1) summed over axis 1 walks m runs of n, not m·n runs of one.
   const shape_t kept_strides = detail::strides_of(kept_shape);
-  shape_t out_stride(nd);
-  for (std::size_t d = 0; d < nd; ++d) out_stride[d] = reduced[d] ? 0 : kept_strides[d];
-  const std::size_t inner = in_shape[nd - 1], inner_stride = out_stride[nd - 1];
-  std::vector<std::size_t> idx(nd, 0);
+  shape_t walk_shape, out_stride;
+  std::vector<bool> walk_reduced;
+  for (std::size_t d = 0; d < nd; ++d) {
+    if (in_shape[d] == 1) continue;
+    const std::size_t stride = reduced[d] ? 0 : kept_strides[d];
+    if (!walk_shape.empty() && walk_reduced.back() == reduced[d]) {  // contiguous with the previous axis
+      walk_shape.back() *= in_shape[d];
+      out_stride.back() = stride;
+    } else {
+      walk_shape.push_back(in_shape[d]);
+      out_stride.push_back(stride);
+      walk_reduced.push_back(reduced[d]);
+    }
+  }
+  if (walk_shape.empty()) {  // every axis of size 1
+    out.data()[0] = a.data()[0];
+    return out;
+  }
+  const std::size_t wd = walk_shape.size();
+  const std::size_t inner = walk_shape[wd - 1], inner_stride = out_stride[wd - 1];
+  std::vector<std::size_t> idx(wd, 0);
   const R* in = a.data();
   R* o = out.data();
   std::size_t off = 0;
@@ -255,11 +274,11 @@ ring_tensor<R> sum(const ring_tensor<R>& a, const std::vector<std::size_t>& axes
     } else {
       for (std::size_t j = 0; j < inner; ++j) o[off + j * inner_stride] += in[base + j];
     }
-    // Advance the odometer over the outer axes (nd-2 .. 0).
-    for (std::size_t d = nd - 1; d-- > 0;) {
+    // Advance the odometer over the outer axes (wd-2 .. 0).
+    for (std::size_t d = wd - 1; d-- > 0;) {
       off += out_stride[d];
-      if (++idx[d] < in_shape[d]) break;
-      off -= out_stride[d] * in_shape[d];
+      if (++idx[d] < walk_shape[d]) break;
+      off -= out_stride[d] * walk_shape[d];
       idx[d] = 0;
     }
   }

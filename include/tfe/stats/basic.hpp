@@ -11,6 +11,9 @@
 
 #include "tfe/ops/approx.hpp"
 #include "tfe/ops/nonlinear.hpp"
+#include "tfe/stats/histogram.hpp"
+#include "tfe/stats/min_max.hpp"
+#include "tfe/stats/row_sums.hpp"
 #include "tfe/stats/table.hpp"
 
 #include <cmath>
@@ -18,14 +21,6 @@
 #include <vector>
 
 namespace tfe::stats {
-
-namespace detail {
-template <protocol P>
-void check_columns(const private_tensor<P>& x, const char* op) {
-  TFE_ENFORCE(x.ndim() == 2 && x.shape()[0] > 0 && x.shape()[1] > 0, shape_error, op,
-              ": a non-empty table of shape (rows, columns) is needed, got ", shape_str(x.shape()));
-}
-}  // namespace detail
 
 /// Column sums, shape (k). Local, exact (mod 2^ℓ: |sum| < 2^(ℓ−f−1), 2^47 for ring64).
 template <protocol P>
@@ -45,29 +40,44 @@ private_tensor<P> column_mean(const private_tensor<P>& x) {
 
 /// Deviations from the private column means, d = x − mean (n, k), and the means: what the
 /// variance, the covariance and the correlation share.
+/// Local, one pass per share component and no broadcast copy of the means.
 template <protocol P>
 std::pair<private_tensor<P>, private_tensor<P>> centered(const private_tensor<P>& x) {
+  using R = typename P::ring;
   auto m = column_mean(x);
-  auto d = x - tfe::detail::broadcast(reshape(m, {1, static_cast<long>(x.shape()[1])}), x.shape());
-  return {std::move(d), std::move(m)};
+  const std::size_t n = x.shape()[0], k = x.shape()[1];
+  typename private_tensor<P>::parts_type parts;
+  for (std::size_t p = 0; p < x.parts().size(); ++p) {
+    ring_tensor<R> d = ring_tensor<R>::from_shape({n, k});
+    const R* in = x.parts()[p].data();
+    const R* mp = m.parts().at(p).data();
+    R* out = d.data();
+    for (std::size_t i = 0; i < n; ++i)
+      for (std::size_t c = 0; c < k; ++c) out[i * k + c] = R(in[i * k + c] - mp[c]);
+    parts.push_back(std::move(d));
+  }
+  return {private_tensor<P>(x.sess(), x.shape(), std::move(parts)), std::move(m)};
 }
 
 /// Column variances, shape (k), with `ddof` (1: the sample variance, as pandas; 0: numpy's default).
 /// Math: two passes, Σ(x − mean)²/(n − ddof): the private mean is subtracted before squaring, which
-/// avoids the cancellation of Σx²/n − mean² (n·mean² can dwarf the variance). Cost: the mean, one
-/// product round on n·k elements (one truncation each), div_count. Error: with the mean's error e
-/// (≤ |mean|·2^-f + 4·2^-f), Σ(x − mean − e)² = Σ(x − mean)² + n·e² (the cross term vanishes), each
-/// truncated square adds ≤ 2 ulps and div_count var·2^-f + 4·2^-f, so
-/// |v̂ − var| ≤ var·2^-f + e² + 7·2^-f (tested with var·2^-f + 2|mean|·2^-f + 8·2^-f).
-/// Requires var < 2^I (32768 ring64: std < 181): pre-scale wider columns.
+/// avoids the cancellation of Σx²/n − mean² (n·mean² can dwarf the variance); Σd² is column_dot
+/// (stats/row_sums.hpp: the squares are never reshared, only the sums). Every truncation is on k
+/// values and exact (detail::exact_sums_scope). Cost: the mean, one product round on ⌈n/4096⌉·k
+/// values (ring64), div_count. Error: with the mean's error e (≤ |mean|·2^-f + 4·2^-f),
+/// Σ(x − mean − e)² = Σ(x − mean)² + n·e² (the cross term vanishes), column_dot adds ≤ ⌈n/4096⌉
+/// ulps in all and div_count var·2^-f + 4·2^-f, so |v̂ − var| ≤ var·2^-f + e² + 5·2^-f (tested with
+/// var·2^-f + 2|mean|·2^-f + 8·2^-f). Requires var < 2^I (32768 ring64: std < 181): pre-scale wider
+/// columns.
 template <protocol P>
 private_tensor<P> column_variance(const private_tensor<P>& x, unsigned ddof = 1) {
   detail::check_columns(x, "column_variance");
   TFE_ENFORCE(x.shape()[0] > ddof, shape_error, "variance with ddof ", ddof, " needs more than ", ddof, " rows, got ",
               x.shape()[0]);
   auto scope = x.sess().op_scope("stats_variance");
+  const detail::exact_sums_scope<P> exact(x.sess());
   auto [d, m] = centered(x);
-  return div_count(sum(d * d, {0}), x.shape()[0] - ddof);
+  return div_count(column_dot(d, d), x.shape()[0] - ddof);
 }
 
 /// Column standard deviations: tfe::sqrt of the variance (octave buckets + Newton, see
@@ -78,69 +88,17 @@ private_tensor<P> column_std(const private_tensor<P>& x, unsigned ddof = 1) {
   return sqrt(column_variance(x, ddof));
 }
 
-/// Column minima and maxima, each shape (k), exact. Math: one tournament over the (n, 2k) table
-/// [x, −x] (max of −x is −min), so min and max share every round. Cost: ⌈log2 n⌉ levels, each one
-/// batched sign test and one product over the level's pairs (n·k comparisons in all).
-template <protocol P>
-std::pair<private_tensor<P>, private_tensor<P>> column_min_max(const private_tensor<P>& x) {
-  detail::check_columns(x, "column_min_max");
-  auto scope = x.sess().op_scope("stats_minmax");
-  const long k = static_cast<long>(x.shape()[1]);
-  auto both = max(concat({x, -x}, 1), 0);
-  return {-slice(both, 0, static_cast<std::size_t>(k), static_cast<std::size_t>(2 * k)),
-          slice(both, 0, 0, static_cast<std::size_t>(k))};
-}
-
-/// Public histogram edges of one column: bins [e_0, e_1), ..., [e_{B−1}, e_B) (half-open, also the
-/// last one; values outside [e_0, e_B) are counted in no bin). Edges strictly increasing, in range.
-using bin_edges = std::vector<double>;
-
-/// Histogram counts, shape (k, B), as fixed-point integers (exact). Math: the integer bits
-/// [x < e_j] for every edge of the column come from ONE batched sign test of x − e_j; the count of
-/// bin j is Σ_rows [x < e_{j+1}] − Σ_rows [x < e_j] (local). Columns are processed in groups of at
-/// most 2^24 comparisons (memory), so the cost is ⌈(B+1)·n·k / 2^24⌉ sign tests, (B+1)·n·k comparisons
-/// in all, no product. Every column has the same number of bins B (edges may differ).
-template <protocol P>
-private_tensor<P> histogram(const private_tensor<P>& x, const std::vector<bin_edges>& edges) {
-  using R = typename P::ring;
-  detail::check_columns(x, "histogram");
-  const std::size_t n = x.shape()[0], k = x.shape()[1];
-  TFE_ENFORCE(edges.size() == k, shape_error, "histogram: ", edges.size(), " edge lists for ", k, " columns");
-  const std::size_t m = edges[0].size();
-  TFE_ENFORCE(m >= 2, shape_error, "histogram: column #0 needs at least 2 edges, got ", m);
-  for (std::size_t c = 0; c < k; ++c) {
-    TFE_ENFORCE(edges[c].size() == m, shape_error, "histogram: column #", c, " has ", edges[c].size(),
-                " edges, column #0 has ", m);
-    for (std::size_t j = 0; j < m; ++j) {
-      (void)encode_value<R>(edges[c][j], x.sess().fixed_point());  // throws encoding_error when out of range
-      TFE_ENFORCE(j == 0 || edges[c][j] > edges[c][j - 1], shape_error, "histogram: edges of column #", c,
-                  " are not strictly increasing at index ", j);
-    }
-  }
-  auto scope = x.sess().op_scope("stats_histogram");
-  const std::size_t group = std::max<std::size_t>(1, (std::size_t(1) << 24) / (m * n));
-  std::vector<private_tensor<P>> counts;
-  for (std::size_t c0 = 0; c0 < k; c0 += group) {
-    const std::size_t g = std::min(group, k - c0);
-    auto xg = slice(x, 1, c0, c0 + g);
-    ring_tensor<R> neg = ring_tensor<R>::from_shape({m, 1, g});
-    for (std::size_t j = 0; j < m; ++j)
-      for (std::size_t c = 0; c < g; ++c) neg(j, 0, c) = encode_value<R>(-edges[c0 + c][j], x.sess().fixed_point());
-    auto below = tfe::detail::sign_bit(tfe::detail::add_public(xg, neg, "sub"), sign_width::fixed_point_range, true);
-    auto per_edge = sum(below, {1});                                      // (m, g): #[x < e_j]
-    auto bins = slice(per_edge, 0, 1, m) - slice(per_edge, 0, 0, m - 1);  // (m−1, g)
-    counts.push_back(transpose(bins));                                    // (g, m−1)
-  }
-  return tfe::detail::bit_to_fixed(concat(counts, 0));
-}
-
 namespace detail {
-/// corr = zᵀz/(n − 1), z = d·(1/√var): see correlation().
+/// The diagonal (k) of a private (k, k) matrix: local.
 template <protocol P>
-private_tensor<P> correlation_of(const private_tensor<P>& d, const private_tensor<P>& var) {
-  auto is = inv_sqrt(var);
-  auto z = tfe::detail::mul_broadcast(d, reshape(is, {1, static_cast<long>(d.shape()[1])}));
-  return div_count(matmul(transpose(z), z), d.shape()[0] - 1);
+private_tensor<P> diagonal(const private_tensor<P>& m) {
+  using R = typename P::ring;
+  const std::size_t k = m.shape()[0];
+  return tfe::detail::map_parts(m, shape_t{k}, [k](const ring_tensor<R>& p) {
+    ring_tensor<R> out = ring_tensor<R>::from_shape({k});
+    for (std::size_t i = 0; i < k; ++i) out.data()[i] = p.data()[i * k + i];
+    return out;
+  });
 }
 /// x − mean after the checks of a pairwise statistic (at least 2 rows).
 template <protocol P>
@@ -149,39 +107,74 @@ private_tensor<P> deviations(const private_tensor<P>& x, const char* op) {
   TFE_ENFORCE(x.shape()[0] >= 2, shape_error, op, " needs at least 2 rows, got ", x.shape()[0]);
   return centered(x).first;
 }
+}  // namespace detail
+
+namespace detail {
+/// The correlation from the Gram matrix G (k, k) of n deviations: see correlation().
 template <protocol P>
-private_tensor<P> sample_variance_of(const private_tensor<P>& d) {
-  return div_count(sum(d * d, {0}), d.shape()[0] - 1);
+private_tensor<P> correlation_from_gram(const private_tensor<P>& g, std::size_t n) {
+  using R = typename P::ring;
+  const auto& fp = g.sess().fixed_point();
+  const long k = static_cast<long>(g.shape()[0]);
+  int e = 0;  // G·2^-e keeps n/2^e ∈ (512, 1024] times the covariance: 10 more bits than G/(n − 1)
+  while ((n >> e) > 1024) ++e;
+  auto gs = e > 0 ? g * std::ldexp(1.0, -e) : g;
+  auto diag = diagonal(g);
+  auto var = div_count(diag, n - 1);
+  auto var_small = div_count(mul_int(diag, 1024), n - 1);  // garbage (wrapped) for var ≥ 32: never selected
+  auto var_big = var * std::ldexp(1.0, -8);
+  // Regimes: [var < 2^-4] → inv_sqrt(1024·var) = 2^-5/std, G scaled by 32 per side;
+  // [var ≥ 16] → inv_sqrt(var/256) = 16/std, G scaled by 1/16 per side; else inv_sqrt(var) = 1/std.
+  ring_tensor<R> neg = ring_tensor<R>::from_shape({2, 1});
+  neg(0, 0) = encode_value<R>(-0.0625, fp);
+  neg(1, 0) = encode_value<R>(-16.0, fp);
+  auto below = tfe::detail::sign_bit(tfe::detail::add_public(reshape(var, {1, k}), neg, "sub"),
+                                     sign_width::fixed_point_range, true);  // (2, k)
+  auto small = index(below, 0, 0), big = tfe::detail::add_int(-index(below, 1, 0), 1);
+  auto moved = tfe::detail::mul_exact(concat({small, big}, 0), concat({var_small - var, var_big - var}, 0));
+  auto w = var + slice(moved, 0, 0, static_cast<std::size_t>(k)) +
+           slice(moved, 0, static_cast<std::size_t>(k), static_cast<std::size_t>(2 * k));
+  auto is = inv_sqrt(w);
+  // 16 × the side factor (512, 16 or 1: integers), so that F = side_i·side_j = 256·f_i·f_j is exact.
+  auto side = tfe::detail::add_int(mul_int(small, 496) + mul_int(big, -15), 16);
+  auto f = tfe::detail::mul_broadcast_exact(reshape(side, {k, 1}), reshape(side, {1, k}));
+  auto t = tfe::detail::mul_exact(gs, f);
+  t = tfe::detail::mul_broadcast(tfe::detail::mul_broadcast(t, reshape(is, {1, k})), reshape(is, {k, 1}));
+  return div_count(mul_int(t, std::int64_t(1) << e), (n - 1) * 256);
 }
 }  // namespace detail
 
-/// Correlation matrix (k, k). Math: z = (x − mean)·(1/√var) per column (inv_sqrt of the sample
-/// variance), C = zᵀz / (n − 1) by one matmul (its n-term sums at scale 2^2f stay below 2^(ℓ−1) for
-/// n < 2^(ℓ−2f−1): 2^31 ring64, since Σz² = n − 1 and |Σ z_i z_j| ≤ Σ z²). Cost: the variance, one
-/// inv_sqrt on k values, one product round on n·k, one matmul round (k² outputs), div_count.
-/// Error (ring64): |ĉ − c| ≤ 2·10^-3 (inv_sqrt's 4·2^-f relative error twice, plus the ulps of z
-/// correlated over n rows); requires every column's variance in [2^-f, 2^I) (a constant column has
-/// no correlation).
+/// Correlation matrix (k, k). Math: G = DᵀD for the deviations D = x − mean (stats::gram: chunked,
+/// exactly truncated, only k² sums reshared) and C_ij = G_ij/√(G_ii·G_jj), evaluated in fixed point
+/// so that no step loses the precision a small or a large variance leaves: G′ = G·2^-e (n/2^e in
+/// (512, 1024]: 10 bits more than the covariance); var = G_ii/(n − 1); one batched sign test on k
+/// values picks each column's regime, var < 2^-4: s = inv_sqrt(1024·var) (1024·var from G directly,
+/// not from the coarse var) and a side factor 32; var ≥ 16: s = inv_sqrt(var/256) and 1/16; else
+/// inv_sqrt(var) and 1, so that s, the value the last products multiply by, is never below 1/16
+/// (at 2^-f its quantization stays below 2^-12 relative); then C = (G′ ⊙ ffᵀ) ⊙ s_j ⊙ s_i·2^e/(n − 1),
+/// the side factors applied to G′ (large, precise) before the s. Every truncation is on k or k²
+/// values and exact. Cost: the mean, one gram (one product round on ⌈n/4096⌉·k² values, ring64), a
+/// sign test and a product on k values, inv_sqrt on k values, four product rounds on k² values and
+/// div_count; no message of n·k elements under ABY3. Error (ring64): |ĉ − c| ≤ 2·10^-3 (tested over
+/// standard deviations from 0.06 to 100; inv_sqrt's relative error 4·2^-f twice) for variances in
+/// [2^-10, 2^I); a constant column has no correlation. Requires n·std < 2^(ℓ−2−2f) (2^30 on
+/// ring64: 10^6 rows of std up to 1000), for the Gram matrix (stats/row_sums.hpp).
 template <protocol P>
 private_tensor<P> correlation(const private_tensor<P>& x) {
   auto scope = x.sess().op_scope("stats_correlation");
+  const detail::exact_sums_scope<P> exact(x.sess());
   auto d = detail::deviations(x, "correlation");
-  return detail::correlation_of(d, detail::sample_variance_of(d));
+  return detail::correlation_from_gram(gram(d, d), x.shape()[0]);
 }
 
-/// Covariance matrix (k, k) with ddof 1: corr_ij·s_i·s_j (s = √var, one outer product, one
-/// elementwise product). Computing Dᵀ·D directly would overflow ring64 at scale 2^2f once
-/// n·var ≥ 2^31; through the correlation every sum stays bounded. Error (ring64):
-/// ≤ s_i·s_j·3·10^-3 + 4·2^-f.
+/// Covariance matrix (k, k) with ddof 1: DᵀD/(n − 1) (stats::gram, then div_count; every truncation
+/// exact and on k² values). Error (ring64): ≤ |cov|·2^-f + 5·2^-f plus the means' error squared.
 template <protocol P>
 private_tensor<P> covariance(const private_tensor<P>& x) {
   auto scope = x.sess().op_scope("stats_covariance");
+  const detail::exact_sums_scope<P> exact(x.sess());
   auto d = detail::deviations(x, "covariance");
-  auto var = detail::sample_variance_of(d);
-  auto c = detail::correlation_of(d, var);
-  auto s = sqrt(var);
-  const long k = static_cast<long>(x.shape()[1]);
-  return c * matmul(reshape(s, {k, 1}), reshape(s, {1, k}));
+  return div_count(gram(d, d), x.shape()[0] - 1);
 }
 
 }  // namespace tfe::stats

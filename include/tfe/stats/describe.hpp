@@ -40,9 +40,10 @@ inline bin_edges uniform_edges(double lo, double hi, std::size_t bins) {
 
 /// Computes every statistic of x (n, k) on shares and reveals the results to `receiver` only.
 /// The mean stays shared on the way to the variance; min and max share one tournament; std is
-/// sqrt of the shared variance. Cost: column_mean + column_variance (one product round on n·k) +
-/// sqrt on k + column_min_max (⌈log2 n⌉ levels on n·2k) + histogram (one sign test per column group)
-/// + 7 reveals of k values (8 with the histogram). Error bounds: those of each statistic
+/// sqrt of the shared variance. Cost: column_mean + column_variance (column_dot: one product round
+/// on ⌈n/4096⌉·k values, ring64) + sqrt on k + column_min_max (stats/min_max.hpp: ⌈log2 n⌉ levels, 1.5·n·k comparisons) + histogram
+/// (stats/histogram.hpp: ⌈log2 B⌉ + 2 comparisons and 2^⌈log2 B⌉ − 1 products per value) + 7 reveals
+/// of k values (8 with the histogram). Every truncation is on k values and exact. Error bounds: those of each statistic
 /// (stats/basic.hpp).
 template <protocol P>
 std::optional<description> describe(const private_tensor<P>& x, const std::string& receiver,
@@ -55,10 +56,10 @@ std::optional<description> describe(const private_tensor<P>& x, const std::strin
   TFE_ENFORCE(n > opt.ddof, shape_error, "describe: ", n, " rows, the variance needs more than ", opt.ddof);
   (void)s.id_of(receiver);  // throws naming an unknown receiver before any work
   auto scope = s.op_scope("stats_describe");
+  const detail::exact_sums_scope<P> exact(s);
   auto total = sum(x, {0});
-  auto mean = div_count(total, n);
-  auto d = x - tfe::detail::broadcast(reshape(mean, {1, static_cast<long>(k)}), x.shape());
-  auto var = div_count(sum(d * d, {0}), n - opt.ddof);
+  auto [d, mean] = centered(x);  // the mean from the same column sums (sum is local)
+  auto var = div_count(column_dot(d, d), n - opt.ddof);
   auto sd = sqrt(var);
   auto [mn, mx] = column_min_max(x);
   std::optional<private_tensor<P>> hist;

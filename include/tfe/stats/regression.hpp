@@ -3,6 +3,7 @@
 // and ring. The logistic regression of examples/joint_training.cpp is its SGD-trained sibling.
 #pragma once
 
+#include "tfe/stats/row_sums.hpp"
 #include "tfe/stats/table.hpp"
 
 #include <cmath>
@@ -24,11 +25,13 @@ struct regression_options {
 
 /// Least-squares coefficients w (k, or k + 1 with the intercept LAST) of y ≈ X·w for a private X
 /// (n, k) and y (n) or (n, 1).
-/// Math: A = XᵀX/n, b = Xᵀy/n (two matmuls and div_count; their n-term sums at scale 2^2f need
-/// Σx² < 2^(ℓ−2f−1), n < 2^31 for standardized ring64 data), V0 = I/c, V ← V·(2I − A·V) (Newton–
+/// Math: A = XᵀX/n, b = Xᵀy/n (stats::gram of X with X and with y: chunks of 4096 rows summed at
+/// scale 2^2f and truncated exactly, so the mean square of a feature must stay below 2^18 on ring64,
+/// stats/row_sums.hpp), div_count, V0 = I/c, V ← V·(2I − A·V) (Newton–
 /// Schulz: ‖I − A·V_{t+1}‖ = ‖I − A·V_t‖²), w = V·b. With the intercept, the column of ones is never
-/// built: its products are the column sums Σx, Σy and n, exact and local. Cost: two matmul rounds for
-/// XᵀX and Xᵀy (n·k·(k+1) multiply-adds locally; no n-row copy but Xᵀ), div_count, then 2 rounds of
+/// built: its products are the column sums Σx, Σy and n, exact and local. Cost: two product rounds on
+/// ⌈n/4096⌉·k² and ⌈n/4096⌉·k values for XᵀX and Xᵀy, each with its exact truncation (n·k·(k+1)
+/// multiply-adds locally; no n-row copy), div_count, then 2 rounds of
 /// (k+1)×(k+1) matmuls per step, one matvec. Error (ring64, f = 16; standardized data, condition number κ of A ≤ 100): the fixed-point
 /// noise of each step, (k+1)·2^-f·‖V‖, is what Newton–Schulz converges to: ‖ŵ − w‖ ≤ 1e-3·‖w‖ + 1e-3
 /// (tested); the relative error grows with κ.
@@ -45,12 +48,15 @@ private_tensor<P> linear_regression(const private_tensor<P>& x, const private_te
   const long nl = static_cast<long>(n);
   const std::size_t kx = x.shape()[1];
   const auto yc = reshape(y, {nl, 1});
-  const auto xt_ = transpose(x);  // (kx, n): the one n-row copy
-  // [XᵀX | Xᵀy] and, for the intercept (a column of ones after X, never built), [Σx | Σy]: one div_count.
-  auto top = concat({matmul(xt_, x), matmul(xt_, yc)}, 1);  // (kx, kx + 1)
-  if (opt.fit_intercept)
-    top = concat({top, reshape(concat({sum(x, {0}), sum(yc, {0})}, 0), {1, static_cast<long>(kx) + 1})}, 0);
-  auto m = div_count(top, n);
+  // [XᵀX | Xᵀy] (stats::gram: exact chunked sums) and, for the intercept (a
+  // column of ones after X, never built), [Σx | Σy]: one div_count, exact.
+  auto m = [&] {
+    const detail::exact_sums_scope<P> exact(s);
+    auto top = concat({gram(x, x), gram(x, yc)}, 1);  // (kx, kx + 1); no n-row concatenation
+    if (opt.fit_intercept)
+      top = concat({top, reshape(concat({sum(x, {0}), sum(yc, {0})}, 0), {1, static_cast<long>(kx) + 1})}, 0);
+    return div_count(top, n);
+  }();
   auto a = slice(slice(m, 0, 0, kx), 1, 0, kx), b = slice(slice(m, 0, 0, kx), 1, kx, kx + 1);
   if (opt.fit_intercept) {
     // A = [[XᵀX, Σx], [Σxᵀ, n]]/n, b = [Xᵀy; Σy]/n.

@@ -1,0 +1,193 @@
+// tfe/stats/histogram.hpp: histograms with public bin edges over the columns of a private table,
+// generic over protocol and ring, exact counts, nothing opened.
+//
+// Math (a binary search on shares). Bins [e_0, e_1), ..., [e_{B−1}, e_B); L = ⌈log2 B⌉, and the
+// edges are padded to 2^L + 1 with copies of e_B ("virtual" edges no in-range value reaches).
+//  1. One batched sign test gives [x < e_0], [x < e_B] and b_1 = [x ≥ e_{2^(L−1)}]; the value is in
+//     range when in = [x < e_B] − [x < e_0] (e_0 < e_B, so no product).
+//  2. After t − 1 levels the shares of the one-hot vector O of the prefix b_1 … b_{t−1} (2^(t−1)
+//     integer bits, b_1 the most significant) select level t's threshold locally:
+//     θ_t = Σ_p O[p]·e_{(2p+1)·2^(L−t)} (public coefficients, exact); one sign test gives
+//     b_t = [x ≥ θ_t], and O ⊗ (1 − b_t, b_t) is the next one-hot (2^(t−1) products, no truncation).
+//  3. At the last level, u = in·b_L, and the counts are the sums over rows
+//     count[2p + q] = Σ_rows O_{L−1}[p]·(q ? u : in − u): ONE bilinear sum of the n rows
+//     (stats/row_sums.hpp's reasoning: only the k·2^L counts are reshared), integers, no truncation.
+// A value on an edge goes to the bin it opens (half-open bins); values outside [e_0, e_B) are in no
+// bin. Cost per value: L + 2 comparisons in L sign-test rounds (the old way, one comparison per edge:
+// B + 1) and 2^L − 1 products without truncation in L − 1 rounds; per group of columns, one
+// bilinear sum. For 16 bins: 6 comparisons and 7 products instead of 17 comparisons. Columns are
+// processed in groups of at most 2^23 one-hot entries (memory). Exact.
+#pragma once
+
+#include "tfe/ops/approx.hpp"
+#include "tfe/ops/nonlinear.hpp"
+#include "tfe/stats/row_sums.hpp"
+
+#include <algorithm>
+#include <cstddef>
+#include <optional>
+#include <vector>
+
+namespace tfe::stats {
+
+/// Public histogram edges of one column: bins [e_0, e_1), ..., [e_{B−1}, e_B) (half-open, also the
+/// last one; values outside [e_0, e_B) are counted in no bin). Edges strictly increasing, in range.
+using bin_edges = std::vector<double>;
+
+namespace detail {
+
+/// θ[i, c] = Σ_p O[i, c, p]·table[c, p] for shares O (n, g, P) and encoded public values: linear,
+/// local on every component.
+template <protocol P>
+private_tensor<P> select_public(const private_tensor<P>& onehot, const ring_tensor<typename P::ring>& table) {
+  using R = typename P::ring;
+  const std::size_t n = onehot.shape()[0], g = onehot.shape()[1], width = onehot.shape()[2];
+  return tfe::detail::map_parts(onehot, shape_t{n, g}, [&](const ring_tensor<R>& o) {
+    ring_tensor<R> out = ring_tensor<R>::from_shape({n, g});
+    for (std::size_t i = 0; i < n; ++i)
+      for (std::size_t c = 0; c < g; ++c) {
+        R acc(0);
+        const R* row = o.data() + (i * g + c) * width;
+        for (std::size_t p = 0; p < width; ++p) acc += R(row[p] * table.data()[c * width + p]);
+        out.data()[i * g + c] = acc;
+      }
+    return out;
+  });
+}
+
+/// Σ_rows x[r, c, p]·y[r, c, q] for share components x (n, g, P) and y (n, g, Q), shape (g, P, Q):
+/// bilinear, for P::bilinear.
+template <class R>
+struct per_column_outer_sums {
+  ring_tensor<R> operator()(const ring_tensor<R>& x, const ring_tensor<R>& y) const {
+    const std::size_t n = x.shape()[0], g = x.shape()[1], px = x.shape()[2], qy = y.shape()[2];
+    ring_tensor<R> out = ring_tensor<R>::from_shape({g, px, qy});
+    std::fill(out.data(), out.data() + out.size(), R(0));
+    for (std::size_t r = 0; r < n; ++r)
+      for (std::size_t c = 0; c < g; ++c) {
+        const R* xr = x.data() + (r * g + c) * px;
+        const R* yr = y.data() + (r * g + c) * qy;
+        R* o = out.data() + c * px * qy;
+        for (std::size_t p = 0; p < px; ++p)
+          for (std::size_t q = 0; q < qy; ++q) o[p * qy + q] += R(xr[p] * yr[q]);
+      }
+    return out;
+  }
+};
+
+/// The one-hot of one more bit b from the one-hot O (n, g, P) and ob = O·b: O′[2p] = O[p] − ob[p],
+/// O′[2p + 1] = ob[p], shape (n, g, 2P); local, one pass per component.
+template <protocol P>
+private_tensor<P> split_onehot(const private_tensor<P>& o, private_tensor<P> ob) {
+  using R = typename P::ring;
+  const std::size_t rows = o.shape()[0] * o.shape()[1], width = o.shape()[2];
+  typename private_tensor<P>::parts_type parts;
+  for (std::size_t p = 0; p < o.parts().size(); ++p) {
+    ring_tensor<R> next = ring_tensor<R>::from_shape({o.shape()[0], o.shape()[1], 2 * width});
+    const R* a = o.parts()[p].data();
+    const R* b = ob.parts()[p].data();
+    R* out = next.data();
+    for (std::size_t i = 0; i < rows * width; ++i) {
+      out[2 * i] = R(a[i] - b[i]);
+      out[2 * i + 1] = b[i];
+    }
+    parts.push_back(std::move(next));
+  }
+  return private_tensor<P>(o.sess(), shape_t{o.shape()[0], o.shape()[1], 2 * width}, std::move(parts));
+}
+
+template <protocol P>
+void check_edges(const private_tensor<P>& x, const std::vector<bin_edges>& edges) {
+  using R = typename P::ring;
+  const std::size_t k = x.shape()[1];
+  TFE_ENFORCE(edges.size() == k, shape_error, "histogram: ", edges.size(), " edge lists for ", k, " columns");
+  const std::size_t m = edges[0].size();
+  TFE_ENFORCE(m >= 2, shape_error, "histogram: column #0 needs at least 2 edges, got ", m);
+  for (std::size_t c = 0; c < k; ++c) {
+    TFE_ENFORCE(edges[c].size() == m, shape_error, "histogram: column #", c, " has ", edges[c].size(),
+                " edges, column #0 has ", m);
+    for (std::size_t j = 0; j < m; ++j) {
+      (void)encode_value<R>(edges[c][j], x.sess().fixed_point());  // throws encoding_error when out of range
+      TFE_ENFORCE(j == 0 || edges[c][j] > edges[c][j - 1], shape_error, "histogram: edges of column #", c,
+                  " are not strictly increasing at index ", j);
+    }
+  }
+}
+
+/// The counts (g, B) of columns [c0, c0 + g) as integers: steps 1–3 of the file comment.
+template <protocol P>
+private_tensor<P> histogram_group(const private_tensor<P>& x, const std::vector<bin_edges>& edges, std::size_t c0,
+                                  std::size_t g, unsigned levels) {
+  using R = typename P::ring;
+  auto& s = x.sess();
+  const auto& fp = s.fixed_point();
+  const std::size_t n = x.shape()[0], bins = edges[0].size() - 1, padded = std::size_t(1) << levels;
+  const long nl = static_cast<long>(n), gl = static_cast<long>(g);
+  // The padded edge j of column c (virtual edges repeat e_B).
+  auto edge = [&](std::size_t c, std::size_t j) { return encode_value<R>(edges[c0 + c][std::min(j, bins)], fp); };
+  auto xg = slice(x, 1, c0, c0 + g);
+  // Step 1: [x < e_0], [x < e_B] and, with at least two bins, [x < e_{2^(L−1)}].
+  const std::size_t first = levels > 0 ? 3 : 2;
+  ring_tensor<R> neg = ring_tensor<R>::from_shape({first, 1, g});
+  for (std::size_t c = 0; c < g; ++c) {
+    neg(0, 0, c) = R(R(0) - edge(c, 0));
+    neg(1, 0, c) = R(R(0) - edge(c, bins));
+    if (levels > 0) neg(2, 0, c) = R(R(0) - edge(c, padded / 2));
+  }
+  auto below = tfe::detail::sign_bit(tfe::detail::add_public(xg, neg, "sub"), sign_width::fixed_point_range, true);
+  auto in = index(below, 1, 0) - index(below, 0, 0);  // (n, g)
+  if (levels == 0) return reshape(sum(in, {0}), {gl, 1});
+  std::optional<private_tensor<P>> onehot;  // O (n, g, 2^(t−1)); empty: the one-hot of no bits, 1
+  auto bit = tfe::detail::add_int(-index(below, 2, 0), 1);
+  for (unsigned t = 1;; ++t) {
+    if (t > 1) {  // step 2: θ_t from the one-hot, then b_t
+      const std::size_t width = std::size_t(1) << (t - 1);
+      ring_tensor<R> table = ring_tensor<R>::from_shape({g, width});
+      for (std::size_t c = 0; c < g; ++c)
+        for (std::size_t p = 0; p < width; ++p) table(c, p) = edge(c, (2 * p + 1) << (levels - t));
+      auto theta = select_public(*onehot, table);
+      bit = tfe::detail::add_int(-tfe::detail::sign_bit(xg - theta, sign_width::fixed_point_range, true), 1);
+    }
+    if (t == levels) break;
+    auto b3 = reshape(bit, {nl, gl, 1});
+    if (!onehot) {
+      onehot = concat({tfe::detail::add_int(-b3, 1), b3}, 2);
+    } else {
+      onehot = split_onehot(*onehot, tfe::detail::mul_broadcast_exact(*onehot, b3));
+    }
+  }
+  // Step 3: count[2p + q] = Σ_rows O[p]·(q ? u : in − u).
+  auto u = tfe::detail::mul_exact(in, bit);
+  auto y = stack({in - u, u}, 2);  // (n, g, 2)
+  private_tensor<P> counts = [&] {
+    if (!onehot) return reshape(sum(y, {0}), {gl, 2});
+    const shape_t zs{g, onehot->shape()[2], 2};
+    return reshape(private_tensor<P>(s, zs,
+                                     P::bilinear(s, onehot->parts(), y.parts(), onehot->shape(), y.shape(), zs,
+                                                 per_column_outer_sums<R>{})),
+                   {gl, static_cast<long>(2 * onehot->shape()[2])});
+  }();
+  return slice(counts, 1, 0, bins);
+}
+
+}  // namespace detail
+
+/// Histogram counts, shape (k, B), as fixed-point integers (exact), by the binary search of the file
+/// comment. Every column has the same number of bins B (its edges may differ).
+template <protocol P>
+private_tensor<P> histogram(const private_tensor<P>& x, const std::vector<bin_edges>& edges) {
+  tfe::stats::detail::check_columns(x, "histogram");
+  detail::check_edges(x, edges);
+  auto scope = x.sess().op_scope("stats_histogram");
+  const std::size_t n = x.shape()[0], k = x.shape()[1], bins = edges[0].size() - 1;
+  unsigned levels = 0;
+  while ((std::size_t(1) << levels) < bins) ++levels;
+  const std::size_t per_column = n << (levels > 0 ? levels - 1 : 0);
+  const std::size_t group = std::max<std::size_t>(1, (std::size_t(1) << 23) / per_column);
+  std::vector<private_tensor<P>> counts;
+  for (std::size_t c0 = 0; c0 < k; c0 += group)
+    counts.push_back(detail::histogram_group(x, edges, c0, std::min(group, k - c0), levels));
+  return tfe::detail::bit_to_fixed(concat(counts, 0));
+}
+
+}  // namespace tfe::stats
