@@ -19,7 +19,6 @@
 // processed in groups of at most 2^23 one-hot entries (memory). Exact.
 #pragma once
 
-#include "tfe/ops/approx.hpp"
 #include "tfe/ops/nonlinear.hpp"
 #include "tfe/stats/row_sums.hpp"
 
@@ -55,6 +54,22 @@ private_tensor<P> select_public(const private_tensor<P>& onehot, const ring_tens
   });
 }
 
+/// x[r, c, p]·y[r, c] for share components x (n, g, P) and y (n, g, 1), shape (n, g, P): bilinear, for
+/// P::bilinear (a tight loop where xtensor's broadcasting product walks a stepper).
+template <class R>
+struct times_per_row {
+  ring_tensor<R> operator()(const ring_tensor<R>& x, const ring_tensor<R>& y) const {
+    const std::size_t rows = y.size(), width = x.size() / std::max<std::size_t>(rows, 1);
+    ring_tensor<R> out = ring_tensor<R>::from_shape(shape_of(x));
+    const R* xp = x.data();
+    const R* yp = y.data();
+    R* o = out.data();
+    for (std::size_t r = 0; r < rows; ++r)
+      for (std::size_t p = 0; p < width; ++p) o[r * width + p] = R(xp[r * width + p] * yp[r]);
+    return out;
+  }
+};
+
 /// Σ_rows x[r, c, p]·y[r, c, q] for share components x (n, g, P) and y (n, g, Q), shape (g, P, Q):
 /// bilinear, for P::bilinear.
 template <class R>
@@ -62,15 +77,21 @@ struct per_column_outer_sums {
   ring_tensor<R> operator()(const ring_tensor<R>& x, const ring_tensor<R>& y) const {
     const std::size_t n = x.shape()[0], g = x.shape()[1], px = x.shape()[2], qy = y.shape()[2];
     ring_tensor<R> out = ring_tensor<R>::from_shape({g, px, qy});
-    std::fill(out.data(), out.data() + out.size(), R(0));
-    for (std::size_t r = 0; r < n; ++r)
-      for (std::size_t c = 0; c < g; ++c) {
+    std::vector<R> acc(qy * px);  // acc[q·P + p]: contiguous in p, so the inner loop vectorizes
+    for (std::size_t c = 0; c < g; ++c) {
+      std::fill(acc.begin(), acc.end(), R(0));
+      for (std::size_t r = 0; r < n; ++r) {
         const R* xr = x.data() + (r * g + c) * px;
         const R* yr = y.data() + (r * g + c) * qy;
-        R* o = out.data() + c * px * qy;
-        for (std::size_t p = 0; p < px; ++p)
-          for (std::size_t q = 0; q < qy; ++q) o[p * qy + q] += R(xr[p] * yr[q]);
+        for (std::size_t q = 0; q < qy; ++q) {
+          const R yq = yr[q];
+          R* a = acc.data() + q * px;
+          for (std::size_t p = 0; p < px; ++p) a[p] += R(xr[p] * yq);
+        }
       }
+      for (std::size_t p = 0; p < px; ++p)
+        for (std::size_t q = 0; q < qy; ++q) out.data()[(c * px + p) * qy + q] = acc[q * px + p];
+    }
     return out;
   }
 };
@@ -153,7 +174,10 @@ private_tensor<P> histogram_group(const private_tensor<P>& x, const std::vector<
     if (!onehot) {
       onehot = concat({tfe::detail::add_int(-b3, 1), b3}, 2);
     } else {
-      onehot = split_onehot(*onehot, tfe::detail::mul_broadcast_exact(*onehot, b3));
+      const auto& o = *onehot;
+      onehot = split_onehot(o, private_tensor<P>(s, o.shape(),
+                                                 P::bilinear(s, o.parts(), b3.parts(), o.shape(), b3.shape(), o.shape(),
+                                                             times_per_row<R>{})));
     }
   }
   // Step 3: count[2p + q] = Σ_rows O[p]·(q ? u : in − u).
