@@ -2,6 +2,7 @@
 #pragma once
 
 #include "graph_runner.hpp"
+#include "tfe/graph/compiled_kernels.hpp"  // the kernels: tfe_graph_kernels
 #include "tfe/graph/model.hpp"
 
 #include <chrono>

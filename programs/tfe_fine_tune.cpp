@@ -19,6 +19,7 @@
 // --max-gap points.
 #include "graph_runner.hpp"
 
+#include "tfe/graph/compiled_kernels.hpp"  // the graph kernels: tfe_graph_kernels
 #include "tfe/graph/model.hpp"
 #include "tfe/graph/training.hpp"
 #include "tfe/io/idx.hpp"

@@ -12,6 +12,7 @@
 // rows ⌊n·i/K⌋ to ⌊n·(i+1)/K⌋ of them, receives their outputs, and the client's lanes gather them at
 // its lane 0, which writes Y.npy (float32; more outputs: Y_1.npy, ...) and compares them with --expect.
 // Every lane prints its bytes and rounds (model sharing, prediction) and its party-internal bytes.
+#include "tfe/graph/compiled_kernels.hpp"  // the graph kernels: tfe_graph_kernels
 #include "tfe/io/npy.hpp"
 #include "tfe/onnx/model_file.hpp"
 #include "tfe/runtime/cli.hpp"

@@ -44,6 +44,8 @@ if command -v ccache >/dev/null 2>&1; then
   configure_args+=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
 fi
 cmake "${configure_args[@]}" >/dev/null
+all_targets=0
+[[ ${#targets[@]} -eq 0 && ${#skip[@]} -eq 0 ]] && all_targets=1
 if [[ ${#targets[@]} -eq 0 ]]; then
   for t in frame hosts npy npz idx model peer_json onnx wire; do
     if [[ "$t" != onnx ]] || grep -q '^TFE_HAVE_ONNX:INTERNAL=ON$' "$build_dir/CMakeCache.txt"; then
@@ -56,7 +58,11 @@ for t in "${targets[@]}"; do
   [[ " ${skip[*]} " == *" $t "* ]] || kept+=("$t")
 done
 targets=("${kept[@]}")
-cmake --build "$build_dir" -j 2 --target "${targets[@]/#/fuzz_}"
+if [[ $all_targets -eq 1 ]]; then
+  cmake --build "$build_dir" -j 2 --target fuzz_all  # one goal: both cores compile
+else
+  cmake --build "$build_dir" -j 2 --target "${targets[@]/#/fuzz_}"
+fi
 
 # The longest input per target: a few times its largest seed.
 max_len_of() {

@@ -5,6 +5,7 @@
 #include "expect_error.hpp"
 #include "loss_reference.hpp"
 #include "tfe/graph/builder.hpp"
+#include "tfe/graph/compiled_kernels.hpp"  // the graph kernels: tfe_graph_kernels
 #include "tfe/graph/model.hpp"
 #include "tfe/graph/training.hpp"
 #include "tfe/protocol/aby3/aby3.hpp"

@@ -7,6 +7,7 @@
 // (The Fashion-MNIST model files against PyTorch's logits: test_onnx_models.)
 #include "expect_error.hpp"
 #include "nn_reference.hpp"
+#include "tfe/graph/compiled_kernels.hpp"  // the graph kernels: tfe_graph_kernels
 #include "tfe/graph/model.hpp"
 #include "tfe/nn/to_graph.hpp"
 

@@ -7,6 +7,7 @@
 #include "loss_reference.hpp"
 #include "temp_dir.hpp"
 
+#include "tfe/graph/compiled_kernels.hpp"  // the graph kernels: tfe_graph_kernels
 #include "tfe/graph/model.hpp"
 #include "tfe/graph/training.hpp"
 #include "tfe/io/idx.hpp"

@@ -1,0 +1,4 @@
+// The graph kernels of tfe::aby3<tfe::ring128>, compiled once for tfe_graph_kernels (tfe/graph/compiled_kernels.hpp).
+#include "tfe/graph/compiled_kernels.hpp"
+
+TFE_GRAPH_KERNELS_INSTANTIATE(::tfe::aby3<::tfe::ring128>)
