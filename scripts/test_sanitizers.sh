@@ -25,6 +25,10 @@ run_preset() {  # preset, then the test names
   local tests=("$@")
   cmake --preset "$preset" -DTFE_BUILD_EXAMPLES=OFF -DTFE_BUILD_BENCHMARKS=OFF \
         -DTFE_SELECTED_TESTS="$(IFS=';'; echo "${tests[*]}")" >/dev/null
+  if grep -q -- '^CMAKE_CXX_FLAGS_RELWITHDEBINFO:.*-DNDEBUG' "build/$preset/CMakeCache.txt"; then
+    echo "test_sanitizers.sh: build/$preset defines NDEBUG, which turns the TFE_ASSERTs off (CMakePresets.json)" >&2
+    exit 2
+  fi
   cmake --build "build/$preset" -j 2 --target tfe_selected_tests
   local regex="^($(IFS='|'; echo "${tests[*]}"))\$"
   ctest --test-dir "build/$preset" --output-on-failure -j 2 -R "$regex" "${ctest_args[@]}"
