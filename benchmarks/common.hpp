@@ -156,6 +156,9 @@ inline std::string to_json(const std::string& bench, const std::string& protocol
   os << "{\"bench\":\"" << json_escape(bench) << "\",\"protocol\":\"" << json_escape(protocol) << "\",\"workload\":\""
      << json_escape(workload) << "\",\"params\":{" << params << "},\"wall_s\":" << r.wall_seconds()
      << ",\"wall_min_s\":" << r.wall_min << ",\"repeats\":" << r.repeats;
+#ifdef TFE_BENCHMARK_CHECK_BUILD
+  os << ",\"check_build\":\"" TFE_BENCHMARK_CHECK_BUILD "\"";  // not -O3 -march=native (CMakeLists.txt)
+#endif
   for (const auto& [net, secs] : r.simulated) {
     std::string key;
     for (char c : net) key += std::isalnum(static_cast<unsigned char>(c)) ? static_cast<char>(std::tolower(c)) : '_';
@@ -212,6 +215,11 @@ struct options {
         ->delimiter(',');
     o.launch.add_to(app);
     tfe::parse_command_line(app, o.launch, argc, argv);
+#ifdef TFE_BENCHMARK_CHECK_BUILD
+    std::cerr << "warning: this binary is CI's compile check, built with " TFE_BENCHMARK_CHECK_BUILD
+                 " instead of -O3 -march=native: its times are not benchmark figures (scripts/bench.sh builds "
+                 "those)\n";
+#endif
     TFE_ENFORCE(o.launch.simulate.empty(), tfe::config_error,
                 "benchmarks time simulated networks with --networks, not --simulate");
     if (o.networks.size() == 1 && o.networks[0] == "none") o.networks.clear();
