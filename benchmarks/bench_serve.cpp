@@ -6,6 +6,7 @@
 //
 //   bench_serve [--models mlp,cnn] [--protocols aby3,pond] [--clients 1,8,64] [--seconds 5]
 //               [--batch 64] [--batch-delay-ms 2] [--serve PATH]
+#include "check_build.hpp"
 #include "tfe/io/idx.hpp"
 #include "tfe/testing/serve_local.hpp"
 
@@ -108,6 +109,7 @@ int main(int argc, char** argv) {
     app.add_option("--serve", serve_bin, "the tfe_serve executable");
     app.add_option("--server-args", extra, "more tfe_serve flags, space-separated");
     CLI11_PARSE(app, argc, argv);
+    bench::warn_if_check_build();
     auto data = tfe::io::load_fashion_mnist("test", 256);
     xt::xarray<double> images = data.images;
     images.reshape({images.shape()[0], 1, 28, 28});

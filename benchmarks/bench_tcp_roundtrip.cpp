@@ -17,6 +17,8 @@
 //    "bytes":8,"spin_wait_us":50},"wall_s":<seconds per round>,"us_per_round":...,"ratio_to_raw":...,
 //    "rounds":1000,"batches":5,"players":[]}
 // where ratio_to_raw divides by the raw TCP ping-pong of the same size; a human summary goes to stderr.
+#include "check_build.hpp"
+
 #include <tfe/net/memory_network.hpp>
 #include <tfe/runtime/launch.hpp>
 
@@ -225,6 +227,7 @@ int main(int argc, char** argv) {
   app.add_option("--source-dir", c.source_dir, "the tfe source tree (for scripts/make_certs.sh, TLS)")
       ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
+  bench::warn_if_check_build();
   if (quick) {
     c.batch = 200;
     c.batches = 3;

@@ -20,6 +20,8 @@
 // player as a process on 127.0.0.1.
 #pragma once
 
+#include "check_build.hpp"
+
 #include <tfe/keras.hpp>
 #include <tfe/protocol/costs.hpp>
 #include <tfe/protocol/registry.hpp>
@@ -215,11 +217,7 @@ struct options {
         ->delimiter(',');
     o.launch.add_to(app);
     tfe::parse_command_line(app, o.launch, argc, argv);
-#ifdef TFE_BENCHMARK_CHECK_BUILD
-    std::cerr << "warning: this binary is CI's compile check, built with " TFE_BENCHMARK_CHECK_BUILD
-                 " instead of -O3 -march=native: its times are not benchmark figures (scripts/bench.sh builds "
-                 "those)\n";
-#endif
+    warn_if_check_build();
     TFE_ENFORCE(o.launch.simulate.empty(), tfe::config_error,
                 "benchmarks time simulated networks with --networks, not --simulate");
     if (o.networks.size() == 1 && o.networks[0] == "none") o.networks.clear();
