@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds every benchmark binary in the test build directory: a compile check for CI (.ci/run runs it
 # after the tests, and a smoke run of bench_large_models). At -O1 (TFE_BENCHMARK_OPT_FLAGS, the test
-# build's flags: the examples' precompiled header serves them too), which compiles in about 40% of the
+# build's flags: the examples' precompiled header serves them too), which compiles in about half the
 # time of -O3 -march=native; figures come from scripts/bench.sh, which builds -O3 binaries of its own.
 #   TFE_BENCHMARK_OPT_FLAGS  their optimization flags (default -O1; empty: -O3 -march=native)
 #   TFE_BUILD_DIR  build directory (default: build)
