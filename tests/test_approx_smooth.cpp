@@ -13,6 +13,7 @@
 #include <cmath>
 #include <random>
 #include <string>
+#include <utility>
 
 namespace {
 
@@ -23,12 +24,19 @@ using aby3_64 = tfe::aby3<tfe::ring64>;
 using securenn64 = tfe::securenn<tfe::ring64>;
 
 template <class P, class F>
-xt::xarray<double> eval(const xt::xarray<double>& xs, F&& fn) {
-  auto r = tfe::run_local<P>(P::default_players(), [&](auto& s) {
-    auto x = s.define_private_input(P::default_players()[0], [&] { return xs; });
-    auto out = s.reveal_to(P::default_players()[0], fn(x));
-    return out ? *out : xt::xarray<double>();
-  });
+xt::xarray<double> eval(const xt::xarray<double>& xs, F&& fn,
+                        tfe::truncation_mode mode = tfe::truncation_mode::probabilistic) {
+  tfe::run_options o;
+  const auto preset = tfe::fixed_point_config::preset<typename P::ring>();
+  o.session.fixed_point = tfe::fixed_point_config{preset.frac_bits, preset.int_bits, mode};
+  auto r = tfe::run_local<P>(
+      P::default_players(),
+      [&](auto& s) {
+        auto x = s.define_private_input(P::default_players()[0], [&] { return xs; });
+        auto out = s.reveal_to(P::default_players()[0], fn(x));
+        return out ? *out : xt::xarray<double>();
+      },
+      o);
   return r[0];
 }
 
@@ -82,11 +90,12 @@ xt::xarray<double> grid(const smooth_case& c, std::size_t n, const tfe::fixed_po
 }
 
 template <class P>
-void check_smooth(std::size_t n) {
+void check_smooth(std::size_t n, tfe::truncation_mode mode = tfe::truncation_mode::probabilistic) {
   const auto cfg = tfe::fixed_point_config::preset<typename P::ring>();
   for (const auto& c : cases) {
     auto xs = grid(c, n, cfg);
-    auto ys = eval<P>(xs, [&](auto& x) { return apply(c.name, x); });
+    auto ys = eval<P>(
+        xs, [&](auto& x) { return apply(c.name, x); }, mode);
     REQUIRE(ys.size() == xs.size());
     double worst = 0, wx = 0;
     for (std::size_t i = 0; i < xs.size(); ++i) {
@@ -110,6 +119,71 @@ TEST_CASE("smooth activations: documented bounds over the whole range, securenn 
   check_smooth<securenn64>(2001);
 }
 TEST_CASE("smooth activations: documented bounds over the whole range, pond ring128") { check_smooth<pond128>(4001); }
+// Under the exact truncation GELU's outer slope joins the polynomial's sum of products (approx_smooth.hpp).
+TEST_CASE("smooth activations: documented bounds with the exact truncation, aby3 and pond ring64, aby3 ring128") {
+  check_smooth<aby3_64>(20001, tfe::truncation_mode::exact);
+  check_smooth<pond64>(20001, tfe::truncation_mode::exact);
+  check_smooth<tfe::aby3<tfe::ring128>>(4001, tfe::truncation_mode::exact);
+}
+
+template <class P>
+void check_sum_of_products(tfe::truncation_mode mode) {
+  // Σ_i a_i ⊙ b_i over 5 rows of 300 values in [−4, 4]: within one truncation's ulp (and the encoding
+  // of the operands: 5·2·4·2^-f), in ONE truncated product of 300 outputs.
+  std::mt19937_64 gen(std::random_device{}());
+  std::uniform_real_distribution<double> u(-4, 4);
+  const std::size_t k = 5, n = 300;
+  xt::xarray<double> as = xt::zeros<double>({k, n}), bs = xt::zeros<double>({k, n});
+  for (auto& v : as) v = u(gen);
+  for (auto& v : bs) v = u(gen);
+  const auto preset = tfe::fixed_point_config::preset<typename P::ring>();
+  tfe::run_options o;
+  o.session.fixed_point = tfe::fixed_point_config{preset.frac_bits, preset.int_bits, mode};
+  const auto out = tfe::run_local<P>(
+      P::default_players(),
+      [&](auto& s) {
+        auto a = s.define_private_input(P::default_players()[0], [&] { return as; });
+        auto b = s.define_private_input(P::default_players()[0], [&] { return bs; });
+        const auto before = s.stats().tag("mul");
+        auto y = tfe::detail::sum_of_products(a, b);
+        auto cost = s.stats().tag("mul");
+        cost.bytes_sent -= before.bytes_sent;
+        cost.rounds -= before.rounds;
+        auto v = s.reveal_to(P::default_players()[0], y);
+        return std::make_pair(v ? *v : xt::xarray<double>(), cost);
+      },
+      o);
+  const auto& ys = out[0].first;
+  REQUIRE(ys.size() == n);
+  const double ulp = preset.resolution();
+  for (std::size_t e = 0; e < n; ++e) {
+    double want = 0;
+    for (std::size_t i = 0; i < k; ++i) want += as(i, e) * bs(i, e);
+    INFO("element " << e);
+    CHECK(std::fabs(ys(e) - want) <= (1 + 5 * 2 * 4) * ulp);
+  }
+  if constexpr (std::is_same_v<P, aby3_64>) {
+    // ABY3 reshares one value per output, not k: the cost of one truncated product of n outputs.
+    const auto want = mode == tfe::truncation_mode::exact
+                          ? aby3_64::cost_model::exact_bilinear_truncated(n, preset.frac_bits, 0)
+                          : aby3_64::cost_model::bilinear_truncated(n);
+    for (std::size_t p = 0; p < 3; ++p) {
+      CAPTURE(p);
+      CHECK(out[p].second.bytes_sent == want.player[p].bytes_sent);
+      CHECK(out[p].second.rounds == want.player[p].rounds);
+    }
+  }
+}
+
+TEST_CASE("sum_of_products: the sum within an ulp, one truncated product per output (ABY3's cost)") {
+  for (auto mode : {tfe::truncation_mode::probabilistic, tfe::truncation_mode::exact}) {
+    CAPTURE(static_cast<int>(mode));
+    check_sum_of_products<plain64>(mode);
+    check_sum_of_products<pond64>(mode);
+    check_sum_of_products<aby3_64>(mode);
+    check_sum_of_products<securenn64>(mode);
+  }
+}
 
 TEST_CASE("smooth activations: rounds as documented (Pond ring64: the sign test's 7, then 4 or 5 product rounds)") {
   auto rounds = tfe::run_local<pond64>(pond64::default_players(), [&](auto& s) {
@@ -127,7 +201,7 @@ TEST_CASE("smooth activations: rounds as documented (Pond ring64: the sign test'
 }
 
 template <class P>
-void check_masked_softmax() {
+void check_masked_softmax(tfe::truncation_mode mode = tfe::truncation_mode::probabilistic) {
   std::mt19937_64 gen(std::random_device{}());
   std::normal_distribution<double> nd(0, 4);
   const std::size_t b = 3, q = 5, k = 7;
@@ -137,7 +211,8 @@ void check_masked_softmax() {
   xt::xarray<bool> keep = xt::zeros<bool>({std::size_t{1}, q, k});
   for (std::size_t i = 0; i < q; ++i)
     for (std::size_t j = 0; j <= i; ++j) keep(0, i, j) = true;
-  auto ys = eval<P>(xs, [&](auto& x) { return tfe::softmax(x, keep, -1); });
+  auto ys = eval<P>(
+      xs, [&](auto& x) { return tfe::softmax(x, keep, -1); }, mode);
   const double bound = 8 * tfe::fixed_point_config::preset<typename P::ring>().resolution() + 3e-7;
   for (std::size_t a = 0; a < b; ++a)
     for (std::size_t i = 0; i < q; ++i) {
@@ -160,6 +235,9 @@ TEST_CASE("masked softmax: masked entries are exactly 0, the rest within softmax
   check_masked_softmax<pond64>();
   check_masked_softmax<aby3_64>();
   check_masked_softmax<securenn64>();
+  check_masked_softmax<aby3_64>(tfe::truncation_mode::exact);
+  check_masked_softmax<pond64>(tfe::truncation_mode::exact);
+  check_masked_softmax<tfe::aby3<tfe::ring128>>(tfe::truncation_mode::exact);
 }
 
 TEST_CASE("masked softmax: a fully masked row and a mask of the wrong shape are refused by name") {

@@ -228,13 +228,19 @@ TEST_CASE("(b) exact truncation costs as the cost models state them") {
   // 200 (25 words), 400 to 400. Pond: 200 bytes per player, 1 round.
   static_assert(tfe::pond_costs<tfe::ring64>::exact_truncation(100, 16).player[0].bytes_sent == 200);
   static_assert(tfe::costs::small_values_bytes(3, 16) == 8 && tfe::costs::small_values_bytes(5, 16) == 16);
-  // ABY3's product: servers 0 and 2 send 8 + 2 bytes per element, server 1 8 + 2·4; 2 rounds; the
-  // roles rotate with the session's count of exact truncations.
+  // ABY3's product: every server sends 8 + 2 bytes per element; server 0 receives 8 + 8 + 2, server 1
+  // 2 + 2, server 2 8; 2 rounds; the roles rotate with the session's count of exact truncations.
   static_assert(tfe::aby3_costs<tfe::ring64>::exact_bilinear_truncated(100, 16).player[0].bytes_sent == 1000);
-  static_assert(tfe::aby3_costs<tfe::ring64>::exact_bilinear_truncated(100, 16).player[1].bytes_sent == 1600);
+  static_assert(tfe::aby3_costs<tfe::ring64>::exact_bilinear_truncated(100, 16).player[1].bytes_sent == 1000);
+  static_assert(tfe::aby3_costs<tfe::ring64>::exact_bilinear_truncated(100, 16).player[2].bytes_sent == 1000);
+  static_assert(tfe::aby3_costs<tfe::ring64>::exact_bilinear_truncated(100, 16).player[0].bytes_received == 1800);
+  static_assert(tfe::aby3_costs<tfe::ring64>::exact_bilinear_truncated(100, 16).player[1].bytes_received == 400);
   static_assert(tfe::aby3_costs<tfe::ring64>::exact_bilinear_truncated(100, 16).latency == 2);
-  static_assert(tfe::aby3_costs<tfe::ring64>::exact_bilinear_truncated(100, 16, 1).player[2].bytes_sent == 1600);
-  static_assert(tfe::aby3_costs<tfe::ring64>::exact_bilinear_truncated(100, 16, 5).player[0].bytes_sent == 1600);
+  static_assert(tfe::aby3_costs<tfe::ring64>::exact_bilinear_truncated(100, 16, 1).player[1].bytes_received == 1800);
+  static_assert(tfe::aby3_costs<tfe::ring64>::exact_bilinear_truncated(100, 16, 5).player[0].bytes_received == 400);
+  // The standalone one: server 1 sends 8 + 4·2 bytes per element, servers 0 and 2 2 bytes.
+  static_assert(tfe::aby3_costs<tfe::ring64>::exact_truncation(100, 16).player[1].bytes_sent == 1600);
+  static_assert(tfe::aby3_costs<tfe::ring64>::exact_truncation(100, 16, 1).player[2].bytes_sent == 1600);
   for (std::size_t n : {1, 100, 333}) {
     CAPTURE(n);
     {
@@ -302,9 +308,10 @@ TEST_CASE_TEMPLATE("(c) every word a server receives while truncating exactly lo
     const auto logs = record_truncations<P>(value, n);
     for (const std::string phase : {"truncate", "mul"}) {
       // Pond's and SecureNN's servers 0 and 1 receive, their crypto producer (helper) nothing. ABY3's
-      // transfers' sender receives nothing: server 1 in the session's first exact truncation, server 2
-      // in its second (the roles rotate), the other two servers receive.
-      const std::size_t silent = aby3 ? (phase == "truncate" ? 1 : 2) : 2;
+      // standalone truncation: the transfers' sender (server 1 in the session's first exact
+      // truncation) receives nothing, the other two servers receive; in the product every server
+      // receives (silent = 3: none).
+      const std::size_t silent = aby3 ? (phase == "truncate" ? 1 : 3) : 2;
       for (std::size_t p = 0; p < 3; ++p) {
         const bit_counts bc = security_test::received_words(logs[p], phase);
         const bool receives = p != silent;

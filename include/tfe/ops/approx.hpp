@@ -252,6 +252,41 @@ private_tensor<P> mul_broadcast_exact(const private_tensor<P>& a, const private_
   return private_tensor<P>(a.sess(), std::move(zs), std::move(prod));
 }
 
+/// Σ_i x[i] ⊙ y[i] over the leading axis of two share components of the same shape (k, ...), shape
+/// (...): bilinear, for P::bilinear and P::bilinear_truncated.
+struct stacked_dot {
+  template <class R>
+  ring_tensor<R> operator()(const ring_tensor<R>& x, const ring_tensor<R>& y) const {
+    TFE_ASSERT(x.dimension() >= 1 && x.shape() == y.shape());
+    const shape_t zs(x.shape().begin() + 1, x.shape().end());
+    const std::size_t k = x.shape()[0], n = shape_size(zs);
+    ring_tensor<R> z = ring_tensor<R>::from_shape(zs);
+    R* zp = z.data();
+    const R *xp = x.data(), *yp = y.data();
+    for (std::size_t e = 0; e < n; ++e) zp[e] = R(xp[e] * yp[e]);
+    for (std::size_t i = 1; i < k; ++i) {
+      const R *xi = xp + i * n, *yi = yp + i * n;
+      for (std::size_t e = 0; e < n; ++e) zp[e] = R(zp[e] + xi[e] * yi[e]);
+    }
+    return z;
+  }
+};
+
+/// Σ_i a[i] ⊙ b[i] over the leading axis of two private tensors of the same shape (k, ...), as a
+/// fixed-point sum truncated ONCE, in one product round: the sum is a bilinear function of a and b,
+/// so ABY3 reshares (and truncates) one value per output instead of k, and the truncation rides on
+/// the product (P::bilinear_truncated). Pond and SecureNN open both operands, as k products would.
+/// The real sum must stay in the fixed-point range, as a product's does.
+template <protocol P>
+private_tensor<P> sum_of_products(const private_tensor<P>& a, const private_tensor<P>& b) {
+  check_same_session(a.sess(), b.sess(), "sum_of_products");
+  TFE_ENFORCE(a.ndim() >= 1 && a.shape() == b.shape(), shape_error, "sum_of_products: shapes ", shape_str(a.shape()),
+              " and ", shape_str(b.shape()), " must be equal, with a leading axis to sum over");
+  auto scope = a.sess().op_scope("mul");
+  const shape_t zs(a.shape().begin() + 1, a.shape().end());
+  return truncated_product(a.sess(), &a.parts(), nullptr, &b.parts(), nullptr, a.shape(), b.shape(), zs, stacked_dot{});
+}
+
 /// Elementwise fixed-point product of private tensors with broadcasting, passing the UNbroadcast
 /// operands to the protocol: a Beaver product opens |a| + |b| elements instead of 2·|a ⊙ b| (one
 /// operand reused against many). One round, one truncation.
@@ -298,6 +333,25 @@ private_tensor<P> polynomial(const private_tensor<P>& x, const std::array<double
   auto pw = powers(x, N - 1);
   auto terms = truncate(dot_rows(stack(pw, 0), std::vector<double>(c.begin() + 1, c.end())));
   return add_constant(terms, c[0]);
+}
+
+/// The same polynomial of degree d = N − 1 with fewer products, for inputs whose output is scaled
+/// down afterwards (softmax's exp): p = L(x) + x^h·Q(x) with h = ⌈d/2⌉, the powers x .. x^h (h − 1
+/// products, ⌈log2 h⌉ rounds), Q = Σ_{j=0..d−h} c_{h+j}·x^j and L = Σ_{i<h} c_i·x^i (local, truncated
+/// together: one round), then ONE product. That is h + 2 truncated values per input instead of d (8 → 6
+/// for d = 8; ABY3 reshares each one), in as many rounds. Error: the powers' as in `polynomial`, plus
+/// two more truncations (≤ 2^-f each, the second times |x^h| ≤ 1 for |x| ≤ 1).
+template <protocol P, std::size_t N>
+private_tensor<P> polynomial_split(const private_tensor<P>& x, const std::array<double, N>& c) {
+  static_assert(N >= 3);
+  constexpr std::size_t d = N - 1, h = (d + 1) / 2;
+  auto pw = powers(x, h);  // x^1 .. x^h
+  std::vector<double> q(h, 0.0), l(h, 0.0);
+  for (std::size_t j = 1; j <= d - h; ++j) q[j - 1] = c[h + j];
+  for (std::size_t i = 1; i < h; ++i) l[i - 1] = c[i];
+  const auto rows = stack(pw, 0);
+  auto both = truncate(stack(std::vector<private_tensor<P>>{dot_rows(rows, q), dot_rows(rows, l)}, 0));
+  return add_constant(index(both, 1, 0), c[0]) + pw[h - 1] * add_constant(index(both, 0, 0), c[h]);
 }
 
 inline constexpr std::array<double, 23> sigmoid_breakpoints = {-8,  -6, -5,  -4, -3.5, -3, -2.5, -2, -1.5, -1, -0.5, 0,

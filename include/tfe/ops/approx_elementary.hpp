@@ -205,6 +205,12 @@ private_tensor<P> exp_impl(const private_tensor<P>& x, bool nonpositive) {
   }
   auto steps = step_bits(x, theta);
   auto v = (x - piecewise_constant(steps, edge)) * (log2e / w);
+  if (nonpositive) {
+    // Every scale is 2^t_j ≤ 2^-4 or an exact 0 (below the domain): ONE truncated product S·p, whose
+    // ring product is exactly 0 where S is, whatever p. The scale also shrinks the split polynomial's
+    // two extra truncation errors.
+    return polynomial_split(v, exp16_poly) * piecewise_constant(steps, scale);
+  }
   auto p = polynomial(v, exp16_poly);
   // Below the domain and in the saturation bucket the scale is an exact 0, which cancels whatever
   // the polynomial made of an out-of-range v (the ring product 0·z is 0 in every protocol). Scales
@@ -391,8 +397,10 @@ private_tensor<P> log(const private_tensor<P>& x) {
 /// the reciprocal knowing its range [1, n] (⌊log2 n⌋ thresholds; none for n ≤ 2) and one broadcast
 /// product. Requires max − min < 2^I along the axis (differences stay in the fixed-point range).
 /// Cost for n classes: ⌈log2 n⌉ + 1 sign tests in sequence (+1 for the reciprocal when n > 2); per
-/// logit about 1 + 4 (ring64) or 1 + 8 (ring128) sign-test thresholds and 10 products, plus
-/// 2n' + 3 products per row (n' Newton steps). n = 1 gives exactly 1 with no communication.
+/// logit about 1 + 4 (ring64) or 1 + 8 (ring128) sign-test thresholds, 7 products and 3 truncations
+/// of local values (exp's degree-8 polynomial split as `polynomial_split`, and its scale in one
+/// truncated product), plus 2n' + 3 products per row (n' Newton steps). n = 1 gives exactly 1 with
+/// no communication.
 /// Error: |ŷ − y| ≤ 8·2^-f + 3e-7 per probability (1.2e-4 ring64, 3.0e-7 ring128); measured
 /// 8.9e-5 = 5.9·2^-f (ring64), 9.7e-8 (ring128) on rows of 10 and 100 logits.
 template <protocol P>

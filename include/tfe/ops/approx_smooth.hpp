@@ -17,13 +17,17 @@
 //  * Powers t^2..t^d: ⌈log2 d⌉ rounds (`detail::powers`).
 //  * Outside [lo, hi], g is replaced by an affine function a + b·x with integer slope b (0, ±1: the
 //    saturation values of erf, tanh and sigmoid, and GELU's 0 and x). One more product round
-//    computes every C_i·t^i (fixed point) and B·x (B the integer slope per interval, 0 inside)
-//    together, untruncated; the polynomial terms are summed and truncated ONCE, B·x needs no
-//    truncation (so a large x does not meet Pond's truncation failure, see approx.hpp).
+//    computes Σ C_i·t^i as ONE sum of products (detail::sum_of_products: ABY3 reshares and truncates
+//    one value per input, not d). An integer outer slope B (0 inside) adds B·x: into the same sum
+//    under the exact truncation; under the probabilistic one as an untruncated product in the same
+//    round, with the C_i·t^i as d separate products summed and truncated after (a large x must not
+//    meet Pond's truncation failure, see approx.hpp).
 //
 // Cost per input value: n + 1 sign-test thresholds (one batched comparison), 1 + (d − 1) + (d + 1)
 // products in 1 + ⌈log2 d⌉ + 1 product rounds: for d = 4, 4 product rounds after the comparison
-// (Pond ring64: 7 + 4 = 11 rounds), 9 products (8 when the outer slopes are 0).
+// (Pond ring64: 7 + 4 = 11 rounds), 9 products (8 when the outer slopes are 0). ABY3 reshares
+// 1 + (d − 1) + 1 values (the last truncated in its product; + 1 and a truncation for the
+// probabilistic outer slope).
 //
 // Error: |ŷ − g(x)| ≤ ε_fit + ε_out + 3·2^-f, with ε_fit the interpolation error on [lo, hi]
 // (measured on a dense grid, stated per function below), ε_out = max |a + b·x − g(x)| outside, and
@@ -113,22 +117,33 @@ private_tensor<P> piecewise_polynomial(const private_tensor<P>& x, const piecewi
   auto t = piecewise_constant(steps, gain) * x;
   add_piecewise_constant(t, steps, offset);
   auto pw = powers(t, d);  // t^1 .. t^d
-  // The per-interval coefficients C_1..C_d (and the integer outer slope B) as one stacked tensor,
-  // from one pass over the step bits; the powers (and x) stacked beside them.
   std::vector<std::vector<double>> lhs(coef.begin() + 1, coef.end());
-  std::vector<bool> integer(d, false);
   const bool outer_slope = sp.left.b != 0 || sp.right.b != 0;
-  if (outer_slope) {
+  if (outer_slope && x.sess().fixed_point().truncation != truncation_mode::exact) {
+    // The probabilistic truncation fails with probability about |value|·2^(f+1−ℓ), so B·x (integer B)
+    // stays untruncated: one round of every C_i·t^i (2f fractional bits) and B·x (f bits), then the
+    // polynomial terms summed and truncated.
     lhs.push_back(slope);
+    std::vector<bool> integer(d, false);
     integer.push_back(true);
     pw.push_back(x);
+    auto prod = mul_exact(piecewise_constants(steps, lhs, integer), stack(pw, 0));
+    pw.clear();
+    auto y = truncate(sum_rows(prod, 0, d));
+    add_piecewise_constant(y, steps, coef[0]);
+    add_row(y, prod, d);
+    return y;
   }
-  // One round: every C_i·t^i (2f fractional bits) and B·x (f bits), untruncated.
-  auto prod = mul_exact(piecewise_constants(steps, lhs, integer), stack(pw, 0));
+  // One round: Σ C_i·t^i as one sum of products, truncated once (ABY3 reshares one value per input,
+  // not d). Under the exact truncation B·x joins the sum, B as a fixed-point constant (B·x at 2f
+  // fractional bits: exact for |x| < 2^(ℓ−2−2f), the whole fixed-point range).
+  if (outer_slope) {
+    lhs.push_back(slope);
+    pw.push_back(x);
+  }
+  auto y = sum_of_products(piecewise_constants(steps, lhs, std::vector<bool>(lhs.size(), false)), stack(pw, 0));
   pw.clear();
-  auto y = truncate(sum_rows(prod, 0, d));
   add_piecewise_constant(y, steps, coef[0]);
-  if (outer_slope) add_row(y, prod, d);
   return y;
 }
 

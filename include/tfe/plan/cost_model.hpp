@@ -218,8 +218,13 @@ class aby3_model final : public cost_model {
   }
   traffic product_truncated(std::uint64_t zn, std::size_t who, const fixed_point_config& fp,
                             std::uint64_t exact_calls) const override {
-    if (fp.truncation == truncation_mode::exact)
-      return traffic_of(detail::part(C::exact_bilinear_truncated(zn, fp.frac_bits, exact_calls), who), true, false);
+    if (fp.truncation == truncation_mode::exact) {
+      // Servers 0 and 2 of the call's roles end with a send (their shares of ū·v), server 1 with
+      // receives (aby3/truncation.hpp); the roles rotate by exact_calls mod 3.
+      const bool closes_with_send = (who + 3 - exact_calls % 3) % 3 != 1;
+      return traffic_of(detail::part(C::exact_bilinear_truncated(zn, fp.frac_bits, exact_calls), who), true,
+                        closes_with_send);
+    }
     return traffic_of(detail::part(C::bilinear_truncated(zn), who), true, false);
   }
   traffic truncate(std::uint64_t n, std::size_t who, const fixed_point_config& fp,

@@ -96,14 +96,13 @@ struct aby3_costs {
   static constexpr op_cost truncation(std::uint64_t n) { return {{{{0, n * E, 0, 1, 0}, {n * E, 0, 1, 0, 1}, {}}}, 1}; }
 
   /// truncation_mode::exact (aby3/truncation.hpp), f fractional bits, s(c) = costs::small_values_bytes(c, f).
-  /// The product: round 1 servers 0 and 2 swap z_0, z_2 and server 1 sends y_1 (to 0) and the two
-  /// transfers' 2·out values (to 0 and to 2); round 2 servers 0 and 2 send each other out mask values.
+  /// The product: round 1 servers 0 and 2 swap z_0, z_2 and server 1 sends y_1 and out masked bits to
+  /// server 0; round 2 servers 0 and 2 send server 1 out values each (their shares of ū·v).
   /// `call`: the session's count of exact truncations before this one; the roles rotate by call mod 3
   /// (server j's cost is at server j + call).
   static constexpr op_cost exact_bilinear_truncated(std::uint64_t out, unsigned f, std::uint64_t call = 0) {
-    const std::uint64_t z = out * E, m = costs::small_values_bytes(out, f), e = costs::small_values_bytes(2 * out, f);
-    return rotated({{{{z + m, 2 * z + e + m, 2, 4, 2}, {z + 2 * e, 0, 3, 0, 1}, {z + m, z + e + m, 2, 3, 2}}}, 2},
-                   call);
+    const std::uint64_t z = out * E, m = costs::small_values_bytes(out, f);
+    return rotated({{{{z + m, 2 * z + m, 2, 3, 2}, {z + m, 2 * m, 2, 2, 1}, {z + m, z, 2, 1, 2}}}, 2}, call);
   }
   /// The standalone exact truncation: the same messages without the swap, 1 round.
   static constexpr op_cost exact_truncation(std::uint64_t n, unsigned f, std::uint64_t call = 0) {

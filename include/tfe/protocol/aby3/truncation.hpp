@@ -6,29 +6,44 @@
 //   standalone:  a = x_0 + 2^(ℓ−2), b = x_1 + x_2 (no communication);
 //   product:     a = z_0 + z_2 + 2^(ℓ−2), b = z_1, from the 3-out-of-3 sharing z of the product after
 //                servers 0 and 2 swap z_0 and z_2 (as in the probabilistic fused product).
-// The wrap bit w = u ∨ v (u = msb(a), v = msb(b)) reaches servers 0 and 2 masked, through two of
-// ABY3's three-party oblivious transfers (Mohassel & Rindal, CCS 2018, §5.4.1: the receiver and a
-// helper both know the choice bit u, the sender knows the two messages):
+// The result is y = ⌊a/2^f⌋ + ⌈b/2^f⌉ − w·2^(ℓ−f) − 2^(ℓ−2−f) = ⌊x/2^f⌋ + {0, 1} for |x| < 2^(ℓ−2),
+// with w = u ∨ v (u = msb(a), v = msb(b)); what differs is how w·2^(ℓ−f) gets into the replicated
+// sharing (y_0 held by servers 0 and 2, y_1 by 0 and 1, y_2 by 1 and 2). Shares of w are taken mod
+// 2^f, which is all w·2^(ℓ−f) needs (mod 2^ℓ), and travel as small values (2 bytes on ring64).
+//
+// Standalone (1 round): w reaches servers 0 and 2 masked, through two of ABY3's three-party
+// oblivious transfers (Mohassel & Rindal, CCS 2018, §5.4.1: the receiver and a helper both know the
+// choice bit u, the sender knows the two messages):
 //   server 1 (sender) draws ρ mod 2^f from its private stream and the messages m_c = (c ∨ v) + ρ for
 //     c ∈ {0, 1}; it sends server 0 e_c = m_c + μ_c (μ from F_{1,2}) and server 2 e'_c = m_c + μ'_c
 //     (μ' from F_{0,1}), and y_1 = ⌈b/2^f⌉ + ρ·2^(ℓ−f) − r to server 0 (r from F_{1,2});
 //   server 2 (server 0's helper) sends μ_u to server 0; server 0 (server 2's helper) sends μ'_u to 2;
 //   servers 0 and 2 get m_u = w + ρ and set y_0 = ⌊a/2^f⌋ − m_u·2^(ℓ−f) − 2^(ℓ−2−f); y_2 = r.
-// y_0 + y_1 + y_2 = ⌊a/2^f⌋ + ⌈b/2^f⌉ − w·2^(ℓ−f) − 2^(ℓ−2−f) = ⌊x/2^f⌋ + {0, 1} for |x| < 2^(ℓ−2).
-//
 // Security: server 0 sees y_1 (masked by r), e_{1−u} (masked by μ_{1−u}, which it never sees) and
 // m_u = w + ρ (masked by ρ, server 1's alone); server 2 symmetrically with μ'; server 1 receives
-// nothing. In the product, server 0 also sees z_2 and server 2 z_0, masked by α as in bilinear().
+// nothing.
+//
+// The product (2 rounds, the swap's and one more): w = u + ū·v, and ū·v is a product of a bit servers
+// 0 and 2 know and a bit server 1 knows, so no transfer is needed:
+//   round 1: servers 0 and 2 swap z_0, z_2; server 1 sends server 0 ⌈b/2^f⌉ − r and v + m, with r
+//     and m from F_{1,2};
+//   round 2: server 0 sends server 1 Y_1 = ū·(v + m) + k_1, server 2 sends it Y_2 = k_2 − ū·m, with
+//     k_1, k_2 from F_{0,2} (so Y_1 + Y_2 = ū·v + k_1 + k_2);
+//   y_0 = ⌊a/2^f⌋ − (u − k_1 − k_2)·2^(ℓ−f) − 2^(ℓ−2−f),  y_1 = ⌈b/2^f⌉ − r − Y_1·2^(ℓ−f),
+//   y_2 = r − Y_2·2^(ℓ−f): the three sum to the y above.
+// Security: server 0 sees z_2 (masked by α as in bilinear()), ⌈b/2^f⌉ − r and v + m (masked by r
+// and m, which it does not hold); server 2 sees z_0; server 1 sees Y_1 and Y_2, masked by k_1 and
+// k_2, which it does not hold. tests/test_exact_truncation.cpp checks every received word.
 //
 // Roles rotate: the k-th exact truncation of a session runs the above with server j + t in the role
-// of server j (t = k mod 3, indices mod 3; components likewise), so that the sender's larger share
-// of the bytes falls on each server in turn.
+// of server j (t = k mod 3, indices mod 3; components likewise), so that the standalone sender's
+// larger share of the bytes falls on each server in turn.
 //
 // Costs per role (n elements, E = ℓ/8, k = value_bytes(f): 2 on the ring64 preset; aby3/costs.hpp):
 //   standalone: 1 round; server 0 and 2 send n·k, server 1 n·E + 4n·k (3 messages).
-//   product:    2 rounds; servers 0 and 2 send n·E + n·k, server 1 n·E + 4n·k.
+//   product:    2 rounds; every server sends n·E + n·k.
 // Against the probabilistic product (1 round, n·E each) that is 1 more round and, on ring64 with
-// f = 16, 10, 16 and 10 bytes per element instead of 8.
+// f = 16, 10 bytes per element and server instead of 8.
 #pragma once
 
 #include "tfe/protocol/exact_truncation.hpp"
@@ -83,21 +98,82 @@ struct aby3_exact_truncation {
   }
 
   /// The exact truncation of a product's 3-out-of-3 sharing z (this server's z_i, re-randomized by
-  /// α): servers 0 and 2 swap z_0 and z_2 (round 1), then the transfer above (round 2).
+  /// α): servers 0 and 2 swap z_0 and z_2 while server 1 sends y_1 and v + m (round 1), then the
+  /// reshare of ū·v (round 2); see "The product" in the file comment.
   static parts_type truncate_product(session_type& s, ring_tensor<R>&& z, const shape_t& zs) {
     const roles ro = next_roles(s);
-    if (ro.logical(s.id()) == 1) return send(s, ro, std::move(z), zs);
-    const std::size_t other = ro.physical(ro.logical(s.id()) == 0 ? 2 : 0);
+    const unsigned f = s.fixed_point().frac_bits;
+    const std::size_t me = ro.logical(s.id()), s0 = ro.physical(0), s1 = ro.physical(1), s2 = ro.physical(2);
+    const std::size_t n = z.size();
+    if (me == 1) return product_server1(s, s0, s2, std::move(z), zs, f);
+    const std::size_t other = me == 0 ? s2 : s0;
     s.net().send(other, z);
     const ring_tensor<R> theirs = P::recv_checked(s, other, zs);
-    R* zp = z.data();
+    R* ap = z.data();
     const R* tp = theirs.data();
     const R off = exact_truncation::offset<R>();
-    for (std::size_t i = 0; i < z.size(); ++i) zp[i] = R(zp[i] + tp[i] + off);  // a = z_0 + z_2 + 2^(ℓ−2)
-    return receive(s, ro, std::move(z), zs);
+    for (std::size_t i = 0; i < n; ++i) ap[i] = R(ap[i] + tp[i] + off);         // a = z_0 + z_2 + 2^(ℓ−2)
+    const auto k = exact_truncation::draw_values(s.pair_prg(other), 2 * n, f);  // k_1, k_2 from F_{0,2}
+    std::optional<ring_tensor<R>> y2, y1;
+    std::optional<exact_truncation::packed_values> masked_v;
+    if (me == 2) {
+      y2 = s.pair_prg(s1).template uniform<R>(zs);                     // r, drawn as server 1 does
+      masked_v = exact_truncation::draw_values(s.pair_prg(s1), n, f);  // m
+    } else {
+      y1 = P::recv_checked(s, s1, zs);                        // ⌈b/2^f⌉ − r
+      masked_v = exact_truncation::recv_values(s, s1, n, f);  // v + m
+    }
+    exact_truncation::packed_values share(n, f);  // server 0: Y_1 = ū·(v + m) + k_1; server 2: Y_2 = k_2 − ū·m
+    const R off_t = exact_truncation::offset_truncated<R>(f);
+    R* other_part = me == 2 ? y2->data() : y1->data();
+    exact_truncation::with_value_bytes(f, [&](auto width) {
+      constexpr std::size_t W = decltype(width)::value;
+      for (std::size_t i = 0; i < n; ++i) {
+        const std::uint64_t u = exact_truncation::msb(ap[i]);
+        const std::uint64_t k1 = k.template get<W>(2 * i), k2 = k.template get<W>(2 * i + 1);
+        const std::uint64_t mv = u ? 0 : masked_v->template get<W>(i);
+        const std::uint64_t y = me == 2 ? k2 - mv : mv + k1;
+        share.template set<W>(i, y);
+        other_part[i] = R(other_part[i] - exact_truncation::to_top<R>(y, f));
+        ap[i] = R(exact_truncation::floor_shift(ap[i], f) - exact_truncation::to_top<R>(u - k1 - k2, f) - off_t);
+      }
+    });
+    exact_truncation::send_values(s, s1, share);
+    if (me == 0) return moved_parts(std::move(z), std::move(*y1));  // (y_0, y_1)
+    return moved_parts(std::move(*y2), std::move(z));               // (y_2, y_0)
   }
 
  private:
+  /// Server 1 in the product, with b = z_1: sends y_1 − (its wrap part) and v + m, receives Y_1, Y_2.
+  static parts_type product_server1(session_type& s, std::size_t s0, std::size_t s2, ring_tensor<R>&& b,
+                                    const shape_t& zs, unsigned f) {
+    const std::size_t n = b.size();
+    auto r = s.pair_prg(s2).template uniform<R>(zs);                      // y_2 before its wrap part, F_{1,2}
+    auto masked_v = exact_truncation::draw_values(s.pair_prg(s2), n, f);  // m, F_{1,2}
+    R* bp = b.data();
+    const R* rp = r.data();
+    exact_truncation::with_value_bytes(f, [&](auto width) {
+      constexpr std::size_t W = decltype(width)::value;
+      for (std::size_t i = 0; i < n; ++i) {
+        masked_v.template set<W>(i, exact_truncation::msb(bp[i]) + masked_v.template get<W>(i));  // v + m
+        bp[i] = R(exact_truncation::ceil_shift(bp[i], f) - rp[i]);
+      }
+    });
+    s.net().send(s0, b);
+    exact_truncation::send_values(s, s0, masked_v);
+    const auto y1 = exact_truncation::recv_values(s, s0, n, f);
+    const auto y2 = exact_truncation::recv_values(s, s2, n, f);
+    exact_truncation::with_value_bytes(f, [&](auto width) {
+      constexpr std::size_t W = decltype(width)::value;
+      R* r2 = r.data();
+      for (std::size_t i = 0; i < n; ++i) {
+        bp[i] = R(bp[i] - exact_truncation::to_top<R>(y1.template get<W>(i), f));
+        r2[i] = R(r2[i] - exact_truncation::to_top<R>(y2.template get<W>(i), f));
+      }
+    });
+    return moved_parts(std::move(b), std::move(r));  // (y_1, y_2)
+  }
+
   /// Server 1 with its piece b (overwritten by y_1): sends y_1 and the two transfers' messages.
   static parts_type send(session_type& s, const roles& ro, ring_tensor<R>&& b, const shape_t& shape) {
     const unsigned f = s.fixed_point().frac_bits;
