@@ -67,6 +67,39 @@ std::optional<variant> quadratic_relu(const graph::saved_graph& m) {
   return v;
 }
 
+/// Softmax as the ReLU-based normalization of SecureML (Mohassel & Zhang, S&P 2017, §4.3):
+/// relu(x_i) / (Σ_j relu(x_j) + ε) along the same axis, with ε = 2^-6 so that a row without a positive
+/// entry gives zeros rather than a division by zero. One comparison per entry and a reciprocal per
+/// row, in place of the max's tournament, exp's thresholds and its degree-8 polynomial. From opset 13
+/// only (an earlier Softmax normalizes over every axis from its own, which the graph does not state).
+std::optional<variant> relu_softmax(const graph::saved_graph& m) {
+  if (m.g.opset < 13) return std::nullopt;
+  variant v{"", m};
+  std::vector<graph::node> nodes;
+  std::size_t changed = 0;
+  for (const auto& n : m.g.nodes) {
+    if (n.op_type != "Softmax") {
+      nodes.push_back(n);
+      continue;
+    }
+    const std::string p = n.name + "/relu_softmax", x = n.inputs.at(0);
+    v.model.g.constants[p + "/axes"] =
+        graph::array{xt::xarray<double>{static_cast<double>(n.get_int("axis", -1))}, true};
+    v.model.g.constants[p + "/epsilon"] = graph::array{xt::xarray<double>(0.015625), false};
+    graph::attribute keepdims;
+    keepdims.i = 1;
+    nodes.push_back({"Relu", p + "/relu", {x}, {p + "/r"}, {}});
+    nodes.push_back({"ReduceSum", p + "/sum", {p + "/r", p + "/axes"}, {p + "/s"}, {{"keepdims", keepdims}}});
+    nodes.push_back({"Add", p + "/plus_epsilon", {p + "/s", p + "/epsilon"}, {p + "/d"}, {}});
+    nodes.push_back({"Div", p + "/normalize", {p + "/r", p + "/d"}, {n.outputs.at(0)}, {}});
+    ++changed;
+  }
+  if (changed == 0) return std::nullopt;
+  v.model.g.nodes = std::move(nodes);
+  v.change = "Softmax -> relu(x) / (sum relu(x) + 2^-6) (" + std::to_string(changed) + " nodes)";
+  return v;
+}
+
 /// The share of `data` whose argmax of output 0 is the label, run in the clear (plain, fixed point).
 double accuracy(const graph::saved_graph& m, const labelled_data& data) {
   graph_request rq;
@@ -91,7 +124,7 @@ std::vector<plan_hint> plan_hints(const plan_request& request, const std::vector
                                   const labelled_data* data) {
   const graph::saved_graph model = request.load_model();
   std::vector<variant> variants;
-  for (auto make : {average_pooling, quadratic_relu})
+  for (auto make : {average_pooling, quadratic_relu, relu_softmax})
     if (auto v = make(model)) variants.push_back(std::move(*v));
   std::optional<double> base_accuracy;
   if (data && !variants.empty()) base_accuracy = accuracy(model, *data);

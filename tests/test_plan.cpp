@@ -184,3 +184,55 @@ TEST_CASE("hints: cheaper equivalents of max pooling and ReLU, planned, with the
   // A quadratic in place of ReLU without retraining wrecks this CNN; the hint must say so.
   CHECK(*hints[2].accuracy_after < *hints[2].accuracy_before - 0.3);
 }
+
+TEST_CASE("hints: softmax as a ReLU-based normalization, planned, with its accuracy in the clear") {
+  // The ViT's attention rows have 17 entries: the ReLU and the general reciprocal per row (about 30
+  // thresholds, shared by the row) cost fewer bytes than the max, exp and range-aware reciprocal.
+  const auto vit = tfe::onnx::read_model(root + "fashion_mnist_vit.onnx");
+  tfe::programs::plan_request pr;
+  pr.load_model = [&] { return vit; };
+  pr.protocols = {"aby3", "pond"};
+  pr.examples = 1;
+  pr.networks.clear();
+  pr.time_products = false;
+  const auto plans = tfe::programs::plan_graph(pr);
+  auto data = tfe::io::load_fashion_mnist("test", 32);
+  tfe::programs::labelled_data labelled{xt::transpose(data.images, {0, 3, 1, 2}), {}};
+  labelled.labels.assign(data.labels.begin(), data.labels.end());
+  const auto hints = tfe::programs::plan_hints(pr, plans, &labelled);
+  REQUIRE(hints.size() == 2);  // one change (2 Softmax nodes) under two protocols
+  for (const auto& h : hints) {
+    CAPTURE(h.protocol);
+    CHECK(h.change == "Softmax -> relu(x) / (sum relu(x) + 2^-6) (2 nodes)");
+    std::uint64_t before = 0, after = 0;
+    for (const auto& s : h.before.per_player) before += s.bytes_sent;
+    for (const auto& s : h.after.per_player) after += s.bytes_sent;
+    MESSAGE(h.protocol, ": bytes ", before, " -> ", after, ", rounds ", h.before.max_rounds(), " -> ",
+            h.after.max_rounds());
+    CHECK(after < before);
+    CHECK(h.after.max_rounds() < h.before.max_rounds());
+    REQUIRE(h.accuracy_before.has_value());
+    REQUIRE(h.accuracy_after.has_value());
+    CHECK(*h.accuracy_before > 0.8);  // the shipped ViT (0.89 on the test set)
+    CHECK(*h.accuracy_after >= 0.0);
+    CHECK(*h.accuracy_after <= 1.0);
+  }
+  // Short rows: the attention block's 4 keys per row. Fewer rounds, but more bytes (the reciprocal
+  // per row weighs more): the hint reports what it costs, whichever way.
+  const auto attention = tfe::onnx::read_model(root + "onnx/attention_opset17.onnx");
+  pr.load_model = [&] { return attention; };
+  pr.examples = 2;
+  const auto short_plans = tfe::programs::plan_graph(pr);
+  const auto short_hints = tfe::programs::plan_hints(pr, short_plans, nullptr);
+  REQUIRE(short_hints.size() == 2);
+  for (const auto& h : short_hints) {
+    CAPTURE(h.protocol);
+    CHECK(h.after.max_rounds() < h.before.max_rounds());
+    CHECK(!h.accuracy_after.has_value());
+  }
+  // Before opset 13 a Softmax normalizes over every axis from its own: no hint.
+  auto old = attention;
+  old.g.opset = 12;
+  pr.load_model = [&] { return old; };
+  CHECK(tfe::programs::plan_hints(pr, short_plans, nullptr).empty());
+}

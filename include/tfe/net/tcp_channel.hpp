@@ -89,7 +89,11 @@ class tcp_channel final : public channel {
       for (std::size_t p = 0; p < num_players(); ++p)
         if (p != self()) {
           m_boxes[p]->heard_ns.store(now_ns());
-          m_readers.emplace_back([this, p] { reader_loop(p); });
+          m_readers_running.fetch_add(1);
+          m_readers.emplace_back([this, p] {
+            reader_loop(p);
+            m_readers_running.fetch_sub(1);
+          });
           m_readers.emplace_back([this, p] { heartbeat_loop(p); });
         }
     } catch (...) {
@@ -475,6 +479,19 @@ class tcp_channel final : public channel {
       { std::lock_guard lock(b->mutex); }
       b->drained.notify_all();
     }
+    if (!graceful) {
+      // A lingering close, so that the abort reaches the peers: closing a socket with unread bytes
+      // (a peer's heartbeat that came after this player's reader stopped) makes the kernel send a
+      // reset and drop what it has not transmitted yet, the abort included; the peer would then
+      // report a lost connection instead of the root cause. So: the abort, then a FIN, and the
+      // readers keep reading until every peer has closed its side (it does once the abort doomed it)
+      // or abort_linger has passed (a stopped peer never closes).
+      for (auto& l : m_links)
+        if (l) ::shutdown(l->fd, SHUT_WR);
+      const auto until = std::chrono::steady_clock::now() + abort_linger;
+      while (m_readers_running.load() > 0 && std::chrono::steady_clock::now() < until)
+        std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
     for (auto& l : m_links)
       if (l) ::shutdown(l->fd, SHUT_RDWR);  // wakes the reader threads
     for (auto& t : m_readers)
@@ -493,6 +510,8 @@ class tcp_channel final : public channel {
   bool m_beat_stop = false;
   std::atomic<bool> m_beat_stop_flag{false};  // the same, for a heartbeat send blocked on the socket
   static constexpr char forwarded_marker = '\x01';
+  static constexpr std::chrono::milliseconds abort_linger{500};  // see shutdown()
+  std::atomic<std::size_t> m_readers_running{0};
   std::atomic<bool> m_closed{false}, m_closing{false}, m_doomed{false}, m_doomed_by_peer{false};
   mutable std::mutex m_doom_mutex;
   std::string m_doom_reason;
