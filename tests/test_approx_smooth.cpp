@@ -23,12 +23,19 @@ using pond128 = tfe::pond<tfe::ring128>;
 using aby3_64 = tfe::aby3<tfe::ring64>;
 using securenn64 = tfe::securenn<tfe::ring64>;
 
-template <class P, class F>
-xt::xarray<double> eval(const xt::xarray<double>& xs, F&& fn,
-                        tfe::truncation_mode mode = tfe::truncation_mode::probabilistic) {
+/// Run options with the ring's preset fixed point and truncation `mode`.
+template <class P>
+tfe::run_options with_truncation(tfe::truncation_mode mode) {
   tfe::run_options o;
   const auto preset = tfe::fixed_point_config::preset<typename P::ring>();
   o.session.fixed_point = tfe::fixed_point_config{preset.frac_bits, preset.int_bits, mode};
+  return o;
+}
+
+template <class P, class F>
+xt::xarray<double> eval(const xt::xarray<double>& xs, F&& fn,
+                        tfe::truncation_mode mode = tfe::truncation_mode::probabilistic) {
+  const auto o = with_truncation<P>(mode);
   auto r = tfe::run_local<P>(
       P::default_players(),
       [&](auto& s) {
@@ -137,8 +144,7 @@ void check_sum_of_products(tfe::truncation_mode mode) {
   for (auto& v : as) v = u(gen);
   for (auto& v : bs) v = u(gen);
   const auto preset = tfe::fixed_point_config::preset<typename P::ring>();
-  tfe::run_options o;
-  o.session.fixed_point = tfe::fixed_point_config{preset.frac_bits, preset.int_bits, mode};
+  const auto o = with_truncation<P>(mode);
   const auto out = tfe::run_local<P>(
       P::default_players(),
       [&](auto& s) {

@@ -152,18 +152,34 @@ TEST_CASE("bad plan requests fail with a message that names the problem") {
   CHECK(contains(error_of<tfe::config_error>([&] { tfe::programs::plan_graph(pr); }), "only axis 0"));
 }
 
-TEST_CASE("hints: cheaper equivalents of max pooling and ReLU, planned, with their accuracy in the clear") {
-  const auto model = tfe::onnx::read_model(root + "onnx/fashion_mnist_cnn.onnx");
+namespace {
+
+/// The plan request of the hint tests: `model` under ABY3 and Pond, bytes and rounds only.
+tfe::programs::plan_request hint_request(const tfe::graph::saved_graph& model, std::size_t examples) {
   tfe::programs::plan_request pr;
-  pr.load_model = [&] { return model; };
+  pr.load_model = [&model] { return model; };
   pr.protocols = {"aby3", "pond"};
-  pr.examples = 2;
+  pr.examples = examples;
   pr.networks.clear();
   pr.time_products = false;
-  const auto plans = tfe::programs::plan_graph(pr);
-  auto data = tfe::io::load_fashion_mnist("test", 64);
+  return pr;
+}
+
+/// The first n Fashion-MNIST test images (NCHW) and their labels.
+tfe::programs::labelled_data labelled_images(std::size_t n) {
+  auto data = tfe::io::load_fashion_mnist("test", n);
   tfe::programs::labelled_data labelled{xt::transpose(data.images, {0, 3, 1, 2}), {}};
   labelled.labels.assign(data.labels.begin(), data.labels.end());
+  return labelled;
+}
+
+}  // namespace
+
+TEST_CASE("hints: cheaper equivalents of max pooling and ReLU, planned, with their accuracy in the clear") {
+  const auto model = tfe::onnx::read_model(root + "onnx/fashion_mnist_cnn.onnx");
+  auto pr = hint_request(model, 2);
+  const auto plans = tfe::programs::plan_graph(pr);
+  const auto labelled = labelled_images(64);
   const auto hints = tfe::programs::plan_hints(pr, plans, &labelled);
   REQUIRE(hints.size() == 4);  // two changes (2 MaxPool, 3 Relu nodes) under two protocols
   CHECK(hints[0].change == "MaxPool -> AveragePool (2 nodes)");
@@ -189,16 +205,9 @@ TEST_CASE("hints: softmax as a ReLU-based normalization, planned, with its accur
   // The ViT's attention rows have 17 entries: the ReLU and the general reciprocal per row (about 30
   // thresholds, shared by the row) cost fewer bytes than the max, exp and range-aware reciprocal.
   const auto vit = tfe::onnx::read_model(root + "fashion_mnist_vit.onnx");
-  tfe::programs::plan_request pr;
-  pr.load_model = [&] { return vit; };
-  pr.protocols = {"aby3", "pond"};
-  pr.examples = 1;
-  pr.networks.clear();
-  pr.time_products = false;
+  auto pr = hint_request(vit, 1);
   const auto plans = tfe::programs::plan_graph(pr);
-  auto data = tfe::io::load_fashion_mnist("test", 32);
-  tfe::programs::labelled_data labelled{xt::transpose(data.images, {0, 3, 1, 2}), {}};
-  labelled.labels.assign(data.labels.begin(), data.labels.end());
+  const auto labelled = labelled_images(32);
   const auto hints = tfe::programs::plan_hints(pr, plans, &labelled);
   REQUIRE(hints.size() == 2);  // one change (2 Softmax nodes) under two protocols
   for (const auto& h : hints) {

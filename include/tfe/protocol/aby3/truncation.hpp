@@ -161,14 +161,14 @@ struct aby3_exact_truncation {
     });
     s.net().send(s0, b);
     exact_truncation::send_values(s, s0, masked_v);
-    const auto y1 = exact_truncation::recv_values(s, s0, n, f);
-    const auto y2 = exact_truncation::recv_values(s, s2, n, f);
+    const auto share_y1 = exact_truncation::recv_values(s, s0, n, f);  // Y_1
+    const auto share_y2 = exact_truncation::recv_values(s, s2, n, f);  // Y_2
     exact_truncation::with_value_bytes(f, [&](auto width) {
       constexpr std::size_t W = decltype(width)::value;
       R* r2 = r.data();
       for (std::size_t i = 0; i < n; ++i) {
-        bp[i] = R(bp[i] - exact_truncation::to_top<R>(y1.template get<W>(i), f));
-        r2[i] = R(r2[i] - exact_truncation::to_top<R>(y2.template get<W>(i), f));
+        bp[i] = R(bp[i] - exact_truncation::to_top<R>(share_y1.template get<W>(i), f));
+        r2[i] = R(r2[i] - exact_truncation::to_top<R>(share_y2.template get<W>(i), f));
       }
     });
     return moved_parts(std::move(b), std::move(r));  // (y_1, y_2)
