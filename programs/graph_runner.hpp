@@ -48,6 +48,8 @@ struct graph_result {
   std::vector<std::optional<double>> seconds;
   /// Per player, over a simulated network (launch.simulate): its simulated seconds.
   std::vector<std::optional<double>> simulated_seconds;
+  /// Per player: the most bytes of ring tensors it held at once (ring/memory_meter.hpp); as stats.
+  std::vector<std::optional<std::int64_t>> peak_bytes;
 };
 
 /// The players of a graph run under `protocol`.

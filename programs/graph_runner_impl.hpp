@@ -101,13 +101,14 @@ graph_result run_graph_prepared(const graph_request& rq, const std::function<voi
           outputs.emplace(std::move(outs));
         }
         const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-        return std::tuple(s.stats(), seconds, simulated_seconds(s));
+        return std::tuple(s.stats(), seconds, simulated_seconds(s), s.memory().peak());
       },
       base);
   for (auto& st : stats) {
     r.stats.push_back(st ? std::optional(std::get<0>(*st)) : std::nullopt);
     r.seconds.push_back(st ? std::optional(std::get<1>(*st)) : std::nullopt);
     r.simulated_seconds.push_back(st ? std::get<2>(*st) : std::nullopt);
+    r.peak_bytes.push_back(st ? std::optional(std::get<3>(*st)) : std::nullopt);
   }
   if (outputs) r.outputs = std::move(*outputs);
   return r;

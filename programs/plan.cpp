@@ -167,6 +167,11 @@ std::uint64_t protocol_plan::max_bytes_sent() const {
   for (const auto& s : per_player) m = std::max(m, s.bytes_sent);
   return m;
 }
+std::int64_t protocol_plan::max_peak_bytes() const {
+  std::int64_t m = 0;
+  for (auto b : peak_bytes) m = std::max(m, b);
+  return m;
+}
 std::uint64_t protocol_plan::max_rounds() const {
   std::uint64_t m = 0;
   for (const auto& s : per_player) m = std::max(m, s.rounds);
@@ -189,6 +194,9 @@ std::vector<protocol_plan> plan_graph(const plan_request& request) {
     protocol_plan p;
     p.protocol = name;
     double* timer = request.time_products ? &p.product_seconds : nullptr;
+    p.critical.holds_shares.clear();
+    for (std::size_t who = 0; who < costs->players().size() + 2; ++who)
+      p.critical.holds_shares.push_back(costs->holds_shares(who));
     const bool wide = name.find("128") != std::string::npos;
     auto r = wide ? run_graph_planned<ring128>(rq, *costs, timer, &p.critical)
                   : run_graph_planned<ring64>(rq, *costs, timer, &p.critical);
@@ -196,6 +204,18 @@ std::vector<protocol_plan> plan_graph(const plan_request& request) {
     p.players.push_back(model_owner);
     p.players.push_back(client);
     for (const auto& st : r.stats) p.per_player.push_back(st ? st->total : op_stats{});
+    // A server's peak: the hooks' (plan::timeline) or, if larger, the planning player's own between
+    // hooks (an op's local temporaries); the others': their largest hook's messages.
+    p.peak_bytes = p.critical.peak_bytes;
+    p.peak_where = p.critical.peak_where;
+    p.peak_bytes.resize(p.players.size());
+    p.peak_where.resize(p.players.size());
+    const std::int64_t between_hooks = r.peak_bytes.at(0).value_or(0);
+    for (std::size_t who = 0; who < p.players.size(); ++who)
+      if (costs->holds_shares(who) && between_hooks > p.peak_bytes[who]) {
+        p.peak_bytes[who] = between_hooks;
+        p.peak_where[who] = "between hooks";
+      }
     p.ops = op_shares(model.g, r.stats);
     if (!request.networks.empty()) {
       const auto known = request.calibrations.find(name);
@@ -205,6 +225,62 @@ std::vector<protocol_plan> plan_graph(const plan_request& request) {
     out.push_back(std::move(p));
   }
   return out;
+}
+
+std::optional<std::size_t> recommend(const std::vector<protocol_plan>& plans, std::size_t net,
+                                     std::optional<std::uint64_t> memory_limit) {
+  std::optional<std::size_t> best;
+  for (std::size_t k = 0; k < plans.size(); ++k) {
+    if (net >= plans[k].seconds.size()) return std::nullopt;
+    if (memory_limit && static_cast<std::uint64_t>(plans[k].max_peak_bytes()) > *memory_limit) continue;
+    if (!best || plans[k].seconds[net] < plans[*best].seconds[net]) best = k;
+  }
+  return best;
+}
+
+std::size_t smallest_peak(const std::vector<protocol_plan>& plans) {
+  TFE_ENFORCE(!plans.empty(), config_error, "smallest_peak: no plans");
+  std::size_t best = 0;
+  for (std::size_t k = 1; k < plans.size(); ++k)
+    if (plans[k].max_peak_bytes() < plans[best].max_peak_bytes()) best = k;
+  return best;
+}
+
+std::uint64_t parse_bytes(const std::string& text, const std::string& what) {
+  std::size_t used = 0;
+  double v = 0;
+  try {
+    v = std::stod(text, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  double unit = 1;
+  if (used > 0 && used + 1 == text.size()) {
+    switch (text.back()) {
+      case 'K':
+      case 'k':
+        unit = 1024.0;
+        break;
+      case 'M':
+      case 'm':
+        unit = 1024.0 * 1024;
+        break;
+      case 'G':
+      case 'g':
+        unit = 1024.0 * 1024 * 1024;
+        break;
+      case 'T':
+      case 't':
+        unit = 1024.0 * 1024 * 1024 * 1024;
+        break;
+      default:
+        used = 0;
+    }
+    if (used > 0) ++used;
+  }
+  TFE_ENFORCE(used == text.size() && used > 0 && v > 0 && v * unit < 1.8e19, config_error, what, ": '", text,
+              "' is not a positive size in bytes (e.g. 512M, 8G, 1.5G, 1000000)");
+  return static_cast<std::uint64_t>(v * unit);
 }
 
 double estimated_seconds(const protocol_plan& plan, const network_model& net) {

@@ -81,8 +81,15 @@ struct protocol_plan {
   compute_calibration calibration;
   /// Per network of the request: the estimated seconds (docs/planner.md's model).
   std::vector<double> seconds;
+  /// Per player: the predicted peak bytes of ring tensors it holds at once (docs/planner.md, "Peak
+  /// memory"; what its memory meter, ring/memory_meter.hpp, measures in a real run).
+  std::vector<std::int64_t> peak_bytes;
+  /// Per player: the op (its scope path) during which peak_bytes is reached.
+  std::vector<std::string> peak_where;
 
   std::uint64_t max_bytes_sent() const;
+  /// The most peak_bytes of any player.
+  std::int64_t max_peak_bytes() const;
   std::uint64_t max_rounds() const;
 };
 
@@ -125,6 +132,17 @@ struct labelled_data {
 /// with the request's examples, batch and networks, and with `data`, both accuracies.
 std::vector<plan_hint> plan_hints(const plan_request& request, const std::vector<protocol_plan>& plans,
                                   const labelled_data* data = nullptr);
+
+/// The plan with the least estimated time on network `net` (an index into the plans' seconds), among
+/// those whose every player's predicted peak memory is at most `memory_limit` bytes when given;
+/// nullopt when none fits or the plans have no estimates.
+std::optional<std::size_t> recommend(const std::vector<protocol_plan>& plans, std::size_t net,
+                                     std::optional<std::uint64_t> memory_limit = {});
+/// The plan whose busiest player's peak memory is least (plans not empty).
+std::size_t smallest_peak(const std::vector<protocol_plan>& plans);
+/// "512M", "8G", "1.5G", "1000000" (K, M, G, T: powers of 1024) as bytes; config_error naming `what`
+/// for anything else.
+std::uint64_t parse_bytes(const std::string& text, const std::string& what);
 
 /// The estimated seconds of a plan on a network (docs/planner.md): compute from the calibration
 /// (product_factor · product_seconds + seconds_per_byte · the busiest player's bytes sent and

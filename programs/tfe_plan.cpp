@@ -4,6 +4,9 @@
 //
 //   tfe_plan --model M.onnx [--examples N] [--batch B] [--protocol aby3,pond,securenn]
 //            [--network lan,wan,RTT_MS:MBITS] [--top 10] [--json] [--measure] [--hints [--accuracy N]]
+//            [--memory-limit 8G]
+// Every player's predicted peak memory (its ring tensors) is in the table; --memory-limit adds the
+// fastest protocol whose every player fits.
 // --hints plans the model's cheaper equivalents (average for max pooling, a quadratic for ReLU); with
 // --accuracy N, a Fashion-MNIST classifier's accuracy on N test images in the clear, before and after.
 // --measure also runs the model under each protocol over each simulated network (the real protocol,
@@ -19,6 +22,7 @@
 
 #include <iomanip>
 #include <iostream>
+#include <optional>
 #include <sstream>
 
 namespace {
@@ -52,7 +56,9 @@ nlohmann::json to_json(const std::vector<tfe::programs::protocol_plan>& plans,
                                {"bytes_received", s.bytes_received},
                                {"messages_sent", s.messages_sent},
                                {"messages_received", s.messages_received},
-                               {"rounds", s.rounds}});
+                               {"rounds", s.rounds},
+                               {"peak_bytes", p.peak_bytes[i]},
+                               {"peak_during", p.peak_where[i]}});
     }
     for (std::size_t i = 0; i < nets.size(); ++i)
       jp["estimated_seconds"].push_back({{"network", nets[i].name}, {"seconds", p.seconds[i]}});
@@ -67,7 +73,7 @@ nlohmann::json to_json(const std::vector<tfe::programs::protocol_plan>& plans,
 }
 
 void print(const std::vector<tfe::programs::protocol_plan>& plans, const std::vector<tfe::network_model>& nets,
-           std::size_t top) {
+           std::size_t top, std::optional<std::uint64_t> memory_limit) {
   for (const auto& p : plans) {
     std::uint64_t all = 0;
     for (const auto& s : p.per_player) all += s.bytes_sent;
@@ -75,13 +81,18 @@ void print(const std::vector<tfe::programs::protocol_plan>& plans, const std::ve
               << p.protocol << ": " << megabytes(all) << " sent in all, at most " << p.max_rounds()
               << " rounds per player\n";
     std::cout << "  " << std::left << std::setw(18) << "player" << std::setw(14) << "bytes sent" << std::setw(16)
-              << "bytes received" << std::setw(10) << "messages"
-              << "rounds\n";
+              << "bytes received" << std::setw(10) << "messages" << std::setw(8) << "rounds"
+              << "peak memory\n";
     for (std::size_t i = 0; i < p.players.size(); ++i) {
       const auto& s = p.per_player[i];
       std::cout << "  " << std::setw(18) << p.players[i] << std::setw(14) << megabytes(s.bytes_sent) << std::setw(16)
-                << megabytes(s.bytes_received) << std::setw(10) << s.messages_sent << s.rounds << "\n";
+                << megabytes(s.bytes_received) << std::setw(10) << s.messages_sent << std::setw(8) << s.rounds
+                << megabytes(static_cast<std::uint64_t>(p.peak_bytes[i])) << "\n";
     }
+    const std::size_t busiest =
+        static_cast<std::size_t>(std::max_element(p.peak_bytes.begin(), p.peak_bytes.end()) - p.peak_bytes.begin());
+    std::cout << "  peak memory (ring tensors): " << megabytes(static_cast<std::uint64_t>(p.peak_bytes[busiest]))
+              << " at " << p.players[busiest] << ", during " << p.peak_where[busiest] << "\n";
     std::cout << "  calibration: " << std::setprecision(3) << p.calibration.seconds_per_byte * 1e9
               << " ns of compute per byte moved, products " << p.calibration.product_factor
               << "x their time in the clear; comparisons' hops x" << p.calibration.hop_factor << ", bytes x"
@@ -102,12 +113,26 @@ void print(const std::vector<tfe::programs::protocol_plan>& plans, const std::ve
   if (plans.empty()) return;
   std::cout << "\nrecommendation:\n";
   for (std::size_t i = 0; i < nets.size(); ++i) {
-    std::size_t best = 0;
-    for (std::size_t k = 1; k < plans.size(); ++k)
-      if (plans[k].seconds[i] < plans[best].seconds[i]) best = k;
-    std::cout << "  " << nets[i].name << ": " << plans[best].protocol << " (estimated " << std::setprecision(3)
-              << plans[best].seconds[i] << " s; its busiest player sends " << megabytes(plans[best].max_bytes_sent())
-              << " in " << plans[best].max_rounds() << " rounds)\n";
+    const auto best = tfe::programs::recommend(plans, i);
+    if (!best) break;  // (no estimates: --no-timing without networks)
+    std::cout << "  " << nets[i].name << ": " << plans[*best].protocol << " (estimated " << std::setprecision(3)
+              << plans[*best].seconds[i] << " s; its busiest player sends " << megabytes(plans[*best].max_bytes_sent())
+              << " in " << plans[*best].max_rounds() << " rounds)\n";
+    if (!memory_limit) continue;
+    const auto fitting = tfe::programs::recommend(plans, i, memory_limit);
+    if (!fitting) {
+      std::cout << "    within " << megabytes(*memory_limit) << " per player: none (the smallest peak is "
+                << megabytes(static_cast<std::uint64_t>(plans[tfe::programs::smallest_peak(plans)].max_peak_bytes()))
+                << ", " << plans[tfe::programs::smallest_peak(plans)].protocol << "'s: try smaller batches, --batch)\n";
+    } else {
+      std::cout << "    within " << megabytes(*memory_limit) << " per player: " << plans[*fitting].protocol
+                << " (estimated " << plans[*fitting].seconds[i] << " s, peak "
+                << megabytes(static_cast<std::uint64_t>(plans[*fitting].max_peak_bytes())) << ")";
+      for (const auto& p : plans)
+        if (static_cast<std::uint64_t>(p.max_peak_bytes()) > *memory_limit)
+          std::cout << "; " << p.protocol << " needs " << megabytes(static_cast<std::uint64_t>(p.max_peak_bytes()));
+      std::cout << "\n";
+    }
   }
 }
 
@@ -174,11 +199,16 @@ int main(int argc, char** argv) {
     app.add_option("--accuracy", accuracy_images,
                    "with --hints: the accuracy in the clear on this many Fashion-MNIST test images (a 28x28 "
                    "classifier)");
+    std::string memory_limit_text;
+    app.add_option("--memory-limit", memory_limit_text,
+                   "also recommend the fastest protocol whose every player's peak memory fits, e.g. 512M, 8G");
     tfe::launch_flags launch;  // only its --truncation: the planner runs every player here
     app.add_option("--truncation", launch.truncation,
                    "after products: probabilistic (the protocols' default) or exact, as tfe_predict's --truncation");
     tfe::parse_command_line(app, launch, argc, argv);
     rq.truncation = launch.options().session.truncation;
+    std::optional<std::uint64_t> memory_limit;
+    if (!memory_limit_text.empty()) memory_limit = tfe::programs::parse_bytes(memory_limit_text, "--memory-limit");
     rq.time_products = !no_timing;
     rq.networks.clear();
     for (const auto& n : networks) rq.networks.push_back(tfe::network_model::parse(n));
@@ -189,7 +219,7 @@ int main(int argc, char** argv) {
     } else {
       std::cout << "tfe_plan: " << model << ", " << rq.examples << " example(s)"
                 << (rq.batch ? ", batches of " + std::to_string(rq.batch) : std::string()) << "\n";
-      print(plans, rq.networks, top);
+      print(plans, rq.networks, top, memory_limit);
     }
     if (hints) {
       std::optional<tfe::programs::labelled_data> data;
@@ -214,6 +244,14 @@ int main(int argc, char** argv) {
                     << std::setprecision(3) << seconds << " s, estimated " << p.seconds[i] << " s (" << std::showpos
                     << std::setprecision(2) << 100.0 * (p.seconds[i] - seconds) / seconds << "%" << std::noshowpos
                     << "); bytes, messages and rounds " << (exact ? "as planned" : "DIFFER") << "\n";
+          if (i == 0) {  // the memory does not depend on the network
+            std::cout << "  " << std::setw(18) << ""
+                      << "peak memory measured (predicted):";
+            for (std::size_t k = 0; k < r.peak_bytes.size(); ++k)
+              std::cout << (k ? ", " : " ") << p.players[k] << " " << megabytes(r.peak_bytes[k].value_or(0)) << " ("
+                        << megabytes(p.peak_bytes[k]) << ")";
+            std::cout << "\n";
+          }
         }
     }
     return 0;

@@ -13,6 +13,8 @@
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
+#include <cmath>
 #include <optional>
 #include <string>
 
@@ -64,6 +66,7 @@ void check_exact(const std::string& file, const std::vector<std::string>& protoc
     const auto real = tfe::programs::run_graph(rq);
     REQUIRE(real.players.size() == plans[k].players.size());
     CHECK(real.players == plans[k].players);  // the protocol's own names, then model-owner and client
+    double worst = 0;                         // the largest relative miss of a peak memory
     for (std::size_t p = 0; p < real.players.size(); ++p) {
       CAPTURE(real.players[p]);
       REQUIRE(real.stats[p].has_value());
@@ -74,8 +77,22 @@ void check_exact(const std::string& file, const std::vector<std::string>& protoc
       CHECK(got.messages_sent == want.messages_sent);
       CHECK(got.messages_received == want.messages_received);
       CHECK(got.rounds == want.rounds);
+      // Peak memory (docs/planner.md): a model, not a formula, so within 25% (or 16 KiB) of the
+      // player's memory meter in the real run; the input and output players' exactly.
+      REQUIRE(real.peak_bytes[p].has_value());
+      const auto measured = static_cast<double>(*real.peak_bytes[p]);
+      const auto predicted = static_cast<double>(plans[k].peak_bytes.at(p));
+      CAPTURE(measured);
+      CAPTURE(predicted);
+      CAPTURE(plans[k].peak_where.at(p));
+      CHECK(measured > 0);
+      CHECK(std::abs(predicted - measured) <= 0.25 * measured + 16384);
+      worst = std::max(worst, std::abs(predicted - measured) / measured);
+      if (p >= real.players.size() - 2) CHECK(predicted == measured);
     }
     CHECK(plans[k].max_bytes_sent() > 0);
+    MESSAGE(file.substr(root.size()), " ", protocols[k], " examples ", examples, ": peak memory within ", 100 * worst,
+            "%");
   }
 }
 
@@ -131,6 +148,38 @@ TEST_CASE("the planner's estimate and op shares") {
     CHECK(ops <= all);
     CHECK(ops > all / 2);
   }
+}
+
+TEST_CASE("the recommendation within a memory limit, and the limit's syntax") {
+  const auto model = tfe::onnx::read_model(root + "onnx/fashion_mnist_cnn.onnx");
+  tfe::programs::plan_request pr;
+  pr.load_model = [&] { return model; };
+  pr.protocols = {"aby3", "pond", "securenn"};
+  pr.examples = 20;
+  pr.networks = {tfe::network_model::wan()};
+  const auto plans = tfe::programs::plan_graph(pr);
+  REQUIRE(plans.size() == 3);
+  const auto fastest = tfe::programs::recommend(plans, 0);
+  REQUIRE(fastest.has_value());
+  for (const auto& p : plans) CHECK(p.seconds[0] >= plans[*fastest].seconds[0]);
+  // A limit between the smallest and the fastest plan's peaks: the fastest that fits, never one above it.
+  const std::size_t small = tfe::programs::smallest_peak(plans);
+  for (const auto& p : plans) CHECK(p.max_peak_bytes() >= plans[small].max_peak_bytes());
+  const auto limit = static_cast<std::uint64_t>(plans[small].max_peak_bytes());
+  const auto fitting = tfe::programs::recommend(plans, 0, limit);
+  REQUIRE(fitting.has_value());
+  CHECK(static_cast<std::uint64_t>(plans[*fitting].max_peak_bytes()) <= limit);
+  for (const auto& p : plans)
+    if (static_cast<std::uint64_t>(p.max_peak_bytes()) <= limit) CHECK(p.seconds[0] >= plans[*fitting].seconds[0]);
+  CHECK_FALSE(tfe::programs::recommend(plans, 0, limit - 1).has_value());  // below every plan's peak
+  CHECK(tfe::programs::recommend(plans, 1) == std::nullopt);               // no such network
+  CHECK(tfe::programs::parse_bytes("512M", "--memory-limit") == 512ull << 20);
+  CHECK(tfe::programs::parse_bytes("1.5G", "--memory-limit") == 3ull << 29);
+  CHECK(tfe::programs::parse_bytes("1000", "--memory-limit") == 1000);
+  for (const char* bad : {"", "G", "8X", "-1G", "0", "8GB"})
+    CHECK(tfe_test::contains(
+        tfe_test::error_of<tfe::config_error>([&] { tfe::programs::parse_bytes(bad, "--memory-limit"); }),
+        "--memory-limit: '" + std::string(bad) + "' is not a positive size"));
 }
 
 TEST_CASE("bad plan requests fail with a message that names the problem") {

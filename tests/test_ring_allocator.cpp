@@ -3,6 +3,7 @@
 // every block usable end to end, and ring tensors of every size behaving as before.
 #include <doctest/doctest.h>
 
+#include "tfe/net/frame.hpp"
 #include "tfe/ring/ring_tensor.hpp"
 #include "tfe/ring/ring_traits.hpp"
 
@@ -202,4 +203,43 @@ TEST_CASE("block cache: a shorter request is cut from a longer cached block, and
   a.deallocate(whole, n10);
   CHECK(cache.cached_bytes() <= 64 * mib);
   if (!adjacent) CHECK(cache.cached_bytes() == 30 * mib);
+}
+
+// ---- the per-session memory meter (tfe/ring/memory_meter.hpp) --------------------------------------
+
+TEST_CASE("memory meter: counts the ring tensors of its thread, by their footprint, and not frames") {
+  tfe::memory_meter meter;
+  CHECK(tfe::memory_meter::current() == nullptr);
+  ring_tensor<ring64> outside = ring_tensor<ring64>::from_shape({1000});  // no meter on this thread yet
+  {
+    const tfe::memory_meter::scope use(&meter);
+    REQUIRE(tfe::memory_meter::current() == &meter);
+    {
+      ring_tensor<ring64> small = ring_tensor<ring64>::from_shape({1000});
+      CHECK(meter.live() == 8000);
+      // A large block counts its mapped length: 1.5 MiB takes 2 MiB (without huge pages: as asked).
+      ring_tensor<ring64> large = ring_tensor<ring64>::from_shape({3 * mib / 16});
+      const std::int64_t large_bytes = huge_page_min_bytes == ~std::size_t(0) ? 3 * mib / 2 : 2 * mib;
+      CHECK(meter.live() == 8000 + large_bytes);
+      tfe::frame f(5 * mib);  // a message: made by its sender, freed by its receiver; not counted
+      CHECK(meter.live() == 8000 + large_bytes);
+      { ring_tensor<ring64> copy = large; }  // the peak: both large blocks at once
+      const std::int64_t peak = 8000 + 2 * large_bytes;
+      CHECK(meter.peak() == peak);
+      {
+        const tfe::memory_meter::window w(meter);  // a smaller excursion, measured on its own
+        { ring_tensor<ring64> t = small + small; }
+        CHECK(w.extra_peak() == 8000);
+        CHECK(w.start() == 8000 + large_bytes);
+      }
+      CHECK(meter.peak() == peak);  // the window kept the peak from before it
+    }
+    CHECK(meter.live() == 0);
+    CHECK(meter.peak() > 8000);
+    meter.reset_peak();
+    CHECK(meter.peak() == 0);
+  }
+  CHECK(tfe::memory_meter::current() == nullptr);
+  { ring_tensor<ring64> after = outside; }  // made and freed without a meter: nothing counted
+  CHECK(meter.live() == 0);
 }

@@ -103,12 +103,17 @@ class session {
   /// This player's cache of freed large blocks; a runner makes it the cache of the thread that runs
   /// the program with `block_cache::scope use(&s.blocks());`, declared after the session.
   block_cache& blocks() { return m_blocks; }
+  /// This player's bytes of ring tensors, now and at most (ring/memory_meter.hpp); the runners make it
+  /// the meter of the thread that runs the program with `memory_meter::scope`, as the block cache.
+  memory_meter& memory() { return m_memory; }
+  const memory_meter& memory() const { return m_memory; }
   /// Where the plain protocol records its truncations (not owned; nullptr: nowhere, the default).
   /// See ring/truncation_audit.hpp.
   truncation_audit* truncations() const { return m_truncations; }
   void set_truncation_audit(truncation_audit* audit) { m_truncations = audit; }
   const statistics& stats() const { return m_ch->stats(); }
   typename P::state& state() { return m_state; }
+  const typename P::state& state() const { return m_state; }
   channel::scope op_scope(std::string tag) { return m_ch->op_scope(std::move(tag)); }
 
   // ---- randomness ------------------------------------------------------------------------------
@@ -312,6 +317,7 @@ class session {
   }
 
   block_cache m_blocks;  // first: destroyed last, after every tensor of the session's state
+  memory_meter m_memory;
   channel* m_ch;
   fixed_point_config m_cfg;
   std::size_t m_threads;

@@ -84,7 +84,8 @@ py::tuple predict(py::object model, py::object inputs, const std::string& protoc
   return py::make_tuple(outputs, stats);
 }
 
-/// [{protocol, players: {player: totals}, seconds: {network: estimate}, ops: [...]}] of programs::plan_graph.
+/// [{protocol, players: {player: totals and peak_bytes}, seconds: {network: estimate}, ops: [...]}] of
+/// programs::plan_graph.
 py::list plan(py::object model, std::size_t examples, std::size_t batch, const std::vector<std::string>& protocols,
               const std::vector<std::string>& networks) {
   programs::plan_request rq;
@@ -98,7 +99,11 @@ py::list plan(py::object model, std::size_t examples, std::size_t batch, const s
   py::list out;
   for (const auto& p : plans) {
     py::dict players, seconds;
-    for (std::size_t i = 0; i < p.players.size(); ++i) players[py::str(p.players[i])] = op_stats_dict(p.per_player[i]);
+    for (std::size_t i = 0; i < p.players.size(); ++i) {
+      py::dict st = op_stats_dict(p.per_player[i]);
+      st["peak_bytes"] = p.peak_bytes[i];  // predicted peak memory (ring tensors), docs/planner.md
+      players[py::str(p.players[i])] = st;
+    }
     for (std::size_t i = 0; i < networks.size(); ++i) seconds[py::str(networks[i])] = p.seconds[i];
     py::list ops;
     for (const auto& o : p.ops) {

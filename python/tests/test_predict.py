@@ -65,6 +65,7 @@ class Predict(unittest.TestCase):
             for player, planned in p["players"].items():
                 for key in ("bytes_sent", "bytes_received", "messages_sent", "messages_received", "rounds"):
                     self.assertEqual(planned[key], stats[player][key], (p["protocol"], player, key))
+                self.assertGreater(planned["peak_bytes"], 0, (p["protocol"], player))  # predicted peak memory
             self.assertGreater(p["seconds"]["wan"], 0)
             sent = [o["bytes_sent"] for o in p["ops"]]
             self.assertEqual(sent, sorted(sent, reverse=True))  # the most expensive ops first

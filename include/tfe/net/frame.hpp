@@ -40,6 +40,10 @@ struct frame_allocator : ring_allocator<T> {
   frame_allocator() noexcept = default;
   template <class U>
   frame_allocator(const frame_allocator<U>&) noexcept {}  // NOLINT(google-explicit-constructor): rebinding
+  /// Not counted by the player's memory meter (ring/memory_meter.hpp): a frame is made by its sender
+  /// and freed by its receiver, on another player's thread.
+  T* allocate(std::size_t n) { return ring_allocator<T>::allocate_block(n); }
+  void deallocate(T* p, std::size_t n) noexcept { ring_allocator<T>::deallocate_block(p, n); }
   /// Value construction without arguments is default construction (no zeroing); with arguments as usual.
   template <class U, class... A>
   void construct(U* p, A&&... args) {

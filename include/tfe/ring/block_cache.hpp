@@ -26,12 +26,14 @@
 // Where it lives. Each session owns one (session_options::block_cache_bytes; 0: none), and the
 // runners (run_local, run_player) make it the cache of the player's thread while the program runs,
 // with a block_cache::scope. ring_allocator finds it through one thread-local pointer to the running
-// session's cache: the pointer is the only thread-local of the library, holds no state of its own,
-// and is null on every other thread (a player's matmul workers, an application's threads), where
+// session's cache (detail::player_memory, ring/memory_meter.hpp: the library's only thread-local, with
+// the session's memory meter beside it; it holds no state of its own), null on every other thread (a player's matmul workers, an application's threads), where
 // blocks are mapped and unmapped as before. Blocks move freely between caches and threads (a frame
 // made by one player is freed by the player that received it): a block is only an address and a
 // length.
 #pragma once
+
+#include "tfe/ring/memory_meter.hpp"
 
 #include <cstddef>
 #include <mutex>
@@ -142,18 +144,18 @@ class block_cache {
   }
 
   /// The cache of this thread's running session, or nullptr.
-  static block_cache* current() noexcept { return slot(); }
+  static block_cache* current() noexcept { return detail::player_memory::current().cache; }
 
   /// Makes `cache` this thread's cache until the scope ends (then the previous one again); a null
   /// cache or one of max_bytes 0 means none.
   class scope {
    public:
-    explicit scope(block_cache* cache) : m_previous(slot()) {
-      slot() = cache && cache->max_bytes() > 0 ? cache : nullptr;
+    explicit scope(block_cache* cache) : m_previous(current()) {
+      detail::player_memory::current().cache = cache && cache->max_bytes() > 0 ? cache : nullptr;
     }
     scope(const scope&) = delete;
     scope& operator=(const scope&) = delete;
-    ~scope() { slot() = m_previous; }
+    ~scope() { detail::player_memory::current().cache = m_previous; }
 
    private:
     block_cache* m_previous;
@@ -165,11 +167,6 @@ class block_cache {
     std::size_t bytes;
     std::size_t stamp;  // when it was (last) cached: the smallest is unmapped first
   };
-  static block_cache*& slot() noexcept {
-    thread_local block_cache* running = nullptr;  // the running session's cache (see the header comment)
-    return running;
-  }
-
   std::size_t m_max_bytes;
   mutable std::mutex m_mutex;
   std::vector<block> m_blocks;  // disjoint address ranges, in no order (a player caches a few dozen)

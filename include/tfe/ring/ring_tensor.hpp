@@ -19,6 +19,9 @@
 // Cost: up to 2 MiB − 4 KiB of rounding per large block (at most half of the block), paid in
 // resident memory only where huge pages are on.
 //
+// Metering. On a thread that runs a session's program, every block is counted by the session's
+// memory meter (memory_meter.hpp): the player's peak memory in ring tensors.
+//
 // Reuse. On a thread that runs a session's program, a freed large block goes to the session's
 // block_cache (block_cache.hpp) and the next block of the same mapped length comes from there: no
 // fresh mapping, and no zeroing of its pages by the kernel.
@@ -115,20 +118,38 @@ struct ring_allocator {
   ring_allocator(const ring_allocator<U>&) noexcept {}  // NOLINT(google-explicit-constructor): rebinding
 
   T* allocate(std::size_t n) {
+    T* p = allocate_block(n);
+    if (memory_meter* m = memory_meter::current()) m->allocated(footprint(n));
+    return p;
+  }
+
+  void deallocate(T* p, std::size_t n) noexcept {
+    deallocate_block(p, n);
+    if (memory_meter* m = memory_meter::current()) m->freed(footprint(n));
+  }
+
+ protected:
+  /// The block itself, not counted by the thread's memory meter (frames: net/frame.hpp).
+  static T* allocate_block(std::size_t n) {
     if (n > std::numeric_limits<std::size_t>::max() / sizeof(T)) throw std::bad_array_new_length();
     const std::size_t bytes = n * sizeof(T);
     if (bytes >= detail::huge_page_min_bytes) return static_cast<T*>(detail::map_huge_pages(bytes));
     return static_cast<T*>(::operator new(bytes, std::align_val_t(alignof(T))));
   }
-
-  void deallocate(T* p, std::size_t n) noexcept {
+  static void deallocate_block(T* p, std::size_t n) noexcept {
     const std::size_t bytes = n * sizeof(T);
     if (bytes >= detail::huge_page_min_bytes)
       detail::unmap_huge_pages(p, bytes);
     else
       ::operator delete(p, std::align_val_t(alignof(T)));
   }
+  /// What a block of n elements occupies: a mapped block its mapped length (ring/memory_meter.hpp).
+  static std::size_t footprint(std::size_t n) noexcept {
+    const std::size_t bytes = n * sizeof(T);
+    return bytes >= detail::huge_page_min_bytes ? detail::round_up_to_huge_pages(bytes) : bytes;
+  }
 
+ public:
   friend bool operator==(const ring_allocator&, const ring_allocator&) noexcept { return true; }
 };
 

@@ -135,7 +135,8 @@ auto run_player(const hosts_config& hosts, const std::string& player, F&& progra
   use.set_trace(options.trace);
   try {
     session<P> s(use, options.session);
-    const block_cache::scope blocks(&s.blocks());  // ends before the session does
+    const block_cache::scope blocks(&s.blocks());  // both end before the session does
+    const memory_meter::scope meter(&s.memory());
     if constexpr (std::is_void_v<result_t>) {
       program(s);
       ch.close();

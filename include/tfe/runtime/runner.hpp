@@ -83,7 +83,8 @@ auto run_players(const std::vector<std::string>& players, F&& program, const run
         session_options so = options.session;
         so.players_in_process = n;
         session<P> s(ch, so);
-        const block_cache::scope blocks(&s.blocks());  // ends before the session does
+        const block_cache::scope blocks(&s.blocks());  // both end before the session does
+        const memory_meter::scope meter(&s.memory());
         if constexpr (std::is_void_v<result_t>) {
           program(s);
         } else {
