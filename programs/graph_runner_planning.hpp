@@ -10,9 +10,9 @@ namespace tfe::programs {
 
 /// The graph of `request` under planning<R> counting `model`'s traffic; with `product_seconds`, player
 /// 0 evaluates the products on zeros and adds their time there; with `timeline`, player 0 adds every
-/// hook's critical path there.
+/// hook's critical path there; with `local_seconds`, player 0 adds its CPU seconds between hooks there.
 template <class R>
 graph_result run_graph_planned(const graph_request& request, const plan::cost_model& model, double* product_seconds,
-                               plan::timeline* timeline);
+                               plan::timeline* timeline, double* local_seconds);
 
 }  // namespace tfe::programs

@@ -3,4 +3,4 @@
 
 template tfe::programs::graph_result tfe::programs::run_graph_planned<tfe::ring128>(const graph_request&,
                                                                                     const plan::cost_model&, double*,
-                                                                                    plan::timeline*);
+                                                                                    plan::timeline*, double*);

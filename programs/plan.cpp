@@ -113,38 +113,67 @@ compute_calibration calibrate(const std::string& protocol, std::optional<truncat
   const auto costs = plan::make_cost_model(protocol);  // a protocol the planner covers
   compute_calibration c;
   // Slopes between a small and a 4x larger run, so that the fixed costs (set-up, threads) drop out.
-  graph::builder relu("calibration: Relu");
-  relu.output(relu.op("Relu", {relu.input("x", {-1, 4096})}));
-  const auto relu_graph = relu.build();
-  const std::size_t small = 8, large = 32;  // 2^15 and 2^17 values
-  const auto [t0, b0] = timed_run(protocol, relu_graph, small, truncation);
-  const auto [t1, b1] = timed_run(protocol, relu_graph, large, truncation);
-  c.seconds_per_byte = b1 > b0 ? std::max(0.0, t1 - t0) / static_cast<double>(b1 - b0) : 0;
+  // A chain of ReLUs, as in a model: a dealer that only sends (Pond's crypto producer) deals the later
+  // ones' bits ahead, off the critical path.
+  auto relu_chain = [](int length, std::int64_t width = 4096) {
+    graph::builder relu("calibration: Relu");
+    std::string r = relu.op("Relu", {relu.input("x", {-1, width})});
+    for (int i = 1; i < length; ++i) r = relu.op("Relu", {r});
+    relu.output(r);
+    return relu.build();
+  };
+  const auto relu_graph = relu_chain(4);
   plan_request pr;
-  pr.load_model = [&] { return relu_graph; };
   pr.protocols = {protocol};
-  pr.examples = large;
   pr.networks.clear();
   pr.time_products = false;
   pr.truncation = truncation;
-  const auto critical = plan_graph(pr).at(0).critical;
+  // The planning run's own measure of the ops' local work (protocol_plan::local_seconds), which the
+  // estimate adds as it is: the least of two runs, and the graph's most rounds.
+  auto planned = [&](const graph::saved_graph& g, std::size_t examples) {
+    pr.load_model = [&] { return g; };
+    pr.examples = examples;
+    auto p = plan_graph(pr).at(0);
+    p.local_seconds = std::min(p.local_seconds, plan_graph(pr).at(0).local_seconds);
+    return p;
+  };
+  const std::size_t small = 4, large = 16;  // 4 ReLUs of 2^14 and 2^16 values
+  const auto [t0, b0] = timed_run(protocol, relu_graph, small, truncation);
+  const auto [t1, b1] = timed_run(protocol, relu_graph, large, truncation);
+  const double local_slope = planned(relu_graph, large).local_seconds - planned(relu_graph, small).local_seconds;
+  c.seconds_per_byte = b1 > b0 ? std::max(0.0, t1 - t0 - local_slope) / static_cast<double>(b1 - b0) : 0;
+  // The compute per round that does not grow with the bytes (the channel's work per message, each
+  // hook's set-up; what dominates small models on a LAN): 32 ReLUs of 8 values against 4.
+  const auto tiny4 = relu_chain(4, 8), tiny32 = relu_chain(32, 8);
+  const auto p4 = planned(tiny4, 1), p32 = planned(tiny32, 1);
+  const auto extra_rounds = static_cast<double>(p32.max_rounds()) - static_cast<double>(p4.max_rounds());
+  if (extra_rounds > 0)
+    c.seconds_per_round =
+        std::max(0.0, timed_run(protocol, tiny32, 1, truncation).first -
+                          timed_run(protocol, tiny4, 1, truncation).first - (p32.local_seconds - p4.local_seconds)) /
+        extra_rounds;
+  pr.load_model = [&] { return relu_graph; };
+  pr.examples = large;
+  const auto relu_plan = plan_graph(pr).at(0);
   const network_model latency = network_model::parse("40:0"), bandwidth = network_model::parse("0:100");
-  // The other hooks (input, product, output) at factor 1; what remains is the comparisons'.
-  const auto& cmp = critical.comparisons;
-  const auto& rest = critical.others;
-  const double hop_seconds = static_cast<double>(cmp.hops) * latency.one_way_latency;
+  // The other hooks' bytes (input, product, output) at factor 1; what remains is the comparisons'.
+  const auto& cmp = relu_plan.critical.comparisons;
+  const auto& rest = relu_plan.critical.others;
+  const double round_seconds = static_cast<double>(relu_plan.max_rounds()) * latency.one_way_latency;
   const double byte_seconds = bandwidth.transfer_time(cmp.bytes);
-  const double rest_hops = static_cast<double>(rest.hops) * latency.one_way_latency;
   const double rest_bytes = bandwidth.transfer_time(rest.bytes);
-  if (hop_seconds > 0)
-    c.hop_factor =
-        std::max(0.0, timed_run(protocol, relu_graph, large, truncation, "40:0").first - t1 - rest_hops) / hop_seconds;
+  if (round_seconds > 0)
+    c.latency_factor =
+        std::max(0.0, timed_run(protocol, relu_graph, large, truncation, "40:0").first - t1) / round_seconds;
   if (byte_seconds > 0)
     c.byte_factor = std::max(0.0, timed_run(protocol, relu_graph, large, truncation, "0:100").first - t1 - rest_bytes) /
                     byte_seconds;
 
   graph::builder mm("calibration: MatMul");
-  mm.output(mm.op("MatMul", {mm.input("x", {-1, 512}), mm.weight("w", calibration_weights(512, 256))}));
+  std::string h = mm.op("MatMul", {mm.input("x", {-1, 512}), mm.weight("w0", calibration_weights(512, 256))});
+  for (int i = 1; i < 4; ++i)
+    h = mm.op("MatMul", {h, mm.weight("w" + std::to_string(i), calibration_weights(256, 256))});
+  mm.output(h);
   const auto saved = mm.build();
   const auto [m0, mb0] = timed_run(protocol, saved, 64, truncation);
   const auto [m1, mb1] = timed_run(protocol, saved, 256, truncation);
@@ -157,7 +186,9 @@ compute_calibration calibrate(const std::string& protocol, std::optional<truncat
     return best;
   };
   const double clear_slope = clear(256) - clear(64);
-  const double products = (m1 - m0) - c.seconds_per_byte * static_cast<double>(mb1 - mb0);
+  pr.time_products = false;
+  const double local_products = planned(saved, 256).local_seconds - planned(saved, 64).local_seconds;
+  const double products = (m1 - m0) - c.seconds_per_byte * static_cast<double>(mb1 - mb0) - local_products;
   c.product_factor = clear_slope > 0 ? std::max(0.0, products) / clear_slope : 0;
   return c;
 }
@@ -198,8 +229,8 @@ std::vector<protocol_plan> plan_graph(const plan_request& request) {
     for (std::size_t who = 0; who < costs->players().size() + 2; ++who)
       p.critical.holds_shares.push_back(costs->holds_shares(who));
     const bool wide = name.find("128") != std::string::npos;
-    auto r = wide ? run_graph_planned<ring128>(rq, *costs, timer, &p.critical)
-                  : run_graph_planned<ring64>(rq, *costs, timer, &p.critical);
+    auto r = wide ? run_graph_planned<ring128>(rq, *costs, timer, &p.critical, &p.local_seconds)
+                  : run_graph_planned<ring64>(rq, *costs, timer, &p.critical, &p.local_seconds);
     p.players = costs->players();
     p.players.push_back(model_owner);
     p.players.push_back(client);
@@ -284,15 +315,13 @@ std::uint64_t parse_bytes(const std::string& text, const std::string& what) {
 }
 
 double estimated_seconds(const protocol_plan& plan, const network_model& net) {
-  const double compute = plan.calibration.product_factor * plan.product_seconds +
-                         plan.calibration.seconds_per_byte * static_cast<double>(max_bytes_moved(plan.per_player));
-  const auto& cmp = plan.critical.comparisons;
-  const auto& rest = plan.critical.others;
-  const double network =
-      (plan.calibration.hop_factor * static_cast<double>(cmp.hops) + static_cast<double>(rest.hops)) *
-          net.one_way_latency +
-      plan.calibration.byte_factor * net.transfer_time(cmp.bytes) + net.transfer_time(rest.bytes);
-  return compute + network;
+  const double compute = plan.local_seconds + plan.calibration.product_factor * plan.product_seconds +
+                         plan.calibration.seconds_per_byte * static_cast<double>(max_bytes_moved(plan.per_player)) +
+                         plan.calibration.seconds_per_round * static_cast<double>(plan.max_rounds());
+  const double latency = plan.calibration.latency_factor * static_cast<double>(plan.max_rounds()) * net.one_way_latency;
+  const double bytes = plan.calibration.byte_factor * net.transfer_time(plan.critical.comparisons.bytes) +
+                       net.transfer_time(plan.critical.others.bytes);
+  return compute + latency + bytes;
 }
 
 }  // namespace tfe::programs

@@ -28,16 +28,25 @@ namespace tfe::programs {
 /// run under the real protocol over a simulated network without latency, so their simulated time is
 /// the players' compute (thread CPU time) on the critical path.
 struct compute_calibration {
-  /// Seconds of compute per byte the busiest player sends and receives (a ReLU on 2^15 values: the
-  /// comparisons' local work grows with their traffic).
+  /// Seconds of compute per byte the busiest player sends and receives (a chain of four ReLUs on 2^15
+  /// values: the comparisons' local work grows with their traffic).
   double seconds_per_byte = 0;
-  /// Seconds of compute per second of the same products evaluated once in the clear (a 256×256
-  /// weight times 256 examples: the shares' local products, after the bytes' part).
+  /// Seconds of compute per round of the busiest player that do not grow with the bytes (the
+  /// channel's work per message, each hook's set-up: what dominates small models on a LAN), from a
+  /// chain of 32 ReLUs of 8 values against one of 4.
+  double seconds_per_round = 0;
+  /// Seconds of compute per second of the same products evaluated once in the clear (a chain of four
+  /// matrix products, 512 → 256 → 256 → 256 → 256, on 256 examples: the shares' local products, after
+  /// the bytes' part; a chain, as in a model, so that a dealer computes its triples ahead).
   double product_factor = 0;
-  /// The ReLU's measured latency and bandwidth time against its comparisons' critical path, hops · L
-  /// and bytes · 8 / bandwidth (plan::timeline), over networks with only latency (40 ms round trip) and only
-  /// bandwidth (100 Mbit/s): how far the protocol's messages overlap or queue beyond that model.
-  double hop_factor = 1, byte_factor = 1;
+  /// One-way latencies a run waits per round of its busiest player: the ReLUs' time over a network
+  /// with only latency (40 ms round trip), less its compute, over R · L (R: the most rounds of any
+  /// player). How far the protocol's messages overlap (a dealer that only sends runs ahead) or wait
+  /// for each other in turn.
+  double latency_factor = 1;
+  /// The ReLUs' bandwidth time against their comparisons' bytes on the critical path, bytes · 8 /
+  /// bandwidth (plan::timeline), over a network with only bandwidth (100 Mbit/s).
+  double byte_factor = 1;
 };
 struct plan_request {
   /// The model (read once, here: the planner is every player).
@@ -75,6 +84,9 @@ struct protocol_plan {
   std::vector<op_cost_share> ops;
   /// Seconds player 0 spent evaluating the products in the clear (time_products).
   double product_seconds = 0;
+  /// Player 0's CPU seconds between hooks: the ops' local work on a server's share parts (planning.hpp),
+  /// as a real server does it.
+  double local_seconds = 0;
   /// The hooks' critical path (plan::timeline): message hops, and bytes.
   plan::timeline critical;
   /// The calibration of this protocol used for the estimates.
@@ -144,10 +156,11 @@ std::size_t smallest_peak(const std::vector<protocol_plan>& plans);
 /// for anything else.
 std::uint64_t parse_bytes(const std::string& text, const std::string& what);
 
-/// The estimated seconds of a plan on a network (docs/planner.md): compute from the calibration
+/// The estimated seconds of a plan on a network (docs/planner.md): compute, i.e. the ops' local work
+/// as timed by the planning run (local_seconds) and the hooks' from the calibration
 /// (product_factor · product_seconds + seconds_per_byte · the busiest player's bytes sent and
-/// received), plus the critical path's hops times the one-way latency and its bytes over the
-/// bandwidth.
+/// received + seconds_per_round · the most rounds of any player), plus latency_factor · the most rounds of any player · the one-way latency, plus the
+/// critical path's bytes over the bandwidth.
 double estimated_seconds(const protocol_plan& plan, const network_model& net);
 
 }  // namespace tfe::programs

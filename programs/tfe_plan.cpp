@@ -39,10 +39,12 @@ nlohmann::json to_json(const std::vector<tfe::programs::protocol_plan>& plans,
   for (const auto& p : plans) {
     nlohmann::json jp{{"protocol", p.protocol},
                       {"product_seconds", p.product_seconds},
+                      {"local_seconds", p.local_seconds},
                       {"calibration",
                        {{"seconds_per_byte", p.calibration.seconds_per_byte},
+                        {"seconds_per_round", p.calibration.seconds_per_round},
                         {"product_factor", p.calibration.product_factor},
-                        {"hop_factor", p.calibration.hop_factor},
+                        {"latency_factor", p.calibration.latency_factor},
                         {"byte_factor", p.calibration.byte_factor}}},
                       {"critical_path",
                        {{"comparison_hops", p.critical.comparisons.hops},
@@ -94,9 +96,10 @@ void print(const std::vector<tfe::programs::protocol_plan>& plans, const std::ve
     std::cout << "  peak memory (ring tensors): " << megabytes(static_cast<std::uint64_t>(p.peak_bytes[busiest]))
               << " at " << p.players[busiest] << ", during " << p.peak_where[busiest] << "\n";
     std::cout << "  calibration: " << std::setprecision(3) << p.calibration.seconds_per_byte * 1e9
-              << " ns of compute per byte moved, products " << p.calibration.product_factor
-              << "x their time in the clear; comparisons' hops x" << p.calibration.hop_factor << ", bytes x"
-              << p.calibration.byte_factor << "\n";
+              << " ns of compute per byte moved and " << p.calibration.seconds_per_round * 1e6
+              << " us per round, products " << p.calibration.product_factor << "x their time in the clear; latency x"
+              << p.calibration.latency_factor << " per round, comparisons' bytes x" << p.calibration.byte_factor
+              << "\n";
     std::cout << "  estimated time:";
     for (std::size_t i = 0; i < nets.size(); ++i)
       std::cout << (i ? "," : "") << " " << nets[i].name << " " << std::setprecision(3) << p.seconds[i] << " s";

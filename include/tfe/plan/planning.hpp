@@ -27,6 +27,7 @@
 #include "tfe/session.hpp"
 
 #include <chrono>
+#include <ctime>
 #include <optional>
 #include <string>
 #include <type_traits>
@@ -55,6 +56,11 @@ struct planning {
     plan::timeline* timeline = nullptr;
     /// Truncations so far (aby3's roles rotate with its count of exact truncations, the same calls).
     std::uint64_t truncations = 0;
+    /// When set, player 0 adds here its thread's CPU seconds between hooks: the ops' local work on a
+    /// server's share parts, the same as a real server's (hook_timer).
+    double* local_seconds = nullptr;
+    double cpu_mark = -1;  // the CPU clock when the last hook ended (< 0: none yet)
+    int hook_depth = 0;    // hooks within hooks (the unfused truncated product) count once
     state() = default;
     explicit state(session_type&) {}
   };
@@ -69,6 +75,7 @@ struct planning {
   }
 
   static parts_type share_input(session_type& s, std::size_t owner, const ring_tensor<R>*, const shape_t& shape) {
+    const hook_timer timer(s);
     count(
         s, [&](std::size_t who) { return model(s).input(shape_size(shape), owner, s.num_players(), who); },
         {plan::hook_call::hook::input, shape_size(shape), 0, 0, 0, owner}, plan::timeline::kind::input);
@@ -76,12 +83,14 @@ struct planning {
   }
   static std::optional<ring_tensor<R>> reveal(session_type& s, const parts_type&, const shape_t& shape,
                                               std::size_t receiver) {
+    const hook_timer timer(s);
     count(s, [&](std::size_t who) { return model(s).reveal(shape_size(shape), receiver, who); },
           {plan::hook_call::hook::reveal, shape_size(shape), 0, 0, 0, receiver});
     if (s.id() != receiver) return std::nullopt;
     return ring_tensor<R>(xt::zeros<R>(shape));
   }
   static ring_tensor<R> reveal_all(session_type& s, const parts_type&, const shape_t& shape) {
+    const hook_timer timer(s);
     count(s, [&](std::size_t who) { return model(s).reveal_all(shape_size(shape), s.num_players(), who); },
           {plan::hook_call::hook::reveal, shape_size(shape), 0, 0, 0, plan::hook_call::everyone});
     return ring_tensor<R>(xt::zeros<R>(shape));
@@ -93,6 +102,7 @@ struct planning {
     std::vector<ring_tensor<R>> kept;
   };
   static mask_type mask(session_type& s, const parts_type&, const shape_t& shape) {
+    const hook_timer timer(s);
     count(s, [&](std::size_t who) { return model(s).mask(shape_size(shape), who); },
           {plan::hook_call::hook::mask, shape_size(shape)});
     mask_type m;
@@ -109,6 +119,7 @@ struct planning {
   static parts_type bilinear_masked(session_type& s, const parts_type* x, const mask_type* xm, const parts_type* y,
                                     const mask_type* ym, const shape_t& xs, const shape_t& ys, const shape_t& zs,
                                     Op&& op) {
+    const hook_timer timer(s);
     plan::hook_call call{plan::hook_call::hook::product, shape_size(zs), xm ? 0 : shape_size(xs),
                          ym ? 0 : shape_size(ys)};
     auto [z, live] = product_here(s, *x, *y, zs, op, call);
@@ -126,6 +137,7 @@ struct planning {
   static parts_type bilinear_truncated(session_type& s, const parts_type* x, const mask_type* xm, const parts_type* y,
                                        const mask_type* ym, const shape_t& xs, const shape_t& ys, const shape_t& zs,
                                        Op&& op) {
+    const hook_timer timer(s);
     if (model(s).fused_truncation()) {
       const std::uint64_t calls = s.state().truncations++;
       plan::hook_call call{plan::hook_call::hook::product_truncated, shape_size(zs), shape_size(xs), shape_size(ys)};
@@ -140,18 +152,21 @@ struct planning {
     return truncate(s, z, zs);
   }
   static parts_type truncate(session_type& s, const parts_type& x, const shape_t& shape) {
+    const hook_timer timer(s);
     const std::uint64_t call = s.state().truncations++;
     count(s, [&](std::size_t who) { return model(s).truncate(shape_size(shape), who, s.fixed_point(), call); },
           {plan::hook_call::hook::truncate, shape_size(shape)});
     return x;
   }
   static parts_type sign_bit(session_type& s, const parts_type&, const shape_t& shape, unsigned width) {
+    const hook_timer timer(s);
     count(
         s, [&](std::size_t who) { return model(s).sign(shape_size(shape), width, who); },
         {plan::hook_call::hook::sign, shape_size(shape), 0, 0, width}, plan::timeline::kind::comparison);
     return zero_parts(s, shape);
   }
   static parts_type zero_bit(session_type& s, const parts_type&, const shape_t& shape, unsigned width) {
+    const hook_timer timer(s);
     count(
         s, [&](std::size_t who) { return model(s).zero(shape_size(shape), width, who); },
         {plan::hook_call::hook::zero, shape_size(shape), 0, 0, width}, plan::timeline::kind::comparison);
@@ -165,6 +180,27 @@ struct planning {
                 "': no cost model set (plan a program through tfe::plan, which sets state().model)");
     return *m;
   }
+  static double thread_cpu_seconds() {
+    timespec ts{};
+    ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return static_cast<double>(ts.tv_sec) + 1e-9 * static_cast<double>(ts.tv_nsec);
+  }
+  /// Marks a hook's extent at player 0: the CPU time from the end of the previous hook to the start of
+  /// this one goes to state::local_seconds.
+  struct hook_timer {
+    explicit hook_timer(session_type& s) : st(s.state()) {
+      if (!st.local_seconds || st.hook_depth++ > 0) return;
+      const double now = thread_cpu_seconds();
+      if (st.cpu_mark >= 0) *st.local_seconds += now - st.cpu_mark;
+    }
+    hook_timer(const hook_timer&) = delete;
+    hook_timer& operator=(const hook_timer&) = delete;
+    ~hook_timer() {
+      if (st.local_seconds && --st.hook_depth == 0) st.cpu_mark = thread_cpu_seconds();
+    }
+    state& st;
+  };
+
   /// Counts this player's part of a hook (`part(who)` for who = this player); at player 0 with a
   /// timeline, also adds the hook's critical path and every player's working memory in `call`
   /// (plan::timeline::add).
