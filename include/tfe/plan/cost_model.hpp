@@ -114,6 +114,10 @@ struct hook_call {
   std::uint64_t op_bytes = 0;
   /// A product of operands and result of one shape, elementwise (ABY3 fuses its terms in one loop).
   bool elementwise = false;
+  /// A truncation (or a product fused with one) under the exact truncation (ring/fixed_point.hpp),
+  /// and the session's exact truncations before it (ABY3's roles rotate by it).
+  bool exact = false;
+  std::uint64_t exact_calls = 0;
   static constexpr std::size_t everyone = ~std::size_t(0);  // reveal_all's receivers
 };
 
@@ -153,8 +157,8 @@ class cost_model {
   /// A hook's working memory at player `who`: the most bytes of ring tensors the hook holds there at
   /// once beyond what was held when it started, its result included (ring/memory_meter.hpp's count).
   /// Factors of the hook's element counts, measured hook by hook and per player with the meter on
-  /// ring64 (n = 8192, and 2^18 for the products); a whole graph's prediction is checked against a
-  /// real run's meters by tests/test_plan.cpp. docs/planner.md, "Peak memory".
+  /// ring64 and checked so by tests/test_plan_memory.cpp (an upper bound, within 30%); a whole graph's
+  /// prediction against a real run's meters by tests/test_plan.cpp. docs/planner.md, "Peak memory".
   virtual std::uint64_t working_bytes(const hook_call& call, std::size_t who) const = 0;
 };
 
@@ -388,7 +392,10 @@ class aby3_model final : public cost_model {
         return 0;
       case h::product:
       case h::product_truncated:  // aby3/arithmetic.hpp's local_product: y_i + y_{i+1} and two terms
-        if (c.elementwise) return detail::times(3, c.n, E);
+        if (c.elementwise) {      // the exact truncation's role-1 server (truncation.hpp) keeps no more
+          const bool role1 = (who + 3 - c.exact_calls % 3) % 3 == 1;
+          return detail::times(c.exact && !role1 ? 3 : 2, c.n, E);
+        }
         return detail::times(1, c.yn, E) + detail::times(3, c.n, E) + c.op_bytes;
       case h::truncate:
         return detail::times(2, c.n, E);

@@ -141,6 +141,8 @@ struct planning {
     if (model(s).fused_truncation()) {
       const std::uint64_t calls = s.state().truncations++;
       plan::hook_call call{plan::hook_call::hook::product_truncated, shape_size(zs), shape_size(xs), shape_size(ys)};
+      call.exact = s.fixed_point().truncation == truncation_mode::exact;
+      call.exact_calls = calls;
       auto [z, live] = product_here(s, *x, *y, zs, op, call);
       count(
           s, [&](std::size_t who) { return model(s).product_truncated(shape_size(zs), who, s.fixed_point(), calls); },
