@@ -124,8 +124,10 @@ struct ring_allocator {
   }
 
   void deallocate(T* p, std::size_t n) noexcept {
-    deallocate_block(p, n);
+    // The meter first: computed after the free, GCC's -Wuse-after-free (ASan builds) takes the size
+    // for a read of the freed block (xtensor passes it as p_end − p_begin).
     if (memory_meter* m = memory_meter::current()) m->freed(footprint(n));
+    deallocate_block(p, n);
   }
 
  protected:
