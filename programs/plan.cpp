@@ -36,6 +36,7 @@ graph_result measure_graph(const plan_request& request, const std::string& proto
   rq.load_inputs = [&] { return inputs; };
   rq.launch.simulate = network;
   rq.session.truncation = request.truncation;
+  rq.session.threads = request.threads;
   return run_graph(rq);
 }
 
@@ -71,10 +72,11 @@ std::uint64_t max_bytes_moved(const std::vector<op_stats>& per_player) {
 /// the busiest player's bytes sent and received.
 std::pair<double, std::uint64_t> timed_run_once(const std::string& protocol, const graph::saved_graph& g,
                                                 std::size_t examples, const std::string& network,
-                                                std::optional<truncation_mode> truncation) {
+                                                std::optional<truncation_mode> truncation, std::size_t threads) {
   graph_request rq;
   rq.protocol = protocol;
   rq.session.truncation = truncation;
+  rq.session.threads = threads;
   rq.load_model = [&] { return g; };
   const auto inputs = zero_inputs(g.g, examples);
   rq.load_inputs = [&] { return inputs; };
@@ -94,10 +96,10 @@ std::pair<double, std::uint64_t> timed_run_once(const std::string& protocol, con
 /// compares the estimate with a median of runs too).
 std::pair<double, std::uint64_t> timed_run(const std::string& protocol, const graph::saved_graph& g,
                                            std::size_t examples, std::optional<truncation_mode> truncation,
-                                           const std::string& network = "0:0") {
-  auto a = timed_run_once(protocol, g, examples, network, truncation);
+                                           std::size_t threads, const std::string& network = "0:0") {
+  auto a = timed_run_once(protocol, g, examples, network, truncation, threads);
   std::vector<double> t{a.first};
-  for (int i = 0; i < 2; ++i) t.push_back(timed_run_once(protocol, g, examples, network, truncation).first);
+  for (int i = 0; i < 2; ++i) t.push_back(timed_run_once(protocol, g, examples, network, truncation, threads).first);
   std::sort(t.begin(), t.end());
   a.first = t[1];
   return a;
@@ -112,7 +114,8 @@ xt::xarray<double> calibration_weights(std::size_t rows, std::size_t cols) {
 
 }  // namespace
 
-compute_calibration calibrate(const std::string& protocol, std::optional<truncation_mode> truncation) {
+compute_calibration calibrate(const std::string& protocol, std::optional<truncation_mode> truncation,
+                              std::size_t threads) {
   const auto costs = plan::make_cost_model(protocol);  // a protocol the planner covers
   compute_calibration c;
   // Slopes between a small and a 4x larger run, so that the fixed costs (set-up, threads) drop out.
@@ -131,6 +134,7 @@ compute_calibration calibrate(const std::string& protocol, std::optional<truncat
   pr.networks.clear();
   pr.time_products = false;
   pr.truncation = truncation;
+  pr.threads = threads;
   // The planning run's own measure of the ops' local work (protocol_plan::local_seconds), which the
   // estimate adds as it is: the least of two runs, and the graph's most rounds.
   auto planned = [&](const graph::saved_graph& g, std::size_t examples) {
@@ -141,8 +145,8 @@ compute_calibration calibrate(const std::string& protocol, std::optional<truncat
     return p;
   };
   const std::size_t small = 4, large = 16;  // 4 ReLUs of 2^14 and 2^16 values
-  const auto [t0, b0] = timed_run(protocol, relu_graph, small, truncation);
-  const auto [t1, b1] = timed_run(protocol, relu_graph, large, truncation);
+  const auto [t0, b0] = timed_run(protocol, relu_graph, small, truncation, threads);
+  const auto [t1, b1] = timed_run(protocol, relu_graph, large, truncation, threads);
   const double local_slope = planned(relu_graph, large).local_seconds - planned(relu_graph, small).local_seconds;
   c.seconds_per_byte = b1 > b0 ? std::max(0.0, t1 - t0 - local_slope) / static_cast<double>(b1 - b0) : 0;
   // The compute per round that does not grow with the bytes (the channel's work per message, each
@@ -151,10 +155,10 @@ compute_calibration calibrate(const std::string& protocol, std::optional<truncat
   const auto p4 = planned(tiny4, 1), p32 = planned(tiny32, 1);
   const auto extra_rounds = static_cast<double>(p32.max_rounds()) - static_cast<double>(p4.max_rounds());
   if (extra_rounds > 0)
-    c.seconds_per_round =
-        std::max(0.0, timed_run(protocol, tiny32, 1, truncation).first -
-                          timed_run(protocol, tiny4, 1, truncation).first - (p32.local_seconds - p4.local_seconds)) /
-        extra_rounds;
+    c.seconds_per_round = std::max(0.0, timed_run(protocol, tiny32, 1, truncation, threads).first -
+                                            timed_run(protocol, tiny4, 1, truncation, threads).first -
+                                            (p32.local_seconds - p4.local_seconds)) /
+                          extra_rounds;
   pr.load_model = [&] { return relu_graph; };
   pr.examples = large;
   const auto relu_plan = plan_graph(pr).at(0);
@@ -167,10 +171,11 @@ compute_calibration calibrate(const std::string& protocol, std::optional<truncat
   const double rest_bytes = bandwidth.transfer_time(rest.bytes);
   if (round_seconds > 0)
     c.latency_factor =
-        std::max(0.0, timed_run(protocol, relu_graph, large, truncation, "40:0").first - t1) / round_seconds;
+        std::max(0.0, timed_run(protocol, relu_graph, large, truncation, threads, "40:0").first - t1) / round_seconds;
   if (byte_seconds > 0)
-    c.byte_factor = std::max(0.0, timed_run(protocol, relu_graph, large, truncation, "0:100").first - t1 - rest_bytes) /
-                    byte_seconds;
+    c.byte_factor =
+        std::max(0.0, timed_run(protocol, relu_graph, large, truncation, threads, "0:100").first - t1 - rest_bytes) /
+        byte_seconds;
 
   graph::builder mm("calibration: MatMul");
   std::string h = mm.op("MatMul", {mm.input("x", {-1, 512}), mm.weight("w0", calibration_weights(512, 256))});
@@ -178,8 +183,8 @@ compute_calibration calibrate(const std::string& protocol, std::optional<truncat
     h = mm.op("MatMul", {h, mm.weight("w" + std::to_string(i), calibration_weights(256, 256))});
   mm.output(h);
   const auto saved = mm.build();
-  const auto [m0, mb0] = timed_run(protocol, saved, 64, truncation);
-  const auto [m1, mb1] = timed_run(protocol, saved, 256, truncation);
+  const auto [m0, mb0] = timed_run(protocol, saved, 64, truncation, threads);
+  const auto [m1, mb1] = timed_run(protocol, saved, 256, truncation, threads);
   pr.load_model = [&] { return saved; };
   pr.time_products = true;
   auto clear = [&](std::size_t examples) {
@@ -225,6 +230,7 @@ std::vector<protocol_plan> plan_graph(const plan_request& request) {
     rq.load_inputs = [&] { return inputs; };
     rq.batch = request.batch;
     rq.session.truncation = request.truncation;
+    rq.session.threads = request.threads;
     protocol_plan p;
     p.protocol = name;
     double* timer = request.time_products ? &p.product_seconds : nullptr;
@@ -253,7 +259,8 @@ std::vector<protocol_plan> plan_graph(const plan_request& request) {
     p.ops = op_shares(model.g, r.stats);
     if (!request.networks.empty()) {
       const auto known = request.calibrations.find(name);
-      p.calibration = known != request.calibrations.end() ? known->second : calibrate(name, request.truncation);
+      p.calibration =
+          known != request.calibrations.end() ? known->second : calibrate(name, request.truncation, request.threads);
       for (const auto& net : request.networks) p.seconds.push_back(estimated_seconds(p, net));
     }
     out.push_back(std::move(p));

@@ -65,6 +65,9 @@ struct plan_request {
   std::map<std::string, compute_calibration> calibrations;
   /// The truncation after products (ring/fixed_point.hpp); the protocols' default when empty.
   std::optional<truncation_mode> truncation;
+  /// Threads per player for the large kernels (session_options::threads; 0: the default), in the
+  /// planning run's product timing, the calibration and measure_graph.
+  std::size_t threads = 0;
 };
 
 /// One graph op type's share of a plan (its node scopes: everything its kernels did).
@@ -107,7 +110,8 @@ struct protocol_plan {
 
 /// The calibration of `protocol` with the given truncation after products (the protocol's default
 /// when empty): the exact truncation's extra round and local work are part of what it measures.
-compute_calibration calibrate(const std::string& protocol, std::optional<truncation_mode> truncation = {});
+compute_calibration calibrate(const std::string& protocol, std::optional<truncation_mode> truncation = {},
+                              std::size_t threads = 0);
 
 /// Zeros shaped as the graph's inputs with `examples` on a batch axis 0 fixed at run time (what the
 /// planner feeds the graph); config_error for another axis fixed only at run time.

@@ -4,7 +4,7 @@
 //
 //   tfe_plan --model M.onnx [--examples N] [--batch B] [--protocol aby3,pond,securenn]
 //            [--network lan,wan,RTT_MS:MBITS] [--top 10] [--json] [--measure] [--hints [--accuracy N]]
-//            [--memory-limit 8G]
+//            [--memory-limit 8G] [--threads N]
 // Every player's predicted peak memory (its ring tensors) is in the table; --memory-limit adds the
 // fastest protocol whose every player fits.
 // --hints plans the model's cheaper equivalents (average for max pooling, a quadratic for ReLU); with
@@ -209,6 +209,9 @@ int main(int argc, char** argv) {
     app.add_option("--accuracy", accuracy_images,
                    "with --hints: the accuracy in the clear on this many Fashion-MNIST test images (a 28x28 "
                    "classifier)");
+    app.add_option("--threads", rq.threads,
+                   "threads per player for the large kernels (session_options::threads; default: the cores "
+                   "divided by the players in one process)");
     std::string memory_limit_text;
     app.add_option("--memory-limit", memory_limit_text,
                    "also recommend the fastest protocol whose every player's peak memory fits, e.g. 512M, 8G");

@@ -150,6 +150,26 @@ TEST_CASE("the planner's estimate and op shares") {
   }
 }
 
+TEST_CASE("--threads: the plan's costs do not depend on the threads per player, its timing runs with them") {
+  const auto model = tfe::onnx::read_model(root + "onnx/fashion_mnist_cnn.onnx");
+  tfe::programs::plan_request pr;
+  pr.load_model = [&] { return model; };
+  pr.protocols = {"aby3"};
+  pr.examples = 8;
+  pr.networks.clear();
+  pr.threads = 1;
+  const auto one = tfe::programs::plan_graph(pr).at(0);
+  pr.threads = 2;
+  const auto two = tfe::programs::plan_graph(pr).at(0);
+  REQUIRE(one.per_player.size() == two.per_player.size());
+  for (std::size_t p = 0; p < one.per_player.size(); ++p) {
+    CHECK(one.per_player[p].bytes_sent == two.per_player[p].bytes_sent);
+    CHECK(one.per_player[p].rounds == two.per_player[p].rounds);
+    CHECK(one.peak_bytes[p] == two.peak_bytes[p]);
+  }
+  CHECK(two.product_seconds > 0);
+}
+
 TEST_CASE("the recommendation within a memory limit, and the limit's syntax") {
   const auto model = tfe::onnx::read_model(root + "onnx/fashion_mnist_cnn.onnx");
   tfe::programs::plan_request pr;
