@@ -21,13 +21,13 @@
 // tests/test_plan.cpp); frame header bytes are not predicted.
 #pragma once
 
+#include "tfe/detail/thread_clock.hpp"
 #include "tfe/plan/cost_model.hpp"
 #include "tfe/protocol/protocol.hpp"
 #include "tfe/ring/tensor_ops.hpp"
 #include "tfe/session.hpp"
 
 #include <chrono>
-#include <ctime>
 #include <optional>
 #include <string>
 #include <type_traits>
@@ -182,23 +182,18 @@ struct planning {
                 "': no cost model set (plan a program through tfe::plan, which sets state().model)");
     return *m;
   }
-  static double thread_cpu_seconds() {
-    timespec ts{};
-    ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-    return static_cast<double>(ts.tv_sec) + 1e-9 * static_cast<double>(ts.tv_nsec);
-  }
   /// Marks a hook's extent at player 0: the CPU time from the end of the previous hook to the start of
   /// this one goes to state::local_seconds.
   struct hook_timer {
     explicit hook_timer(session_type& s) : st(s.state()) {
       if (!st.local_seconds || st.hook_depth++ > 0) return;
-      const double now = thread_cpu_seconds();
+      const double now = detail::thread_cpu_seconds();
       if (st.cpu_mark >= 0) *st.local_seconds += now - st.cpu_mark;
     }
     hook_timer(const hook_timer&) = delete;
     hook_timer& operator=(const hook_timer&) = delete;
     ~hook_timer() {
-      if (st.local_seconds && --st.hook_depth == 0) st.cpu_mark = thread_cpu_seconds();
+      if (st.local_seconds && --st.hook_depth == 0) st.cpu_mark = detail::thread_cpu_seconds();
     }
     state& st;
   };

@@ -25,6 +25,7 @@
 // statistics of the decorator count the payload as usual, without the trailer.
 #pragma once
 
+#include "tfe/detail/thread_clock.hpp"
 #include "tfe/net/channel.hpp"
 #include "tfe/net/memory_network.hpp"
 #include "tfe/runtime/runner.hpp"
@@ -174,11 +175,7 @@ class simulated_channel final : public channel {
   network_model model(std::size_t from, std::size_t to) const {
     return m_opts.link ? m_opts.link(from, to) : m_opts.model;
   }
-  static double thread_cpu() {
-    timespec ts{};
-    ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-    return static_cast<double>(ts.tv_sec) + 1e-9 * static_cast<double>(ts.tv_nsec);
-  }
+  static double thread_cpu() { return detail::thread_cpu_seconds(); }
   static double real_now() {
     return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
   }
