@@ -3,7 +3,8 @@
 // defined in net/statistics.hpp), plus the latency in message hops (the critical path, what the
 // paper's tables call rounds), measured with a channel that stamps every message with a Lamport clock.
 // Every expected figure comes from the model; the literal figures below pin the model to the ones
-// securenn.hpp states (ring64: DReLU 3968 bits / 8 hops, ReLU 4288 / 9, ...).
+// securenn.hpp states (ring64: the paper's DReLU 3968 bits / 8 hops; the masked DReLU at k = 32,
+// 936 / 4, and ReLU on it 1256 / 5, ...).
 //
 // The figures are printed (MESSAGE) next to the paper's Table 1 (bits per element over all players,
 // log p counted as 8 bits; rounds = hops): run this test with -s to see them.
@@ -71,11 +72,13 @@ static_assert(bits_per_element(M64::private_compare(64, 64)) == 1024 && M64::pri
 static_assert(bits_per_element(M64::share_convert(64)) == 1792 && M64::share_convert(64).latency == 4);
 static_assert(bits_per_element(M64::compute_msb(64)) == 2176 && M64::compute_msb(64).latency == 5);
 static_assert(bits_per_element(M64::drelu(64)) == 3968 && M64::drelu(64).latency == 8);
-static_assert(bits_per_element(M64::relu(64, 32)) == 4288 && M64::relu(64, 32).latency == 9);
 static_assert(bits_per_element(M64::drelu_full(64)) == 1704 && M64::drelu_full(64).latency == 4);
 static_assert(bits_per_element(tfe::securenn_costs<tfe::ring128>::drelu(64)) == 7936);
-static_assert(M64::relu(64, 32).player[0].bytes_sent == 176 * 64);  // per server and value: 176 bytes
-static_assert(M64::max_pool_2x2(256, 32).latency == 18);            // 2x2: 18 hops (the paper's scan: 27)
+// The ops' sign test: the masked DReLU at the values' width (drelu.hpp), 3ℓ + 3(k − 1)·8 bits.
+static_assert(bits_per_element(M64::drelu_masked(64, 32)) == 936 && M64::drelu_masked(64, 32).latency == 4);
+static_assert(bits_per_element(M64::relu(64, 32)) == 1256 && M64::relu(64, 32).latency == 5);
+static_assert(M64::relu(64, 32).player[0].bytes_sent == 55 * 64);  // per server and value: 55 bytes (paper: 176)
+static_assert(M64::max_pool_2x2(256, 32).latency == 10);           // 2x2: 10 hops (the paper's scan: 27)
 
 void check_stats(const op_stats& got, const expect& e, const std::string& what) {
   INFO(what, ": got ", got);
@@ -151,7 +154,7 @@ void check_costs(std::size_t n_) {
   check_op(st, "t:msb", M::compute_msb(n));
   check_op(st, "t:drelu", M::drelu(n));
   check_op(st, "t:drelu_full", M::drelu_full(n));
-  // relu = sign bit (the paper's DReLU at width used_bits) + one product.
+  // relu = sign bit (the masked DReLU at width used_bits) + one product.
   const op_cost relu = M::relu(n, k);
   check_op(st, "t:relu", relu);
   check_op(st, "t:relu_full", M::relu(n, ell));
@@ -186,6 +189,9 @@ void check_costs(std::size_t n_) {
     }
     MESSAGE(tfe::ring_traits<R>::name(), " DReLU (full ring, ours): ", per(M::drelu_full(n)), " bits/element, ",
             M::drelu_full(n).latency, " hops");
+    MESSAGE(tfe::ring_traits<R>::name(), " DReLU (masked at k = ", k,
+            ", the ops' sign test): ", per(M::drelu_masked(n, k)), " bits/element, ", M::drelu_masked(n, k).latency,
+            " hops");
   }
 }
 
@@ -199,8 +205,8 @@ TEST_CASE("securenn<ring128> costs match the documented formulas") {
   for (std::size_t n : {std::size_t(1001), std::size_t(4096)}) check_costs<tfe::ring128>(n);
 }
 
-TEST_CASE("max pooling: ceil(log2 K) levels of 9 hops against the paper's 9(K - 1) rounds") {
-  // 3x3 windows (K = 9): 4 levels of the sign bit (8 hops) + a product (1 hop) = 36 hops; the
+TEST_CASE("max pooling: ceil(log2 K) levels of 5 hops against the paper's 9(K - 1) rounds") {
+  // 3x3 windows (K = 9): 4 levels of the sign bit (4 hops) + a product (1 hop) = 20 hops; the
   // paper's linear scan takes 9·8 = 72 rounds.
   using P = tfe::securenn<tfe::ring64>;
   auto st = run_measured<P>([&](auto& s, auto& measure) {
@@ -213,6 +219,6 @@ TEST_CASE("max pooling: ceil(log2 K) levels of 9 hops against the paper's 9(K - 
   });
   std::uint64_t hops = 0;
   for (std::size_t p = 0; p < 3; ++p) hops = std::max(hops, st[p].hops.at("t:pool3"));
-  CHECK(hops == 4 * 9);
+  CHECK(hops == 4 * 5);
   MESSAGE("max_pool2d 3x3 (K = 9): ", hops, " hops; paper 9(K - 1) = 72 rounds");
 }

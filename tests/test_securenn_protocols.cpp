@@ -58,7 +58,10 @@ vec<R> values(std::mt19937_64& g, unsigned width, std::size_t random_count) {
   using T = tfe::ring_traits<R>;
   const R hi = R(T::shl(R(1), width - 1) - 1);   // 2^(w−1) − 1
   const R lo = T::neg(T::shl(R(1), width - 1));  // −2^(w−1)
-  vec<R> v = {R(0), R(1), T::neg(R(1)), R(2), T::neg(R(2)), hi, lo, R(hi - 1), R(lo + 1)};
+  // The hooks' contract is the width-bit range: 2 is outside it at width 2 (where the masked DReLU
+  // reads bit 1 of 2 as the sign, as it should).
+  vec<R> v = {R(0), R(1), T::neg(R(1)), T::neg(R(2)), hi, lo, R(hi - 1), R(lo + 1)};
+  if (width > 2) v.push_back(R(2));
   if (width > 17) {
     v.push_back(R(1) << 16);
     v.push_back(T::neg(R(1) << 16));

@@ -16,6 +16,9 @@
 //      among an element's k pairs, with probability exactly 1 − (1 − 1/p)^k. The test measures that
 //      rate for the true top-bit guess on the recorded traffic, and 1 on a simulated transcript of
 //      Algorithm 3 without the re-randomization (same inputs).
+//  (d) The masked DReLU that the ops' sign test uses (drelu.hpp), at the fixed-point width k = 32 and
+//      at k = ℓ: the openings ã_j bit by bit, the PrivateCompare values over its k − 1 positions and
+//      the zero's position have the same distribution for both inputs.
 // Every check is a chi-square or binomial test with a wide margin (6 standard deviations, or the
 // 1e-6 quantile), so a correct implementation fails with negligible probability.
 #include "recording_channel.hpp"
@@ -136,7 +139,7 @@ std::pair<unsigned, unsigned> top_c(unsigned beta, unsigned x0, unsigned x1, uns
               : std::pair<unsigned, unsigned>{f.sub(0, x0), f.add(f.sub(u, x1), 1)};
 }
 
-/// One run of the paper's DReLU on `values` (via the sign-bit hook), adding what the helper saw.
+/// One run of the paper's DReLU (Algorithm 7, drelu.hpp's drelu) on `values`, adding what the helper saw.
 void observe(const std::vector<double>& values, helper_view& v, std::mt19937_64& sim_rng) {
   const std::size_t n = values.size();
   std::vector<R> enc(n);
@@ -149,7 +152,7 @@ void observe(const std::vector<double>& values, helper_view& v, std::mt19937_64&
       return t;
     });
     ch.phase = "op";
-    (void)tfe::relu(x);
+    (void)sd::drelu<R>(s, s.id() < 2 ? &x.parts().at(0) : nullptr, x.shape());
     ch.phase = "done";
   });
   const auto& h = logs[2];
@@ -320,17 +323,21 @@ TEST_CASE("the helper's view is independent of the inputs, and the zero's positi
   }
 }
 
-TEST_CASE("the full-ring DReLU: the helper's view is independent of the inputs as well") {
-  // ã_j bit frequencies and the PrivateCompare values over ℓ − 1 positions, inputs A and B.
+/// The masked DReLU (the ops' sign test) at width k: k = 32 through relu (the ring64 preset's width),
+/// k = ℓ through relu(x, sign_width::full). The helper receives ã_j and one PrivateCompare of k − 1
+/// positions per element from each server.
+void check_masked_drelu_view(unsigned k) {
+  CAPTURE(k);
+  const unsigned m = k - 1;
   const std::size_t n = 1500;  // a full block of the layout (bit_shares.hpp) and a partial one
-  constexpr unsigned k = ell - 1;
-  std::mt19937_64 g(99);
+  std::mt19937_64 g(99 + k);
   std::vector<double> b(n);
   std::uniform_real_distribution<double> u(-30000.0, 30000.0);
   for (auto& x : b) x = u(g);
-  std::vector<double> pos[2] = {std::vector<double>(k, 0), std::vector<double>(k, 0)};
+  std::vector<double> pos[2] = {std::vector<double>(m, 0), std::vector<double>(m, 0)};
   std::vector<double> nz[2] = {std::vector<double>(p, 0), std::vector<double>(p, 0)};
-  double zeros[2] = {0, 0}, elems[2] = {0, 0};
+  std::vector<double> bits[2] = {std::vector<double>(ell, 0), std::vector<double>(ell, 0)};
+  double zeros[2] = {0, 0}, elems[2] = {0, 0}, openings[2] = {0, 0};
   for (int which = 0; which < 2; ++which)
     for (int run = 0; run < 3; ++run) {
       const std::vector<double>& vals = which == 0 ? std::vector<double>(n, 0.0) : b;
@@ -340,37 +347,53 @@ TEST_CASE("the full-ring DReLU: the helper's view is independent of the inputs a
           for (std::size_t i = 0; i < n; ++i) t(i) = vals[i];
           return t;
         });
+        REQUIRE(s.fixed_point().used_bits() == 32);
         ch.phase = "op";
-        (void)tfe::relu(x, tfe::sign_width::full);
+        (void)tfe::relu(x, k == ell ? tfe::sign_width::full : tfe::sign_width::fixed_point_range);
         ch.phase = "done";
       });
       const auto h0 = from(logs[2], 0), h1 = from(logs[2], 1);
       REQUIRE(h0.size() == 2);
       REQUIRE(h1.size() == 2);
+      for (const auto* h : {&h0, &h1})
+        for (R a : ring_values((*h)[0].f)) {  // ã_j = a_j − r_j: every bit uniform
+          openings[which] += 1;
+          for (unsigned i = 0; i < ell; ++i) bits[which][i] += static_cast<double>((a >> i) & 1u);
+        }
       const sd::zp f{p};
-      const sd::zp_vec d0 = zp_values(h0[1].f, n * k), d1 = zp_values(h1[1].f, n * k);
+      const sd::zp_vec d0 = zp_values(h0[1].f, n * m), d1 = zp_values(h1[1].f, n * m);
       for (std::size_t e = 0; e < n; ++e) {
         elems[which] += 1;
-        for (unsigned i = 0; i < k; ++i) {
-          const unsigned d = f.add(d0[sd::zp_index(e, i, n, k)], d1[sd::zp_index(e, i, n, k)]);
+        int in_element = 0;
+        for (unsigned i = 0; i < m; ++i) {
+          const unsigned d = f.add(d0[sd::zp_index(e, i, n, m)], d1[sd::zp_index(e, i, n, m)]);
           if (d == 0) {
+            ++in_element;
             zeros[which] += 1;
             pos[which][i] += 1;
           } else {
             nz[which][d] += 1;
           }
         }
+        CHECK(in_element <= 1);
       }
     }
   for (int w = 0; w < 2; ++w) {
     CAPTURE(w);
-    CHECK(std::fabs(zeros[w] - elems[w] / 2) < 6 * std::sqrt(elems[w] / 4));
-    CHECK(chi2(pos[w], uniform_probs(k)) < chi2_limit(k - 1));
+    CHECK(std::fabs(zeros[w] - elems[w] / 2) < 6 * std::sqrt(elems[w] / 4));  // β' = β ⊕ result, β uniform
+    CHECK(chi2(pos[w], uniform_probs(m)) < chi2_limit(m - 1));
     std::vector<double> nzw(nz[w].begin() + 1, nz[w].end());
     CHECK(chi2(nzw, uniform_probs(p - 1)) < chi2_limit(p - 2));
+    for (unsigned i = 0; i < ell; ++i) CHECK(std::fabs(bits[w][i] - openings[w] / 2) < 6 * std::sqrt(openings[w] / 4));
   }
-  CHECK(chi2_two(pos[0], pos[1]) < chi2_limit(k - 1));
+  CHECK(chi2_two(pos[0], pos[1]) < chi2_limit(m - 1));
   CHECK(chi2_two(nz[0], nz[1]) < chi2_limit(p - 1));
+  CHECK(chi2_two(bits[0], bits[1]) < chi2_limit(ell - 1));
+}
+
+TEST_CASE("the masked DReLU (the ops' sign test): the helper's view is independent of the inputs as well") {
+  check_masked_drelu_view(32);   // relu at the fixed-point width
+  check_masked_drelu_view(ell);  // relu(x, sign_width::full): the whole ring
 }
 
 TEST_CASE("sample_below: exactly uniform values, digits of one draw independent, both holders in lockstep") {

@@ -10,7 +10,7 @@
 //     first receives c_1 from the crypto producer / helper, which only sends. Pond's bit tests: the
 //     same three roles (server 1 receives the dealt bits first).
 //   SecureNN's DReLU: the servers open with a send, the helper with a receive, and the helper's last
-//     message is a send (its dealt shares); the full-ring DReLU's server 0 only sends.
+//     message is a send (its dealt shares); in the masked DReLU server 0 only sends.
 //   ABY3 products: every server sends, then receives; the fused truncation's server 1 only sends. Bit
 //     tests: server 0 deals (only sends), server 1 opens with a send, server 2 with a receive.
 //   Inputs and reveals: an owner or sender only sends, a receiver only receives.
@@ -312,17 +312,16 @@ class securenn_model final : public detail::two_server_model<securenn_costs<R>> 
   }
   /// [x = 0]: DReLU over (x, −x), then one product (the helper's c_1 last).
   traffic zero(std::uint64_t n, unsigned width, std::size_t who) const override {
-    const auto c = costs::then(C::sign(2 * n, width), C::mul(n), {width >= C::ell, false, true});
+    const auto c = costs::then(C::sign(2 * n, width), C::mul(n), {true, false, true});
     return traffic_of(detail::part(c, who), who < 2, who == 2);
   }
 
  protected:
-  /// securenn/: ShareConvert's and PrivateCompare's tensors over Z_p; the full-ring DReLU skips
-  /// ShareConvert.
+  /// securenn/: the masked DReLU's ring tensors (r_0, r_1, the opening, R, the dealt B, the result;
+  /// its Z_p tensors of k − 1 bytes per value are worked a block at a time), at every width.
   double comparison_factor(const hook_call& c, bool server) const override {
-    const bool full = c.width >= C::ell;
-    if (c.kind == hook_call::hook::zero) return full ? (server ? 13 : 12) : (server ? 50 : 14);
-    return full ? (server ? 5 : 6) : (server ? 24 : 7);
+    if (c.kind == hook_call::hook::zero) return server ? 13 : 12;
+    return server ? 5 : 6;
   }
 };
 

@@ -156,7 +156,9 @@ requires oblivious_shuffle<P> private_tensor<P> shuffle_quicksort_rows(const pri
 ///   the next level's first messages overlap the last exchange of the previous one.
 /// - Pond, SecureNN: before each level (and once more, the final 0) server 0 announces the count to
 ///   the dealer; the announcement shares a round with server 0's next message (the sign test's first),
-///   and on the first level with the shuffle's last one too. Latency: not modelled.
+///   and on the first level with the shuffle's last one too. SecureNN's server 0 only sends in its
+///   sign test (the masked DReLU), so its opening's send shares that round as well. Latency: not
+///   modelled.
 template <class P>
 costs::op_cost shuffle_sort_cost(std::uint64_t n, std::uint64_t w, const sort_report& r) {
   using R = typename P::ring;
@@ -175,7 +177,8 @@ costs::op_cost shuffle_sort_cost(std::uint64_t n, std::uint64_t w, const sort_re
     for (std::size_t m : r.level_comparisons) {
       c = costs::then(c, sc::announce_count(), after_send ? server0_continues : std::array<bool, 3>{});
       c = costs::then(c, P::cost_model::sign(m, r.width), server0_continues);
-      c = costs::then(c, sc::reveal_to_servers(m));
+      c = costs::then(c, sc::reveal_to_servers(m),
+                      std::is_same_v<P, securenn<R>> ? server0_continues : std::array<bool, 3>{});
       after_send = false;  // the opening ends with a receive
     }
     c.latency = 0;

@@ -8,8 +8,9 @@
 // for m values of Z_p (one byte each, packed in 64-bit words: fields.hpp's zp_words).
 // Paper figures (Table 1, bits per element over all players, log p = 8) against this model on
 // ring64, asserted in tests/test_securenn_costs.cpp:
-//   PrivateCompare 1024 / 1 hop, ShareConvert 1792 / 4, ComputeMSB 2176 / 5, DReLU 3968 / 8,
-//   ReLU 4288 / 9, full-ring DReLU 1704 / 4; ring128 doubles the bits (DReLU 7936 / 8).
+//   PrivateCompare 1024 / 1 hop, ShareConvert 1792 / 4, ComputeMSB 2176 / 5, DReLU 3968 / 8;
+//   ring128 doubles the bits (DReLU 7936 / 8). The ops' sign test is the masked DReLU at the
+//   values' width (drelu.hpp): 936 / 4 at k = 32, ReLU 1256 / 5; 1704 / 4 at k = ℓ.
 #pragma once
 
 #include "tfe/protocol/costs.hpp"
@@ -81,23 +82,25 @@ struct securenn_costs : private pond_costs<R> {
             8};
   }
 
-  /// drelu.hpp's full-ring DReLU (not in the paper): ShareConvert's masked opening, then
-  /// PrivateCompare on the low ℓ − 1 bits, d = Z(n·(ℓ − 1)); the helper deals B (n·E). 4 hops;
-  /// 3ℓ + 3(ℓ − 1)·log p bits in total.
-  static constexpr op_cost drelu_full(std::uint64_t n) {
-    const std::uint64_t d = Z(n * (ell - 1)), b = n * E;
+  /// drelu.hpp's masked DReLU at width k (not the paper's Algorithm 7: ShareConvert's masked opening,
+  /// then PrivateCompare on the low k − 1 bits), d = Z(n·(k − 1)); the helper deals B (n·E). 4 hops;
+  /// 3ℓ + 3(k − 1)·log p bits in total (ring64: 936 at k = 32, 1704 at k = ℓ).
+  static constexpr op_cost drelu_masked(std::uint64_t n, std::uint64_t k) {
+    const std::uint64_t d = Z(n * (k - 1)), b = n * E;
     return {{{{b + d, 0, 2, 0, 1}, {b + d, d + b, 2, 2, 2}, {d + b, 2 * b + 2 * d, 2, 4, 2}}}, 4};
   }
+  /// The masked DReLU over the whole ring (k = ℓ).
+  static constexpr op_cost drelu_full(std::uint64_t n) { return drelu_masked(n, ell); }
 
-  /// [x < 0] = 1 − DReLU(x) at width k (securenn.hpp's sign_bit: the paper's DReLU below ℓ).
-  static constexpr op_cost sign(std::uint64_t n, std::uint64_t k) { return k < ell ? drelu(n) : drelu_full(n); }
+  /// [x < 0] = 1 − DReLU(x) at width k (securenn.hpp's sign_bit: the masked DReLU at width k).
+  static constexpr op_cost sign(std::uint64_t n, std::uint64_t k) { return drelu_masked(n, k); }
 
   /// A sign test on m values at width k, then one Beaver product of p values (+1 hop). The helper's
-  /// c_1 follows its last DReLU message directly (no new round); server 0 starts a new round after the
-  /// paper's DReLU (it received e, f last) but not after the full-ring one (it received nothing).
-  /// Paper, ReLU: 8ℓ·log p + 24ℓ bits in 10 rounds (SelectShare 2); here 9 hops.
+  /// c_1 follows its last DReLU message directly (no new round), and so do server 0's e, f (it
+  /// received nothing in the masked DReLU). Paper, ReLU: 8ℓ·log p + 24ℓ bits in 10 rounds
+  /// (SelectShare 2); here 3ℓ + 3(k − 1)·log p + 5ℓ bits in 5 hops (ring64, k = 32: 1256 bits).
   static constexpr op_cost sign_then_product(std::uint64_t m, std::uint64_t k, std::uint64_t p) {
-    return costs::then(sign(m, k), mul(p), {k >= ell, false, true});
+    return costs::then(sign(m, k), mul(p), {true, false, true});
   }
   /// relu(x) = x·[x ≥ 0] at width k.
   static constexpr op_cost relu(std::uint64_t n, std::uint64_t k) { return sign_then_product(n, k, n); }
@@ -106,10 +109,10 @@ struct securenn_costs : private pond_costs<R> {
   /// equal(x, y) = DReLU(d)·DReLU(−d), d = x − y: one DReLU over the 2n values (d, −d) at width
   /// k + 1, then one product of n.
   static constexpr op_cost equal(std::uint64_t n, std::uint64_t k) {
-    return costs::then(sign(2 * n, k + 1), mul(n), {false, false, true});
+    return costs::then(sign(2 * n, k + 1), mul(n), {true, false, true});
   }
   /// max_pool2d 2×2 over n inputs (a multiple of 4): a tournament of two levels (n/2, then n/4
-  /// pairs), each one DReLU of the differences and one product: 18 hops, against the paper's linear
+  /// pairs), each one DReLU of the differences and one product: 10 hops, against the paper's linear
   /// scan, 9(K − 1) = 27 rounds (the same K − 1 = 3 comparisons per window).
   static constexpr op_cost max_pool_2x2(std::uint64_t n, std::uint64_t k) {
     return costs::then(sign_then_product(n / 2, k + 1, n / 2), sign_then_product(n / 4, k + 1, n / 4));

@@ -9,9 +9,11 @@
 // securenn<R> derives from pond<R>: sharing, reveals, products (Beaver), masked operands and
 // truncation are Pond's code unchanged (their hooks are templates over the session type, so they run
 // with session<securenn<R>>). Only the nonlinear primitives differ:
-//   sign_bit  = 1 − DReLU (drelu.hpp): the paper's DReLU = ShareConvert (share_convert.hpp) +
-//               ComputeMSB (compute_msb.hpp), both on PrivateCompare (private_compare.hpp, with the
-//               random permutation, a rotation per element), for widths ≤ ℓ − 1; a full-ring variant for width ℓ.
+//   sign_bit  = 1 − DReLU at the values' width k (drelu.hpp's masked DReLU: ShareConvert's masked
+//               opening to the helper, then PrivateCompare (private_compare.hpp, with the random
+//               permutation, a rotation per element) on the low k − 1 bits). The paper's DReLU
+//               (ShareConvert (share_convert.hpp) + ComputeMSB (compute_msb.hpp), Algorithm 7) is
+//               kept and tested, but compares all ℓ bits twice: 4.2× the bytes at k = 32.
 //   zero_bit  = DReLU(x)·DReLU(−x).
 // relu, comparisons, maximum, max/argmax and max_pool2d come from ops/nonlinear.hpp on top of these,
 // and the max-pool derivative from ops/pool_grad.hpp.
@@ -26,19 +28,22 @@
 //   PrivateCompare (k = ℓ)        1024 / 1              2ℓ·log p = 1024 / 1      private_compare.hpp
 //   ShareConvert                  1792 / 4              4ℓ·log p + 6ℓ = 2432 / 4  share_convert.hpp
 //   ComputeMSB                    2176 / 5              4ℓ·log p + 13ℓ = 2880 / 5 compute_msb.hpp
-//   DReLU (sign_bit, width < ℓ)   3968 / 8              8ℓ·log p + 19ℓ = 5312 / 8 drelu.hpp
-//   ReLU = DReLU + 1 product      4288 / 9              8ℓ·log p + 24ℓ = 5632 / 10
-//   DReLU over the full ring      1704 / 4              (not in the paper)       drelu.hpp
-//   max over K values (max_pool)  (K−1)·4288 / 9·⌈log2 K⌉   (K−1)(8ℓ·log p + 29ℓ) / 9(K−1)
-//   ring128: every figure doubles (p = 131 still fits a byte); DReLU 7936 / 8.
+//   DReLU (Algorithm 7)           3968 / 8              8ℓ·log p + 19ℓ = 5312 / 8 drelu.hpp
+//   masked DReLU, k = 32 (sign_bit) 936 / 4             (not in the paper)       drelu.hpp
+//   ReLU = masked DReLU + product 1256 / 5              8ℓ·log p + 24ℓ = 5632 / 10
+//   masked DReLU, k = ℓ           1704 / 4              (not in the paper)       drelu.hpp
+//   max over K values (max_pool)  (K−1)·1256 / 5·⌈log2 K⌉   (K−1)(8ℓ·log p + 29ℓ) / 9(K−1)
+//   ring128: the paper's DReLU doubles (p = 131 still fits a byte): 7936 / 8; the masked DReLU at
+//   k = 64 (the ring128 preset's width) 3·128 + 3·63·8 = 1896 / 4.
 // Why the bits are lower: the helper deals with seed compression (server 0's shares come from the
-// PRG stream it shares with the helper; the paper sends both shares). Why the hops are lower for
-// ReLU: Pond's product takes its triple from the helper in the same hop as the last message of the
-// DReLU, where the paper counts 2 rounds for SelectShare. Max pooling uses a tournament (⌈log2 K⌉
-// levels of one DReLU and one product over all the level's pairs) instead of the paper's linear
-// scan: the same K − 1 comparisons, 9⌈log2 K⌉ hops instead of 9(K − 1) (2x2: 18 against 27; 3x3: 36
-// against 72). Per server and value, relu on ring64 costs 176 bytes sent (Pond: ≈ 38), the price of
-// comparing all ℓ bits in Z_p rather than the fixed-point width.
+// PRG stream it shares with the helper; the paper sends both shares), and the ops' sign test compares
+// the values' k bits once (the masked DReLU) where the paper's DReLU compares all ℓ bits twice. Why
+// the hops are lower: the masked DReLU takes 4 hops (the paper's 8), and Pond's product takes its
+// triple from the helper in the same hop as the DReLU's last message, where the paper counts 2 rounds
+// for SelectShare. Max pooling uses a tournament (⌈log2 K⌉ levels of one DReLU and one product over
+// all the level's pairs) instead of the paper's linear scan: the same K − 1 comparisons, 5⌈log2 K⌉
+// hops instead of 9(K − 1) (2x2: 10 against 27; 3x3: 20 against 72). Per server and value, relu on
+// ring64 costs 55 bytes sent (Pond: ≈ 38; with the paper's DReLU 176).
 //
 // Speed (issue 18). The nonlinear kernels work on whole tensors, a block of 1024 elements at a time
 // (bit_shares.hpp): PrivateCompare's Z_p arithmetic is byte arithmetic without division (zp_const),
@@ -77,7 +82,7 @@ struct securenn : pond<R> {
   using cost_model = securenn_costs<R>;  // bytes, messages, rounds and hops per op (securenn/costs.hpp)
 
   /// Shares of [x < 0] as integers 0/1 for x in the width-bit range: 1 − DReLU(x).
-  /// Cost: drelu.hpp (the paper's DReLU for width ≤ ℓ − 1, drelu_full for width = ℓ).
+  /// Cost: drelu.hpp (the masked DReLU at that width; securenn_costs::sign).
   template <class S>
   static parts_type sign_bit(S& s, const parts_type& x, const shape_t& shape, unsigned width) {
     if (s.id() > helper) return {};
