@@ -389,7 +389,10 @@ def main():
            theory_table(rows), "",
            "## SecureNN beside Pond and ABY3", "",
            "Our SecureNN sends fewer bytes than the paper's Table 1 because the helper deals with seed compression "
-           "(server 0's shares come from a stream it shares with the helper): `protocol/securenn/securenn.hpp`.", "",
+           "(server 0's shares come from a stream it shares with the helper), and because every comparison uses the "
+           "masked DReLU at the values' width (one PrivateCompare on k − 1 = 31 positions, where the paper's DReLU "
+           "compares all 64 bits twice): `protocol/securenn/securenn.hpp`, `drelu.hpp`. The paper column is its "
+           "Table 1 formula for the same op.", "",
            securenn_table(rows), "", "## Results per protocol", results_tables(rows), ""]
     if matmul_rows:
         md += ["## Plaintext ring matmul kernel (`bench_ring_matmul`)", "", matmul_table(matmul_rows), ""]
