@@ -178,19 +178,19 @@ TEST_CASE("ABY3 costs: column_dot and gram reshare only the chunk sums; the hist
   check_total("t:dot", C::exact_bilinear_truncated(2 * k, 16));
   check_total("t:gram", C::exact_bilinear_truncated(2 * k * k, 16));
   CHECK(m.stats[0].tag("t:gram").bytes_sent < n);  // nothing of the n rows' size
-  // Histogram of 16 bins (4 levels) on n·k values, one group: 3 comparisons, then 3 levels of one
-  // comparison each (width used_bits + 1 = 33); products of 2 and 4 bits (levels 2, 3) and u; the
-  // final bilinear sum of k·8·2 counts.
+  // Histogram of 16 bins (4 levels) on n·k values, one group: 3 comparisons (width used_bits + 1 =
+  // 33), then 3 levels of one comparison each at the edges' span (4·2^16 + 1 ulps < 2^19: width 20);
+  // products of 2 and 4 bits (levels 2, 3) and u; the final bilinear sum of k·8·2 counts.
   const std::uint64_t v = n * k;
   // Server 0 only sends in a sign test, so its messages of a sign test and of the op after it are
   // one round (costs::then's `continues`).
   const std::array<bool, 3> s0 = {true, false, false};
   tc::op_cost h = C::sign(3 * v, 33);
-  h = tc::then(h, C::sign(v, 33), s0);
+  h = tc::then(h, C::sign(v, 20), s0);
   h = tc::then(h, C::bilinear(2 * v), s0);
-  h = tc::then(h, C::sign(v, 33));
+  h = tc::then(h, C::sign(v, 20));
   h = tc::then(h, C::bilinear(4 * v), s0);
-  h = tc::then(h, C::sign(v, 33));
+  h = tc::then(h, C::sign(v, 20));
   h = tc::then(h, C::bilinear(v), s0);
   h = tc::then(h, C::bilinear(k * 16));
   for (std::size_t p = 0; p < 3; ++p) {

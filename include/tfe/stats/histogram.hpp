@@ -15,7 +15,11 @@
 // A value on an edge goes to the bin it opens (half-open bins); values outside [e_0, e_B) are in no
 // bin. Cost per value: L + 2 comparisons in L sign-test rounds (the old way, one comparison per edge:
 // B + 1) and 2^L − 1 products without truncation in L − 1 rounds; per group of columns, one
-// bilinear sum. For 16 bins: 6 comparisons and 7 products instead of 17 comparisons. Columns are
+// bilinear sum. For 16 bins: 6 comparisons and 7 products instead of 17 comparisons. The first
+// level's three comparisons have the fixed-point range's width; the later ones only compare values
+// in [e_0, e_B) with an edge, and use the edges' span (inner_width: 20 bits for [−2, 2), 25 for
+// [−100, 100) at f = 16, against 33), which is what an out-of-range value's `in` = 0 allows. The
+// levels carry s_t = [x < θ_t] = 1 − b_t, so no 1 − s is formed after the first. Columns are
 // processed in groups of at most 2^23 one-hot entries (memory). Exact.
 #pragma once
 
@@ -23,6 +27,7 @@
 #include "tfe/stats/row_sums.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <cstddef>
 #include <optional>
 #include <vector>
@@ -96,25 +101,40 @@ struct per_column_outer_sums {
   }
 };
 
-/// The one-hot of one more bit b from the one-hot O (n, g, P) and ob = O·b: O′[2p] = O[p] − ob[p],
-/// O′[2p + 1] = ob[p], shape (n, g, 2P); local, one pass per component.
+/// The one-hot of one more bit b = 1 − s from the one-hot O (n, g, P) and os = O·s (s = [x < θ]):
+/// O′[2p] = O[p]·(1 − b) = os[p], O′[2p + 1] = O[p]·b = O[p] − os[p], shape (n, g, 2P); local, one
+/// pass per component.
 template <protocol P>
-private_tensor<P> split_onehot(const private_tensor<P>& o, private_tensor<P> ob) {
+private_tensor<P> split_onehot(const private_tensor<P>& o, const private_tensor<P>& os) {
   using R = typename P::ring;
   const std::size_t rows = o.shape()[0] * o.shape()[1], width = o.shape()[2];
   typename private_tensor<P>::parts_type parts;
   for (std::size_t p = 0; p < o.parts().size(); ++p) {
     ring_tensor<R> next = ring_tensor<R>::from_shape({o.shape()[0], o.shape()[1], 2 * width});
     const R* a = o.parts()[p].data();
-    const R* b = ob.parts()[p].data();
+    const R* b = os.parts()[p].data();
     R* out = next.data();
     for (std::size_t i = 0; i < rows * width; ++i) {
-      out[2 * i] = R(a[i] - b[i]);
-      out[2 * i + 1] = b[i];
+      out[2 * i] = b[i];
+      out[2 * i + 1] = R(a[i] - b[i]);
     }
     parts.push_back(std::move(next));
   }
   return private_tensor<P>(o.sess(), shape_t{o.shape()[0], o.shape()[1], 2 * width}, std::move(parts));
+}
+
+/// The width of the sign tests after the first level: for x in [e_0, e_B) and θ an edge, x − θ lies
+/// in (−span, span), span = max over the columns of encode(e_B) − encode(e_0) ≤ (e_B − e_0)·2^f + 1
+/// ulps; so bits + 1 with 2^bits > span (at most the fixed-point range's width). A value outside
+/// [e_0, e_B) may get a wrong bit there, but its `in` is 0 and it enters no count.
+template <protocol P>
+unsigned inner_width(const private_tensor<P>& x, const std::vector<bin_edges>& edges, unsigned full) {
+  double span = 0;
+  for (const auto& e : edges)
+    span = std::max(span, std::ldexp(e.back() - e.front(), static_cast<int>(x.sess().fixed_point().frac_bits)) + 1);
+  unsigned bits = 1;
+  while (bits < full && std::ldexp(1.0, static_cast<int>(bits)) <= span) ++bits;
+  return std::min(full, bits + 1);
 }
 
 template <protocol P>
@@ -158,31 +178,33 @@ private_tensor<P> histogram_group(const private_tensor<P>& x, const std::vector<
   auto below = tfe::detail::sign_bit(tfe::detail::add_public(xg, neg, "sub"), sign_width::fixed_point_range, true);
   auto in = index(below, 1, 0) - index(below, 0, 0);  // (n, g)
   if (levels == 0) return reshape(sum(in, {0}), {gl, 1});
+  const unsigned inner = inner_width(x, edges, tfe::detail::width_bits(s, sign_width::fixed_point_range, true));
   std::optional<private_tensor<P>> onehot;  // O (n, g, 2^(t−1)); empty: the one-hot of no bits, 1
-  auto bit = tfe::detail::add_int(-index(below, 2, 0), 1);
+  auto lt = index(below, 2, 0);             // s_t = [x < θ_t] = 1 − b_t
   for (unsigned t = 1;; ++t) {
-    if (t > 1) {  // step 2: θ_t from the one-hot, then b_t
+    if (t > 1) {  // step 2: θ_t from the one-hot, then s_t at the inner width
       const std::size_t width = std::size_t(1) << (t - 1);
       ring_tensor<R> table = ring_tensor<R>::from_shape({g, width});
       for (std::size_t c = 0; c < g; ++c)
         for (std::size_t p = 0; p < width; ++p) table(c, p) = edge(c, (2 * p + 1) << (levels - t));
-      auto theta = select_public(*onehot, table);
-      bit = tfe::detail::add_int(-tfe::detail::sign_bit(xg - theta, sign_width::fixed_point_range, true), 1);
+      const auto d = xg - select_public(*onehot, table);
+      auto scope = s.op_scope("sign");
+      lt = private_tensor<P>(s, d.shape(), P::sign_bit(s, d.parts(), d.shape(), inner));
     }
     if (t == levels) break;
-    auto b3 = reshape(bit, {nl, gl, 1});
+    auto l3 = reshape(lt, {nl, gl, 1});
     if (!onehot) {
-      onehot = concat({tfe::detail::add_int(-b3, 1), b3}, 2);
+      onehot = concat({l3, tfe::detail::add_int(-l3, 1)}, 2);  // O[0] = [b_1 = 0] = s_1, O[1] = 1 − s_1
     } else {
       const auto& o = *onehot;
       onehot = split_onehot(o, private_tensor<P>(s, o.shape(),
-                                                 P::bilinear(s, o.parts(), b3.parts(), o.shape(), b3.shape(), o.shape(),
+                                                 P::bilinear(s, o.parts(), l3.parts(), o.shape(), l3.shape(), o.shape(),
                                                              times_per_row<R>{})));
     }
   }
-  // Step 3: count[2p + q] = Σ_rows O[p]·(q ? u : in − u).
-  auto u = tfe::detail::mul_exact(in, bit);
-  auto y = stack({in - u, u}, 2);  // (n, g, 2)
+  // Step 3: count[2p + q] = Σ_rows O[p]·(q ? u : in − u), u = in·b_L, so in − u = in·s_L.
+  auto v = tfe::detail::mul_exact(in, lt);
+  auto y = stack({v, in - v}, 2);  // (n, g, 2)
   private_tensor<P> counts = [&] {
     if (!onehot) return reshape(sum(y, {0}), {gl, 2});
     const shape_t zs{g, onehot->shape()[2], 2};
