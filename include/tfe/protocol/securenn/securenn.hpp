@@ -32,7 +32,8 @@
 //   masked DReLU, k = 32 (sign_bit) 936 / 4             (not in the paper)       drelu.hpp
 //   ReLU = masked DReLU + product 1256 / 5              8ℓ·log p + 24ℓ = 5632 / 10
 //   masked DReLU, k = ℓ           1704 / 4              (not in the paper)       drelu.hpp
-//   max over K values (max_pool)  (K−1)·1256 / 5·⌈log2 K⌉   (K−1)(8ℓ·log p + 29ℓ) / 9(K−1)
+//   max over K values (max_pool)  (K−1)·1280 / 5·⌈log2 K⌉   (K−1)(8ℓ·log p + 29ℓ) / 9(K−1)
+//     (the differences have k + 1 = 33 bits)
 //   ring128: the paper's DReLU doubles (p = 131 still fits a byte): 7936 / 8; the masked DReLU at
 //   k = 64 (the ring128 preset's width) 3·128 + 3·63·8 = 1896 / 4.
 // Why the bits are lower: the helper deals with seed compression (server 0's shares come from the
@@ -52,9 +53,9 @@
 // the same as under a uniform permutation); Z_p values come 4 per 32-bit draw of the AES-CTR stream
 // (sample_below, exact); server 0 draws its bit shares block by block and server 1 keeps the received
 // frame; messages are written into and read from the channel's frames without copies. ReLU on 10^6
-// values went from 7.5–9 s to about 0.35–0.5 s on the 2-core benchmark machine (docs/benchmarks.md):
-// what remains is the paper's volume (536 bytes per value over the three players, 14× ABY3's) moving
-// through fresh memory, and the AES keystream for the masks.
+// values went from 7.5–9 s to about 0.35–0.5 s on the 2-core benchmark machine, and to 0.12 s with
+// the masked DReLU, which cut the volume from the paper's 536 bytes per value over the three players
+// to 157 (docs/benchmarks.md; Pond 111, ABY3 70).
 #pragma once
 
 #include "tfe/protocol/pond/pond.hpp"
