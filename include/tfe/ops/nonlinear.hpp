@@ -34,12 +34,17 @@ unsigned width_bits(const session<P>& s, sign_width w, bool difference = false) 
   return std::min(ring_bits, s.fixed_point().used_bits() + (difference ? 1u : 0u));
 }
 
+/// Shares of [x < 0] as integers 0/1, for x in the `width`-bit two's-complement range.
+template <protocol P>
+private_tensor<P> sign_bit(const private_tensor<P>& x, unsigned width) {
+  auto scope = x.sess().op_scope("sign");
+  return private_tensor<P>(x.sess(), x.shape(), P::sign_bit(x.sess(), x.parts(), x.shape(), width));
+}
+
 /// Shares of [x < 0] as integers 0/1.
 template <protocol P>
 private_tensor<P> sign_bit(const private_tensor<P>& x, sign_width w, bool difference = false) {
-  auto scope = x.sess().op_scope("sign");
-  return private_tensor<P>(x.sess(), x.shape(),
-                           P::sign_bit(x.sess(), x.parts(), x.shape(), width_bits(x.sess(), w, difference)));
+  return sign_bit(x, width_bits(x.sess(), w, difference));
 }
 
 /// Shares of [x == 0] as integers 0/1.

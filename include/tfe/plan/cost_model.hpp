@@ -312,8 +312,7 @@ class securenn_model final : public detail::two_server_model<securenn_costs<R>> 
   }
   /// [x = 0]: DReLU over (x, −x), then one product (the helper's c_1 last).
   traffic zero(std::uint64_t n, unsigned width, std::size_t who) const override {
-    const auto c = costs::then(C::sign(2 * n, width), C::mul(n), {true, false, true});
-    return traffic_of(detail::part(c, who), who < 2, who == 2);
+    return traffic_of(detail::part(C::zero(n, width), who), who < 2, who == 2);
   }
 
  protected:

@@ -127,11 +127,9 @@ private_tensor<P> split_onehot(const private_tensor<P>& o, const private_tensor<
 /// in (−span, span), span = max over the columns of encode(e_B) − encode(e_0) ≤ (e_B − e_0)·2^f + 1
 /// ulps; so bits + 1 with 2^bits > span (at most the fixed-point range's width). A value outside
 /// [e_0, e_B) may get a wrong bit there, but its `in` is 0 and it enters no count.
-template <protocol P>
-unsigned inner_width(const private_tensor<P>& x, const std::vector<bin_edges>& edges, unsigned full) {
+inline unsigned inner_width(const std::vector<bin_edges>& edges, unsigned frac_bits, unsigned full) {
   double span = 0;
-  for (const auto& e : edges)
-    span = std::max(span, std::ldexp(e.back() - e.front(), static_cast<int>(x.sess().fixed_point().frac_bits)) + 1);
+  for (const auto& e : edges) span = std::max(span, std::ldexp(e.back() - e.front(), static_cast<int>(frac_bits)) + 1);
   unsigned bits = 1;
   while (bits < full && std::ldexp(1.0, static_cast<int>(bits)) <= span) ++bits;
   return std::min(full, bits + 1);
@@ -178,7 +176,8 @@ private_tensor<P> histogram_group(const private_tensor<P>& x, const std::vector<
   auto below = tfe::detail::sign_bit(tfe::detail::add_public(xg, neg, "sub"), sign_width::fixed_point_range, true);
   auto in = index(below, 1, 0) - index(below, 0, 0);  // (n, g)
   if (levels == 0) return reshape(sum(in, {0}), {gl, 1});
-  const unsigned inner = inner_width(x, edges, tfe::detail::width_bits(s, sign_width::fixed_point_range, true));
+  const unsigned inner =
+      inner_width(edges, fp.frac_bits, tfe::detail::width_bits(s, sign_width::fixed_point_range, true));
   std::optional<private_tensor<P>> onehot;  // O (n, g, 2^(t−1)); empty: the one-hot of no bits, 1
   auto lt = index(below, 2, 0);             // s_t = [x < θ_t] = 1 − b_t
   for (unsigned t = 1;; ++t) {
@@ -187,9 +186,7 @@ private_tensor<P> histogram_group(const private_tensor<P>& x, const std::vector<
       ring_tensor<R> table = ring_tensor<R>::from_shape({g, width});
       for (std::size_t c = 0; c < g; ++c)
         for (std::size_t p = 0; p < width; ++p) table(c, p) = edge(c, (2 * p + 1) << (levels - t));
-      const auto d = xg - select_public(*onehot, table);
-      auto scope = s.op_scope("sign");
-      lt = private_tensor<P>(s, d.shape(), P::sign_bit(s, d.parts(), d.shape(), inner));
+      lt = tfe::detail::sign_bit(xg - select_public(*onehot, table), inner);
     }
     if (t == levels) break;
     auto l3 = reshape(lt, {nl, gl, 1});

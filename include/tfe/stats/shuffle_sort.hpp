@@ -156,8 +156,8 @@ requires oblivious_shuffle<P> private_tensor<P> shuffle_quicksort_rows(const pri
 ///   the next level's first messages overlap the last exchange of the previous one.
 /// - Pond, SecureNN: before each level (and once more, the final 0) server 0 announces the count to
 ///   the dealer; the announcement shares a round with server 0's next message (the sign test's first),
-///   and on the first level with the shuffle's last one too. SecureNN's server 0 only sends in its
-///   sign test (the masked DReLU), so its opening's send shares that round as well. Latency: not
+///   and on the first level with the shuffle's last one too. Where server 0 only sends in the sign
+///   test (SecureNN's masked DReLU), its opening's send shares that round as well. Latency: not
 ///   modelled.
 template <class P>
 costs::op_cost shuffle_sort_cost(std::uint64_t n, std::uint64_t w, const sort_report& r) {
@@ -176,9 +176,10 @@ costs::op_cost shuffle_sort_cost(std::uint64_t n, std::uint64_t w, const sort_re
     bool after_send = true;  // server 0's last act in the shuffle is a send
     for (std::size_t m : r.level_comparisons) {
       c = costs::then(c, sc::announce_count(), after_send ? server0_continues : std::array<bool, 3>{});
-      c = costs::then(c, P::cost_model::sign(m, r.width), server0_continues);
-      c = costs::then(c, sc::reveal_to_servers(m),
-                      std::is_same_v<P, securenn<R>> ? server0_continues : std::array<bool, 3>{});
+      const auto sign = P::cost_model::sign(m, r.width);
+      c = costs::then(c, sign, server0_continues);
+      const bool server0_only_sent = sign.player[0].messages_received == 0;
+      c = costs::then(c, sc::reveal_to_servers(m), server0_only_sent ? server0_continues : std::array<bool, 3>{});
       after_send = false;  // the opening ends with a receive
     }
     c.latency = 0;

@@ -106,11 +106,13 @@ struct securenn_costs : private pond_costs<R> {
   static constexpr op_cost relu(std::uint64_t n, std::uint64_t k) { return sign_then_product(n, k, n); }
   /// less(x, y): the sign of the differences, width k + 1, no product.
   static constexpr op_cost less(std::uint64_t n, std::uint64_t k) { return sign(n, k + 1); }
-  /// equal(x, y) = DReLU(d)·DReLU(−d), d = x − y: one DReLU over the 2n values (d, −d) at width
-  /// k + 1, then one product of n.
-  static constexpr op_cost equal(std::uint64_t n, std::uint64_t k) {
-    return costs::then(sign(2 * n, k + 1), mul(n), {true, false, true});
+  /// [x = 0] = DReLU(x)·DReLU(−x) at width k (securenn.hpp's zero_bit): one DReLU over the 2n
+  /// values (x, −x), then one product of n (server 0 and the helper continue their rounds).
+  static constexpr op_cost zero(std::uint64_t n, std::uint64_t k) {
+    return costs::then(sign(2 * n, k), mul(n), {true, false, true});
   }
+  /// equal(x, y) = [x − y = 0]: the zero test at width k + 1.
+  static constexpr op_cost equal(std::uint64_t n, std::uint64_t k) { return zero(n, k + 1); }
   /// max_pool2d 2×2 over n inputs (a multiple of 4): a tournament of two levels (n/2, then n/4
   /// pairs), each one DReLU of the differences and one product: 10 hops, against the paper's linear
   /// scan, 9(K − 1) = 27 rounds (the same K − 1 = 3 comparisons per window).

@@ -108,7 +108,7 @@ ring_tensor<R> drelu(S& s, const ring_tensor<R>* a, const shape_t& shape) {
 template <class R, class S>
 ring_tensor<R> drelu_masked(S& s, const ring_tensor<R>* a, const shape_t& shape, unsigned k) {
   constexpr unsigned ell = ring_traits<R>::bits;
-  TFE_ENFORCE(k >= 2 && k <= ell, protocol_error, "masked DReLU width ", k, " is not in [2, ", ell, "]");
+  TFE_ENFORCE(k >= 2 && k <= ell, protocol_error, "sign bit width ", k, " is not in [2, ", ell, "]");
   if (s.id() > helper) return {};
   auto scope = s.op_scope("drelu_masked");
   const unsigned m = k - 1;  // the positions PrivateCompare compares: bits 0 .. k − 2
@@ -156,14 +156,6 @@ ring_tensor<R> drelu_masked(S& s, const ring_tensor<R>* a, const shape_t& shape,
 template <class R, class S>
 ring_tensor<R> drelu_full(S& s, const ring_tensor<R>* a, const shape_t& shape) {
   return drelu_masked<R>(s, a, shape, ring_traits<R>::bits);
-}
-
-/// DReLU for values of `width` bits, as the sign_bit hook computes it: the masked DReLU at that width.
-template <class R, class S>
-ring_tensor<R> drelu_width(S& s, const ring_tensor<R>* a, const shape_t& shape, unsigned width) {
-  TFE_ENFORCE(width >= 2 && width <= ring_traits<R>::bits, protocol_error, "sign bit width ", width, " is not in [2, ",
-              ring_traits<R>::bits, "]");
-  return drelu_masked<R>(s, a, shape, width);
 }
 
 }  // namespace tfe::securenn_detail

@@ -89,7 +89,7 @@ struct securenn : pond<R> {
     if (s.id() > helper) return {};
     auto scope = s.op_scope("securenn_sign");
     const ring_tensor<R>* a = s.id() < 2 ? &x.at(0) : nullptr;
-    auto d = securenn_detail::drelu_width<R>(s, a, shape, width);
+    auto d = securenn_detail::drelu_masked<R>(s, a, shape, width);
     if (s.id() == helper) return {};
     const R j = s.id() == 0 ? R(1) : R(0);
     ring_tensor<R> out(shape);
@@ -113,7 +113,7 @@ struct securenn : pond<R> {
         xx.data()[n + e] = static_cast<R>(R(0) - v.data()[e]);
       }
     }
-    auto d = securenn_detail::drelu_width<R>(s, s.id() < 2 ? &xx : nullptr, both, width);
+    auto d = securenn_detail::drelu_masked<R>(s, s.id() < 2 ? &xx : nullptr, both, width);
     parts_type pos, neg;
     if (s.id() < 2) {
       ring_tensor<R> p(flat), q(flat);
