@@ -41,10 +41,11 @@ inline bin_edges uniform_edges(double lo, double hi, std::size_t bins) {
 /// Computes every statistic of x (n, k) on shares and reveals the results to `receiver` only.
 /// The mean stays shared on the way to the variance; min and max share one tournament; std is
 /// sqrt of the shared variance. Cost: column_mean + column_variance (column_dot: one product round
-/// on ⌈n/4096⌉·k values, ring64) + sqrt on k + column_min_max (stats/min_max.hpp: ⌈log2 n⌉ levels, 1.5·n·k comparisons) + histogram
-/// (stats/histogram.hpp: ⌈log2 B⌉ + 2 comparisons and 2^⌈log2 B⌉ − 1 products per value) + 7 reveals
-/// of k values (8 with the histogram). Every truncation is on k values and exact. Error bounds: those of each statistic
-/// (stats/basic.hpp).
+/// on ⌈n/4096⌉·k values, ring64) + sqrt on k + column_min_max (stats/min_max.hpp: ⌈log2 n⌉ levels,
+/// 1.5·n·k comparisons) + reveal_histogram (stats/histogram.hpp: under ABY3 with edges of equal
+/// widths, one bin circuit per value, protocol/aby3/bins.hpp; otherwise ⌈log2 B⌉ + 2 comparisons and
+/// 2^⌈log2 B⌉ − 1 products per value and a reveal of k·B counts) + 6 reveals of k values. Every
+/// truncation is on k values and exact. Error bounds: those of each statistic (stats/basic.hpp).
 template <protocol P>
 std::optional<description> describe(const private_tensor<P>& x, const std::string& receiver,
                                     const describe_options& opt = {}) {
@@ -62,8 +63,8 @@ std::optional<description> describe(const private_tensor<P>& x, const std::strin
   auto var = div_count(column_dot(d, d), n - opt.ddof);
   auto sd = sqrt(var);
   auto [mn, mx] = column_min_max(x);
-  std::optional<private_tensor<P>> hist;
-  if (!opt.edges.empty()) hist = histogram(x, opt.edges);
+  std::optional<xt::xarray<double>> hist;  // at the receiver
+  if (!opt.edges.empty()) hist = reveal_histogram(x, opt.edges, receiver);
 
   description out;
   bool here = true;
@@ -78,7 +79,7 @@ std::optional<description> describe(const private_tensor<P>& x, const std::strin
   take(sd, out.std);
   take(mn, out.min);
   take(mx, out.max);
-  if (hist) take(*hist, out.histogram);
+  if (hist) out.histogram = std::move(*hist);
   if (!here) return std::nullopt;
   out.count = n;
   out.names = opt.names;

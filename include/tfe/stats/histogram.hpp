@@ -24,12 +24,17 @@
 #pragma once
 
 #include "tfe/ops/nonlinear.hpp"
+#include "tfe/protocol/aby3/aby3.hpp"
+#include "tfe/protocol/aby3/bins.hpp"
 #include "tfe/stats/row_sums.hpp"
 
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
 #include <optional>
+#include <string>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
 namespace tfe::stats {
@@ -213,6 +218,38 @@ private_tensor<P> histogram_group(const private_tensor<P>& x, const std::vector<
   return slice(counts, 1, 0, bins);
 }
 
+/// The column maps of ABY3's bin circuit (protocol/aby3/bins.hpp) at one shift for every column
+/// (raised until each column has a map at exactly it), or none when a column's edges have no exact
+/// affine map (uneven in ulps) or span 2^60 ulps or more.
+template <class R>
+std::optional<std::pair<unsigned, std::vector<aby3_bin_column<R>>>> aby3_bin_maps(const std::vector<bin_edges>& edges,
+                                                                                  const fixed_point_config& fp,
+                                                                                  unsigned bits) {
+  std::vector<std::vector<std::int64_t>> D(edges.size());
+  for (std::size_t c = 0; c < edges.size(); ++c) {
+    const R e0 = encode_value<R>(edges[c].front(), fp);
+    for (double e : edges[c]) {
+      const R d = R(encode_value<R>(e, fp) - e0);
+      if ((d >> 60) != 0) return std::nullopt;
+      D[c].push_back(static_cast<std::int64_t>(d));
+    }
+  }
+  for (unsigned shift = 2;;) {
+    std::vector<aby3_bin_column<R>> cols;
+    for (std::size_t c = 0; c < edges.size() && cols.size() == c; ++c) {
+      const auto m = find_bin_affine_map(D[c], bits, shift, std::min(125u, ring_traits<R>::bits - 2));
+      if (!m) return std::nullopt;
+      if (m->shift > shift) {
+        shift = m->shift;  // again, every column at the larger shift
+        break;
+      }
+      const R e0 = encode_value<R>(edges[c].front(), fp), mul = R(m->mul);
+      cols.push_back({e0, encode_value<R>(edges[c].back(), fp), mul, R(R(m->add) - R(e0 * mul))});
+    }
+    if (cols.size() == edges.size()) return std::make_pair(shift, std::move(cols));
+  }
+}
+
 }  // namespace detail
 
 /// Histogram counts, shape (k, B), as fixed-point integers (exact), by the binary search of the file
@@ -231,6 +268,65 @@ private_tensor<P> histogram(const private_tensor<P>& x, const std::vector<bin_ed
   for (std::size_t c0 = 0; c0 < k; c0 += group)
     counts.push_back(detail::histogram_group(x, edges, c0, std::min(group, k - c0), levels));
   return tfe::detail::bit_to_fixed(concat(counts, 0));
+}
+
+namespace detail {
+
+/// reveal_histogram's ABY3 way (see there), at most `values` values per circuit: the counts in `out`
+/// at player `to`. Returns false, before any message, when it does not apply.
+template <protocol P>
+bool aby3_reveal_histogram(const private_tensor<P>& x, const std::vector<bin_edges>& edges, std::size_t to,
+                           std::size_t values, std::optional<xt::xarray<double>>& out) {
+  using R = typename P::ring;
+  if constexpr (std::is_same_v<P, aby3<R>> && (std::is_same_v<R, ring64> || std::is_same_v<R, ring128>)) {
+    auto& s = x.sess();
+    const std::size_t n = x.shape()[0], k = x.shape()[1], bins = edges[0].size() - 1;
+    unsigned bits = 0;
+    while ((std::size_t(1) << bits) < bins) ++bits;
+    if (to == 1 || to == 2 || bins < 2 || bits > 7) return false;
+    const auto maps = aby3_bin_maps<R>(edges, s.fixed_point(), bits);
+    if (!maps) return false;
+    auto scope = s.op_scope("stats_histogram");
+    const unsigned width = tfe::detail::width_bits(s, sign_width::fixed_point_range, true);
+    const std::size_t group = std::max<std::size_t>(1, values / n);
+    xt::xarray<double> counts = xt::zeros<double>({k, bins});
+    for (std::size_t c0 = 0; c0 < k; c0 += group) {
+      const std::size_t g = std::min(group, k - c0);
+      const std::vector<aby3_bin_column<R>> cols(maps->second.begin() + static_cast<long>(c0),
+                                                 maps->second.begin() + static_cast<long>(c0 + g));
+      const auto xg = g == k ? x : slice(x, 1, c0, c0 + g);
+      const auto got = aby3_bins<P>::reveal_counts(s, xg.parts(), xg.shape(), cols, width, maps->first, bits, bins, to);
+      if (got)
+        for (std::size_t c = 0; c < g; ++c)
+          for (std::size_t j = 0; j < bins; ++j) counts(c0 + c, j) = static_cast<double>((*got)[c * bins + j]);
+    }
+    if (s.id() == to) out = std::move(counts);
+    return true;
+  } else {
+    (void)x, (void)edges, (void)to, (void)values, (void)out;
+    return false;
+  }
+}
+
+}  // namespace detail
+
+/// Histogram counts revealed to `receiver` only, shape (k, B) (std::nullopt at every other player):
+/// the counts of reveal_to(receiver, histogram(x, edges)). Under ABY3 (ring64, ring128), with
+/// 2 ≤ B ≤ 128 bins whose encoded edges an exact affine map describes (equal widths in ulps, as
+/// uniform_edges gives for widths that are multiples of an ulp, and many others: find_bin_affine_map)
+/// and a receiver other than servers 1 and 2, it takes protocol/aby3/bins.hpp's bin circuit: two
+/// range comparisons and one carry into the bin bits per value, no arithmetic after them (ring64,
+/// 16 bins: ≈ 22 bytes per value and server against ≈ 160), and the receiver gets each row's bin
+/// under a permutation unknown to it, i.e. exactly the counts. Otherwise the binary search above and
+/// one reveal.
+template <protocol P>
+std::optional<xt::xarray<double>> reveal_histogram(const private_tensor<P>& x, const std::vector<bin_edges>& edges,
+                                                   const std::string& receiver) {
+  tfe::stats::detail::check_columns(x, "histogram");
+  detail::check_edges(x, edges);
+  std::optional<xt::xarray<double>> out;
+  if (detail::aby3_reveal_histogram(x, edges, x.sess().id_of(receiver), std::size_t(1) << 21, out)) return out;
+  return x.sess().reveal_to(receiver, histogram(x, edges));
 }
 
 }  // namespace tfe::stats

@@ -147,12 +147,15 @@ struct aby3_compare {
   }
 
  private:
+  template <class Q>
+  friend struct aby3_bins;  // protocol/aby3/bins.hpp: the histogram's bin circuit reuses the dealing
+
   /// What servers 1 and 2 use of server 0's dealing in steps 1–2.
   struct circuit_state {
-    prg* g = nullptr;        // server 1: F_{0,1}, which m is drawn from; server 2: null
-    ring_tensor<word> msg;   // server 2: server 0's message (M | c²)
-    rows a, c;               // the current level's a rows (and c rows at server 1)
-    std::size_t offset = 0;  // AND gates used so far
+    prg* g = nullptr;       // server 1: F_{0,1}, which m is drawn from; server 2: null
+    ring_tensor<word> msg;  // server 2: server 0's message (M | c²)
+    rows a, c;              // the current level's a rows (and c rows at server 1)
+    std::size_t c2 = 0;     // server 2: the next dealt c² row in msg (a word index)
   };
 
   static parts_type run(session_type& s, const parts_type& x, const shape_t& shape, const plan& pl) {
@@ -166,6 +169,7 @@ struct aby3_compare {
       circuit_state cs;
       if (me == 1) cs.g = &s.pair_prg(0);
       if (me == 2) cs.msg = recv_words(s, 0, (pl.monomials + pl.ands) * W);  // M_r ≥ 1: never empty
+      cs.c2 = pl.monomials * W;
       // w = x_2 (server 1's part 1, server 2's part 0); the zero test compares v with −w.
       const ring_tensor<R>& x2 = me == 1 ? x.at(1) : x.at(0);
       bit = pl.what == kind::sign ? sign_circuit(s, x2, cs, pl) : zero_circuit(s, x2, cs, pl);
@@ -175,28 +179,44 @@ struct aby3_compare {
 
   /// Server 0's masked monomials M = mono ⊕ m into out, tile-major: for the tile of words [w0, w0 + t),
   /// M_r rows of t words at out + M_r·w0 (row r at + r·t): per pair block (a, b, ab), per lone
-  /// position a, then (sign) the top bit, from v = x_0 + x_1. Each tile is masked with the next
-  /// keystream of F_{0,1} while in cache, and each side reads its tile's monomials contiguously.
-  static void monomials(word* out, const parts_type& x, const plan& pl, std::size_t n, prg& g1) {
-    const R *x0 = x.at(0).data(), *x1 = x.at(1).data();
-    const std::size_t nm = pl.monomials;
-    bitslice::slice<R>(
-        n, pl.k, [x0, x1](std::size_t j) { return R(x0[j] + x1[j]); },
-        [&](std::size_t w0, std::size_t t, const word* tile) {
-          word* blk = out + nm * w0;
-          for (std::size_t j = 0; j < pl.pairs; ++j) {
-            const word *a = tile + 2 * j * tw, *b = tile + (2 * j + 1) * tw;
-            word *ma = blk + 3 * j * t, *mb = ma + t, *mab = mb + t;
-            for (std::size_t u = 0; u < t; ++u) {
-              ma[u] = a[u];
-              mb[u] = b[u];
-              mab[u] = a[u] & b[u];
-            }
-          }
-          if (pl.singles) std::copy(tile + 2 * pl.pairs * tw, tile + 2 * pl.pairs * tw + t, blk + 3 * pl.pairs * t);
-          if (pl.what == kind::sign) std::copy(tile + (pl.k - 1) * tw, tile + (pl.k - 1) * tw + t, blk + (nm - 1) * t);
-          g1.xor_bytes(blk, nm * t * sizeof(word));  // ⊕ m
-        });
+  /// position a, then (sign) the top bit, of the values v(j) (v = x_0 + x_1). Each tile is masked with
+  /// the next keystream of F_{0,1} while in cache, and each side reads its tile's monomials
+  /// contiguously. `extra` more single bits above the top (positions k .. k + extra − 1) follow it in
+  /// every tile (M_r + extra rows per tile; protocol/aby3/bins.hpp's bin bits).
+  template <class Value>
+  static void monomials(word* out, Value&& v, const plan& pl, std::size_t n, prg& g1, std::size_t extra = 0) {
+    const std::size_t nm = pl.monomials + extra;
+    bitslice::slice<R>(n, pl.k + extra, std::forward<Value>(v), [&](std::size_t w0, std::size_t t, const word* tile) {
+      word* blk = out + nm * w0;
+      for (std::size_t j = 0; j < pl.pairs; ++j) {
+        const word *a = tile + 2 * j * tw, *b = tile + (2 * j + 1) * tw;
+        word *ma = blk + 3 * j * t, *mb = ma + t, *mab = mb + t;
+        for (std::size_t u = 0; u < t; ++u) {
+          ma[u] = a[u];
+          mb[u] = b[u];
+          mab[u] = a[u] & b[u];
+        }
+      }
+      if (pl.singles) std::copy(tile + 2 * pl.pairs * tw, tile + 2 * pl.pairs * tw + t, blk + 3 * pl.pairs * t);
+      if (pl.what == kind::sign)
+        for (std::size_t e = 0; e <= extra; ++e)
+          std::copy(tile + (pl.k - 1 + e) * tw, tile + (pl.k - 1 + e) * tw + t, blk + (pl.monomials - 1 + e) * t);
+      g1.xor_bytes(blk, nm * t * sizeof(word));  // ⊕ m
+    });
+  }
+
+  /// Server 0's c² of `gates` AND gates of `width` words each into out, gate by gate: (a¹, b¹) and c¹
+  /// from F_{0,1}, then (a², b²) from F_{0,2} XORed onto (a¹, b¹), so c² = (a¹ ⊕ a²) ∧ (b¹ ⊕ b²) ⊕ c¹
+  /// is formed in place with one row pair of scratch (the order and_gates draws in at servers 1, 2).
+  static void deal_triples(prg& g1, prg& g2, word* out, std::size_t gates, std::size_t width) {
+    std::vector<word> ab(2 * width);
+    for (std::size_t r = 0; r < gates; ++r) {
+      word* c2 = out + r * width;
+      g1.fill_bytes(ab.data(), 2 * width * sizeof(word));
+      g1.fill_bytes(c2, width * sizeof(word));
+      g2.xor_bytes(ab.data(), 2 * width * sizeof(word));
+      for (std::size_t w = 0; w < width; ++w) c2[w] ^= ab[w] & ab[width + w];
+    }
   }
 
   /// Server 0: masks the monomials, deals the Beaver triples and t, sends server 2 its message
@@ -209,17 +229,10 @@ struct aby3_compare {
     prg& g2 = s.pair_prg(2);
     if (nm + ands > 0) {
       auto msg = ring_tensor<word>::from_shape(shape_t{(nm + ands) * W});
-      monomials(msg.data(), *x, *pl, n, g1);
-      // Gate by gate: (a¹, b¹) and c¹ from F_{0,1}, then (a², b²) from F_{0,2} XORed onto (a¹, b¹), so
-      // c² = (a¹ ⊕ a²) ∧ (b¹ ⊕ b²) ⊕ c¹ is formed in the message with one row pair of scratch.
-      std::vector<word> ab(2 * W);
-      for (std::size_t r = 0; r < ands; ++r) {
-        word* c2 = msg.data() + (nm + r) * W;
-        g1.fill_bytes(ab.data(), 2 * W * sizeof(word));
-        g1.fill_bytes(c2, W * sizeof(word));
-        g2.xor_bytes(ab.data(), 2 * W * sizeof(word));
-        for (std::size_t w = 0; w < W; ++w) c2[w] ^= ab[w] & ab[W + w];
-      }
+      const R *x0 = x->at(0).data(), *x1 = x->at(1).data();
+      monomials(
+          msg.data(), [x0, x1](std::size_t j) { return R(x0[j] + x1[j]); }, *pl, n, g1);
+      deal_triples(g1, g2, msg.data() + nm * W, ands, W);
       s.net().send(2, msg);
     }
     rows t = aby3_detail::random_rows(g1, 1, W);        // t¹
@@ -244,6 +257,37 @@ struct aby3_compare {
     return buf.data();
   }
 
+  /// The leaves of the sign circuit for one tile (words [w0, w0 + t)) at servers 1 and 2: from this
+  /// server's shares of the tile's monomials (row r at mono + r·t, the layout of monomials()) and the
+  /// tile of w's bits, the (G, P) rows of every group (gp: G rows, then P rows, `groups` each) and
+  /// this server's share of v_{k−1} ⊕ w_{k−1} in top. sm: all ones at server 2, which adds the terms
+  /// known to both (w alone). The top bit is the plan's last monomial row (pl.monomials − 1).
+  static void sign_leaves(const word* mono, std::size_t w0, std::size_t t, const word* tile, const plan& pl, rows& gp,
+                          word* top, word sm) {
+    const std::size_t ng = pl.groups;
+    for (std::size_t j = 0; j < pl.pairs; ++j) {
+      const word *ma = mono + 3 * j * t, *mb = ma + t, *mab = mb + t;
+      const word *c = tile + 2 * j * tw, *dd = tile + (2 * j + 1) * tw;
+      word *g = gp.row(j) + w0, *p = gp.row(ng + j) + w0;
+      for (std::size_t u = 0; u < t; ++u) {
+        g[u] = (mb[u] & dd[u]) ^ (mab[u] & c[u]) ^ (ma[u] & c[u] & dd[u]);
+        p[u] = mab[u] ^ (mb[u] & c[u]) ^ (ma[u] & dd[u]) ^ (c[u] & dd[u] & sm);
+      }
+    }
+    if (pl.singles) {
+      const word* ma = mono + 3 * pl.pairs * t;
+      const word* c = tile + 2 * pl.pairs * tw;
+      word *g = gp.row(pl.pairs) + w0, *p = gp.row(ng + pl.pairs) + w0;
+      for (std::size_t u = 0; u < t; ++u) {
+        g[u] = ma[u] & c[u];
+        p[u] = ma[u] ^ (c[u] & sm);
+      }
+    }
+    const word* mt = mono + (pl.monomials - 1) * t;
+    const word* wt = tile + (pl.k - 1) * tw;
+    for (std::size_t u = 0; u < t; ++u) top[w0 + u] = mt[u] ^ (wt[u] & sm);
+  }
+
   /// Steps 1–2 of the sign at servers 1 and 2: leaves from the monomial shares, the carry tree, and
   /// s = v_{k−1} ⊕ w_{k−1} ⊕ carry. Returns this server's XOR share of s (one row).
   static rows sign_circuit(session_type& s, const ring_tensor<R>& w, circuit_state& cs, const plan& pl) {
@@ -256,36 +300,15 @@ struct aby3_compare {
     bitslice::slice<R>(
         n, pl.k, [wp](std::size_t j) { return wp[j]; },
         [&](std::size_t w0, std::size_t t, const word* tile) {
-          const word* mono = tile_monomials(cs, mbuf, nm, w0, t);
-          for (std::size_t j = 0; j < pl.pairs; ++j) {
-            const word *ma = mono + 3 * j * t, *mb = ma + t, *mab = mb + t;
-            const word *c = tile + 2 * j * tw, *dd = tile + (2 * j + 1) * tw;
-            word *g = gp.row(j) + w0, *p = gp.row(ng + j) + w0;
-            for (std::size_t u = 0; u < t; ++u) {
-              g[u] = (mb[u] & dd[u]) ^ (mab[u] & c[u]) ^ (ma[u] & c[u] & dd[u]);
-              p[u] = mab[u] ^ (mb[u] & c[u]) ^ (ma[u] & dd[u]) ^ (c[u] & dd[u] & sm);
-            }
-          }
-          if (pl.singles) {
-            const word* ma = mono + 3 * pl.pairs * t;
-            const word* c = tile + 2 * pl.pairs * tw;
-            word *g = gp.row(pl.pairs) + w0, *p = gp.row(ng + pl.pairs) + w0;
-            for (std::size_t u = 0; u < t; ++u) {
-              g[u] = ma[u] & c[u];
-              p[u] = ma[u] ^ (c[u] & sm);
-            }
-          }
-          const word* top = mono + (nm - 1) * t;
-          const word* wt = tile + (pl.k - 1) * tw;
-          for (std::size_t u = 0; u < t; ++u) out.row(0)[w0 + u] = top[u] ^ (wt[u] & sm);
+          sign_leaves(tile_monomials(cs, mbuf, nm, w0, t), w0, t, tile, pl, gp, out.row(0), sm);
         });
     std::vector<word*> G(ng), Pr(ng);
     for (std::size_t j = 0; j < ng; ++j) {
       G[j] = gp.row(j);
       Pr[j] = gp.row(ng + j);
     }
-    const word* carry = bitslice::carry_tree(
-        std::move(G), std::move(Pr), [&](const bitslice::and_level& lv) { and_gates(s, lv, cs, pl.monomials, W); });
+    const word* carry = bitslice::carry_tree(std::move(G), std::move(Pr),
+                                             [&](const bitslice::and_level& lv) { and_gates(s, lv, cs, W); });
     for (std::size_t i = 0; i < W; ++i) out.row(0)[i] ^= carry[i];
     return out;
   }
@@ -319,8 +342,8 @@ struct aby3_compare {
         });
     std::vector<word*> rows_e(ng);
     for (std::size_t j = 0; j < ng; ++j) rows_e[j] = E.row(j);
-    const word* all = bitslice::and_tree(std::move(rows_e),
-                                         [&](const bitslice::and_level& lv) { and_gates(s, lv, cs, pl.monomials, W); });
+    const word* all =
+        bitslice::and_tree(std::move(rows_e), [&](const bitslice::and_level& lv) { and_gates(s, lv, cs, W); });
     rows out = rows::uninitialized(1, W);
     std::copy(all, all + W, out.row(0));
     return out;
@@ -329,8 +352,7 @@ struct aby3_compare {
   /// One level of Beaver ANDs between servers 1 and 2 (one message each way, 1 round), with the next
   /// dealt triples: server 1 draws (a, b, c) gate by gate from F_{0,1}, server 2 (a, b) from F_{0,2}
   /// and takes c² from server 0's message.
-  static void and_gates(session_type& s, const bitslice::and_level& lv, circuit_state& cs, std::size_t nm,
-                        std::size_t W) {
+  static void and_gates(session_type& s, const bitslice::and_level& lv, circuit_state& cs, std::size_t W) {
     const std::size_t m = lv.size(), other = 3 - s.id();
     const bool first = s.id() == 1;
     prg& g = s.pair_prg(0);
@@ -343,9 +365,9 @@ struct aby3_compare {
     });
     s.net().send(other, ef);
     auto theirs = recv_words(s, other, ef.size());
-    const word* c = first ? cs.c.data.data() : cs.msg.data() + (nm + cs.offset) * W;
+    const word* c = first ? cs.c.data.data() : cs.msg.data() + cs.c2;
     bitslice::beaver_close(lv, W, cs.a.data.data(), c, ef.data(), theirs.data());
-    cs.offset += m;
+    cs.c2 += m * W;
   }
 
   /// Step 3 at servers 1 and 2: draws t, T and y (server 1: t¹, T¹, y_1 from F_{0,1}; server 2: t²,
