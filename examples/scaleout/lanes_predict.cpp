@@ -20,6 +20,7 @@
 
 #include <cmath>
 #include <iomanip>
+#include <string>
 
 #ifndef TFE_SOURCE_DIR
 #define TFE_SOURCE_DIR "."
@@ -95,7 +96,11 @@ void run(const options& o, tfe::scaleout::party_lanes& lanes) {
     xt::xarray<double> mine;
     {
       auto scope = s.op_scope("lanes.predict");
-      std::cerr << lanes.where() << ": predicting rows " << o.first + lo << "-" << o.first + hi << std::endl;
+      // One write for the whole line: the K lanes of a party share its log, and a line written piece by
+      // piece interleaves with another lane's (tests/scaleout/lanes_killed_rank_test.sh reads it).
+      std::cerr << (lanes.where() + ": predicting rows " + std::to_string(o.first + lo) + "-" +
+                    std::to_string(o.first + hi) + "\n")
+                << std::flush;
       auto x = s.define_private_input("client", [&] {
         test = tfe::io::load_fashion_mnist("test", o.first + o.images);
         TFE_ENFORCE(test->labels.size() == o.first + o.images, tfe::shape_error, "--first ", o.first, " --images ",
