@@ -84,8 +84,7 @@ TEST_CASE("the edges' affine map: exact on every integer of the range, or none")
   std::size_t found = 0;
   for (const auto& D : cases) {
     const std::size_t B = D.size() - 1;
-    unsigned bits = 0;
-    while ((std::size_t(1) << bits) < B) ++bits;
+    const auto bits = static_cast<unsigned>(tfe::costs::ceil_log2(B));
     CAPTURE(B);
     CAPTURE(D[1]);
     const auto m = tfe::find_bin_affine_map(D, bits);

@@ -171,7 +171,7 @@ struct aby3_bins {
     if (me == 0) deal(s, x, cols, lay, n * g);
     if (me == 1 || me == 2) send_codes(s, circuit(s, x, cols, lay, n * g), n, g, receiver);
     if (me != receiver) return std::nullopt;
-    return count(s, n, g, bits, bins);
+    return count(s, n, g, bins);
   }
 
  private:
@@ -230,15 +230,15 @@ struct aby3_bins {
             [&](std::size_t w0, std::size_t t, const word* tile) {
               cmp::sign_leaves(mono + nr * w0, half * W + w0, t, tile, pr, gp, top.row(0), sm);
             });
-      const word* carry = tree(gp, pr.groups, gates(2 * W));
+      const word* carry = cmp::carry_of(gp, pr.groups, gates(2 * W));
       for (std::size_t i = 0; i < W; ++i) codes.row(0)[i] = top.row(0)[i] ^ carry[i] ^ top.row(0)[W + i] ^ carry[W + i];
     }
     cs.a = rows();  // the next trees' gates are W words wide
     cs.c = rows();
     {  // step 2: the carry into bit s of y, then the bits s .. s + L − 1
       const plan& pl = lay.low;
-      const std::size_t s0 = pl.k - 1;  // the shift
-      rows gp = rows::uninitialized(2 * std::max<std::size_t>(pl.groups, 1), W);
+      const std::size_t s0 = pl.k - 1;                                         // the shift
+      rows gp = rows::uninitialized(2 * pl.groups, W);                         // shift ≥ 2: at least one group
       rows prop = rows::uninitialized(L, W), gen = rows::uninitialized(L, W);  // v_i ⊕ w_i and v_i·w_i
       const word* mono_low = mono + nr * W;
       bitslice::slice<R>(
@@ -255,7 +255,7 @@ struct aby3_bins {
             }
           });
       rows carry = rows::uninitialized(L, W);  // c_s, …, c_{s+L−1}
-      const word* cs0 = tree(gp, pl.groups, gates(W));
+      const word* cs0 = cmp::carry_of(gp, pl.groups, gates(W));
       std::copy(cs0, cs0 + W, carry.row(0));
       for (std::size_t i = 1; i < L; ++i) {  // c_{i} = g_{i−1} ⊕ p_{i−1}·c_{i−1}
         bitslice::and_level lv;
@@ -269,17 +269,6 @@ struct aby3_bins {
     for (std::size_t i = 0; i < L; ++i) mask.add(codes.row(1 + i), codes.row(0), nullptr, codes.row(1 + i));
     gates(W)(mask);
     return codes;
-  }
-
-  /// The carry tree over `groups` (G, P) rows of gp (none for one group).
-  template <class Gates>
-  static const word* tree(rows& gp, std::size_t groups, Gates&& gates) {
-    std::vector<word*> G(groups), Pr(groups);
-    for (std::size_t j = 0; j < groups; ++j) {
-      G[j] = gp.row(j);
-      Pr[j] = gp.row(groups + j);
-    }
-    return bitslice::carry_tree(std::move(G), std::move(Pr), std::forward<Gates>(gates));
   }
 
   /// Step 4 at servers 1 and 2: one byte per value (in | bits << 1), masked with ρ and permuted per
@@ -307,8 +296,7 @@ struct aby3_bins {
 
   /// The receiver: the XOR of both servers' codes, counted per column. An in-range code names a bin
   /// below `bins` (y < B·2^s); anything else is a protocol error, not a count.
-  static std::vector<std::uint64_t> count(session_type& s, std::size_t n, std::size_t g, unsigned bits,
-                                          std::size_t bins) {
+  static std::vector<std::uint64_t> count(session_type& s, std::size_t n, std::size_t g, std::size_t bins) {
     const std::size_t nw = (n * g + 7) / 8;
     const auto a = cmp::recv_words(s, 1, nw), b = cmp::recv_words(s, 2, nw);
     std::vector<std::uint64_t> counts(g * bins, 0);
@@ -318,8 +306,7 @@ struct aby3_bins {
       for (std::size_t r = 0; r < n; ++r) {
         const unsigned code = pa[c * n + r] ^ pb[c * n + r], bin = code >> 1;
         if ((code & 1u) == 0) continue;
-        TFE_ENFORCE(bin < bins && code < (2u << bits), protocol_error, "bin counts: column ", c, " got bin ", bin,
-                    " of ", bins);
+        TFE_ENFORCE(bin < bins, protocol_error, "bin counts: column ", c, " got bin ", bin, " of ", bins);
         ++counts[c * bins + bin];
       }
     return counts;

@@ -288,6 +288,18 @@ struct aby3_compare {
     for (std::size_t u = 0; u < t; ++u) top[w0 + u] = mt[u] ^ (wt[u] & sm);
   }
 
+  /// The carry out of the `groups` (G, P) row pairs of gp (G rows, then P rows; sign_leaves' layout),
+  /// one bitslice::carry_tree level per call of and_level_fn. No gate for a single group.
+  template <class AndLevel>
+  static const word* carry_of(rows& gp, std::size_t groups, AndLevel&& and_level_fn) {
+    std::vector<word*> G(groups), Pr(groups);
+    for (std::size_t j = 0; j < groups; ++j) {
+      G[j] = gp.row(j);
+      Pr[j] = gp.row(groups + j);
+    }
+    return bitslice::carry_tree(std::move(G), std::move(Pr), std::forward<AndLevel>(and_level_fn));
+  }
+
   /// Steps 1–2 of the sign at servers 1 and 2: leaves from the monomial shares, the carry tree, and
   /// s = v_{k−1} ⊕ w_{k−1} ⊕ carry. Returns this server's XOR share of s (one row).
   static rows sign_circuit(session_type& s, const ring_tensor<R>& w, circuit_state& cs, const plan& pl) {
@@ -302,13 +314,7 @@ struct aby3_compare {
         [&](std::size_t w0, std::size_t t, const word* tile) {
           sign_leaves(tile_monomials(cs, mbuf, nm, w0, t), w0, t, tile, pl, gp, out.row(0), sm);
         });
-    std::vector<word*> G(ng), Pr(ng);
-    for (std::size_t j = 0; j < ng; ++j) {
-      G[j] = gp.row(j);
-      Pr[j] = gp.row(ng + j);
-    }
-    const word* carry = bitslice::carry_tree(std::move(G), std::move(Pr),
-                                             [&](const bitslice::and_level& lv) { and_gates(s, lv, cs, W); });
+    const word* carry = carry_of(gp, ng, [&](const bitslice::and_level& lv) { and_gates(s, lv, cs, W); });
     for (std::size_t i = 0; i < W; ++i) out.row(0)[i] ^= carry[i];
     return out;
   }
