@@ -7,7 +7,8 @@
 // servers; SIGTERM at one server while a client streams requests ends every server with exit 0 and
 // the client with a refusal, not a hang. Under Pond (with its crypto producer): two concurrent
 // clients, then SIGTERM at every server. A server killed: the others stop, exit non-zero and name
-// it.
+// it. In process: the client's input shares (seeds on the wire, what each server holds) and the
+// server's check of a request's seeded components.
 #include <doctest/doctest.h>
 
 #include "serve_models.hpp"
@@ -15,6 +16,8 @@
 #include "tfe/io/idx.hpp"
 #include "tfe/io/npy.hpp"
 #include "tfe/onnx/reader.hpp"
+#include "tfe/serve/board.hpp"
+#include "tfe/serve/shares.hpp"
 
 #include "tfe/testing/serve_local.hpp"
 
@@ -80,6 +83,81 @@ void check_close(const xt::xarray<double>& got, const xt::xarray<double>& want, 
 }
 
 }  // namespace
+
+/// Fraction of set bits in a tensor's elements (1/2 for uniform elements).
+double ones_fraction(const tfe::serve::ring_array& a) {
+  std::size_t ones = 0;
+  for (auto v : a) ones += static_cast<std::size_t>(__builtin_popcountll(v));
+  return double(ones) / double(64 * a.size());
+}
+
+TEST_CASE("serve: input shares: seeds on the wire, the components add up to x, each server's view uniform") {
+  using namespace tfe::serve;
+  tfe::prg g;
+  const tfe::shape_t shape{3, 784};
+  // x constant: a component that leaked x would show it as a bias in its bits (and in its equality).
+  ring_array x = ring_array::from_shape(shape);
+  x.fill(tfe::ring64(1) << 16);
+  {
+    auto sh = share_input(layout_of("aby3"), x, g);
+    REQUIRE(sh.size() == 3);
+    for (const auto& srv : sh) REQUIRE(srv.size() == 2);
+    // server 0: (s0, s1); server 1: (s1, c2); server 2: (c2, s0)
+    CHECK(sh[0][0].seed.has_value());
+    CHECK(sh[0][1].seed.has_value());
+    CHECK(sh[1][0].seed.has_value());
+    CHECK_FALSE(sh[1][1].seed.has_value());
+    CHECK_FALSE(sh[2][0].seed.has_value());
+    CHECK(sh[2][1].seed.has_value());
+    CHECK(*sh[1][0].seed == *sh[0][1].seed);
+    CHECK(*sh[2][1].seed == *sh[0][0].seed);
+    CHECK(*sh[0][0].seed != *sh[0][1].seed);
+    CHECK(sh[1][1].values == sh[2][0].values);
+    const ring_array c0 = expand_component(*sh[0][0].seed, shape), c1 = expand_component(*sh[0][1].seed, shape);
+    const ring_array& c2 = sh[1][1].values;
+    CHECK(ring_array(c0 + c1 + c2) == x);
+    for (const ring_array* c : {&c0, &c1, &c2}) {
+      CHECK(ones_fraction(*c) == doctest::Approx(0.5).epsilon(0.02));  // 150,528 bits: 5σ ≈ 0.0064
+      CHECK(*c != x);
+    }
+    // A second sharing of the same x: fresh seeds, a fresh c2.
+    auto again = share_input(layout_of("aby3"), x, g);
+    CHECK(*again[0][0].seed != *sh[0][0].seed);
+    CHECK(again[1][1].values != c2);
+  }
+  {
+    auto sh = share_input(layout_of("pond"), x, g);
+    REQUIRE(sh.size() == 2);
+    CHECK(sh[0][0].seed.has_value());
+    CHECK_FALSE(sh[1][0].seed.has_value());
+    const ring_array c0 = expand_component(*sh[0][0].seed, shape);
+    CHECK(ring_array(c0 + sh[1][0].values) == x);
+    CHECK(ones_fraction(sh[1][0].values) == doctest::Approx(0.5).epsilon(0.02));
+  }
+}
+
+TEST_CASE("serve: check_request counts a seeded component as 16 bytes and names a malformed seeded list") {
+  using namespace tfe::serve;
+  const request_rules rules{"aby3", "ring64", 16, 2, {-1, 1, 28, 28}, 8};
+  nlohmann::json h = {{"type", "predict"},       {"id", std::uint64_t(7)}, {"protocol", "aby3"},
+                      {"ring", "ring64"},        {"frac_bits", 16},        {"parts", 2},
+                      {"shape", {2, 1, 28, 28}}, {"seeded", {true, false}}};
+  const std::size_t n = 2 * 28 * 28 * sizeof(ring);
+  CHECK_FALSE(check_request(h, 16 + n, rules).has_value());
+  const auto wrong = check_request(h, 2 * n, rules);
+  REQUIRE(wrong.has_value());
+  CHECK(wrong->find("need " + std::to_string(16 + n)) != std::string::npos);
+  h["seeded"] = {true, true};
+  CHECK_FALSE(check_request(h, 32, rules).has_value());
+  h.erase("seeded");  // a client that sends every component in full
+  CHECK_FALSE(check_request(h, 2 * n, rules).has_value());
+  h["seeded"] = {true};
+  const auto bad = check_request(h, 32, rules);
+  REQUIRE(bad.has_value());
+  CHECK(bad->find("\"seeded\" must list true or false for each of the 2 components") != std::string::npos);
+  h["seeded"] = {1, 0};
+  CHECK(check_request(h, 16 + n, rules).has_value());
+}
 
 TEST_CASE("serve: ABY3 MLP: concurrent clients get their own predictions; refusals; a killed client; SIGTERM") {
   const std::vector<std::string> clients = {"alice", "bob", "carol", "dave", "eve"};

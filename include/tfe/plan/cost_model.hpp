@@ -389,12 +389,15 @@ class aby3_model final : public cost_model {
       case h::mask:
         return 0;
       case h::product:
-      case h::product_truncated:  // aby3/arithmetic.hpp's local_product: y_i + y_{i+1} and two terms
-        if (c.elementwise) {      // the exact truncation's role-1 server (truncation.hpp) keeps no more
+      case h::product_truncated:
+        // aby3/arithmetic.hpp's local_product: the smaller operand's x_i + x_{i+1} (or y_i + y_{i+1})
+        // and two terms; elementwise, one fused pass (the exact truncation's role-1 server,
+        // truncation.hpp, keeps no more)
+        if (c.elementwise) {
           const bool role1 = (who + 3 - c.exact_calls % 3) % 3 == 1;
           return detail::times(c.exact && !role1 ? 3 : 2, c.n, E);
         }
-        return detail::times(1, c.yn, E) + detail::times(3, c.n, E) + c.op_bytes;
+        return detail::times(1, c.xn != 0 && c.xn < c.yn ? c.xn : c.yn, E) + detail::times(3, c.n, E) + c.op_bytes;
       case h::truncate:
         return detail::times(2, c.n, E);
       case h::sign: {

@@ -1,13 +1,13 @@
-// tfe/serve/board.hpp: one server's requests between the clients' connection threads and the thread
-// that runs the batches (serve/batch_loop.hpp), and the checks a request must pass to get there.
+// tfe/serve/board.hpp: one server's requests between its client listener (serve/listener.hpp) and the
+// thread that runs the batches (serve/batch_loop.hpp), and the checks a request must pass to get there.
 //
 // A request is keyed by (client name from its certificate, the client's 64-bit random id), so a
 // client can never get another's answer: the answer goes back on the connection that brought the
-// request. A connection thread submits a request and waits for its answer; the batch thread takes
+// request. The listener submits a request and goes on with its other connections; the batch thread takes
 // requests (the leader: the next batch; the others: those the leader proposed), puts back those that
 // are not yet at every server, and answers each one exactly once (a result, or a refusal with the
-// reason). close() refuses everything waiting and every later submission, so no connection thread
-// waits forever.
+// reason) through the request's on_answer, which hands it to the listener's event loop. close()
+// refuses everything waiting and every later submission, so no request waits forever.
 #pragma once
 
 #include "tfe/config.hpp"
@@ -17,6 +17,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -36,26 +37,25 @@ struct request {
 
   std::size_t rows() const { return shape.empty() ? 0 : shape[0]; }
 
-  /// Answers once (later answers are ignored); wakes the connection thread.
+  /// Where the answer goes: set by the listener before the request is submitted; called exactly
+  /// once, on the answering thread (the batch loop's, or the one that closes the board), outside any
+  /// lock of the board or the request.
+  std::function<void(message)> on_answer;
+
+  /// Answers once (later answers are ignored).
   void respond(message m) {
     {
       std::lock_guard lock(m_mutex);
-      if (m_answer) return;
-      m_answer = std::move(m);
+      if (m_answered) return;
+      m_answered = true;
     }
-    m_ready.notify_all();
+    if (on_answer) on_answer(std::move(m));
   }
   void refuse(const std::string& why) { respond(message{{{"type", "error"}, {"id", id}, {"error", why}}, {}}); }
-  message wait() {
-    std::unique_lock lock(m_mutex);
-    m_ready.wait(lock, [&] { return m_answer.has_value(); });
-    return std::move(*m_answer);
-  }
 
  private:
   std::mutex m_mutex;
-  std::condition_variable m_ready;
-  std::optional<message> m_answer;
+  bool m_answered = false;
 };
 using request_ptr = std::shared_ptr<request>;
 
@@ -67,6 +67,20 @@ struct request_rules {
   std::vector<std::int64_t> dims;  ///< the graph input's dims (axis 0: any, −1)
   std::size_t max_rows = 1024;
 };
+
+/// Which of a predict's components are seeds (serve/shares.hpp): its "seeded" list, one bool per
+/// component; none without the field; nothing when the field is malformed.
+inline std::optional<std::vector<bool>> seeded_components(const nlohmann::json& h, std::size_t parts) {
+  if (!h.contains("seeded")) return std::vector<bool>(parts, false);
+  const auto& f = h["seeded"];
+  if (!f.is_array() || f.size() != parts) return std::nullopt;
+  std::vector<bool> out;
+  for (const auto& e : f) {
+    if (!e.is_boolean()) return std::nullopt;
+    out.push_back(e.get<bool>());
+  }
+  return out;
+}
 
 /// Why a predict header (with a body of `body_bytes`) breaks the rules, or nothing when it is fine.
 inline std::optional<std::string> check_request(const nlohmann::json& h, std::size_t body_bytes,
@@ -97,7 +111,11 @@ inline std::optional<std::string> check_request(const nlohmann::json& h, std::si
   if (!ok) return "input of shape " + shape_str(shape) + ", but the model takes " + want;
   if (shape[0] == 0 || shape[0] > r.max_rows)
     return tfe::detail::concat("input of ", shape[0], " rows; a request holds 1 to ", r.max_rows, " rows");
-  const std::size_t need = shape_size(shape) * r.parts * sizeof(ring);
+  const auto seeded = seeded_components(h, r.parts);
+  if (!seeded)
+    return tfe::detail::concat("\"seeded\" must list true or false for each of the ", r.parts, " components");
+  std::size_t need = 0;
+  for (bool sd : *seeded) need += sd ? sizeof(seed_t) : shape_size(shape) * sizeof(ring);
   if (body_bytes != need)
     return tfe::detail::concat("the request carries ", body_bytes, " bytes of shares; shape ", shape_str(shape),
                                " and ", r.parts, " components need ", need);

@@ -107,11 +107,19 @@ class client {
     try {
       for (std::size_t k = m_conns.size(); k-- > 0;) {  // the leader last: the others have it when it proposes
         message m{head, {}};
-        for (const auto& part : shares[k]) {
-          const auto* p = reinterpret_cast<const std::uint8_t*>(part.data());
-          m.body.insert(m.body.end(), p, p + part.size() * sizeof(ring));
+        std::vector<bool> seeded;
+        for (auto& part : shares[k]) {
+          seeded.push_back(part.seed.has_value());
+          if (part.seed) {
+            m.body.insert(m.body.end(), part.seed->begin(), part.seed->end());
+            secure_wipe(part.seed->data(), part.seed->size());
+          } else {
+            const auto* p = reinterpret_cast<const std::uint8_t*>(part.values.data());
+            m.body.insert(m.body.end(), p, p + part.values.size() * sizeof(ring));
+            secure_wipe(part.values.data(), part.values.size() * sizeof(ring));
+          }
         }
-        secure_wipe_parts(shares[k]);
+        m.head["seeded"] = seeded;
         write_message(m_conns[k]->s, m);
         secure_wipe(m.body.data(), m.body.size());
       }
@@ -154,9 +162,6 @@ class client {
 
   static std::string concat_refusal(const std::string& server, const nlohmann::json& head) {
     return "server '" + server + "': " + head.value("error", std::string("(no reason given)"));
-  }
-  static void secure_wipe_parts(std::vector<ring_array>& parts) {
-    for (auto& p : parts) secure_wipe(p.data(), p.size() * sizeof(ring));
   }
 
   /// Connects (retrying while the server is not up yet), then TLS and the hello: their failures

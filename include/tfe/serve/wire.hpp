@@ -9,9 +9,12 @@
 //   server -> client  {"type": "info", "protocol", "ring", "frac_bits", "int_bits", "server" (its
 //                      index among the servers), "servers", "name", "input": dims, "output": dims,
 //                      "client" (the name in the client's certificate), "max_rows"}
-//   client -> server  {"type": "predict", "id", "protocol", "ring", "frac_bits", "shape", "parts"}
-//                     body: this server's share components of the input, "parts" tensors of "shape",
-//                     ring elements (8 bytes each for ring64) one after the other
+//   client -> server  {"type": "predict", "id", "protocol", "ring", "frac_bits", "shape", "parts",
+//                      "seeded": [bool per component]}
+//                     body: this server's share components of the input, "parts" of them one after
+//                     the other: a seeded one as its 16-byte seed (serve/shares.hpp), any other as a
+//                     tensor of "shape" (ring elements, 8 bytes each for ring64); without "seeded",
+//                     every component is a tensor
 //   server -> client  {"type": "result", "id", "shape", "share": true|false} body: this server's
 //                     share of the output (re-randomized: see serve/shares.hpp), or nothing
 //                     {"type": "error", "id", "error": "why"} the request was refused
@@ -28,6 +31,7 @@
 #include <cstdint>
 #include <cstring>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace tfe::serve {
@@ -58,15 +62,49 @@ inline std::uint64_t get_le(const std::uint8_t* p, int bytes) {
 
 }  // namespace detail
 
+/// The prefix and header of `m` ("TFES" | u32 | u64 | header), the bytes before its body.
+inline std::vector<std::uint8_t> message_prefix(const message& m) {
+  const std::string head = m.head.dump();
+  std::vector<std::uint8_t> out(16 + head.size());
+  std::memcpy(out.data(), "TFES", 4);
+  detail::put_le(out.data() + 4, head.size(), 4);
+  detail::put_le(out.data() + 8, m.body.size(), 8);
+  if (!head.empty()) std::memcpy(out.data() + 16, head.data(), head.size());
+  return out;
+}
+
+/// A message's sizes from its 16-byte prefix, checked: (header bytes, body bytes). A malformed
+/// prefix, a header above max_header_bytes or a body above `max_body` is a serve_error naming `who`.
+inline std::pair<std::size_t, std::size_t> parse_prefix(const std::array<std::uint8_t, 16>& prefix,
+                                                        std::size_t max_body, const std::string& who) {
+  TFE_ENFORCE(std::memcmp(prefix.data(), "TFES", 4) == 0, serve_error, "malformed message from ", who,
+              ": it does not start with TFES (is it a tfe serving client or server?)");
+  const std::uint64_t head_bytes = detail::get_le(prefix.data() + 4, 4);
+  const std::uint64_t body_bytes = detail::get_le(prefix.data() + 8, 8);
+  TFE_ENFORCE(head_bytes <= max_header_bytes, serve_error, "malformed message from ", who, ": header of ", head_bytes,
+              " bytes (at most ", max_header_bytes, ")");
+  TFE_ENFORCE(body_bytes <= max_body, serve_error, "message from ", who, " has a body of ", body_bytes,
+              " bytes, above the limit of ", max_body, " bytes");
+  return {static_cast<std::size_t>(head_bytes), static_cast<std::size_t>(body_bytes)};
+}
+
+/// A message's header, parsed and checked (a JSON object with a string "type"), or a serve_error.
+inline nlohmann::json parse_header(const std::string& head, const std::string& who) {
+  nlohmann::json j;
+  try {
+    j = nlohmann::json::parse(head);
+  } catch (const nlohmann::json::exception& e) {
+    throw serve_error(tfe::detail::concat("malformed message header from ", who, ": ", e.what()));
+  }
+  TFE_ENFORCE(j.is_object() && j.contains("type") && j["type"].is_string(), serve_error,
+              "malformed message header from ", who, ": no \"type\"");
+  return j;
+}
+
 /// Writes one message (blocking). Throws asio::system_error when the connection fails.
 template <class Stream>
 void write_message(Stream& s, const message& m) {
-  const std::string head = m.head.dump();
-  std::array<std::uint8_t, 16> prefix{'T', 'F', 'E', 'S'};
-  detail::put_le(prefix.data() + 4, head.size(), 4);
-  detail::put_le(prefix.data() + 8, m.body.size(), 8);
-  std::vector<std::uint8_t> first(prefix.begin(), prefix.end());
-  first.insert(first.end(), head.begin(), head.end());
+  std::vector<std::uint8_t> first = message_prefix(m);
   if (m.body.size() < 64 * 1024) {  // one TLS record for a small message
     first.insert(first.end(), m.body.begin(), m.body.end());
     asio::write(s, asio::buffer(first));
@@ -83,25 +121,12 @@ template <class Stream>
 message read_message(Stream& s, std::size_t max_body, const std::string& who) {
   std::array<std::uint8_t, 16> prefix{};
   asio::read(s, asio::buffer(prefix));
-  TFE_ENFORCE(std::memcmp(prefix.data(), "TFES", 4) == 0, serve_error, "malformed message from ", who,
-              ": it does not start with TFES (is it a tfe serving client or server?)");
-  const std::uint64_t head_bytes = detail::get_le(prefix.data() + 4, 4);
-  const std::uint64_t body_bytes = detail::get_le(prefix.data() + 8, 8);
-  TFE_ENFORCE(head_bytes <= max_header_bytes, serve_error, "malformed message from ", who, ": header of ", head_bytes,
-              " bytes (at most ", max_header_bytes, ")");
-  TFE_ENFORCE(body_bytes <= max_body, serve_error, "message from ", who, " has a body of ", body_bytes,
-              " bytes, above the limit of ", max_body, " bytes");
-  std::string head(static_cast<std::size_t>(head_bytes), '\0');
+  const auto [head_bytes, body_bytes] = parse_prefix(prefix, max_body, who);
+  std::string head(head_bytes, '\0');
   asio::read(s, asio::buffer(head));
   message m;
-  try {
-    m.head = nlohmann::json::parse(head);
-  } catch (const nlohmann::json::exception& e) {
-    throw serve_error(tfe::detail::concat("malformed message header from ", who, ": ", e.what()));
-  }
-  TFE_ENFORCE(m.head.is_object() && m.head.contains("type") && m.head["type"].is_string(), serve_error,
-              "malformed message header from ", who, ": no \"type\"");
-  m.body.resize(static_cast<std::size_t>(body_bytes));
+  m.head = parse_header(head, who);
+  m.body.resize(body_bytes);
   if (body_bytes) asio::read(s, asio::buffer(m.body));
   return m;
 }

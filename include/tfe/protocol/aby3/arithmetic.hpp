@@ -356,8 +356,12 @@ struct aby3 : unmasked_products<aby3<R>> {
     for (std::size_t i = 0; i < z.size(); ++i) zp[i] = R(zp[i] - tp[i]);
   }
 
-  /// z_i = op(x_i, y_i + y_{i+1}) + op(x_{i+1}, y_i) + α_i. The elementwise product of equal shapes
-  /// is one fused pass (no temporaries); any other op runs as two products and a sum.
+  /// z_i = x_i·y_i + x_i·y_{i+1} + x_{i+1}·y_i + α_i, as op(x_i, y_i + y_{i+1}) + op(x_{i+1}, y_i), or
+  /// as op(x_i + x_{i+1}, y_i) + op(x_i, y_{i+1}) when x is the smaller operand (the same ring
+  /// elements: op is bilinear): a layer's weights are summed only when they are smaller than its
+  /// input (a 784×128 Gemm on a batch of 40 rows adds 31,360 elements, not 100,352, and allocates
+  /// that much less). The elementwise product of equal shapes is one fused pass (no temporaries);
+  /// any other op runs as two products and a sum.
   template <class Op>
   static ring_tensor<R> local_product(session_type& s, const parts_type& x, const parts_type& y, const shape_t& zs,
                                       Op& op) {
@@ -372,10 +376,17 @@ struct aby3 : unmasked_products<aby3<R>> {
         return z;
       }
     }
-    ring_tensor<R> ysum = y.at(0) + y.at(1);
-    ring_tensor<R> z = op(x.at(0), ysum);
-    const ring_tensor<R> z2 = op(x.at(1), y.at(0));
-    for (const ring_tensor<R>* t : {static_cast<const ring_tensor<R>*>(&z), &z2})
+    ring_tensor<R> z, z2;
+    if (x.at(0).size() < y.at(0).size()) {
+      const ring_tensor<R> xsum = x.at(0) + x.at(1);
+      z = op(xsum, y.at(0));
+      z2 = op(x.at(0), y.at(1));
+    } else {
+      const ring_tensor<R> ysum = y.at(0) + y.at(1);
+      z = op(x.at(0), ysum);
+      z2 = op(x.at(1), y.at(0));
+    }
+    for (const ring_tensor<R>* t : {&z, &z2})
       TFE_ENFORCE(shape_of(*t) == zs, protocol_error, "product of shape ", shape_str(shape_of(*t)), " where ",
                   shape_str(zs), " was expected");
     R* zp = z.data();
