@@ -7,7 +7,7 @@
 #       reader when it is built.
 # tsan: ThreadSanitizer (preset tsan) on everything that runs players on threads: the in-memory and TCP
 #       channels (reader and heartbeat threads, liveness), the runner, threads within a player, and the
-#       simulated network.
+#       simulated network, and tfe_serve with its clients (test_serve_processes).
 # The whole suite does not fit CI's time under both sanitizers (a clean build of it takes ~25 minutes
 # on 2 cores): these are the tests whose code paths are threads, sockets, untrusted bytes and limits.
 # Both presets compile at -O1 -g1 (line tables for the reports; the sanitizers' instrumentation makes
@@ -46,6 +46,10 @@ if [[ "$which" == asan || "$which" == all ]]; then
 fi
 if [[ "$which" == tsan || "$which" == all ]]; then
   # halt_on_error: a data race fails the test (and so CI), it does not only print a report.
-  TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" \
-    run_preset tsan test_channel test_tcp_channel test_tcp_liveness test_runner test_threads test_simulated_network
+  tests=(test_channel test_tcp_channel test_tcp_liveness test_runner test_threads test_simulated_network)
+  # Serving (programs/, built with tfe::onnx): the listener's event loop, the batch thread posting the
+  # answers, concurrent clients, SIGTERM; its tfe_serve and tfe_client children inherit TSAN_OPTIONS.
+  cmake --preset tsan -DTFE_BUILD_EXAMPLES=OFF -DTFE_BUILD_BENCHMARKS=OFF >/dev/null
+  if grep -q '^TFE_HAVE_ONNX:INTERNAL=ON$' build/tsan/CMakeCache.txt; then tests+=(test_serve_processes); fi
+  TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" run_preset tsan "${tests[@]}"
 fi
