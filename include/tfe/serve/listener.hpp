@@ -108,8 +108,8 @@ class client_listener {
     connection(asio::ip::tcp::socket sock, asio::ssl::context& ctx, asio::io_context& io)
         : stream(std::move(sock), ctx), timer(io) {}
     tls_stream stream;
-    asio::steady_timer timer;  // the handshake's deadline, then stop's grace
-    std::string who, name;
+    asio::steady_timer timer;     // the handshake's deadline, then stop's grace
+    std::string addr, who, name;  // who: "client at <addr>", then "client '<name>' (<addr>)"
     std::array<std::uint8_t, 16> prefix{};
     std::string head;
     message in;
@@ -144,12 +144,12 @@ class client_listener {
       log(tfe::detail::concat("connection refused: ", m_o.max_connections, " clients are connected already"));
       return;  // the socket closes here
     }
-    asio::error_code ec;
+    asio::error_code ec, ignored;
     const auto ep = sock.remote_endpoint(ec);
-    sock.set_option(asio::ip::tcp::no_delay(true), ec);
+    sock.set_option(asio::ip::tcp::no_delay(true), ignored);
     auto c = std::make_shared<connection>(std::move(sock), m_tls.asio_context(), m_io);
-    c->who = "client at " +
-             (ec ? std::string("(unknown address)") : ep.address().to_string() + ":" + std::to_string(ep.port()));
+    c->addr = ec ? std::string("(unknown address)") : ep.address().to_string() + ":" + std::to_string(ep.port());
+    c->who = "client at " + c->addr;
     m_conns.insert(c);
     c->timer.expires_after(m_o.handshake_timeout);
     c->timer.async_wait([this, c](const asio::error_code& e) {
@@ -174,9 +174,8 @@ class client_listener {
     const certificate_info cert = tfe::detail::inspect_certificate(x);
     X509_free(x);
     TFE_ENFORCE(!cert.names.empty(), serve_error, c->who, "'s certificate ", cert.subject, " names nobody");
-    const std::string addr = c->who.substr(std::string("client at ").size());
     c->name = cert.names[0];
-    c->who = "client '" + c->name + "' (" + addr + ")";
+    c->who = "client '" + c->name + "' (" + c->addr + ")";
     if (!m_o.allowed.empty() && std::find(m_o.allowed.begin(), m_o.allowed.end(), c->name) == m_o.allowed.end()) {
       const std::string why = "client '" + c->name + "' is not on the servers' list of clients";
       log("connection refused: " + why);
