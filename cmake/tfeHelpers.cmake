@@ -31,10 +31,13 @@ function(tfe_set_native target)
 endfunction()
 
 # _tfe_program_setup(<target> <native> <opt-flags>...): what tfe's programs and their precompiled
-# headers share (the flags must match for REUSE_FROM): tfe::tfe and `link`, warnings, -O3
-# -march=native when `native`, then the extra optimization flags.
+# headers share (the flags must match for REUSE_FROM): tfe::tfe and `link` (and tfe_ring_kernels when
+# built, unless `native`), warnings, -O3 -march=native when `native`, then the extra optimization flags.
 function(_tfe_program_setup target native link opt_flags)
   target_link_libraries(${target} PRIVATE tfe::tfe ${link})
+  if(TARGET tfe_ring_kernels AND NOT native)  # TFE_COMPILED_RING_KERNELS (never with -march=native)
+    target_link_libraries(${target} PRIVATE tfe_ring_kernels)
+  endif()
   tfe_set_warnings(${target})
   if(native)
     tfe_set_native(${target})

@@ -10,7 +10,7 @@ packages=(
   doctest-dev nlohmann-json3-dev libcli11-dev zlib1g-dev
   openssl python3 clang-format
   libonnx-dev libprotobuf-dev libonnx-testdata
-  clang libclang-rt-14-dev
+  clang libclang-rt-14-dev clang-16
   dataset-fashion-mnist
   pybind11-dev python3-dev python3-numpy
   libopenmpi-dev openmpi-bin

@@ -23,8 +23,8 @@
 #include "tfe/config.hpp"
 
 #include <openssl/evp.h>
-#include <asio.hpp>
 #include <nlohmann/json.hpp>
+#include "tfe/net/asio.hpp"
 
 #include <cctype>
 #include <cstdint>

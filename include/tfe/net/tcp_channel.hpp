@@ -379,6 +379,9 @@ class tcp_channel final : public channel {
           b.peer_progress.store(beat.progress, std::memory_order_relaxed);
         } else if (hd.type == std::uint8_t(detail::wire::msg::goodbye)) {
           set_state(peer, peer_state::finished, "");
+          // Nothing more goes to a peer that said goodbye; half-closing tells its closing channel
+          // (shutdown(): it reads until every peer has) that all this player sent has arrived.
+          ::shutdown(link.fd, SHUT_WR);
           return;
         } else if (hd.type == std::uint8_t(detail::wire::msg::abort)) {
           std::string reason(std::min<std::uint64_t>(hd.length, detail::wire::max_control_bytes), '\0');
@@ -479,19 +482,18 @@ class tcp_channel final : public channel {
       { std::lock_guard lock(b->mutex); }
       b->drained.notify_all();
     }
-    if (!graceful) {
-      // A lingering close, so that the abort reaches the peers: closing a socket with unread bytes
-      // (a peer's heartbeat that came after this player's reader stopped) makes the kernel send a
-      // reset and drop what it has not transmitted yet, the abort included; the peer would then
-      // report a lost connection instead of the root cause. So: the abort, then a FIN, and the
-      // readers keep reading until every peer has closed its side (it does once the abort doomed it)
-      // or abort_linger has passed (a stopped peer never closes).
-      for (auto& l : m_links)
-        if (l) ::shutdown(l->fd, SHUT_WR);
-      const auto until = std::chrono::steady_clock::now() + abort_linger;
-      while (m_readers_running.load() > 0 && std::chrono::steady_clock::now() < until)
-        std::this_thread::sleep_for(std::chrono::milliseconds(2));
-    }
+    // A lingering close, so that the goodbye or abort reaches the peers: closing a socket with unread
+    // bytes (a peer's heartbeat that came after this player's reader stopped) makes the kernel send a
+    // reset and drop what it has not transmitted yet, the goodbye or abort included; the peer would
+    // then report a lost connection (for a goodbye: a computation that fails for no reason). So: the
+    // goodbye or abort, then a FIN, and the readers keep reading until every peer has closed its
+    // side (it does once it has read the goodbye, or once the abort doomed it) or the linger has
+    // passed (a stopped peer never closes).
+    for (auto& l : m_links)
+      if (l) ::shutdown(l->fd, SHUT_WR);
+    const auto until = std::chrono::steady_clock::now() + close_linger;
+    while (m_readers_running.load() > 0 && std::chrono::steady_clock::now() < until)
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
     for (auto& l : m_links)
       if (l) ::shutdown(l->fd, SHUT_RDWR);  // wakes the reader threads
     for (auto& t : m_readers)
@@ -510,7 +512,7 @@ class tcp_channel final : public channel {
   bool m_beat_stop = false;
   std::atomic<bool> m_beat_stop_flag{false};  // the same, for a heartbeat send blocked on the socket
   static constexpr char forwarded_marker = '\x01';
-  static constexpr std::chrono::milliseconds abort_linger{500};  // see shutdown()
+  static constexpr std::chrono::milliseconds close_linger{500};  // see shutdown()
   std::atomic<std::size_t> m_readers_running{0};
   std::atomic<bool> m_closed{false}, m_closing{false}, m_doomed{false}, m_doomed_by_peer{false};
   mutable std::mutex m_doom_mutex;

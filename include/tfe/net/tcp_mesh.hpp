@@ -32,7 +32,7 @@
 #include "tfe/net/tcp_wire.hpp"
 #include "tfe/net/tls.hpp"
 
-#include <asio.hpp>
+#include "tfe/net/asio.hpp"
 
 #include <fcntl.h>
 

@@ -25,8 +25,8 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
-#include <asio.hpp>
 #include <asio/ssl.hpp>
+#include "tfe/net/asio.hpp"
 
 #include <algorithm>
 #include <array>

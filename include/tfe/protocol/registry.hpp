@@ -66,8 +66,9 @@ decltype(auto) with_protocol(const std::string& name, F&& f) {
     bool found = false;
     std::apply(
         [&](const auto&... e) {
-          ((!found && e.name == name ? (f.template operator()<typename std::decay_t<decltype(e)>::type>(), found = true)
-                                     : false),
+          ((void)(!found && e.name == name
+                      ? (f.template operator()<typename std::decay_t<decltype(e)>::type>(), found = true)
+                      : false),
            ...);
         },
         detail::protocol_registry);
@@ -76,9 +77,9 @@ decltype(auto) with_protocol(const std::string& name, F&& f) {
     std::optional<result> out;
     std::apply(
         [&](const auto&... e) {
-          ((!out && e.name == name
-                ? (out.emplace(f.template operator()<typename std::decay_t<decltype(e)>::type>()), true)
-                : false),
+          ((void)(!out && e.name == name
+                      ? (out.emplace(f.template operator()<typename std::decay_t<decltype(e)>::type>()), true)
+                      : false),
            ...);
         },
         detail::protocol_registry);

@@ -295,3 +295,18 @@ void matmul_kernel(const R* a, const R* b, R* c, std::size_t n, std::size_t k, s
 }
 
 }  // namespace tfe
+
+// TFE_COMPILED_RING_KERNELS: the matmul kernels of the built-in rings are compiled once, optimized,
+// in tfe_ring_kernels (src/ring/kernels.cpp), and units built with this definition call them instead
+// of instantiating their own copy. tfe's test build compiles its units at -O0 (scripts/test.sh: a
+// third of -O1's compile time), where this kernel would run about 20x slower than optimized; the
+// library keeps it at the build type's optimization. Off by default: an application compiles the
+// kernel inline, at its own flags. Nothing else changes: same code, same results.
+#if defined(TFE_COMPILED_RING_KERNELS)
+#define TFE_RING_MATMUL_KERNEL_EXTERN(R)                                                                    \
+  extern template void tfe::matmul_kernel<R>(const R*, const R*, R*, std::size_t, std::size_t, std::size_t, \
+                                             std::size_t);
+TFE_RING_MATMUL_KERNEL_EXTERN(::tfe::ring64)
+TFE_RING_MATMUL_KERNEL_EXTERN(::tfe::ring128)
+#undef TFE_RING_MATMUL_KERNEL_EXTERN
+#endif

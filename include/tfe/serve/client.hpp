@@ -25,6 +25,7 @@
 
 #include <sys/socket.h>
 #include <asio/ssl.hpp>
+#include "tfe/net/asio.hpp"
 
 #include <atomic>
 #include <chrono>

@@ -31,6 +31,7 @@
 
 #include <signal.h>
 #include <asio/ssl.hpp>
+#include "tfe/net/asio.hpp"
 
 #include <algorithm>
 #include <atomic>

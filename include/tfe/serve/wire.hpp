@@ -24,8 +24,8 @@
 
 #include "tfe/config.hpp"
 
-#include <asio.hpp>
 #include <nlohmann/json.hpp>
+#include "tfe/net/asio.hpp"
 
 #include <array>
 #include <cstdint>
