@@ -52,7 +52,7 @@ void micro(const bench::options& opt, const std::string& pname, tfe::trace_recor
           bench::data_rng rng(1);
           auto x = s.define_private_input(players[0], [&] { return rng.tensor({n}, 100.0); });
           auto y = s.define_private_input(players[0], [&] { return rng.tensor({n}, 100.0); });
-          return [&s, x, y] { (void)(x * y); };
+          return [x, y] { (void)(x * y); };
         },
         trace);
     emit("mul", n_param(n), r, product_theory([&](auto m) { return m.mul(n); }));
@@ -65,7 +65,7 @@ void micro(const bench::options& opt, const std::string& pname, tfe::trace_recor
           bench::data_rng rng(2);
           auto x = s.define_private_input(players[0], [&] { return rng.tensor({a, kk}, 1.0); });
           auto y = s.define_private_input(players[0], [&] { return rng.tensor({kk, b}, 1.0); });
-          return [&s, x, y] { (void)tfe::matmul(x, y); };
+          return [x, y] { (void)tfe::matmul(x, y); };
         },
         trace);
     emit("matmul", "\"shape\":\"" + std::to_string(a) + "x" + std::to_string(kk) + "x" + std::to_string(b) + "\"", r,
@@ -84,7 +84,7 @@ void micro(const bench::options& opt, const std::string& pname, tfe::trace_recor
         [&](auto& s) {
           bench::data_rng rng(3);
           auto x = s.define_private_input(players[0], [&] { return rng.tensor({n}, 100.0); });
-          return [&s, x] { (void)tfe::truncate(x); };
+          return [x] { (void)tfe::truncate(x); };
         },
         trace);
     if (exact)
@@ -99,7 +99,7 @@ void micro(const bench::options& opt, const std::string& pname, tfe::trace_recor
         [&](auto& s) {
           bench::data_rng rng(4);
           auto x = s.define_private_input(players[0], [&] { return rng.tensor({n}, 100.0); });
-          return [&s, x] { (void)tfe::relu(x); };
+          return [x] { (void)tfe::relu(x); };
         },
         trace);
     emit("relu", n_param(n), r, theory([&](auto m) { return m.relu(n, k); }));
@@ -112,7 +112,7 @@ void micro(const bench::options& opt, const std::string& pname, tfe::trace_recor
         [&](auto& s) {
           bench::data_rng rng(7);
           auto x = s.define_private_input(players[0], [&] { return rng.tensor({n}, 6.0); });
-          return [&s, x] { (void)tfe::gelu(x); };
+          return [x] { (void)tfe::gelu(x); };
         },
         trace);
     emit("gelu", n_param(n), r, {});
@@ -124,7 +124,7 @@ void micro(const bench::options& opt, const std::string& pname, tfe::trace_recor
         [&](auto& s) {
           bench::data_rng rng(5);
           auto x = s.define_private_input(players[0], [&] { return rng.tensor({batch, 24, 24, 16}, 10.0); });
-          return [&s, x] { (void)tfe::max_pool2d(x, {2, 2}); };
+          return [x] { (void)tfe::max_pool2d(x, {2, 2}); };
         },
         trace);
     emit("maxpool2x2", "\"shape\":\"" + std::to_string(batch) + "x24x24x16\"", r,
@@ -138,7 +138,7 @@ void micro(const bench::options& opt, const std::string& pname, tfe::trace_recor
         [&](auto& s) {
           bench::data_rng rng(6);
           auto x = s.define_private_input(players[0], [&] { return rng.tensor({n}, 10.0); });
-          return [&s, x] { (void)tfe::sigmoid(x); };
+          return [x] { (void)tfe::sigmoid(x); };
         },
         trace);
     const std::size_t pieces = tfe::detail::sigmoid_breakpoints.size();
@@ -149,7 +149,7 @@ void micro(const bench::options& opt, const std::string& pname, tfe::trace_recor
         [&](auto& s) {
           bench::data_rng rng(6);
           auto x = s.define_private_input(players[0], [&] { return rng.tensor({n}, 10.0); });
-          return [&s, x] { (void)tfe::sigmoid_3piece(x); };
+          return [x] { (void)tfe::sigmoid_3piece(x); };
         },
         trace);
     emit("sigmoid_3piece", n_param(n) + ",\"pieces\":3", r3,

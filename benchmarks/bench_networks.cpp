@@ -117,7 +117,7 @@ void networks(const bench::options& opt, const std::string& pname, tfe::trace_re
             for (auto& v : t) v = rng.uniform(1.0) > 0 ? 1.0 : 0.0;
             return t;
           });
-          return [model, x, y, batch] { (void)model->fit(x, y, {.epochs = 1, .batch_size = batch, .verbose = false}); };
+          return [model, x, y] { (void)model->fit(x, y, {.epochs = 1, .batch_size = batch, .verbose = false}); };
         },
         trace);
     emit("logreg_epoch", batch_param(batch) + ",\"rows\":" + std::to_string(rows) + ",\"features\":30", r);
