@@ -24,7 +24,7 @@
 
 #include <CLI/CLI.hpp>
 
-#include <asio.hpp>
+#include <tfe/net/asio.hpp>
 
 #include <stdlib.h>
 

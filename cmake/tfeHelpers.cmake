@@ -30,13 +30,22 @@ function(tfe_set_native target)
   endif()
 endfunction()
 
+# tfe_link_ring_kernels(<target>): links tfe_ring_kernels (the matmul kernel compiled once, with its
+# definition TFE_COMPILED_RING_KERNELS) when TFE_COMPILED_RING_KERNELS built it; a target and the
+# precompiled header it reuses must agree.
+function(tfe_link_ring_kernels target)
+  if(TARGET tfe_ring_kernels)
+    target_link_libraries(${target} PRIVATE tfe_ring_kernels)
+  endif()
+endfunction()
+
 # _tfe_program_setup(<target> <native> <opt-flags>...): what tfe's programs and their precompiled
 # headers share (the flags must match for REUSE_FROM): tfe::tfe and `link` (and tfe_ring_kernels when
 # built, unless `native`), warnings, -O3 -march=native when `native`, then the extra optimization flags.
 function(_tfe_program_setup target native link opt_flags)
   target_link_libraries(${target} PRIVATE tfe::tfe ${link})
-  if(TARGET tfe_ring_kernels AND NOT native)  # TFE_COMPILED_RING_KERNELS (never with -march=native)
-    target_link_libraries(${target} PRIVATE tfe_ring_kernels)
+  if(NOT native)  # never with -march=native
+    tfe_link_ring_kernels(${target})
   endif()
   tfe_set_warnings(${target})
   if(native)

@@ -17,20 +17,22 @@ export CCACHE_SLOPPINESS="${CCACHE_SLOPPINESS:-pch_defines,time_macros,include_f
 build_dir="${TFE_BUILD_DIR:-build}"
 # What the tests need: the tests, examples and programs (they run as ctest tests, on small inputs).
 # The benchmarks are not tests: .ci/run builds them after the tests (scripts/build_benchmarks.sh).
-# Compiler and optimization (docs/building.md, "The test build"): Clang 16 at -O0 compiles tfe's
-# template-heavy units in less than half of GCC's -O1 time; the matmul kernels, where the graph tests
-# spend much of their time, are compiled once, optimized (TFE_COMPILED_RING_KERNELS). Without clang++-16
-# (or with TFE_TEST_CXX=g++): the compiler CMake finds (or that one), at -O1. GCC stays covered: the
-# sanitizer builds of .ci/run use it.
+# Compiler and optimization (docs/building.md, "How the build is arranged"): Clang 16 at -O0 compiles
+# tfe's template-heavy units in less than half of GCC's -O1 time; the matmul kernel, where the graph
+# tests spent much of their time, is compiled once, optimized (TFE_COMPILED_RING_KERNELS). Without
+# clang++-16, or with TFE_TEST_CXX set to another compiler: that one (or CMake's default), at -O1. GCC
+# stays covered: the sanitizer builds of .ci/run use it.
 test_cxx="${TFE_TEST_CXX:-clang++-16}"
-if command -v "$test_cxx" >/dev/null 2>&1 && [[ "$test_cxx" == clang* ]]; then
-  opt_args=(-DCMAKE_CXX_COMPILER="$test_cxx" -DTFE_TEST_OPT_FLAGS=-O0 -DTFE_PROGRAM_OPT_FLAGS=-O0
-            -DTFE_COMPILED_RING_KERNELS=ON)
-elif [[ -n "${TFE_TEST_CXX:-}" ]] && command -v "$test_cxx" >/dev/null 2>&1; then
-  opt_args=(-DCMAKE_CXX_COMPILER="$test_cxx" -DTFE_TEST_OPT_FLAGS=-O1 -DTFE_PROGRAM_OPT_FLAGS=-O1)
-else
-  opt_args=(-DTFE_TEST_OPT_FLAGS=-O1 -DTFE_PROGRAM_OPT_FLAGS=-O1)
+opt=-O1
+compiler_args=()
+if command -v "$test_cxx" >/dev/null 2>&1; then
+  compiler_args=(-DCMAKE_CXX_COMPILER="$test_cxx")
+  if [[ "$test_cxx" == clang* ]]; then
+    opt=-O0
+    compiler_args+=(-DTFE_COMPILED_RING_KERNELS=ON)
+  fi
 fi
+opt_args=("${compiler_args[@]}" -DTFE_TEST_OPT_FLAGS="$opt" -DTFE_PROGRAM_OPT_FLAGS="$opt")
 configure_args=(-S . -B "$build_dir" -DCMAKE_BUILD_TYPE=Release -DTFE_BUILD_TESTS=ON -DTFE_BUILD_EXAMPLES=ON
                 -DTFE_BUILD_BENCHMARKS=OFF "${opt_args[@]}")
 have_ccache=0

@@ -67,10 +67,10 @@ void check_no_server_holds_the_noise(const std::vector<std::string>& players, st
     if (servers[srv].rfind("server", 0) != 0) continue;
     CAPTURE(servers[srv]);
     std::size_t hits = 0;
-    const security_test::target_set<R> target_set(targets);
+    const security_test::target_set<R> wanted(targets);
     for (const auto& rec : r1.logs[srv])
       if (!rec.sent && rec.phase == "noise" && security_test::element_width(rec.f) == sizeof(R))
-        hits += security_test::occurrences<R>(rec.f, target_set);
+        hits += security_test::occurrences<R>(rec.f, wanted);
     CHECK(hits == 0);
     for (const auto& part : r1.results[srv].first) {
       std::size_t equal = 0;

@@ -4,10 +4,10 @@
 #pragma once
 
 #include "test_tcp_common.hpp"
+#include "tfe/net/asio.hpp"
 #include "tfe/net/tcp_channel.hpp"
 
 #include <doctest/doctest.h>
-#include <asio.hpp>
 
 #include <chrono>
 #include <filesystem>

@@ -1,4 +1,5 @@
-// tfe/net/asio.hpp: standalone Asio, included by every tfe header that uses it.
+// tfe/net/asio.hpp: standalone Asio and its TLS part (asio/ssl.hpp), included by every tfe header that
+// uses either, never <asio.hpp> or <asio/ssl.hpp> directly (the definition below must come first).
 //
 // Asio 1.24 (Debian 12) recognises C++20 coroutines (co_await, asio::awaitable) in GCC, and in Clang
 // only through the old Coroutines TS (<experimental/coroutine>), which Clang 16 with libstdc++ no
@@ -12,3 +13,4 @@
 #endif
 
 #include <asio.hpp>
+#include <asio/ssl.hpp>

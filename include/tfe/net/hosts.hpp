@@ -21,10 +21,10 @@
 #pragma once
 
 #include "tfe/config.hpp"
+#include "tfe/net/asio.hpp"
 
 #include <openssl/evp.h>
 #include <nlohmann/json.hpp>
-#include "tfe/net/asio.hpp"
 
 #include <cctype>
 #include <cstdint>

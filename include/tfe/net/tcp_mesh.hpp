@@ -28,11 +28,10 @@
 #pragma once
 
 #include "tfe/config.hpp"
+#include "tfe/net/asio.hpp"
 #include "tfe/net/hosts.hpp"
 #include "tfe/net/tcp_wire.hpp"
 #include "tfe/net/tls.hpp"
-
-#include "tfe/net/asio.hpp"
 
 #include <fcntl.h>
 

@@ -18,6 +18,7 @@
 #pragma once
 
 #include "tfe/config.hpp"
+#include "tfe/net/asio.hpp"
 #include "tfe/net/hosts.hpp"
 #include "tfe/net/tcp_wire.hpp"
 
@@ -25,8 +26,6 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
-#include <asio/ssl.hpp>
-#include "tfe/net/asio.hpp"
 
 #include <algorithm>
 #include <array>

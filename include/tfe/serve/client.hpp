@@ -17,6 +17,7 @@
 // object (predict is not reentrant); use one client per thread.
 #pragma once
 
+#include "tfe/net/asio.hpp"
 #include "tfe/net/tls.hpp"
 #include "tfe/ring/fixed_point.hpp"
 #include "tfe/serve/endpoints.hpp"
@@ -24,8 +25,6 @@
 #include "tfe/serve/wire.hpp"
 
 #include <sys/socket.h>
-#include <asio/ssl.hpp>
-#include "tfe/net/asio.hpp"
 
 #include <atomic>
 #include <chrono>

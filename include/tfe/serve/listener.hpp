@@ -26,12 +26,11 @@
 // on_signal (once per signal). No handler, no global: the state lives in the object.
 #pragma once
 
+#include "tfe/net/asio.hpp"
 #include "tfe/net/tls.hpp"
 #include "tfe/serve/board.hpp"
 
 #include <signal.h>
-#include <asio/ssl.hpp>
-#include "tfe/net/asio.hpp"
 
 #include <algorithm>
 #include <atomic>

@@ -23,9 +23,9 @@
 #pragma once
 
 #include "tfe/config.hpp"
+#include "tfe/net/asio.hpp"
 
 #include <nlohmann/json.hpp>
-#include "tfe/net/asio.hpp"
 
 #include <array>
 #include <cstdint>
