@@ -1,6 +1,7 @@
 // tests/test_ring_kernels.cpp: matmul kernel, elementwise ops, reductions, im2col/col2im, conv2d.
 #include <doctest/doctest.h>
 
+#include "ring_test_data.hpp"
 #include "tfe/ring/kernels.hpp"
 #include "tfe/ring/tensor_ops.hpp"
 
@@ -21,38 +22,10 @@ using tfe::shape_error;
 using tfe::shape_t;
 namespace ro = tfe::ring_ops;
 
-// Test data only (not protocol randomness): a fixed-seed Mersenne Twister.
-using test_rng = std::mt19937_64;
-
-/// A uniformly random ring element (all bits random).
-template <class R>
-R random_full(test_rng& g) {
-  std::vector<std::uint8_t> bytes(ring_traits<R>::bytes);
-  for (auto& b : bytes) b = static_cast<std::uint8_t>(g());
-  return ring_traits<R>::load(bytes.data());
-}
-
-/// Mixes full-width values, small negatives (just below 2^bits) and small positives, so products
-/// and sums wrap around 2^bits in every way.
-template <class R>
-R random_elem(test_rng& g) {
-  using T = ring_traits<R>;
-  switch (g() % 3) {
-    case 0:
-      return random_full<R>(g);
-    case 1:
-      return T::neg(T::from_uint(g() % 1000 + 1));  // 2^bits - small
-    default:
-      return T::from_uint(g() % 1000);
-  }
-}
-
-template <class R>
-ring_tensor<R> random_tensor(const shape_t& shape, test_rng& g) {
-  ring_tensor<R> t = ring_tensor<R>::from_shape(shape);
-  for (std::size_t i = 0; i < t.size(); ++i) t.data()[i] = random_elem<R>(g);
-  return t;
-}
+using tfe_test::random_elem;
+using tfe_test::random_full;
+using tfe_test::random_tensor;
+using tfe_test::test_rng;
 
 template <class R>
 ring_tensor<R> zeros(const shape_t& shape) {

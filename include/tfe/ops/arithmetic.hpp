@@ -20,13 +20,13 @@ namespace detail {
 template <class R>
 ring_tensor<R> broadcast_to(const ring_tensor<R>& t, const shape_t& shape) {
   if (shape_of(t) == shape) return t;
-  return ring_tensor<R>(xt::broadcast(t, shape));
+  return ring_broadcast_to(t, shape);
 }
 /// A temporary that already has the shape is moved, not copied.
 template <class R>
 ring_tensor<R> broadcast_to(ring_tensor<R>&& t, const shape_t& shape) {
   if (shape_of(t) == shape) return std::move(t);
-  return ring_tensor<R>(xt::broadcast(t, shape));
+  return ring_broadcast_to(t, shape);
 }
 
 template <protocol P>

@@ -186,12 +186,13 @@ double by_width(const width_row (&rows)[N], unsigned width, std::size_t who) {
 }
 
 /// What input and reveal hold, in ring elements per value, at any protocol (a server: its `parts`
-/// result parts; the owner: the encoded value and one share per server; a receiver: what it receives
-/// and the sum; reveal_all's receivers are everyone), or -1 for another hook.
+/// result parts; the owner: the encoded value and one share per server; a receiver: the two tensors
+/// it receives, the sum taking the block of the second (ring_tensor.hpp's operators reuse a
+/// temporary operand); reveal_all's receivers are everyone), or -1 for another hook.
 inline double io_factor(const hook_call& c, std::size_t who, bool server, std::size_t parts, std::size_t servers) {
   using h = hook_call::hook;
   if (c.kind == h::input) return server ? static_cast<double>(parts) : who == c.other ? 1.0 + servers : 0.0;
-  if (c.kind == h::reveal) return server ? 2.0 : who == c.other || c.other == hook_call::everyone ? 3.0 : 0.0;
+  if (c.kind == h::reveal) return server || who == c.other || c.other == hook_call::everyone ? 2.0 : 0.0;
   return -1;
 }
 }  // namespace detail

@@ -27,13 +27,19 @@
 // fresh mapping, and no zeroing of its pages by the kernel.
 #pragma once
 
+#include "tfe/config.hpp"
 #include "tfe/detail/xtensor.hpp"
 #include "tfe/ring/block_cache.hpp"
 
+#include <algorithm>
+#include <concepts>
 #include <cstddef>
 #include <cstdint>
 #include <limits>
 #include <new>
+#include <type_traits>
+#include <utility>
+#include <vector>
 
 #if defined(__linux__)
 #include <sys/mman.h>
@@ -159,5 +165,246 @@ struct ring_allocator {
 /// slices): every share, mask and product of the protocols.
 template <class R>
 using ring_tensor = xt::xarray<R, xt::layout_type::row_major, ring_allocator<R>>;
+
+// ---- elementwise arithmetic on ring tensors --------------------------------------------------
+//
+// What. `a + b`, `a - b`, `a * b`, `a ^ b`, `a & b`, `a | b` and `-a` on ring tensors (and with a
+// scalar of the element type, `a * r`, `r * a`, ...) evaluate at once into a ring tensor, wrapping
+// mod 2^bits; `a += b` and its kin work in place. Operands of equal shape are one loop over the
+// flat row-major data, and a temporary operand's block is reused for the result (`x0 + x1 + m`
+// allocates once). Operands of different shapes broadcast as before, through xtensor.
+//
+// Why. Without these, `a + b` is xtensor's lazy expression, and each distinct expression type is
+// instantiated anew in every unit that uses it (stepper, assigner and function types); unoptimized
+// (the test build compiles at -O0) it evaluates through several calls per element, and it was the
+// largest part of the tests' run time (perf on the ResNet fine-tuning check). Values are identical:
+// xtensor evaluated R(x op y) per element too.
+//
+// How they are found. ring_tensor<R> has tfe::ring_allocator<R> as a template argument, so
+// argument-dependent lookup sees these operators in namespace tfe next to xtensor's. Both are
+// templates over forwarding references; these are constrained (requires) and xtensor's are not, so
+// C++20's partial ordering prefers these. Mixed expressions (a ring tensor with a view, a
+// broadcast or another xexpression) stay xtensor's.
+
+namespace detail {
+
+template <class T>
+struct ring_tensor_element {};
+template <class R>
+struct ring_tensor_element<ring_tensor<R>> {
+  using type = R;
+};
+
+/// A ring tensor, of any value category.
+template <class T>
+concept ring_tensor_operand = requires {
+  typename ring_tensor_element<std::remove_cvref_t<T>>::type;
+};
+
+/// Two ring tensors of the same element type.
+template <class A, class B>
+concept same_ring_tensors = ring_tensor_operand<A> && std::same_as<std::remove_cvref_t<A>, std::remove_cvref_t<B>>;
+
+/// A ring tensor A and a scalar S of its element type.
+template <class A, class S>
+concept ring_tensor_and_scalar = ring_tensor_operand<A> && std::same_as < std::remove_cvref_t<S>,
+typename ring_tensor_element<std::remove_cvref_t<A>>::type > ;
+
+struct ring_plus {
+  template <class R>
+  R operator()(const R& x, const R& y) const {
+    return R(x + y);
+  }
+};
+struct ring_minus {
+  template <class R>
+  R operator()(const R& x, const R& y) const {
+    return R(x - y);
+  }
+};
+struct ring_times {
+  template <class R>
+  R operator()(const R& x, const R& y) const {
+    return R(x * y);
+  }
+};
+struct ring_xor {
+  template <class R>
+  R operator()(const R& x, const R& y) const {
+    return R(x ^ y);
+  }
+};
+struct ring_and {
+  template <class R>
+  R operator()(const R& x, const R& y) const {
+    return R(x & y);
+  }
+};
+struct ring_or {
+  template <class R>
+  R operator()(const R& x, const R& y) const {
+    return R(x | y);
+  }
+};
+
+/// True when T&& names a temporary whose block the result may take.
+template <class T>
+inline constexpr bool reusable_operand =
+    std::is_rvalue_reference_v<T&&> && !std::is_const_v<std::remove_reference_t<T>>;
+
+/// op over two ring tensors of equal shape: into a's block when a is a temporary, else b's, else a
+/// fresh tensor. Reading and writing the same element in one step makes the reuse safe.
+template <class A, class B, class Op>
+std::remove_cvref_t<A> ring_elementwise(A&& a, B&& b, Op op) {
+  using T = std::remove_cvref_t<A>;
+  const std::size_t n = a.size();
+  const auto* x = a.data();
+  const auto* y = b.data();
+  T out = [&]() -> T {  // (a default-constructed xarray would allocate its one 0-d element)
+    if constexpr (reusable_operand<A>)
+      return std::move(a);
+    else if constexpr (reusable_operand<B>)
+      return std::move(b);
+    else
+      return T::from_shape(a.shape());
+  }();
+  auto* o = out.data();
+  for (std::size_t i = 0; i < n; ++i) o[i] = op(x[i], y[i]);
+  return out;
+}
+
+/// op(a[i], s) (or op(s, a[i]) when scalar_first) over a ring tensor, into a's block when it is a
+/// temporary.
+template <bool scalar_first, class A, class S, class Op>
+std::remove_cvref_t<A> ring_elementwise_scalar(A&& a, const S& s, Op op) {
+  using T = std::remove_cvref_t<A>;
+  const std::size_t n = a.size();
+  const auto* x = a.data();
+  T out = [&]() -> T {
+    if constexpr (reusable_operand<A>)
+      return std::move(a);
+    else
+      return T::from_shape(a.shape());
+  }();
+  auto* o = out.data();
+  for (std::size_t i = 0; i < n; ++i) o[i] = scalar_first ? op(s, x[i]) : op(x[i], s);
+  return out;
+}
+
+/// numpy broadcasting of two shapes; throws shape_error naming the op and both shapes.
+inline shape_t broadcast_shapes(const shape_t& a, const shape_t& b, const char* op) {
+  const std::size_t n = std::max(a.size(), b.size());
+  shape_t out(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    std::size_t da = i < n - a.size() ? 1 : a[i - (n - a.size())];
+    std::size_t db = i < n - b.size() ? 1 : b[i - (n - b.size())];
+    TFE_ENFORCE(da == db || da == 1 || db == 1, shape_error, op, ": shapes ", shape_str(a), " and ", shape_str(b),
+                " cannot be broadcast together");
+    out[i] = da == 1 ? db : da;
+  }
+  return out;
+}
+
+/// The element strides of a row-major tensor of shape `in` read as a tensor of shape `out` (numpy
+/// broadcasting: `in` aligned to the right, 0 along the axes where `in` has size 1 or none).
+inline shape_t broadcast_strides(const shape_t& in, const shape_t& out) {
+  shape_t st(out.size(), 0);
+  std::size_t acc = 1;
+  for (std::size_t d = in.size(); d-- > 0;) {
+    if (in[d] != 1) st[d + out.size() - in.size()] = acc;
+    acc *= in[d];
+  }
+  return st;
+}
+
+/// out[i] = op(a[i'], b[i'']) over the broadcast shape `shape` (which both operands broadcast to),
+/// walking the output in row-major order with an odometer over the outer axes; the innermost axis
+/// is a loop with constant operand strides.
+template <class R, class Op>
+ring_tensor<R> ring_broadcast_elementwise(const ring_tensor<R>& a, const ring_tensor<R>& b, const shape_t& shape,
+                                          Op op) {
+  ring_tensor<R> out = ring_tensor<R>::from_shape(shape);
+  const std::size_t nd = shape.size(), total = out.size();
+  const R* x = a.data();
+  const R* y = b.data();
+  R* o = out.data();
+  if (total == 0) return out;
+  if (nd == 0) {
+    o[0] = op(x[0], y[0]);
+    return out;
+  }
+  const shape_t sa = broadcast_strides(shape_of(a), shape), sb = broadcast_strides(shape_of(b), shape);
+  const std::size_t inner = shape[nd - 1], ia = sa[nd - 1], ib = sb[nd - 1];
+  std::vector<std::size_t> idx(nd, 0);
+  std::size_t oa = 0, ob = 0;
+  for (std::size_t base = 0; base < total; base += inner) {
+    for (std::size_t j = 0; j < inner; ++j) o[base + j] = op(x[oa + j * ia], y[ob + j * ib]);
+    for (std::size_t d = nd - 1; d-- > 0;) {  // advance the odometer over axes nd-2 .. 0
+      oa += sa[d];
+      ob += sb[d];
+      if (++idx[d] < shape[d]) break;
+      oa -= sa[d] * shape[d];
+      ob -= sb[d] * shape[d];
+      idx[d] = 0;
+    }
+  }
+  return out;
+}
+
+/// t read as a tensor of shape `shape` (numpy broadcasting), as a fresh tensor; throws shape_error
+/// when t does not broadcast to it.
+template <class R>
+ring_tensor<R> ring_broadcast_to(const ring_tensor<R>& t, const shape_t& shape) {
+  TFE_ENFORCE(broadcast_shapes(shape_of(t), shape, "broadcast_to") == shape, shape_error, "broadcast_to: shape ",
+              shape_str(shape_of(t)), " does not broadcast to ", shape_str(shape));
+  return ring_broadcast_elementwise(t, t, shape, [](const R& x, const R&) { return x; });
+}
+}  // namespace detail
+
+// One block per operator: tensor op tensor (equal shapes: one loop; else xtensor's broadcasting),
+// tensor op scalar, scalar op tensor, and tensor op= tensor.
+#define TFE_RING_TENSOR_OPERATOR(OP, FN)                                                                       \
+  template <class A, class B>                                                                                  \
+  requires detail::same_ring_tensors<A, B> std::remove_cvref_t<A>                                              \
+  operator OP(A&& a, B&& b) {                                                                                  \
+    if (a.shape() == b.shape()) return detail::ring_elementwise(std::forward<A>(a), std::forward<B>(b), FN{}); \
+    return detail::ring_broadcast_elementwise(                                                                 \
+        a, b, detail::broadcast_shapes(shape_of(a), shape_of(b), "ring tensor " #OP), FN{});                   \
+  }                                                                                                            \
+  template <class A, class S>                                                                                  \
+  requires detail::ring_tensor_and_scalar<A, S> std::remove_cvref_t<A>                                         \
+  operator OP(A&& a, S&& s) { return detail::ring_elementwise_scalar<false>(std::forward<A>(a), s, FN{}); }    \
+  template <class S, class A>                                                                                  \
+  requires detail::ring_tensor_and_scalar<A, S> std::remove_cvref_t<A>                                         \
+  operator OP(S&& s, A&& a) { return detail::ring_elementwise_scalar<true>(std::forward<A>(a), s, FN{}); }     \
+  template <class R>                                                                                           \
+  ring_tensor<R>& operator OP##=(ring_tensor<R>& a, const ring_tensor<R>& b) {                                 \
+    if (a.shape() == b.shape()) {                                                                              \
+      R* o = a.data();                                                                                         \
+      const R* y = b.data();                                                                                   \
+      for (std::size_t i = 0, n = a.size(); i < n; ++i) o[i] = FN{}(o[i], y[i]);                               \
+    } else {                                                                                                   \
+      a = detail::ring_broadcast_elementwise(                                                                  \
+          a, b, detail::broadcast_shapes(shape_of(a), shape_of(b), "ring tensor " #OP "="), FN{});             \
+    }                                                                                                          \
+    return a;                                                                                                  \
+  }
+
+TFE_RING_TENSOR_OPERATOR(+, detail::ring_plus)
+TFE_RING_TENSOR_OPERATOR(-, detail::ring_minus)
+TFE_RING_TENSOR_OPERATOR(*, detail::ring_times)
+TFE_RING_TENSOR_OPERATOR(^, detail::ring_xor)
+TFE_RING_TENSOR_OPERATOR(&, detail::ring_and)
+TFE_RING_TENSOR_OPERATOR(|, detail::ring_or)
+
+#undef TFE_RING_TENSOR_OPERATOR
+
+/// -a mod 2^bits, into a's block when it is a temporary.
+template <class A>
+requires detail::ring_tensor_operand<A> std::remove_cvref_t<A>
+operator-(A&& a) {
+  using R = typename detail::ring_tensor_element<std::remove_cvref_t<A>>::type;
+  return detail::ring_elementwise_scalar<true>(std::forward<A>(a), R(0), detail::ring_minus{});
+}
 
 }  // namespace tfe

@@ -29,24 +29,6 @@
 #include <vector>
 
 namespace tfe {
-namespace detail {
-
-/// numpy broadcasting of two shapes; throws shape_error naming the op and both shapes.
-inline shape_t broadcast_shapes(const shape_t& a, const shape_t& b, const char* op) {
-  const std::size_t n = std::max(a.size(), b.size());
-  shape_t out(n);
-  for (std::size_t i = 0; i < n; ++i) {
-    std::size_t da = i < n - a.size() ? 1 : a[i - (n - a.size())];
-    std::size_t db = i < n - b.size() ? 1 : b[i - (n - b.size())];
-    TFE_ENFORCE(da == db || da == 1 || db == 1, shape_error, op, ": shapes ", shape_str(a), " and ", shape_str(b),
-                " cannot be broadcast together");
-    out[i] = da == 1 ? db : da;
-  }
-  return out;
-}
-
-}  // namespace detail
-
 namespace ring_ops {
 
 /// The elementwise product of two ring tensors of the same shape, as the `op` of a protocol's

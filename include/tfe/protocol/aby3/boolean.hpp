@@ -92,7 +92,7 @@ ring_tensor<R> public_operand(const ring_tensor<R>& v, const shape_t& shape, con
   const shape_t out = tfe::detail::broadcast_shapes(shape, shape_of(v), op);
   TFE_ENFORCE(out == shape, shape_error, op, ": public operand of shape ", shape_str(shape_of(v)),
               " does not broadcast to ", shape_str(shape));
-  return shape_of(v) == shape ? v : ring_tensor<R>(xt::broadcast(v, shape));
+  return shape_of(v) == shape ? v : ::tfe::detail::ring_broadcast_to(v, shape);
 }
 
 template <class R, class F>
