@@ -1,12 +1,14 @@
 // tests/test_ring_operators.cpp: ring_tensor.hpp's elementwise operators (+ - * ^ & |, unary -, op=)
 // against xtensor's own (what `a + b` on ring tensors evaluated to before), on random values with
-// wrap-around, every value category, numpy broadcasting, scalars, and the reuse of a temporary's block.
+// wrap-around, every value category, numpy broadcasting, scalars, and the reuse of a temporary's block;
+// and detail::permute_axes (ring_ops::transpose, the graph's Transpose) against xt::transpose.
 #include <doctest/doctest.h>
 
 #include "ring_test_data.hpp"
 #include "tfe/ring/ring_traits.hpp"
 #include "tfe/ring/tensor_ops.hpp"
 
+#include <algorithm>
 #include <cstdint>
 #include <random>
 #include <utility>
@@ -141,4 +143,25 @@ TEST_CASE("ring tensor operators: shapes that do not broadcast throw shape_error
                        tfe::shape_error);
   check_equal<ring64>(tfe::detail::ring_broadcast_to(b, shape_t{2, 4}),
                       ring_tensor<ring64>(xt::broadcast(b, shape_t{2, 4})));
+}
+
+TEST_CASE("permute_axes equals xt::transpose for every permutation, 0-d and empty tensors") {
+  test_rng g(13);
+  for (const shape_t& shape : {shape_t{2, 3, 1, 4}, shape_t{5, 2, 3, 2}, shape_t{2, 0, 3, 1}}) {
+    const ring_tensor<ring64> a = random_tensor<ring64>(shape, g);
+    std::vector<std::size_t> perm = {0, 1, 2, 3};
+    do {
+      CAPTURE(tfe::shape_str(shape));
+      CAPTURE(tfe::shape_str(perm));
+      check_equal<ring64>(tfe::ring_ops::transpose(a, perm), ring_tensor<ring64>(xt::transpose(a, perm)));
+      const xt::xarray<double> d = xt::cast<double>(a);
+      xt::xarray<double> got = xt::xarray<double>::from_shape(tfe::shape_of(xt::transpose(d, perm)));
+      tfe::detail::permute_axes(d.data(), shape, perm, got.data());
+      CHECK(got == xt::xarray<double>(xt::transpose(d, perm)));
+    } while (std::next_permutation(perm.begin(), perm.end()));
+  }
+  const ring_tensor<ring128> scalar = random_tensor<ring128>({}, g);
+  check_equal<ring128>(tfe::ring_ops::transpose(scalar, {}), scalar);
+  const ring_tensor<ring128> m = random_tensor<ring128>({3, 70}, g);  // the 2-D blocked path
+  check_equal<ring128>(tfe::ring_ops::transpose(m), ring_tensor<ring128>(xt::transpose(m)));
 }

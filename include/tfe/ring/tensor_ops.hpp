@@ -191,7 +191,11 @@ ring_tensor<R> transpose(const ring_tensor<R>& a, std::vector<std::size_t> perm 
           for (std::size_t j = j0; j < std::min(cols, j0 + tile); ++j) o[j * rows + i] = in[i * cols + j];
     return out;
   }
-  return ring_tensor<R>(xt::transpose(a, perm, xt::check_policy::none{}));
+  shape_t out_shape(nd);
+  for (std::size_t i = 0; i < nd; ++i) out_shape[i] = a.shape()[perm[i]];
+  ring_tensor<R> out = ring_tensor<R>::from_shape(out_shape);
+  ::tfe::detail::permute_axes(a.data(), shape_of(a), perm, out.data());
+  return out;
 }
 
 // ---- reductions -----------------------------------------------------------------------------
