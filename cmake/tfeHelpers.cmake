@@ -70,6 +70,16 @@ function(tfe_add_pch target)
   target_precompile_headers(${target} PRIVATE ${arg_HEADERS})
 endfunction()
 
+# tfe_target_pch(<target> <headers>...): a precompiled header of `headers` for the units of one
+# multi-unit target (the graph kernels, the graph runner, the serving models, the Python module), so
+# that its 3 to 13 units parse tfe's headers once (clang -O0: 3.6 s for the header, 2.1 s saved per
+# unit). Off with TFE_PCH=OFF.
+function(tfe_target_pch target)
+  if(TFE_PCH)
+    target_precompile_headers(${target} PRIVATE ${ARGN})
+  endif()
+endfunction()
+
 # tfe_add_programs(<glob-pattern> [NATIVE] [OUT_VAR <var>] [OPT_FLAGS <flags>] [PCH <pch-target>]):
 # one executable per matching .cpp, named after the file stem, linked with tfe::tfe and warning
 # flags. OUT_VAR receives the targets. OPT_FLAGS are added after the build type's (e.g. -O1 for
