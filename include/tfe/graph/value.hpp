@@ -101,20 +101,7 @@ A reshaped(const A& a, const shape_t& s) {
 /// permutation of a's axes.
 template <class A>
 A transposed(const A& a, const std::vector<std::size_t>& perm) {
-  const shape_t s = shape_of(a);
-  shape_t out_shape(perm.size());
-  std::vector<bool> seen(s.size(), false);
-  TFE_ENFORCE(perm.size() == s.size(), shape_error, "transposed: permutation of ", perm.size(), " axes for shape ",
-              shape_str(s));
-  for (std::size_t i = 0; i < perm.size(); ++i) {
-    TFE_ENFORCE(perm[i] < s.size() && !seen[perm[i]], shape_error, "transposed: perm is not a permutation of the ",
-                s.size(), " axes of shape ", shape_str(s));
-    seen[perm[i]] = true;
-    out_shape[i] = s[perm[i]];
-  }
-  A out = A::from_shape(out_shape);
-  ::tfe::detail::permute_axes(a.data(), s, perm, out.data());
-  return out;
+  return ::tfe::detail::permuted(a, perm, "transposed");
 }
 
 /// Elements start, start+step, ... (count of them) along `axis`; step may be negative.

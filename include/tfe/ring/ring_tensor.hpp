@@ -32,6 +32,7 @@
 #include "tfe/ring/block_cache.hpp"
 
 #include <algorithm>
+#include <array>
 #include <concepts>
 #include <cstddef>
 #include <cstdint>
@@ -172,7 +173,8 @@ using ring_tensor = xt::xarray<R, xt::layout_type::row_major, ring_allocator<R>>
 // scalar of the element type, `a * r`, `r * a`, ...) evaluate at once into a ring tensor, wrapping
 // mod 2^bits; `a += b` and its kin work in place. Operands of equal shape are one loop over the
 // flat row-major data, and a temporary operand's block is reused for the result (`x0 + x1 + m`
-// allocates once). Operands of different shapes broadcast as before, through xtensor.
+// allocates once). Operands of different shapes broadcast by numpy's rules, as xtensor's did, in a
+// strided loop (ring_broadcast_elementwise).
 //
 // Why. Without these, `a + b` is xtensor's lazy expression, and each distinct expression type is
 // instantiated anew in every unit that uses it (stepper, assigner and function types); unoptimized
@@ -205,10 +207,13 @@ concept ring_tensor_operand = requires {
 template <class A, class B>
 concept same_ring_tensors = ring_tensor_operand<A> && std::same_as<std::remove_cvref_t<A>, std::remove_cvref_t<B>>;
 
+/// The element type of a ring tensor operand.
+template <class T>
+using ring_element_t = typename ring_tensor_element<std::remove_cvref_t<T>>::type;
+
 /// A ring tensor A and a scalar S of its element type.
 template <class A, class S>
-concept ring_tensor_and_scalar = ring_tensor_operand<A> && std::same_as < std::remove_cvref_t<S>,
-typename ring_tensor_element<std::remove_cvref_t<A>>::type > ;
+concept ring_tensor_and_scalar = ring_tensor_operand<A> && std::same_as<std::remove_cvref_t<S>, ring_element_t<A>>;
 
 struct ring_plus {
   template <class R>
@@ -333,21 +338,11 @@ ring_tensor<R> ring_broadcast_elementwise(const ring_tensor<R>& a, const ring_te
     o[0] = op(x[0], y[0]);
     return out;
   }
-  const shape_t sa = broadcast_strides(shape_of(a), shape), sb = broadcast_strides(shape_of(b), shape);
-  const std::size_t inner = shape[nd - 1], ia = sa[nd - 1], ib = sb[nd - 1];
-  std::vector<std::size_t> idx(nd, 0);
-  std::size_t oa = 0, ob = 0;
-  for (std::size_t base = 0; base < total; base += inner) {
-    for (std::size_t j = 0; j < inner; ++j) o[base + j] = op(x[oa + j * ia], y[ob + j * ib]);
-    for (std::size_t d = nd - 1; d-- > 0;) {  // advance the odometer over axes nd-2 .. 0
-      oa += sa[d];
-      ob += sb[d];
-      if (++idx[d] < shape[d]) break;
-      oa -= sa[d] * shape[d];
-      ob -= sb[d] * shape[d];
-      idx[d] = 0;
-    }
-  }
+  const std::array<shape_t, 2> strides = {broadcast_strides(shape_of(a), shape), broadcast_strides(shape_of(b), shape)};
+  const std::size_t inner = shape[nd - 1], ia = strides[0][nd - 1], ib = strides[1][nd - 1];
+  for_each_row<2>(shape, strides, [&](std::size_t base, const std::array<std::size_t, 2>& off) {
+    for (std::size_t j = 0; j < inner; ++j) o[base + j] = op(x[off[0] + j * ia], y[off[1] + j * ib]);
+  });
   return out;
 }
 
@@ -361,8 +356,8 @@ ring_tensor<R> ring_broadcast_to(const ring_tensor<R>& t, const shape_t& shape) 
 }
 }  // namespace detail
 
-// One block per operator: tensor op tensor (equal shapes: one loop; else xtensor's broadcasting),
-// tensor op scalar, scalar op tensor, and tensor op= tensor.
+// One block per operator: tensor op tensor (equal shapes: one loop; else the broadcasting walk),
+// tensor op scalar, scalar op tensor, and tensor op= tensor (in a's block when the shapes are equal).
 #define TFE_RING_TENSOR_OPERATOR(OP, FN)                                                                       \
   template <class A, class B>                                                                                  \
   requires detail::same_ring_tensors<A, B> std::remove_cvref_t<A>                                              \
@@ -379,14 +374,11 @@ ring_tensor<R> ring_broadcast_to(const ring_tensor<R>& t, const shape_t& shape) 
   operator OP(S&& s, A&& a) { return detail::ring_elementwise_scalar<true>(std::forward<A>(a), s, FN{}); }     \
   template <class R>                                                                                           \
   ring_tensor<R>& operator OP##=(ring_tensor<R>& a, const ring_tensor<R>& b) {                                 \
-    if (a.shape() == b.shape()) {                                                                              \
-      R* o = a.data();                                                                                         \
-      const R* y = b.data();                                                                                   \
-      for (std::size_t i = 0, n = a.size(); i < n; ++i) o[i] = FN{}(o[i], y[i]);                               \
-    } else {                                                                                                   \
+    if (a.shape() == b.shape())                                                                                \
+      a = detail::ring_elementwise(std::move(a), b, FN{});                                                     \
+    else                                                                                                       \
       a = detail::ring_broadcast_elementwise(                                                                  \
           a, b, detail::broadcast_shapes(shape_of(a), shape_of(b), "ring tensor " #OP "="), FN{});             \
-    }                                                                                                          \
     return a;                                                                                                  \
   }
 
@@ -403,7 +395,7 @@ TFE_RING_TENSOR_OPERATOR(|, detail::ring_or)
 template <class A>
 requires detail::ring_tensor_operand<A> std::remove_cvref_t<A>
 operator-(A&& a) {
-  using R = typename detail::ring_tensor_element<std::remove_cvref_t<A>>::type;
+  using R = detail::ring_element_t<A>;
   return detail::ring_elementwise_scalar<true>(std::forward<A>(a), R(0), detail::ring_minus{});
 }
 

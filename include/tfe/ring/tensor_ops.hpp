@@ -169,14 +169,7 @@ ring_tensor<R> transpose(const ring_tensor<R>& a, std::vector<std::size_t> perm 
   const std::size_t nd = a.dimension();
   if (perm.empty())
     for (std::size_t d = nd; d-- > 0;) perm.push_back(d);
-  TFE_ENFORCE(perm.size() == nd, shape_error, "transpose: permutation of ", perm.size(), " axes for shape ",
-              shape_str(shape_of(a)));
-  std::vector<bool> seen(nd, false);
-  for (std::size_t d : perm) {
-    TFE_ENFORCE(d < nd && !seen[d], shape_error, "transpose: perm is not a permutation of the ", nd, " axes of shape ",
-                shape_str(shape_of(a)));
-    seen[d] = true;
-  }
+  ::tfe::detail::check_permutation(perm, shape_of(a), "transpose");
   if (nd == 2 && perm[0] == 1) {
     // The common case (matmul gradients, weight layouts): a blocked 2-D transpose so both the
     // reads and the writes stay within a few cache lines per tile.
@@ -191,11 +184,7 @@ ring_tensor<R> transpose(const ring_tensor<R>& a, std::vector<std::size_t> perm 
           for (std::size_t j = j0; j < std::min(cols, j0 + tile); ++j) o[j * rows + i] = in[i * cols + j];
     return out;
   }
-  shape_t out_shape(nd);
-  for (std::size_t i = 0; i < nd; ++i) out_shape[i] = a.shape()[perm[i]];
-  ring_tensor<R> out = ring_tensor<R>::from_shape(out_shape);
-  ::tfe::detail::permute_axes(a.data(), shape_of(a), perm, out.data());
-  return out;
+  return ::tfe::detail::permuted(a, perm, "transpose");
 }
 
 // ---- reductions -----------------------------------------------------------------------------
