@@ -301,7 +301,7 @@ std::vector<std::vector<security_test::record>> record_truncations(double value,
 
 TEST_CASE_TEMPLATE("(c) every word a server receives while truncating exactly looks uniform", P, tfe::pond<tfe::ring64>,
                    tfe::securenn<tfe::ring64>, tfe::aby3<tfe::ring64>) {
-  // 2^16 values: Pond's server 0 receives 2^14 words, so 47-53% is 7.7 standard deviations wide.
+  // 2^16 values: Pond's server 0 receives 2^14 words (bit_counts::balanced: within ±2.3 %).
   const std::size_t n = std::size_t(1) << 16;
   const bool aby3 = std::is_same_v<P, tfe::aby3<tfe::ring64>>;
   for (double value : {0.0, -1000.0, 3000.0}) {
