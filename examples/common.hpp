@@ -153,10 +153,17 @@ inline xt::xarray<double> dmatmul(const xt::xarray<double>& a, const xt::xarray<
   const std::size_t n = a.shape()[0], k = a.shape()[1], m = b.shape()[1];
   if (b.shape()[0] != k) throw std::runtime_error("dmatmul: shapes are not aligned");
   xt::xarray<double> c = xt::zeros<double>({n, m});
+  // Row-major xarrays, indexed through their flat data: element access through xtensor's operator()
+  // costs several calls per element in the unoptimized test build, where this is most of an example's time.
+  const double* ad = a.data();
+  const double* bd = b.data();
+  double* cd = c.data();
   for (std::size_t i = 0; i < n; ++i)
     for (std::size_t p = 0; p < k; ++p) {
-      const double av = a(i, p);
-      for (std::size_t j = 0; j < m; ++j) c(i, j) += av * b(p, j);
+      const double av = ad[i * k + p];
+      const double* brow = bd + p * m;
+      double* crow = cd + i * m;
+      for (std::size_t j = 0; j < m; ++j) crow[j] += av * brow[j];
     }
   return c;
 }
