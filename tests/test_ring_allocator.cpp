@@ -1,19 +1,23 @@
 // tests/test_ring_allocator.cpp: the ring tensors' allocator (tfe/ring/ring_tensor.hpp): small
 // blocks from operator new, large blocks on their own 2 MiB-aligned mappings advised for huge pages,
-// every block usable end to end, and ring tensors of every size behaving as before.
+// every block usable end to end, ring tensors of every size behaving as before, and frames
+// (tfe/net/frame.hpp) behaving as std::vector on the same blocks.
 #include <doctest/doctest.h>
 
 #include "tfe/net/frame.hpp"
 #include "tfe/ring/ring_tensor.hpp"
 #include "tfe/ring/ring_traits.hpp"
 
+#include <algorithm>
 #include <cstdint>
 #include <fstream>
 #include <new>
+#include <random>
 #include <sstream>
 #include <string>
 #include <type_traits>
 #include <utility>
+#include <vector>
 
 namespace {
 
@@ -242,4 +246,72 @@ TEST_CASE("memory meter: counts the ring tensors of its thread, by their footpri
   CHECK(tfe::memory_meter::current() == nullptr);
   { ring_tensor<ring64> after = outside; }  // made and freed without a meter: nothing counted
   CHECK(meter.live() == 0);
+}
+
+// ---- frames (tfe/net/frame.hpp): a byte buffer with std::vector's semantics on ring_allocator blocks ----
+
+TEST_CASE("frame: the vector operations the transports use, against std::vector on random bytes") {
+  const std::uint64_t seed = std::random_device{}();
+  CAPTURE(seed);
+  std::mt19937_64 gen(seed);
+  auto random_bytes = [&](std::size_t n) {
+    std::vector<std::uint8_t> v(n);
+    for (auto& b : v) b = static_cast<std::uint8_t>(gen());
+    return v;
+  };
+  auto same = [](const tfe::frame& f, const std::vector<std::uint8_t>& v) {
+    return f.size() == v.size() && std::equal(v.begin(), v.end(), f.begin());
+  };
+  for (std::size_t n : {std::size_t(0), std::size_t(1), std::size_t(7), std::size_t(4096), 3 * mib}) {
+    CAPTURE(n);
+    const auto bytes = random_bytes(n);
+    tfe::frame f(bytes.begin(), bytes.end());
+    CHECK(same(f, bytes));
+    CHECK(f.capacity() == n);
+    // resize keeps the prefix and grows the capacity at least twofold, as std::vector does
+    tfe::frame g = f;
+    CHECK(same(g, bytes));
+    CHECK((n == 0 || g.data() != f.data()));  // a deep copy
+    g.resize(n + 1, 0xab);
+    CHECK(g.size() == n + 1);
+    CHECK(g.capacity() >= std::max<std::size_t>(2 * n, n + 1));
+    CHECK(std::equal(bytes.begin(), bytes.end(), g.begin()));
+    CHECK(g.back() == 0xab);
+    g.resize(n / 2);
+    CHECK(std::equal(bytes.begin(), bytes.begin() + static_cast<std::ptrdiff_t>(n / 2), g.begin()));
+    // insert before the front, in the middle and at the end
+    auto ref = bytes;
+    const auto extra = random_bytes(13);
+    for (std::size_t at : {std::size_t(0), n / 3, n}) {
+      tfe::frame h = f;
+      auto r = ref;
+      h.insert(h.begin() + static_cast<std::ptrdiff_t>(at), extra.begin(), extra.end());
+      r.insert(r.begin() + static_cast<std::ptrdiff_t>(at), extra.begin(), extra.end());
+      CHECK(same(h, r));
+    }
+    // move leaves the source empty and takes its block; clear keeps the capacity
+    const std::uint8_t* block = f.data();
+    tfe::frame m = std::move(f);
+    CHECK(m.data() == block);
+    CHECK(f.empty());  // NOLINT(bugprone-use-after-move): a moved-from frame is empty, as documented
+    CHECK(f.capacity() == 0);
+    CHECK(m == tfe::frame(bytes.begin(), bytes.end()));
+    const std::size_t cap = m.capacity();
+    m.clear();
+    CHECK(m.empty());
+    CHECK(m.capacity() == cap);
+    m.push_back(7);
+    CHECK((m.size() == 1 && m[0] == 7));
+  }
+  CHECK(tfe::frame{1, 2, 3} != tfe::frame{1, 2, 4});
+  CHECK(tfe::frame(3, 9) == tfe::frame{9, 9, 9});
+}
+
+TEST_CASE("frame: a large frame is its own huge-page mapping, as a large ring tensor") {
+  if (huge_page_min_bytes == ~std::size_t(0)) return;  // a sanitizer build: every block from operator new
+  tfe::frame f(4 * mib);
+  CHECK(reinterpret_cast<std::uintptr_t>(f.data()) % huge_page_bytes == 0);
+  if (thp_available()) CHECK(vm_flags_of(f.data()).find(" hg") != std::string::npos);
+  f[f.size() - 1] = 1;  // writable to the last byte
+  CHECK(f.back() == 1);
 }

@@ -17,46 +17,151 @@
 #include "tfe/ring/ring_tensor.hpp"
 #include "tfe/ring/ring_traits.hpp"
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <initializer_list>
+#include <iterator>
 #include <utility>
 #include <vector>
 
 namespace tfe {
 
-/// The allocator of frames: ring_allocator's blocks (a frame of 1 MiB or more is its own huge-page
-/// mapping, not a fresh glibc mmap that faults once per 4 KiB), and resize() leaves the new bytes
-/// uninitialized instead of zeroing them. Every writer of a frame writes all of it (the header, then
-/// the payload, padding included) before it is sent or read, as it must for a reused spare frame,
-/// whose old bytes resize() never cleared either; a received frame is written by the transport in
-/// full. A frame of megabytes is thus written once, not zeroed and then written.
-template <class T>
-struct frame_allocator : ring_allocator<T> {
-  template <class U>
-  struct rebind {
-    using other = frame_allocator<U>;
-  };
-  frame_allocator() noexcept = default;
-  template <class U>
-  frame_allocator(const frame_allocator<U>&) noexcept {}  // NOLINT(google-explicit-constructor): rebinding
-  /// Not counted by the player's memory meter (ring/memory_meter.hpp): a frame is made by its sender
-  /// and freed by its receiver, on another player's thread.
-  T* allocate(std::size_t n) { return ring_allocator<T>::allocate_block(n); }
-  void deallocate(T* p, std::size_t n) noexcept { ring_allocator<T>::deallocate_block(p, n); }
-  /// Value construction without arguments is default construction (no zeroing); with arguments as usual.
-  template <class U, class... A>
-  void construct(U* p, A&&... args) {
-    if constexpr (sizeof...(A) == 0)
-      ::new (static_cast<void*>(p)) U;
-    else
-      ::new (static_cast<void*>(p)) U(std::forward<A>(args)...);
-  }
-  friend bool operator==(const frame_allocator&, const frame_allocator&) noexcept { return true; }
-};
+/// One message's bytes (see the header comment for the layout): a growable byte buffer with the
+/// subset of std::vector's interface that the transports and tests use. Its blocks are ring_allocator's
+/// (a frame of 1 MiB or more is its own huge-page mapping, not a fresh glibc mmap that faults once per
+/// 4 KiB), and resize() leaves new bytes uninitialized instead of zeroing them: every writer of a frame
+/// writes all of it (the header, then the payload, padding included) before it is sent or read, as it
+/// must for a reused spare frame, whose old bytes resize() never cleared either; a received frame is
+/// written by the transport in full. A frame of megabytes is thus written once, not zeroed and then
+/// written. Not std::vector with a custom allocator: that constructs, moves and destroys byte by byte
+/// through the allocator, which unoptimized (the test build) was 30-55 % of the protocol tests' time.
+/// Growth as std::vector's (resize past the capacity: at least double the size), copies are deep and
+/// exactly sized, a moved-from frame is empty. Not counted by the player's memory meter
+/// (ring/memory_meter.hpp): a frame is made by its sender and freed by its receiver, on another
+/// player's thread.
+class frame {
+ public:
+  using value_type = std::uint8_t;
+  using size_type = std::size_t;
+  using difference_type = std::ptrdiff_t;
+  using reference = std::uint8_t&;
+  using const_reference = const std::uint8_t&;
+  using pointer = std::uint8_t*;
+  using const_pointer = const std::uint8_t*;
+  using iterator = std::uint8_t*;
+  using const_iterator = const std::uint8_t*;
 
-/// One message's bytes (see the header comment for the layout).
-using frame = std::vector<std::uint8_t, frame_allocator<std::uint8_t>>;
+  frame() noexcept = default;
+  /// n uninitialized bytes.
+  explicit frame(std::size_t n) { resize(n); }
+  frame(std::size_t n, std::uint8_t value) { resize(n, value); }
+  frame(std::initializer_list<std::uint8_t> bytes) { assign(bytes.begin(), bytes.end()); }
+  template <std::forward_iterator It>
+  frame(It first, It last) {
+    assign(first, last);
+  }
+  frame(const frame& other) { assign(other.begin(), other.end()); }
+  frame(frame&& other) noexcept
+      : m_data(std::exchange(other.m_data, nullptr)),
+        m_size(std::exchange(other.m_size, 0)),
+        m_capacity(std::exchange(other.m_capacity, 0)) {}
+  frame& operator=(const frame& other) {
+    if (this != &other) assign(other.begin(), other.end());
+    return *this;
+  }
+  frame& operator=(frame&& other) noexcept {
+    frame(std::move(other)).swap(*this);
+    return *this;
+  }
+  ~frame() { release(); }
+
+  std::uint8_t* data() noexcept { return m_data; }
+  const std::uint8_t* data() const noexcept { return m_data; }
+  std::size_t size() const noexcept { return m_size; }
+  std::size_t capacity() const noexcept { return m_capacity; }
+  bool empty() const noexcept { return m_size == 0; }
+  iterator begin() noexcept { return m_data; }
+  iterator end() noexcept { return m_data + m_size; }
+  const_iterator begin() const noexcept { return m_data; }
+  const_iterator end() const noexcept { return m_data + m_size; }
+  const_iterator cbegin() const noexcept { return begin(); }
+  const_iterator cend() const noexcept { return end(); }
+  std::uint8_t& operator[](std::size_t i) noexcept { return m_data[i]; }
+  const std::uint8_t& operator[](std::size_t i) const noexcept { return m_data[i]; }
+  std::uint8_t& front() noexcept { return m_data[0]; }
+  std::uint8_t& back() noexcept { return m_data[m_size - 1]; }
+
+  /// New bytes are uninitialized (see the class comment).
+  void resize(std::size_t n) {
+    if (n > m_capacity) reallocate(std::max(n, 2 * m_size));
+    m_size = n;
+  }
+  void resize(std::size_t n, std::uint8_t value) {
+    const std::size_t old = m_size;
+    resize(n);
+    if (n > old) std::memset(m_data + old, value, n - old);
+  }
+  void reserve(std::size_t n) {
+    if (n > m_capacity) reallocate(n);
+  }
+  void clear() noexcept { m_size = 0; }
+  void push_back(std::uint8_t v) {
+    if (m_size == m_capacity) reallocate(std::max<std::size_t>(1, 2 * m_size));
+    m_data[m_size++] = v;
+  }
+  template <std::forward_iterator It>
+  void assign(It first, It last) {
+    const auto n = static_cast<std::size_t>(std::distance(first, last));
+    m_size = 0;  // nothing to keep
+    if (n > m_capacity) reallocate(n);
+    m_size = n;
+    std::copy(first, last, m_data);
+  }
+  /// Inserts [first, last) before pos.
+  template <std::forward_iterator It>
+  iterator insert(const_iterator pos, It first, It last) {
+    const auto at = static_cast<std::size_t>(pos - m_data);
+    const auto n = static_cast<std::size_t>(std::distance(first, last));
+    const std::size_t old = m_size;
+    resize(old + n);
+    if (old > at) std::memmove(m_data + at + n, m_data + at, old - at);
+    std::copy(first, last, m_data + at);
+    return m_data + at;
+  }
+  void swap(frame& other) noexcept {
+    std::swap(m_data, other.m_data);
+    std::swap(m_size, other.m_size);
+    std::swap(m_capacity, other.m_capacity);
+  }
+  friend bool operator==(const frame& a, const frame& b) noexcept {
+    return a.m_size == b.m_size && (a.m_size == 0 || std::memcmp(a.m_data, b.m_data, a.m_size) == 0);
+  }
+
+ private:
+  /// ring_allocator's block functions (protected there: frames are not metered).
+  struct blocks : ring_allocator<std::uint8_t> {
+    using ring_allocator<std::uint8_t>::allocate_block;
+    using ring_allocator<std::uint8_t>::deallocate_block;
+  };
+  void reallocate(std::size_t capacity) {
+    std::uint8_t* fresh = blocks::allocate_block(capacity);
+    if (m_size != 0) std::memcpy(fresh, m_data, m_size);
+    release();
+    m_data = fresh;
+    m_capacity = capacity;
+  }
+  void release() noexcept {
+    if (m_data) blocks::deallocate_block(m_data, m_capacity);
+    m_data = nullptr;
+    m_capacity = 0;
+  }
+
+  std::uint8_t* m_data = nullptr;
+  std::size_t m_size = 0;
+  std::size_t m_capacity = 0;
+};
 
 /// Frames kept for reuse, bounded: at most max_frames, max_bytes of capacity in all. put() keeps a
 /// frame and hands every frame that has to go (the oldest first, or the new one when it alone exceeds

@@ -100,7 +100,7 @@ decltype(auto) with_value_bytes(unsigned f, F&& fn) {
 class packed_values {
  public:
   packed_values(std::size_t count, unsigned f) : m_count(count), m_width(value_bytes(f)) {
-    m_bytes.resize(words(count, f) * 8);  // not zeroed (frame_allocator): every value is set or drawn
+    m_bytes.resize(words(count, f) * 8);  // not zeroed (tfe::frame): every value is set or drawn
     if (!m_bytes.empty()) std::memset(m_bytes.data() + m_bytes.size() - 8, 0, 8);  // the padding is sent too
   }
   std::size_t size() const { return m_count; }
