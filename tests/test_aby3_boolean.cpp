@@ -13,6 +13,9 @@
 #include <string>
 #include <vector>
 
+// The file's own names (a test bundle, tests/CMakeLists.txt, compiles several test files as one unit).
+namespace test_aby3_boolean {
+
 namespace {
 
 using namespace tfe::aby3_ops;
@@ -312,3 +315,5 @@ TEST_CASE("boolean ops check their operands") {
   what = expect_error([&](auto& s) { (void)bit_inject(alice_bits(s, v3), alice_arith(s, v4)); });
   CHECK(what.find("bit_inject") != std::string::npos);
 }
+
+}  // namespace test_aby3_boolean

@@ -13,6 +13,9 @@
 #include <string>
 #include <vector>
 
+// The file's own names (a test bundle, tests/CMakeLists.txt, compiles several test files as one unit).
+namespace test_aby3_compare {
+
 namespace {
 
 const std::vector<std::string> players = {"server0", "server1", "server2", "alice", "bob"};
@@ -171,3 +174,5 @@ TEST_CASE("sign_bit and zero_bit reject widths outside the ring") {
     CHECK(threw);
   }
 }
+
+}  // namespace test_aby3_compare

@@ -26,6 +26,9 @@
 #include <utility>
 #include <vector>
 
+// The file's own names (a test bundle, tests/CMakeLists.txt, compiles several test files as one unit).
+namespace test_aby3_costs {
+
 namespace {
 
 using tfe::op_stats;
@@ -373,3 +376,5 @@ TEST_CASE("circuit sizes: the formulas the cost checks use") {
     CHECK(s.levels + 3 <= ceil_log2(k) + 2);  // the sign's latency: ≤ log2(ℓ) + 2 for any width ≤ ℓ
   }
 }
+
+}  // namespace test_aby3_costs

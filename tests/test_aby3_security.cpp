@@ -17,6 +17,9 @@
 #include <string>
 #include <vector>
 
+// The file's own names (a test bundle, tests/CMakeLists.txt, compiles several test files as one unit).
+namespace test_aby3_security {
+
 namespace {
 
 using namespace tfe::aby3_ops;
@@ -247,3 +250,5 @@ TEST_CASE("(e) products and ANDs with a constant operand are re-randomized befor
       check_uniform_bits(bc, players[srv] + ", " + phase);
     }
 }
+
+}  // namespace test_aby3_security

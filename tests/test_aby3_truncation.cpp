@@ -17,6 +17,9 @@
 #include <string>
 #include <vector>
 
+// The file's own names (a test bundle, tests/CMakeLists.txt, compiles several test files as one unit).
+namespace test_aby3_truncation {
+
 namespace {
 
 using int128 = tfe::int128;
@@ -184,3 +187,5 @@ TEST_CASE("aby3<ring128>: no truncation failure in the fixed-point range") {
   CHECK(t.failures == 0);
   check_shape_of_errors(t);
 }
+
+}  // namespace test_aby3_truncation

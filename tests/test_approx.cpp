@@ -13,6 +13,9 @@
 #include <cstdlib>
 #include <type_traits>
 
+// The file's own names (a test bundle, tests/CMakeLists.txt, compiles several test files as one unit).
+namespace test_approx {
+
 namespace {
 
 using plain64 = tfe::plain<tfe::ring64>;
@@ -176,3 +179,5 @@ TEST_CASE_TEMPLATE("minimum (with broadcasting) and min along an axis: exact", P
   CHECK(*o[2] == xt::xarray<double>(xt::amin(q, {0})));
   CHECK(*o[3] == row);
 }
+
+}  // namespace test_approx

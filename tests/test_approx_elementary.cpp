@@ -14,6 +14,9 @@
 #include <random>
 #include <string>
 
+// The file's own names (a test bundle, tests/CMakeLists.txt, compiles several test files as one unit).
+namespace test_approx_elementary {
+
 namespace {
 
 using plain64 = tfe::plain<tfe::ring64>;
@@ -310,3 +313,5 @@ TEST_CASE_TEMPLATE("non-preset fixed point: f = 12, I = 19 and f = 20, I = 11", 
     check_softmax<P>(c, {50, 10}, -1, 8);
   }
 }
+
+}  // namespace test_approx_elementary

@@ -15,6 +15,9 @@
 #include <string>
 #include <utility>
 
+// The file's own names (a test bundle, tests/CMakeLists.txt, compiles several test files as one unit).
+namespace test_approx_smooth {
+
 namespace {
 
 using plain64 = tfe::plain<tfe::ring64>;
@@ -298,3 +301,5 @@ TEST_CASE("layer_norm: the documented bound for variances from 1e-2 to 1e4") {
   check_layer_norm<securenn64>();
   check_layer_norm<pond128>();
 }
+
+}  // namespace test_approx_smooth

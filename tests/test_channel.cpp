@@ -21,6 +21,9 @@
 #include <utility>
 #include <vector>
 
+// The file's own names (a test bundle, tests/CMakeLists.txt, compiles several test files as one unit).
+namespace test_channel {
+
 namespace {
 
 using namespace std::chrono_literals;
@@ -633,3 +636,5 @@ TEST_CASE("memory network: large frames a player lets go are reused by the next 
   while (net.reuse(big).capacity() != 0) ++got;
   CHECK(got == tfe::memory_network::pool_frames);
 }
+
+}  // namespace test_channel

@@ -12,6 +12,9 @@
 #include <algorithm>
 #include <stdexcept>
 
+// The file's own names (a test bundle, tests/CMakeLists.txt, compiles several test files as one unit).
+namespace test_crypto_hygiene {
+
 namespace {
 
 using tfe::seed_t;
@@ -114,3 +117,5 @@ TEST_CASE("session set-up: each pair's stream is shared by exactly that pair, th
     }
   }
 }
+
+}  // namespace test_crypto_hygiene

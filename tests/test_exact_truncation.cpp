@@ -18,6 +18,9 @@
 #include <utility>
 #include <vector>
 
+// The file's own names (a test bundle, tests/CMakeLists.txt, compiles several test files as one unit).
+namespace test_exact_truncation {
+
 namespace {
 
 using int128 = tfe::int128;
@@ -326,3 +329,5 @@ TEST_CASE_TEMPLATE("(c) every word a server receives while truncating exactly lo
     }
   }
 }
+
+}  // namespace test_exact_truncation

@@ -13,6 +13,9 @@
 #include <string>
 #include <vector>
 
+// The file's own names (a test bundle, tests/CMakeLists.txt, compiles several test files as one unit).
+namespace test_fixed_point {
+
 namespace {
 
 using tfe::config_error;
@@ -260,3 +263,5 @@ TEST_CASE("truncate_share with x1 = x - x0 fails near the wrap-around of x0, as 
   ring64 ok = tfe::truncate_share(s0, f, 0)(0) + tfe::truncate_share(s1, f, 1)(0);
   CHECK((ok == want || ok == want + 1));
 }
+
+}  // namespace test_fixed_point

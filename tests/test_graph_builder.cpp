@@ -18,6 +18,9 @@
 #include <functional>
 #include <random>
 
+// The file's own names (a test bundle, tests/CMakeLists.txt, compiles several test files as one unit).
+namespace test_graph_builder {
+
 namespace {
 
 using tfe_test::contains;
@@ -438,3 +441,5 @@ TEST_CASE("training through BatchNormalization (folded), LeakyRelu, MaxPool and 
     }
   }
 }
+
+}  // namespace test_graph_builder

@@ -13,6 +13,9 @@
 
 #include <unistd.h>
 
+// The file's own names (a test bundle, tests/CMakeLists.txt, compiles several test files as one unit).
+namespace test_idx {
+
 namespace {
 
 namespace fs = std::filesystem;
@@ -132,3 +135,5 @@ TEST_CASE("Fashion-MNIST: the installed data set, when present") {
   CHECK(xt::amin(d.images)() >= 0.0);
   CHECK(int(d.labels(0)) == 9);  // the first test image is an ankle boot
 }
+
+}  // namespace test_idx

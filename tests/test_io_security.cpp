@@ -25,6 +25,9 @@
 
 #include <unistd.h>
 
+// The file's own names (a test bundle, tests/CMakeLists.txt, compiles several test files as one unit).
+namespace test_io_security {
+
 namespace {
 
 namespace fs = std::filesystem;
@@ -445,3 +448,5 @@ TEST_CASE("graph from a peer: integers that are not integers are a config_error"
   });
   CHECK(contains(m, "field 'dims' must be an integer"));
 }
+
+}  // namespace test_io_security

@@ -13,6 +13,9 @@
 
 #include <doctest/doctest.h>
 
+// The file's own names (a test bundle, tests/CMakeLists.txt, compiles several test files as one unit).
+namespace test_keras_to_graph {
+
 namespace {
 
 using namespace nn_test;
@@ -163,3 +166,5 @@ TEST_CASE("a model the weights do not fit is refused, naming the file and the we
   CHECK(contains(error_of<tfe::shape_error>([&] { (void)to_graph(bad, {}, "bad.npz"); }),
                  "bad.npz: layer 'conv2d' (Conv2D) needs an image input"));
 }
+
+}  // namespace test_keras_to_graph

@@ -6,6 +6,9 @@
 
 #include "tfe/scaleout/lane_hosts.hpp"
 
+// The file's own names (a test bundle, tests/CMakeLists.txt, compiles several test files as one unit).
+namespace test_lane_hosts {
+
 namespace {
 
 using nlohmann::json;
@@ -69,3 +72,5 @@ TEST_CASE("bad lanes fail naming the file, the player and the lane") {
   clash["players"][1]["port"] = 40001;
   CHECK(tfe_test::contains(error_of(clash, 0, 2), "both listen on 127.0.0.1:40001"));
 }
+
+}  // namespace test_lane_hosts

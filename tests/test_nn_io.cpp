@@ -9,6 +9,9 @@
 
 #include <unistd.h>
 
+// The file's own names (a test bundle, tests/CMakeLists.txt, compiles several test files as one unit).
+namespace test_nn_io {
+
 namespace {
 
 using namespace nn_test;
@@ -289,3 +292,5 @@ TEST_CASE("keras errors: shapes, owners, compile and protocol checks") {
   static_assert(keras::runs_on<pond64, keras::MaxPooling2D>);
   static_assert(keras::has_sign_bit<tfe::plain<tfe::ring64>>);
 }
+
+}  // namespace test_nn_io

@@ -3,6 +3,9 @@
 // against plain on the same inputs.
 #include "nn_reference.hpp"
 
+// The file's own names (a test bundle, tests/CMakeLists.txt, compiles several test files as one unit).
+namespace test_nn_layers {
+
 namespace {
 
 using namespace nn_test;
@@ -123,3 +126,5 @@ TEST_CASE("keras layers: securenn<ring64> matches plain") { check_against_plain<
 #ifdef NN_TEST_ABY3
 TEST_CASE("keras layers: aby3<ring64> matches plain") { check_against_plain<tfe::aby3<tfe::ring64>>(); }
 #endif
+
+}  // namespace test_nn_layers

@@ -7,6 +7,9 @@
 #include <stdexcept>
 #include <string>
 
+// The file's own names (a test bundle, tests/CMakeLists.txt, compiles several test files as one unit).
+namespace test_nn_training {
+
 namespace {
 
 using namespace nn_test;
@@ -279,3 +282,5 @@ TEST_CASE("keras: predict and evaluate") {
   CHECK(std::fabs(*ev->accuracy - double(correct) / 64.0) < 1e-9);
   CHECK(std::fabs(*ev->loss - loss / 64.0) < 2e-3);
 }
+
+}  // namespace test_nn_training

@@ -11,6 +11,9 @@
 #include <string>
 #include <vector>
 
+// The file's own names (a test bundle, tests/CMakeLists.txt, compiles several test files as one unit).
+namespace test_plan_memory {
+
 namespace {
 
 using tfe::plan::hook_call;
@@ -114,3 +117,5 @@ TEST_CASE("each hook's working memory per player is the cost model's, within its
   check_working_memory<tfe::pond<tfe::ring64>>("pond");
   check_working_memory<tfe::securenn<tfe::ring64>>("securenn");
 }
+
+}  // namespace test_plan_memory

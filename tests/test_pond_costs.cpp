@@ -15,6 +15,9 @@
 #include <string>
 #include <vector>
 
+// The file's own names (a test bundle, tests/CMakeLists.txt, compiles several test files as one unit).
+namespace test_pond_costs {
+
 namespace {
 
 using tfe::op_stats;
@@ -314,3 +317,5 @@ TEST_CASE("pond<ring64> masked operands: opened once, then only the other operan
   for (std::size_t i = 0; i < res[BOB].masked.size(); ++i)
     CHECK(std::fabs(res[BOB].masked[i] - res[BOB].plain[i]) <= 4.0 / 65536.0);
 }
+
+}  // namespace test_pond_costs

@@ -14,6 +14,9 @@
 #include <string>
 #include <vector>
 
+// The file's own names (a test bundle, tests/CMakeLists.txt, compiles several test files as one unit).
+namespace test_pond_security {
+
 namespace {
 
 using namespace security_test;
@@ -279,3 +282,5 @@ TEST_CASE("(c) what server1 receives during relu and less is uniform, for very d
       CHECK(std::fabs(views[0][o].c.freq(b) - views[1][o].c.freq(b)) <= 0.04);
     }
 }
+
+}  // namespace test_pond_security

@@ -15,6 +15,9 @@
 #include <string>
 #include <vector>
 
+// The file's own names (a test bundle, tests/CMakeLists.txt, compiles several test files as one unit).
+namespace test_pond_truncation {
+
 namespace {
 
 using int128 = tfe::int128;
@@ -218,3 +221,5 @@ TEST_CASE("pond<ring128>: no truncation failure on 2^18 products of |x|, |y| < 2
   CHECK(r.failures == 0);
   check_normal_case(r);
 }
+
+}  // namespace test_pond_truncation

@@ -9,6 +9,9 @@
 #include <type_traits>
 #include <vector>
 
+// The file's own names (a test bundle, tests/CMakeLists.txt, compiles several test files as one unit).
+namespace test_prg {
+
 namespace {
 
 using tfe::prg;
@@ -371,3 +374,5 @@ TEST_SUITE("prg") {
   }
 
 }  // TEST_SUITE
+
+}  // namespace test_prg

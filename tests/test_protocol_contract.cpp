@@ -7,6 +7,9 @@
 #include <string>
 #include <vector>
 
+// The file's own names (a test bundle, tests/CMakeLists.txt, compiles several test files as one unit).
+namespace test_protocol_contract {
+
 namespace {
 
 /// Everything of plain<ring64> except the product hooks: not a protocol.
@@ -55,3 +58,5 @@ TEST_CASE("with_protocol: an unknown name is a config_error listing the known on
     CHECK(m.find("aby3_128") != std::string::npos);
   }
 }
+
+}  // namespace test_protocol_contract

@@ -14,6 +14,9 @@
 #include <string>
 #include <vector>
 
+// The file's own names (a test bundle, tests/CMakeLists.txt, compiles several test files as one unit).
+namespace test_reveal_security {
+
 namespace {
 
 using namespace security_test;
@@ -152,3 +155,5 @@ TEST_CASE_TEMPLATE("a product revealed to the triple dealer is re-randomized: Se
                    tfe::ring128) {
   check_dealer_view<tfe::securenn<R>>();
 }
+
+}  // namespace test_reveal_security

@@ -19,6 +19,9 @@
 #include <utility>
 #include <vector>
 
+// The file's own names (a test bundle, tests/CMakeLists.txt, compiles several test files as one unit).
+namespace test_ring_allocator {
+
 namespace {
 
 constexpr std::size_t mib = std::size_t(1) << 20;
@@ -315,3 +318,5 @@ TEST_CASE("frame: a large frame is its own huge-page mapping, as a large ring te
   f[f.size() - 1] = 1;  // writable to the last byte
   CHECK(f.back() == 1);
 }
+
+}  // namespace test_ring_allocator

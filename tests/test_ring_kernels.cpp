@@ -11,6 +11,9 @@
 #include <string>
 #include <vector>
 
+// The file's own names (a test bundle, tests/CMakeLists.txt, compiles several test files as one unit).
+namespace test_ring_kernels {
+
 namespace {
 
 using tfe::ring128;
@@ -369,3 +372,5 @@ TEST_CASE("shape errors name the operation and the shapes") {
   CHECK_THROWS_AS(ro::im2col(a, 1, 1, 1, 1, 0, 0, 2, 3), shape_error);
   CHECK_THROWS_AS(ro::col2im(a, {1, 5, 5, 3}, 3, 3, 1, 1, 1, 1, 5, 5), shape_error);
 }
+
+}  // namespace test_ring_kernels

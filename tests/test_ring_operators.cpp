@@ -14,6 +14,9 @@
 #include <utility>
 #include <vector>
 
+// The file's own names (a test bundle, tests/CMakeLists.txt, compiles several test files as one unit).
+namespace test_ring_operators {
+
 namespace {
 
 using tfe::ring128;
@@ -165,3 +168,5 @@ TEST_CASE("permute_axes equals xt::transpose for every permutation, 0-d and empt
   const ring_tensor<ring128> m = random_tensor<ring128>({3, 70}, g);  // the 2-D blocked path
   check_equal<ring128>(tfe::ring_ops::transpose(m), ring_tensor<ring128>(xt::transpose(m)));
 }
+
+}  // namespace test_ring_operators

@@ -13,6 +13,9 @@
 #include <type_traits>
 #include <vector>
 
+// The file's own names (a test bundle, tests/CMakeLists.txt, compiles several test files as one unit).
+namespace test_ring_traits {
+
 namespace {
 
 using boost::multiprecision::cpp_int;
@@ -242,3 +245,5 @@ TEST_CASE_TEMPLATE("store / load use the little-endian byte layout and round tri
   }
   CHECK(to_ref<R>(T::load(bytes.data())) == expect);
 }
+
+}  // namespace test_ring_traits

@@ -14,6 +14,9 @@
 #include <thread>
 #include <vector>
 
+// The file's own names (a test bundle, tests/CMakeLists.txt, compiles several test files as one unit).
+namespace test_runner {
+
 namespace {
 
 using namespace std::chrono_literals;
@@ -199,3 +202,5 @@ TEST_CASE("an out-of-range private input: only its owner's error names the value
     CHECK_MESSAGE(!contains(errors[p], "123456789"), errors[p]);
   }
 }
+
+}  // namespace test_runner

@@ -21,6 +21,9 @@
 #include <string>
 #include <vector>
 
+// The file's own names (a test bundle, tests/CMakeLists.txt, compiles several test files as one unit).
+namespace test_securenn_costs {
+
 namespace {
 
 namespace sd = tfe::securenn_detail;
@@ -222,3 +225,5 @@ TEST_CASE("max pooling: ceil(log2 K) levels of 5 hops against the paper's 9(K - 
   CHECK(hops == 4 * 5);
   MESSAGE("max_pool2d 3x3 (K = 9): ", hops, " hops; paper 9(K - 1) = 72 rounds");
 }
+
+}  // namespace test_securenn_costs

@@ -12,6 +12,9 @@
 #include <string>
 #include <vector>
 
+// The file's own names (a test bundle, tests/CMakeLists.txt, compiles several test files as one unit).
+namespace test_securenn_pool_grad {
+
 namespace {
 
 using dvec = xt::xarray<double>;
@@ -153,3 +156,5 @@ TEST_CASE("max_pool2d_backward_from_argmax: shape errors name the shapes") {
           }),
       tfe::player_error);
 }
+
+}  // namespace test_securenn_pool_grad

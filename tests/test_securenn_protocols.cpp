@@ -17,6 +17,9 @@
 #include <string>
 #include <vector>
 
+// The file's own names (a test bundle, tests/CMakeLists.txt, compiles several test files as one unit).
+namespace test_securenn_protocols {
+
 namespace {
 
 namespace sd = tfe::securenn_detail;
@@ -411,3 +414,5 @@ TEST_CASE("relu, relu_derivative, equal at 0, +-1 ulp and the fixed-point range 
   check_api_edges<tfe::ring64>();
   check_api_edges<tfe::ring128>();
 }
+
+}  // namespace test_securenn_protocols

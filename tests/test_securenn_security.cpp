@@ -30,6 +30,9 @@
 #include <string>
 #include <vector>
 
+// The file's own names (a test bundle, tests/CMakeLists.txt, compiles several test files as one unit).
+namespace test_securenn_security {
+
 namespace {
 
 using namespace security_test;
@@ -442,3 +445,5 @@ TEST_CASE("sample_below: exactly uniform values, digits of one draw independent,
   CHECK(sd::values_per_draw(67) == 4);
   CHECK(sd::values_per_draw(131) == 3);
 }
+
+}  // namespace test_securenn_security

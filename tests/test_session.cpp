@@ -10,6 +10,9 @@
 #include <string>
 #include <vector>
 
+// The file's own names (a test bundle, tests/CMakeLists.txt, compiles several test files as one unit).
+namespace test_session {
+
 namespace {
 
 using P = tfe::plain<tfe::ring64>;
@@ -193,3 +196,5 @@ TEST_CASE("private input from a non-server owner, reveal_to and public input (pl
   CHECK_FALSE(r[1].revealed_server0.has_value());
   CHECK_FALSE(r[2].revealed_server0.has_value());
 }
+
+}  // namespace test_session

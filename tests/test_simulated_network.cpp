@@ -14,6 +14,9 @@
 #include <functional>
 #include <thread>
 
+// The file's own names (a test bundle, tests/CMakeLists.txt, compiles several test files as one unit).
+namespace test_simulated_network {
+
 namespace {
 
 using namespace std::chrono_literals;
@@ -313,3 +316,5 @@ TEST_CASE("launch flags: --simulate wan runs every player locally on the simulat
   flags.hosts = "hosts.json";
   CHECK_THROWS_AS((void)flags.distributed(), tfe::config_error);  // --hosts without --player
 }
+
+}  // namespace test_simulated_network

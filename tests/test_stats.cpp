@@ -18,6 +18,9 @@
 #include <cmath>
 #include <random>
 
+// The file's own names (a test bundle, tests/CMakeLists.txt, compiles several test files as one unit).
+namespace test_stats {
+
 namespace {
 
 using plain64 = tfe::plain<tfe::ring64>;
@@ -426,3 +429,5 @@ TEST_CASE("bad tables are refused, naming the owner, the column and the row") {
   e = tfe_test::error_of<tfe::player_error>([&] { run(ok, ok, {"age"}); });
   CHECK(tfe_test::contains(e, "2 columns but 1 column names"));
 }
+
+}  // namespace test_stats

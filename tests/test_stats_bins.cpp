@@ -17,6 +17,9 @@
 #include <cmath>
 #include <random>
 
+// The file's own names (a test bundle, tests/CMakeLists.txt, compiles several test files as one unit).
+namespace test_stats_bins {
+
 namespace {
 
 using aby3_64 = tfe::aby3<tfe::ring64>;
@@ -296,3 +299,5 @@ TEST_CASE("ABY3 bin circuit: a receiver that knows the permutation is refused") 
   const std::string e = tfe_test::error_of<tfe::player_error>(run);
   CHECK(tfe_test::contains(e, "must not be server 1 or 2"));
 }
+
+}  // namespace test_stats_bins

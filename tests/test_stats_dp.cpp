@@ -13,6 +13,9 @@
 
 #include <cmath>
 
+// The file's own names (a test bundle, tests/CMakeLists.txt, compiles several test files as one unit).
+namespace test_stats_dp {
+
 namespace {
 
 using namespace dp_test;  // the protocols, players<P>() and cfg64
@@ -114,3 +117,5 @@ TEST_CASE("(d) clip_columns clips each column to its own bounds, exactly") {
   const xt::xarray<double> want = {{-1.0, 0.5, 50.0}, {2.0, 0.0, -50.0}, {5.0, 1.0, 12.0}};
   CHECK(r.back() == want);
 }
+
+}  // namespace test_stats_dp

@@ -15,6 +15,9 @@
 #include <cstdint>
 #include <vector>
 
+// The file's own names (a test bundle, tests/CMakeLists.txt, compiles several test files as one unit).
+namespace test_stats_dp_gaussian {
+
 namespace {
 
 using namespace dp_test;  // the protocols, players<P>() and cfg64
@@ -180,3 +183,5 @@ TEST_CASE_TEMPLATE("(c) no server holds the Gaussian noise in the clear", P, pon
   dp_test::check_no_server_holds_the_noise<P>(
       players<P>(), 256, [&](auto& s, std::size_t n) { return tfe::stats::discrete_gaussian_noise(s, {n}, plan); });
 }
+
+}  // namespace test_stats_dp_gaussian

@@ -28,6 +28,9 @@
 #include <numeric>
 #include <random>
 
+// The file's own names (a test bundle, tests/CMakeLists.txt, compiles several test files as one unit).
+namespace test_stats_sort {
+
 namespace {
 
 using plain64 = tfe::plain<tfe::ring64>;
@@ -397,3 +400,5 @@ TEST_CASE("group counts above 2^16: group_by_key and group_by_private keep them"
   CHECK(r.back()(0) == 60000);
   CHECK(r.back()(1) == 10000);
 }
+
+}  // namespace test_stats_sort

@@ -16,6 +16,9 @@
 #include <cmath>
 #include <random>
 
+// The file's own names (a test bundle, tests/CMakeLists.txt, compiles several test files as one unit).
+namespace test_stats_sums {
+
 namespace {
 
 using plain64 = tfe::plain<tfe::ring64>;
@@ -223,3 +226,5 @@ TEST_CASE_TEMPLATE("column_min_max: every table height (odd levels leave rows as
     }
   }
 }
+
+}  // namespace test_stats_sums

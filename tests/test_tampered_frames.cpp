@@ -13,6 +13,9 @@
 #include <string>
 #include <vector>
 
+// The file's own names (a test bundle, tests/CMakeLists.txt, compiles several test files as one unit).
+namespace test_tampered_frames {
+
 namespace {
 
 using namespace std::chrono_literals;
@@ -150,3 +153,5 @@ TEST_CASE("a frame of the wrong shape or ring, truncated or garbage ends the run
   SUBCASE("securenn") { check_tampering<tfe::securenn<tfe::ring64>>(); }
   SUBCASE("aby3") { check_tampering<tfe::aby3<tfe::ring64>>(); }
 }
+
+}  // namespace test_tampered_frames

@@ -15,6 +15,9 @@
 #include <functional>
 #include <thread>
 
+// The file's own names (a test bundle, tests/CMakeLists.txt, compiles several test files as one unit).
+namespace test_tcp_channel {
+
 namespace {
 
 using namespace tfe_tcp_test;
@@ -512,3 +515,5 @@ TEST_CASE("tcp: a hello's integers are checked before they are converted (fuzzin
                          tfe::channel_error);
   }
 }
+
+}  // namespace test_tcp_channel

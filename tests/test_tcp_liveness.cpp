@@ -11,6 +11,9 @@
 
 #include <thread>
 
+// The file's own names (a test bundle, tests/CMakeLists.txt, compiles several test files as one unit).
+namespace test_tcp_liveness {
+
 using namespace tfe_tcp_threads;
 
 TEST_CASE("tcp: liveness: a busy peer is waited for, a silent one is gone, a deadlock is named") {
@@ -136,3 +139,5 @@ TEST_CASE("tcp: a full mailbox pauses its reader (max_queued_bytes) without taki
   for (std::size_t k = 0; k < frames; ++k) CHECK(firsts[k] == k);  // all there, in order
   CHECK(res[0].seconds >= 2.5);  // the sender was held back until the receiver caught up
 }
+
+}  // namespace test_tcp_liveness

@@ -24,6 +24,9 @@
 
 extern char** environ;
 
+// The file's own names (a test bundle, tests/CMakeLists.txt, compiles several test files as one unit).
+namespace test_tcp_processes {
+
 namespace {
 
 using namespace std::chrono_literals;
@@ -360,3 +363,5 @@ TEST_CASE("processes: each player in turn killed or stopped, or a server leaving
   SUBCASE("aby3") { check_fault_runs<tfe::aby3<tfe::ring64>>("aby3"); }
 #endif
 }
+
+}  // namespace test_tcp_processes

@@ -21,6 +21,9 @@
 #include <sstream>
 #include <thread>
 
+// The file's own names (a test bundle, tests/CMakeLists.txt, compiles several test files as one unit).
+namespace test_tcp_security {
+
 namespace {
 
 using namespace std::chrono_literals;
@@ -405,3 +408,5 @@ TEST_CASE("processes: every player says INSECURE on plain TCP and on the plain p
     }
   }
 }
+
+}  // namespace test_tcp_security

@@ -15,6 +15,9 @@
 #include <stdexcept>
 #include <vector>
 
+// The file's own names (a test bundle, tests/CMakeLists.txt, compiles several test files as one unit).
+namespace test_threads {
+
 namespace {
 
 template <class R>
@@ -137,3 +140,5 @@ TEST_CASE("the default thread count divides the hardware threads among the playe
   auto t = tfe::run_local<P>(P::default_players(), [](tfe::session<P>& s) { return s.threads(); });
   for (auto v : t) CHECK(v == tfe::default_threads(3));
 }
+
+}  // namespace test_threads

@@ -10,6 +10,9 @@
 #include <cmath>
 #include <random>
 
+// The file's own names (a test bundle, tests/CMakeLists.txt, compiles several test files as one unit).
+namespace test_truncation_audit {
+
 namespace {
 
 /// Bit length of |v| for a signed ring element.
@@ -71,3 +74,5 @@ TEST_CASE("truncation audit: plain ring64 records each truncated element and Σ 
 TEST_CASE("truncation audit: plain ring128 records each truncated element and Σ 2^(b+1-128)") {
   check_audit<tfe::ring128>();
 }
+
+}  // namespace test_truncation_audit
