@@ -4,7 +4,7 @@
 //
 //   tfe_tcp_player --scenario sample --protocol pond --out PREFIX [--seed N] [launch flags]
 //   tfe_tcp_player --scenario loop   --protocol pond --out PREFIX --iterations N [--busy-ms MS]
-//                  [--quit NAME --quit-after-ms MS] [launch flags]
+//                  [--pace-ms MS] [--quit NAME --quit-after-ms MS] [launch flags]
 // launch flags (tfe::launch_flags): --hosts FILE --player NAME [--insecure-plaintext]
 //   [--insecure-plain-protocol] [--timeout S] ...
 // Without --hosts every player runs in this process (run_local).
@@ -21,8 +21,10 @@
 // loop:   after the set-up every player here writes PREFIX.NAME.ready; the protocol's players compute
 //         for MS milliseconds without a message (a sleep), then run N private products (one round
 //         each), and the last product is revealed to alice and bob, who wait for it all along; each
-//         writes PREFIX.NAME.json with it. --quit NAME: that server ends its program (closing its
-//         channel properly) after --quit-after-ms, in the middle of the products.
+//         writes PREFIX.NAME.json with it. --pace-ms MS: the protocol's players pause MS milliseconds
+//         before each product (the fault runs: mid-computation, with messages moving, without keeping
+//         both cores busy for the seconds a fault takes to be noticed). --quit NAME: that server ends
+//         its program (closing its channel properly) after --quit-after-ms, in the middle of the products.
 // Exit status: 0 done; 3 a tfe::channel_error; 4 any other error (message on stderr as "error: ...").
 #include "test_tcp_common.hpp"
 
@@ -45,6 +47,7 @@ struct settings {
   std::uint64_t seed = 7;
   long iterations = 1000;
   long busy_ms = 0;
+  long pace_ms = 0;
   std::string quit;
   long quit_after_ms = 0;
 };
@@ -105,6 +108,7 @@ void run(const settings& cfg, const tfe::launch_flags& flags) {
               if (s.name() == cfg.quit &&
                   std::chrono::steady_clock::now() - start >= std::chrono::milliseconds(cfg.quit_after_ms))
                 return;
+              if (cfg.pace_ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(cfg.pace_ms));
               Z = X * Y;
             }
           }
@@ -132,6 +136,7 @@ int main(int argc, char** argv) {
   app.add_option("--seed", cfg.seed, "insecure deterministic PRG seed (tests only)");
   app.add_option("--iterations", cfg.iterations, "products in the loop scenario");
   app.add_option("--busy-ms", cfg.busy_ms, "loop scenario: the servers compute (sleep) this long first");
+  app.add_option("--pace-ms", cfg.pace_ms, "loop scenario: the servers pause this long before each product");
   app.add_option("--quit", cfg.quit, "loop scenario: this server ends its program early");
   app.add_option("--quit-after-ms", cfg.quit_after_ms, "loop scenario: when --quit's server ends");
   flags.add_to(app);
