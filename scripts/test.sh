@@ -33,9 +33,9 @@ if command -v "$test_cxx" >/dev/null 2>&1; then
   fi
 fi
 opt_args=("${compiler_args[@]}" -DTFE_TEST_OPT_FLAGS="$opt" -DTFE_PROGRAM_OPT_FLAGS="$opt")
-# The test files of a theme compiled as one unit each (TFE_TEST_BUNDLES, tests/CMakeLists.txt).
+# One unit per multi-unit library and per test theme (TFE_UNITY_BUILD, docs/building.md).
 configure_args=(-S . -B "$build_dir" -DCMAKE_BUILD_TYPE=Release -DTFE_BUILD_TESTS=ON -DTFE_BUILD_EXAMPLES=ON
-                -DTFE_BUILD_BENCHMARKS=OFF -DTFE_TEST_BUNDLES=ON "${opt_args[@]}")
+                -DTFE_BUILD_BENCHMARKS=OFF -DTFE_UNITY_BUILD=ON "${opt_args[@]}")
 have_ccache=0
 if command -v ccache >/dev/null 2>&1; then
   have_ccache=1

@@ -1,6 +1,6 @@
 // doctest's main(), compiled once (object library tfe_doctest_main) and linked into every test.
 // A run in which no test case matched the filters fails: a test bundle's ctest tests select their
-// file's test cases with --source-file (tests/CMakeLists.txt, TFE_TEST_BUNDLES), and a filter that
+// file's test cases with --source-file (tests/CMakeLists.txt, TFE_UNITY_BUILD), and a filter that
 // matches nothing (a renamed file, a typo) must not pass as a test that ran.
 #define DOCTEST_CONFIG_IMPLEMENT
 #include <doctest/doctest.h>
