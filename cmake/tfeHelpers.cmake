@@ -70,6 +70,20 @@ function(tfe_add_pch target)
   target_precompile_headers(${target} PRIVATE ${arg_HEADERS})
 endfunction()
 
+# tfe_test_costs(<test> <seconds> ...): the longest tests' seconds in a clean run of scripts/test.sh
+# (ctest's COST), for the tests of the calling directory that exist. ctest starts the costliest first;
+# a fresh clone (CI) has no Testing/Temporary/CTestCostData.txt, and without these it would start them
+# in declaration order, the programs' and examples' long tests last, one of them alone at the end.
+function(tfe_test_costs)
+  set(_args ${ARGN})
+  while(_args)
+    list(POP_FRONT _args _test _seconds)
+    if(TEST ${_test})
+      set_tests_properties(${_test} PROPERTIES COST ${_seconds})
+    endif()
+  endwhile()
+endfunction()
+
 # tfe_shared_headers(<target> <headers>...): the units of one multi-unit target (the graph kernels, the
 # graph runner, the serving models, the Python module) parse tfe's headers once. With TFE_UNITY_BUILD:
 # all of them compiled as one unit (they also share most template instantiations: 3-4 times less

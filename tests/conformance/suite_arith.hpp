@@ -2,11 +2,12 @@
 // square, pow, matmul, conversions (to_private, reveal_to_all, define_public_input) and public-public
 // arithmetic. Tolerances: see harness.hpp (encoding 2^-(f+1) per input, 2·2^-f per truncation,
 // products propagate |a|·e_b + |b|·e_a + e_a·e_b).
-#pragma once
+#ifndef TFE_CONFORMANCE_ARITH_DONE  // not #pragma once: suite.hpp forgets it, for the next protocol of the unit
+#define TFE_CONFORMANCE_ARITH_DONE
 
 #include "suite_common.hpp"
 
-namespace tfe_conformance_suite {
+namespace TFE_CONFORMANCE_NAMESPACE {
 
 /// x / d for a public tensor d: d is encoded (error e_d = 2^-(f+1)), decoded, inverted and the
 /// inverse encoded again (error 2^-(f+1) + e_d / (|d|(|d| - e_d))), then multiplied and truncated:
@@ -21,7 +22,7 @@ inline approx div_ref(const approx& x, const dvec& d, bool scalar, const fixed_m
 }
 
 TEST_SUITE(TFE_CONFORMANCE_SUITE_NAME) {
-  TEST_CASE("add and sub: private/private, private/public, public/private, scalars, broadcasting") {
+  TFE_CONFORMANCE_CASE("add and sub: private/private, private/public, public/private, scalars, broadcasting") {
     TFE_CONFORMANCE_SETUP("add_sub");
     // |x|, |y| < bound/2 so every sum and difference stays in range; edges 0, ±2^-f, ±(bound/2 - 2^-f).
     const double a = m.below(m.bound / 2);
@@ -57,7 +58,7 @@ TEST_SUITE(TFE_CONFORMANCE_SUITE_NAME) {
     TFE_CHECK_APPROX(out[17], C - W);
   }
 
-  TEST_CASE("mul: private/private, private/public, public/private, scalars, broadcasting, square") {
+  TFE_CONFORMANCE_CASE("mul: private/private, private/public, public/private, scalars, broadcasting, square") {
     TFE_CONFORMANCE_SETUP("mul");
     // |x|, |y| < sqrt(bound) so |x·y| < bound.
     const double a = m.below(std::sqrt(m.bound));
@@ -86,7 +87,7 @@ TEST_SUITE(TFE_CONFORMANCE_SUITE_NAME) {
     TFE_CHECK_APPROX(out[11], mul(C, Y, m));  // (3,1) * (3,4)
   }
 
-  TEST_CASE("mul: large magnitudes near the range bound times |y| < 1") {
+  TFE_CONFORMANCE_CASE("mul: large magnitudes near the range bound times |y| < 1") {
     TFE_CONFORMANCE_SETUP("mul_large");
     // x up to bound - 2^-f (edges included), |y| < 1: products stay inside the range.
     const dvec x = g.real({2, 5}, m.bound), y = g.real({2, 5}, 1.0);
@@ -103,7 +104,7 @@ TEST_SUITE(TFE_CONFORMANCE_SUITE_NAME) {
     TFE_CHECK_APPROX(out[4], mul(Y, X, m));
   }
 
-  TEST_CASE("products on the fixed-point grid: only the truncation error remains") {
+  TFE_CONFORMANCE_CASE("products on the fixed-point grid: only the truncation error remains") {
     TFE_CONFORMANCE_SETUP("grid_products");
     // Inputs on the grid are encoded exactly (e = 0), so a product, matmul or conv2d (exact sums in
     // the ring) may differ from the double reference by its single truncation only: <= 2·2^-f
@@ -141,7 +142,7 @@ TEST_SUITE(TFE_CONFORMANCE_SUITE_NAME) {
     TFE_CHECK_APPROX(out3, pow_ref(input(x3, m, true), 3, m));
   }
 
-  TEST_CASE("mul_int: exact multiplication by public integers") {
+  TFE_CONFORMANCE_CASE("mul_int: exact multiplication by public integers") {
     TFE_CONFORMANCE_SETUP("mul_int");
     // |x| < bound/8 and |k| <= 7: in range; exact, so only the encoding error scales by |k|.
     const dvec x = g.real({3, 4}, m.below(m.bound / 8));
@@ -159,7 +160,7 @@ TEST_SUITE(TFE_CONFORMANCE_SUITE_NAME) {
     }
   }
 
-  TEST_CASE("pow: exponents 0, 1, 2, 3, 5 and square") {
+  TFE_CONFORMANCE_CASE("pow: exponents 0, 1, 2, 3, 5 and square") {
     TFE_CONFORMANCE_SETUP("pow");
     // |x| < bound^(1/5) so every power up to the 5th stays in range. The bound follows tfe::pow's
     // square-and-multiply schedule product by product (pow_ref).
@@ -182,7 +183,7 @@ TEST_SUITE(TFE_CONFORMANCE_SUITE_NAME) {
     TFE_CHECK_APPROX(out[ns.size()], mul(X, X, m));
   }
 
-  TEST_CASE("division by a public tensor and by a scalar") {
+  TFE_CONFORMANCE_CASE("division by a public tensor and by a scalar") {
     TFE_CONFORMANCE_SETUP("div");
     // |x| < bound/4 and 0.5 <= |d| <= 8 so |x/d| < bound/2.
     const dvec x = g.real({3, 4}, m.below(m.bound / 4));
@@ -205,7 +206,7 @@ TEST_SUITE(TFE_CONFORMANCE_SUITE_NAME) {
     }
   }
 
-  TEST_CASE("matmul: private·private, private·public, public·private, odd sizes") {
+  TFE_CONFORMANCE_CASE("matmul: private·private, private·public, public·private, odd sizes") {
     TFE_CONFORMANCE_SETUP("matmul");
     struct dims {
       std::size_t n, k, c;
@@ -232,7 +233,7 @@ TEST_SUITE(TFE_CONFORMANCE_SUITE_NAME) {
     }
   }
 
-  TEST_CASE("conversions: to_private, define_public_input, reveal_to_all") {
+  TFE_CONFORMANCE_CASE("conversions: to_private, define_public_input, reveal_to_all") {
     TFE_CONFORMANCE_SETUP("conversions");
     const dvec x = g.real({2, 3}, m.near_bound()), y = g.real({4}, m.bound / 2);
     auto out = run_revealed<P>([&](ctx& k) -> privs {
@@ -265,7 +266,7 @@ TEST_SUITE(TFE_CONFORMANCE_SUITE_NAME) {
     }
   }
 
-  TEST_CASE("public/public arithmetic, public reshape, transpose and division") {
+  TFE_CONFORMANCE_CASE("public/public arithmetic, public reshape, transpose and division") {
     TFE_CONFORMANCE_SETUP("public_public");
     const double a = m.below(std::sqrt(m.bound / 2));
     const dvec x = g.real({2, 3}, a), y = g.real({2, 3}, a), r = g.real({3}, a);
@@ -296,4 +297,6 @@ TEST_SUITE(TFE_CONFORMANCE_SUITE_NAME) {
 
 }  // TEST_SUITE
 
-}  // namespace tfe_conformance_suite
+}  // namespace TFE_CONFORMANCE_NAMESPACE
+
+#endif  // TFE_CONFORMANCE_ARITH_DONE
