@@ -15,6 +15,7 @@ if ! dpkg-query -W -f='${Status}' python3-matplotlib 2>/dev/null | grep -q "inst
   "${sudo_cmd[@]}" apt-get install -y -q --no-install-recommends python3-matplotlib
 fi
 export CCACHE_BASEDIR="$PWD" CCACHE_NOHASHDIR=1
+export CCACHE_DEPEND="${CCACHE_DEPEND:-1}"  # the compiler's depfile, no extra preprocessor run (scripts/test.sh)
 
 build_dir="${TFE_BUILD_DIR:-build}"
 # -O3 -march=native: an empty TFE_BENCHMARK_OPT_FLAGS (scripts/build_benchmarks.sh sets -O1 for its check)

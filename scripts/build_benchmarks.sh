@@ -9,6 +9,7 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 export CCACHE_BASEDIR="$PWD" CCACHE_NOHASHDIR=1
 export CCACHE_SLOPPINESS="${CCACHE_SLOPPINESS:-pch_defines,time_macros,include_file_mtime,include_file_ctime}"
+export CCACHE_DEPEND="${CCACHE_DEPEND:-1}"  # the compiler's depfile, no extra preprocessor run (scripts/test.sh)
 build_dir="${TFE_BUILD_DIR:-build}"
 cmake -S . -B "$build_dir" -DTFE_BUILD_BENCHMARKS=ON -DTFE_BENCHMARK_OPT_FLAGS="${TFE_BENCHMARK_OPT_FLAGS--O1}" >/dev/null
 cmake --build "$build_dir" -j 2 --target tfe_benchmarks

@@ -5,6 +5,7 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 export CCACHE_BASEDIR="$PWD" CCACHE_NOHASHDIR=1
+export CCACHE_DEPEND="${CCACHE_DEPEND:-1}"  # the compiler's depfile, no extra preprocessor run (scripts/test.sh)
 build_dir="${TFE_BUILD_DIR:-build}"
 cmake -S . -B "$build_dir" -DTFE_CHECK_HEADERS=ON >/dev/null
 cmake --build "$build_dir" -j 2 --target tfe_header_check

@@ -14,6 +14,7 @@ bash scripts/setup.sh
 # ccache keys on relative paths below the checkout, so a fresh clone elsewhere (CI) reuses the cache.
 export CCACHE_BASEDIR="$PWD"
 export CCACHE_NOHASHDIR=1
+export CCACHE_DEPEND="${CCACHE_DEPEND:-1}"  # the compiler's depfile, no extra preprocessor run (scripts/test.sh)
 
 target="${TFE_DEMO_TARGET:-fashion_mnist_demo}"
 build_dir="${TFE_BUILD_DIR:-build}"

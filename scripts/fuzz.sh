@@ -33,6 +33,7 @@ done
 bash scripts/setup.sh >/dev/null  # clang and libclang-rt-14-dev (libFuzzer) among the packages
 export CCACHE_BASEDIR="$PWD" CCACHE_NOHASHDIR=1
 export CCACHE_SLOPPINESS="${CCACHE_SLOPPINESS:-pch_defines,time_macros,include_file_mtime,include_file_ctime}"
+export CCACHE_DEPEND="${CCACHE_DEPEND:-1}"  # the compiler's depfile, no extra preprocessor run (scripts/test.sh)
 build_dir="${TFE_FUZZ_BUILD_DIR:-build/fuzz}"
 cxx="$(command -v clang++ || command -v clang++-14 || true)"
 if [[ -z "$cxx" ]]; then
