@@ -295,7 +295,9 @@ inline image_dataset load_fashion_mnist(const std::string& split, std::size_t li
                                    shape_str(shape_of(raw)));
   image_dataset d;
   d.images = xt::xarray<double>::from_shape({raw.shape()[0], raw.shape()[1], raw.shape()[2], std::size_t(1)});
-  for (std::size_t i = 0; i < raw.size(); ++i) d.images.data()[i] = raw.data()[i] / 255.0;
+  const std::uint8_t* in = raw.data();  // pointers taken once: unoptimized, data() is a call per element
+  double* out = d.images.data();
+  for (std::size_t i = 0, n = raw.size(); i < n; ++i) out[i] = in[i] / 255.0;
   d.labels = std::move(labels);
   return d;
 }
