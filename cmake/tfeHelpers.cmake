@@ -70,6 +70,17 @@ function(tfe_add_pch target)
   target_precompile_headers(${target} PRIVATE ${arg_HEADERS})
 endfunction()
 
+# tfe_reuse_program_pch(<target>...): programs compiled with TFE_PROGRAM_OPT_FLAGS reuse the examples'
+# precompiled header (tfe.hpp, keras.hpp, the runtime and CLI11, tfe_example_pch: the same flags) when
+# the examples are built: about 3 s of parsing less per unit (Clang -O0).
+function(tfe_reuse_program_pch)
+  if(TFE_PCH AND TARGET tfe_example_pch)
+    foreach(_target IN LISTS ARGN)
+      target_precompile_headers(${_target} REUSE_FROM tfe_example_pch)
+    endforeach()
+  endif()
+endfunction()
+
 # tfe_test_costs(<test> <seconds> ...): the longest tests' seconds in a clean run of scripts/test.sh
 # (ctest's COST), for the tests of the calling directory that exist. ctest starts the costliest first;
 # a fresh clone (CI) has no Testing/Temporary/CTestCostData.txt, and without these it would start them
