@@ -21,7 +21,6 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
-#include <initializer_list>
 #include <iterator>
 #include <utility>
 #include <vector>
@@ -36,7 +35,7 @@ namespace tfe {
 /// must for a reused spare frame, whose old bytes resize() never cleared either; a received frame is
 /// written by the transport in full. A frame of megabytes is thus written once, not zeroed and then
 /// written. Not std::vector with a custom allocator: that constructs, moves and destroys byte by byte
-/// through the allocator, which unoptimized (the test build) was 30-55 % of the protocol tests' time.
+/// through the allocator, which unoptimized (the test build) was 27-57 % of the protocol tests' time.
 /// Growth as std::vector's (resize past the capacity: at least double the size), copies are deep and
 /// exactly sized, a moved-from frame is empty. Not counted by the player's memory meter
 /// (ring/memory_meter.hpp): a frame is made by its sender and freed by its receiver, on another
@@ -57,7 +56,6 @@ class frame {
   /// n uninitialized bytes.
   explicit frame(std::size_t n) { resize(n); }
   frame(std::size_t n, std::uint8_t value) { resize(n, value); }
-  frame(std::initializer_list<std::uint8_t> bytes) { assign(bytes.begin(), bytes.end()); }
   template <std::forward_iterator It>
   frame(It first, It last) {
     assign(first, last);
@@ -86,11 +84,8 @@ class frame {
   iterator end() noexcept { return m_data + m_size; }
   const_iterator begin() const noexcept { return m_data; }
   const_iterator end() const noexcept { return m_data + m_size; }
-  const_iterator cbegin() const noexcept { return begin(); }
-  const_iterator cend() const noexcept { return end(); }
   std::uint8_t& operator[](std::size_t i) noexcept { return m_data[i]; }
   const std::uint8_t& operator[](std::size_t i) const noexcept { return m_data[i]; }
-  std::uint8_t& front() noexcept { return m_data[0]; }
   std::uint8_t& back() noexcept { return m_data[m_size - 1]; }
 
   /// New bytes are uninitialized (see the class comment).
@@ -102,9 +97,6 @@ class frame {
     const std::size_t old = m_size;
     resize(n);
     if (n > old) std::memset(m_data + old, value, n - old);
-  }
-  void reserve(std::size_t n) {
-    if (n > m_capacity) reallocate(n);
   }
   void clear() noexcept { m_size = 0; }
   void push_back(std::uint8_t v) {
@@ -118,17 +110,6 @@ class frame {
     if (n > m_capacity) reallocate(n);
     m_size = n;
     std::copy(first, last, m_data);
-  }
-  /// Inserts [first, last) before pos.
-  template <std::forward_iterator It>
-  iterator insert(const_iterator pos, It first, It last) {
-    const auto at = static_cast<std::size_t>(pos - m_data);
-    const auto n = static_cast<std::size_t>(std::distance(first, last));
-    const std::size_t old = m_size;
-    resize(old + n);
-    if (old > at) std::memmove(m_data + at + n, m_data + at, old - at);
-    std::copy(first, last, m_data + at);
-    return m_data + at;
   }
   void swap(frame& other) noexcept {
     std::swap(m_data, other.m_data);
