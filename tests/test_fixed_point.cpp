@@ -4,6 +4,7 @@
 
 #include "tfe/crypto/prg.hpp"
 #include "tfe/ring/fixed_point.hpp"
+#include "tfe/ring/wide_ring.hpp"
 
 #include <algorithm>
 #include <cmath>

@@ -2,6 +2,7 @@
 #include <doctest/doctest.h>
 
 #include "tfe/crypto/prg.hpp"
+#include "tfe/ring/wide_ring.hpp"
 
 #include <array>
 #include <cstdint>

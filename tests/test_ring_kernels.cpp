@@ -4,6 +4,7 @@
 #include "ring_test_data.hpp"
 #include "tfe/ring/kernels.hpp"
 #include "tfe/ring/tensor_ops.hpp"
+#include "tfe/ring/wide_ring.hpp"
 
 #include <array>
 #include <cstdint>

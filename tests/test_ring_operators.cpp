@@ -7,6 +7,7 @@
 #include "ring_test_data.hpp"
 #include "tfe/ring/ring_traits.hpp"
 #include "tfe/ring/tensor_ops.hpp"
+#include "tfe/ring/wide_ring.hpp"
 
 #include <algorithm>
 #include <cstdint>

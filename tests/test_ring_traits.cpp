@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 
 #include "tfe/ring/ring_traits.hpp"
+#include "tfe/ring/wide_ring.hpp"
 
 #include <boost/multiprecision/cpp_int.hpp>
 

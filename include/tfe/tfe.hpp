@@ -1,6 +1,8 @@
 // tfe/tfe.hpp: the core umbrella header: rings, sessions, the protocols, the ops and the in-memory
 // runner. Opt-in beside it: tfe/keras.hpp (models, layers, model and dataset files),
-// tfe/runtime/launch.hpp (one player per process over TCP/TLS) and tfe/runtime/cli.hpp (CLI11).
+// tfe/runtime/launch.hpp (one player per process over TCP/TLS), tfe/runtime/cli.hpp (CLI11) and
+// tfe/ring/wide_ring.hpp (rings wider than 128 bits, on Boost.Multiprecision). The header check
+// (scripts/check_headers.sh) fails when this header pulls in any of their third-party headers.
 #pragma once
 
 #include "tfe/config.hpp"

@@ -18,7 +18,7 @@
 // Block sizes were picked by measurement (benchmarks/bench_ring_matmul.cpp, -O3 -march=native,
 // AMD EPYC with AVX-512): ring64 512^3 runs at ~20 GMAC/s, ~55x a textbook i-j-k loop; ring128
 // is bound by scalar 64-bit multiplies (~1.1 GMAC/s, ~1.9x). Boost wide rings take a separate
-// limb-level path (below), ~4.5x faster than multiplying Boost numbers.
+// limb-level path (tfe/ring/wide_ring.hpp), ~4.5x faster than multiplying Boost numbers.
 // Single-threaded on purpose: protocols run one thread per player.
 #pragma once
 
@@ -31,7 +31,6 @@
 #include <memory>
 #include <new>
 #include <type_traits>
-#include <vector>
 
 namespace tfe {
 namespace detail {
@@ -195,79 +194,19 @@ void matmul_rows(const R* a, const R* b, R* c, std::size_t n, std::size_t k, std
   }
 }
 
-// ---- Boost wide rings ------------------------------------------------------------------------
-// A Boost.Multiprecision multiply goes through generic, size-tracking limb loops and costs ~35 ns
-// at 256 bits. Instead the operands are unpacked once into raw little-endian 64-bit limbs and the
-// product is accumulated with a truncated schoolbook multiply: limb i of a times limb j of b only
-// matters when i + j < L, which is L(L+1)/2 multiplies (10 for 256 bits), of which the L on the
-// top diagonal only need their low 64 bits.
-
-static_assert(sizeof(boost::multiprecision::limb_type) == 8, "wide-ring kernels assume 64-bit limbs");
-
-template <unsigned K>
-inline void wide_to_limbs(const wide_ring<K>& x, std::uint64_t* out) {
-  constexpr std::size_t L = K / 64;
-  const auto& be = x.backend();
-  const std::size_t used = std::min<std::size_t>(be.size(), L);
-  std::size_t i = 0;
-  for (; i < used; ++i) out[i] = be.limbs()[i];
-  for (; i < L; ++i) out[i] = 0;
-}
-
-template <unsigned K>
-inline wide_ring<K> wide_from_limbs(const std::uint64_t* in) {
-  constexpr std::size_t L = K / 64;
-  wide_ring<K> x;
-  auto& be = x.backend();
-  be.resize(static_cast<unsigned>(L), static_cast<unsigned>(L));
-  for (std::size_t i = 0; i < L; ++i) be.limbs()[i] = in[i];
-  be.normalize();  // drops leading zero limbs, as Boost expects
-  return x;
-}
-
-/// acc += a * b mod 2^(64 L), all L-limb little-endian.
-template <std::size_t L>
-inline void limbs_mac(std::uint64_t* __restrict acc, const std::uint64_t* __restrict a,
-                      const std::uint64_t* __restrict b) {
-  __extension__ using u128 = unsigned __int128;
-  for (std::size_t i = 0; i < L; ++i) {
-    const std::uint64_t ai = a[i];
-    std::uint64_t carry = 0;
-    for (std::size_t j = 0; j + 1 < L - i; ++j) {
-      const u128 t = u128(ai) * b[j] + acc[i + j] + carry;
-      acc[i + j] = static_cast<std::uint64_t>(t);
-      carry = static_cast<std::uint64_t>(t >> 64);
-    }
-    acc[L - 1] += ai * b[L - 1 - i] + carry;  // top limb: the carry out of it wraps away
-  }
-}
-
-template <unsigned K>
-void matmul_wide(const wide_ring<K>* a, const wide_ring<K>* b, wide_ring<K>* c, std::size_t n, std::size_t k,
-                 std::size_t m) {
-  constexpr std::size_t L = K / 64;
-  constexpr std::size_t kc_block = 64;  // keeps a KC x m slice of B's limbs warm in L2
-  std::vector<std::uint64_t> al(n * k * L), bl(k * m * L), cl(n * m * L, 0);
-  for (std::size_t i = 0; i < n * k; ++i) wide_to_limbs(a[i], &al[i * L]);
-  for (std::size_t i = 0; i < k * m; ++i) wide_to_limbs(b[i], &bl[i * L]);
-  for (std::size_t p0 = 0; p0 < k; p0 += kc_block) {
-    const std::size_t p1 = std::min(k, p0 + kc_block);
-    for (std::size_t i = 0; i < n; ++i) {
-      std::uint64_t* ci = &cl[i * m * L];
-      for (std::size_t p = p0; p < p1; ++p) {
-        const std::uint64_t* ap = &al[(i * k + p) * L];
-        const std::uint64_t* bp = &bl[p * m * L];
-        for (std::size_t j = 0; j < m; ++j) limbs_mac<L>(ci + j * L, ap, bp + j * L);
-      }
-    }
-  }
-  for (std::size_t i = 0; i < n * m; ++i) c[i] += wide_from_limbs<K>(&cl[i * L]);
-}
-
+/// The single-threaded product of one ring type: the packed kernel of the built-in rings, or
+/// matmul_rows when A has fewer rows than a register tile. Other ring types specialise it beside
+/// their definition (tfe/ring/wide_ring.hpp: a limb-level kernel for the Boost wide rings).
 template <class R>
-struct is_wide_ring : std::false_type {};
-template <unsigned K>
-struct is_wide_ring<wide_ring<K>> : std::true_type {};
+struct serial_matmul {
+  static void run(const R* a, const R* b, R* c, std::size_t n, std::size_t k, std::size_t m) {
+    using blk = matmul_blocking<R>;
+    if (n < blk::mr)
+      matmul_rows(a, b, c, n, k, m);
+    else
+      matmul_blocked<R, blk::mr, blk::nr, blk::kc, blk::mc, blk::nc>(a, b, c, n, k, m);
+  }
+};
 
 }  // namespace detail
 
@@ -283,15 +222,7 @@ void matmul_kernel(const R* a, const R* b, R* c, std::size_t n, std::size_t k, s
                  [&](std::size_t lo, std::size_t hi) { matmul_kernel(a + lo * k, b, c + lo * m, hi - lo, k, m, 1); });
     return;
   }
-  if constexpr (detail::is_wide_ring<R>::value) {
-    detail::matmul_wide(a, b, c, n, k, m);
-  } else {
-    using blk = detail::matmul_blocking<R>;
-    if (n < blk::mr)
-      detail::matmul_rows(a, b, c, n, k, m);
-    else
-      detail::matmul_blocked<R, blk::mr, blk::nr, blk::kc, blk::mc, blk::nc>(a, b, c, n, k, m);
-  }
+  detail::serial_matmul<R>::run(a, b, c, n, k, m);
 }
 
 }  // namespace tfe
