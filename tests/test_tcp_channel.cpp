@@ -13,6 +13,7 @@
 #include <atomic>
 #include <chrono>
 #include <functional>
+#include <set>
 #include <thread>
 
 // The file's own names (a test bundle, tests/CMakeLists.txt, compiles several test files as one unit).
@@ -24,6 +25,29 @@ using namespace tfe_tcp_test;
 using namespace tfe_tcp_threads;
 
 }  // namespace
+
+TEST_CASE("free_loopback_ports: distinct, below the kernel's ephemeral range, and bindable once released") {
+  const unsigned ephemeral_lo = tfe::ephemeral_port_range().first;
+  REQUIRE(ephemeral_lo > 11000);  // Linux's default 32768: room below it
+  for (int round = 0; round < 20; ++round) {
+    const auto ports = tfe::free_loopback_ports(6);
+    REQUIRE(ports.size() == 6);
+    std::set<std::uint16_t> distinct(ports.begin(), ports.end());
+    CHECK(distinct.size() == 6);
+    asio::io_context io;
+    std::vector<asio::ip::tcp::acceptor> bound;
+    for (auto p : ports) {
+      CHECK(p >= 10000);
+      CHECK(p < ephemeral_lo);
+      CHECK_NOTHROW(bound.emplace_back(io, asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), p)));
+    }
+  }
+  // Spread over the range, not one fixed sequence: 120 draws from ~22,000 ports.
+  std::set<std::uint16_t> seen;
+  for (int i = 0; i < 20; ++i)
+    for (auto p : tfe::free_loopback_ports(6)) seen.insert(p);
+  CHECK(seen.size() > 100);
+}
 
 TEST_CASE("tcp: tensors in every direction, any receive order, over TLS and plaintext") {
   for (bool plain : {false, true}) {

@@ -21,17 +21,20 @@
 #pragma once
 
 #include "tfe/config.hpp"
+#include "tfe/crypto/prg.hpp"
 #include "tfe/net/asio.hpp"
 
 #include <openssl/evp.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cctype>
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace tfe {
@@ -202,15 +205,53 @@ inline void save_hosts(const hosts_config& h, const std::filesystem::path& file)
   out << to_json(h).dump(2) << "\n";
 }
 
-/// n distinct free TCP ports on 127.0.0.1: bound together, then released (so a small race remains:
-/// another process may take one before the player binds it).
+/// The range of local ports the kernel takes for outgoing connections and for bind(port 0): Linux's
+/// /proc/sys/net/ipv4/ip_local_port_range, or its default 32768-60999 when that cannot be read.
+inline std::pair<unsigned, unsigned> ephemeral_port_range() {
+  unsigned lo = 32768, hi = 60999;
+  std::ifstream in("/proc/sys/net/ipv4/ip_local_port_range");
+  unsigned a = 0, b = 0;
+  if (in >> a >> b && a >= 1 && a <= b && b <= 65535) lo = a, hi = b;
+  return {lo, hi};
+}
+
+/// n distinct free TCP ports on 127.0.0.1, bound together, then released for the players to bind.
+/// They are drawn at random below the kernel's ephemeral range (from 10000 up to it), where no
+/// outgoing connection can take one before its player binds it: with ports the kernel chose, other
+/// tests' connections did (a player failed with "Address already in use" once in about ten test
+/// runs). What remains is another process drawing the same port in the same instant. When the
+/// ephemeral range leaves too little room below it, the kernel chooses (bind to port 0).
 inline std::vector<std::uint16_t> free_loopback_ports(std::size_t n) {
+  constexpr unsigned lowest = 10000, attempts_per_port = 200;
+  const unsigned ephemeral_lo = ephemeral_port_range().first;
+  const bool below = ephemeral_lo > lowest + 1000;
   asio::io_context io;
+  const auto loopback = asio::ip::make_address("127.0.0.1");
   std::vector<asio::ip::tcp::acceptor> held;
   std::vector<std::uint16_t> ports;
+  prg draws;
   for (std::size_t i = 0; i < n; ++i) {
-    held.emplace_back(io, asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
-    ports.push_back(held.back().local_endpoint().port());
+    if (!below) {
+      held.emplace_back(io, asio::ip::tcp::endpoint(loopback, 0));
+      ports.push_back(held.back().local_endpoint().port());
+      continue;
+    }
+    for (unsigned attempt = 0;; ++attempt) {
+      TFE_ENFORCE(attempt < attempts_per_port, channel_error, "no free TCP port on 127.0.0.1 in ", lowest, "-",
+                  ephemeral_lo - 1, " after ", attempts_per_port, " attempts");
+      const auto port = static_cast<std::uint16_t>(lowest + draws.next<std::uint64_t>() % (ephemeral_lo - lowest));
+      if (std::find(ports.begin(), ports.end(), port) != ports.end()) continue;
+      asio::ip::tcp::acceptor a(io);
+      asio::error_code ec;
+      a.open(asio::ip::tcp::v4(), ec);
+      if (!ec) a.set_option(asio::ip::tcp::acceptor::reuse_address(true), ec);
+      if (!ec) a.bind(asio::ip::tcp::endpoint(loopback, port), ec);
+      if (!ec) a.listen(asio::socket_base::max_listen_connections, ec);
+      if (ec) continue;  // taken
+      held.push_back(std::move(a));
+      ports.push_back(port);
+      break;
+    }
   }
   return ports;
 }
