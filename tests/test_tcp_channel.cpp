@@ -27,7 +27,7 @@ using namespace tfe_tcp_threads;
 }  // namespace
 
 TEST_CASE("free_loopback_ports: distinct, below the kernel's ephemeral range, and bindable once released") {
-  const unsigned ephemeral_lo = tfe::ephemeral_port_range().first;
+  const unsigned ephemeral_lo = tfe::ephemeral_port_start();
   REQUIRE(ephemeral_lo > 11000);  // Linux's default 32768: room below it
   for (int round = 0; round < 20; ++round) {
     const auto ports = tfe::free_loopback_ports(6);

@@ -34,7 +34,6 @@
 #include <fstream>
 #include <iterator>
 #include <string>
-#include <utility>
 #include <vector>
 
 namespace tfe {
@@ -205,25 +204,24 @@ inline void save_hosts(const hosts_config& h, const std::filesystem::path& file)
   out << to_json(h).dump(2) << "\n";
 }
 
-/// The range of local ports the kernel takes for outgoing connections and for bind(port 0): Linux's
-/// /proc/sys/net/ipv4/ip_local_port_range, or its default 32768-60999 when that cannot be read.
-inline std::pair<unsigned, unsigned> ephemeral_port_range() {
-  unsigned lo = 32768, hi = 60999;
+/// The first local port the kernel takes for outgoing connections and for bind(port 0): the start of
+/// Linux's /proc/sys/net/ipv4/ip_local_port_range, or of its default 32768-60999 when unreadable.
+inline unsigned ephemeral_port_start() {
   std::ifstream in("/proc/sys/net/ipv4/ip_local_port_range");
-  unsigned a = 0, b = 0;
-  if (in >> a >> b && a >= 1 && a <= b && b <= 65535) lo = a, hi = b;
-  return {lo, hi};
+  unsigned lo = 0, hi = 0;
+  if (in >> lo >> hi && lo >= 1 && lo <= hi && hi <= 65535) return lo;
+  return 32768;
 }
 
 /// n distinct free TCP ports on 127.0.0.1, bound together, then released for the players to bind.
 /// They are drawn at random below the kernel's ephemeral range (from 10000 up to it), where no
 /// outgoing connection can take one before its player binds it: with ports the kernel chose, other
-/// tests' connections did (a player failed with "Address already in use" once in about ten test
-/// runs). What remains is another process drawing the same port in the same instant. When the
+/// tests' connections did (a player failed with "Address already in use" in a clean test run).
+/// What remains is another process drawing the same port in the same instant. When the
 /// ephemeral range leaves too little room below it, the kernel chooses (bind to port 0).
 inline std::vector<std::uint16_t> free_loopback_ports(std::size_t n) {
   constexpr unsigned lowest = 10000, attempts_per_port = 200;
-  const unsigned ephemeral_lo = ephemeral_port_range().first;
+  const unsigned ephemeral_lo = ephemeral_port_start();
   const bool below = ephemeral_lo > lowest + 1000;
   asio::io_context io;
   const auto loopback = asio::ip::make_address("127.0.0.1");
